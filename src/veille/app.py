@@ -1,0 +1,195 @@
+"""create_app(): FastAPI, middleware, routers, templates, static files."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from veille import __version__
+from veille.config import Settings, load_settings
+from veille.db import make_engine
+from veille.deps import CSRF_COOKIE, LoginRequired, csrf_token_for, new_csrf_cookie, verify_csrf
+from veille.errors import InvalidInput, ServiceError, TooManyAttempts
+from veille.i18n import translate
+from veille.paths import STATIC
+from veille.web import is_htmx, login_url, render
+
+_settings: ContextVar[Settings] = ContextVar("settings")
+API_PREFIX = "/api/v1"
+
+
+def current_settings() -> Settings:
+    return _settings.get()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    _settings.set(settings)
+    settings.signing_key  # noqa: B018  (fails early on a missing secret)
+
+    app = FastAPI(
+        title="Veille",
+        version=__version__,
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+
+    _add_middleware(app, settings)
+    _add_error_handlers(app)
+    _add_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _add_routers(app: FastAPI) -> None:
+    from veille.audit import api as audit_api
+    from veille.auth import api as auth_api
+    from veille.auth import pages as auth_pages
+    from veille.bodies import api as bodies_api
+    from veille.bodies import pages as bodies_pages
+    from veille.directory import api as directory_api
+    from veille.directory import pages as directory_pages
+
+    pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    for module in (auth_pages, bodies_pages, directory_pages):
+        pages.include_router(module.router)
+    app.include_router(pages)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth_api, directory_api, bodies_api, audit_api):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    secure = settings.base_url.startswith("https://")
+
+    @app.middleware("http")
+    async def security(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        _settings.set(settings)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        fresh = cookie is None
+        if cookie is None:
+            cookie = new_csrf_cookie()
+        request.state.csrf_token = csrf_token_for(settings, cookie)
+        request.state.user = None
+        response = await call_next(request)
+        if fresh and not request.url.path.startswith((API_PREFIX, "/static")):
+            response.set_cookie(
+                CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=secure, path="/"
+            )
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static"):
+            # Pages hold confidential content: never kept by the browser or a proxy.
+            headers.setdefault("Cache-Control", "no-store")
+            if not request.url.path.startswith(f"{API_PREFIX}/docs"):
+                headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": "Not authenticated."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": login_url(request)})
+        return RedirectResponse(login_url(request), status_code=303)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        )
+        if _is_api(request):
+            detail: object = exc.message
+            if isinstance(exc, InvalidInput):
+                detail = [
+                    {
+                        "loc": ["body"] if k == "__all__" else ["body", k],
+                        "msg": v,
+                        "type": "value_error",
+                    }
+                    for k, v in exc.errors.items()
+                ]
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+        message = translate(exc.message) if exc.message else ""
+        if isinstance(exc, InvalidInput):
+            message = " ".join(translate(v) for v in exc.errors.values())
+        return _error_page(request, exc.status_code, message, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return _error_page(request, exc.status_code, "", exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
+            return JSONResponse({"detail": errors}, status_code=422)
+        # A page address with a malformed id designates nothing.
+        return _error_page(request, 404, "")
+
+
+_TITLES = {
+    400: "Bad request",
+    403: "Access refused",
+    404: "Page not found",
+    405: "Not allowed",
+    409: "Not possible now",
+    422: "Invalid data",
+    429: "Too many attempts",
+}
+_DEFAULT_MESSAGES = {
+    403: "You are not allowed to do this.",
+    404: "This page does not exist, or you are not allowed to see it.",
+}
+
+
+def _error_page(request: Request, status: int, message: str, headers: object = None) -> Response:
+    title = _TITLES.get(status, "Error")
+    text = message or _DEFAULT_MESSAGES.get(status, "")
+    return render(
+        request,
+        "error.html",
+        {"title": translate(title), "message": translate(text) if text else "", "status": status},
+        status_code=status,
+        headers=headers if isinstance(headers, dict) else None,
+        fragment="_error.html",
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import SQLModel
+
+from veille.audit import service as audit
+from veille.audit.models import AuditEventPublic
+from veille.deps import ApiUser, SessionDep
+from veille.directory.service import require_admin
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditPage(SQLModel):
+    items: list[AuditEventPublic]
+    next_cursor: str | None
+
+
+@router.get("/audit", response_model=AuditPage)
+def list_audit(
+    user: ApiUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    entity: str | None = None,
+) -> AuditPage:
+    require_admin(user)
+    items, next_cursor = audit.list_events(session, limit=limit, cursor=cursor, entity=entity)
+    return AuditPage(
+        items=[AuditEventPublic.model_validate(e) for e in items], next_cursor=next_cursor
+    )

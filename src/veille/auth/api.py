@@ -1,0 +1,45 @@
+"""API tokens: POST to obtain one, DELETE to revoke it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from veille.auth import service as auth
+from veille.auth.models import TokenKind, TokenRequest, TokenResponse
+from veille.deps import ApiUser, SessionDep, SettingsDep, api_token
+from veille.errors import InvalidInput, ServiceError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class BadCredentials(ServiceError):
+    status_code = 401
+
+
+@router.post("/token", response_model=TokenResponse)
+async def create_token(
+    request: Request, body: TokenRequest, session: SessionDep, settings: SettingsDep
+) -> TokenResponse:
+    ip = request.client.host if request.client else "unknown"
+    try:
+        user = await run_in_threadpool(
+            auth.authenticate, session, settings, email=body.email, password=body.password, ip=ip
+        )
+    except InvalidInput as exc:
+        raise BadCredentials(auth.BAD_CREDENTIALS) from exc
+    raw, token = await run_in_threadpool(
+        auth.issue_token, session, settings, user=user, kind=TokenKind.api
+    )
+    return TokenResponse(access_token=raw, expires_at=token.expires_at)
+
+
+@router.delete("/token", status_code=204)
+def revoke_token(
+    _user: ApiUser, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]
+) -> Response:
+    assert raw is not None
+    auth.revoke_token(session, raw=raw)
+    return Response(status_code=204)

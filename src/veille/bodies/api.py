@@ -1,0 +1,139 @@
+"""JSON API of bodies, their members and their charter."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Response
+from sqlmodel import SQLModel
+
+from veille.bodies import service
+from veille.bodies.enums import BodyKind, Cadence
+from veille.bodies.models import (
+    Body,
+    BodyCreate,
+    BodyPublic,
+    BodyUpdate,
+    CharterIn,
+    CharterPublic,
+    MemberPublic,
+    MemberSet,
+)
+from veille.deps import ApiUser, SessionDep
+from veille.errors import NotFound
+from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+
+router = APIRouter(prefix="/bodies", tags=["bodies"])
+
+
+class BodyPatch(SQLModel):
+    """Only the fields sent change; ``version`` is the one read (optimistic concurrency)."""
+
+    version: int
+    kind: BodyKind | None = None
+    name: str | None = None
+    description: str | None = None
+    sector_ids: list[int] | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cadence: Cadence | None = None
+    charter_required: bool | None = None
+
+
+class Exclusion(SQLModel):
+    reason: str
+
+
+def _public(body: Body) -> BodyPublic:
+    return BodyPublic.model_validate(body, update={"sector_ids": service.sector_ids(body)})
+
+
+@router.get("", response_model=Paged[BodyPublic])
+def list_bodies(
+    user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+) -> Paged[BodyPublic]:
+    items, next_cursor = keyset_page(
+        session, service.visible_bodies_query(user), Body, Cursor.parse(cursor), limit
+    )
+    return Paged(items=[_public(b) for b in items], next_cursor=next_cursor)
+
+
+@router.post("", response_model=BodyPublic, status_code=201)
+def create_body(user: ApiUser, session: SessionDep, body: BodyCreate) -> BodyPublic:
+    return _public(service.create_body(session, actor=user, data=body))
+
+
+@router.get("/{body_id}", response_model=BodyPublic)
+def get_body(body_id: int, user: ApiUser, session: SessionDep) -> BodyPublic:
+    return _public(service.get_body_access(session, user, body_id).body)
+
+
+@router.patch("/{body_id}", response_model=BodyPublic)
+def patch_body(body_id: int, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
+    access = service.get_body_access(session, user, body_id)
+    current = _public(access.body).model_dump()
+    data = BodyUpdate.model_validate(current | patch.model_dump(exclude_unset=True))
+    return _public(service.update_body(session, access=access, data=data))
+
+
+@router.post("/{body_id}/close", response_model=BodyPublic)
+def close_body(body_id: int, user: ApiUser, session: SessionDep) -> BodyPublic:
+    access = service.get_body_access(session, user, body_id)
+    return _public(service.close_body(session, access=access))
+
+
+@router.get("/{body_id}/charter", response_model=CharterPublic)
+def get_charter(body_id: int, user: ApiUser, session: SessionDep) -> CharterPublic:
+    access = service.get_body_access(session, user, body_id)
+    if access.charter is None:
+        raise NotFound("This body has no charter.")
+    return CharterPublic.model_validate(access.charter)
+
+
+@router.put("/{body_id}/charter", response_model=CharterPublic)
+def put_charter(
+    body_id: int, charter: CharterIn, user: ApiUser, session: SessionDep
+) -> CharterPublic:
+    access = service.get_body_access(session, user, body_id)
+    saved = service.set_charter(session, access=access, text=charter.text, version=charter.version)
+    return CharterPublic.model_validate(saved)
+
+
+@router.post("/{body_id}/charter/accept", status_code=204)
+def accept_charter(body_id: int, user: ApiUser, session: SessionDep) -> Response:
+    service.accept_charter(session, access=service.get_body_access(session, user, body_id))
+    return Response(status_code=204)
+
+
+@router.get("/{body_id}/members", response_model=Paged[MemberPublic])
+def list_members(body_id: int, user: ApiUser, session: SessionDep) -> Paged[MemberPublic]:
+    access = service.get_body_access(session, user, body_id)
+    members = service.list_members(session, access=access)
+    items = [MemberPublic.model_validate(m) for m in members if m.excluded_at is None]
+    return Paged(items=items, next_cursor=None)
+
+
+@router.put("/{body_id}/members/{user_id}", response_model=MemberPublic)
+def put_member(
+    body_id: int, user_id: int, member: MemberSet, user: ApiUser, session: SessionDep
+) -> MemberPublic:
+    access = service.get_body_access(session, user, body_id)
+    return MemberPublic.model_validate(
+        service.set_member(session, access=access, user_id=user_id, role=member.role)
+    )
+
+
+@router.delete("/{body_id}/members/{user_id}", status_code=204)
+def delete_member(body_id: int, user_id: int, user: ApiUser, session: SessionDep) -> Response:
+    access = service.get_body_access(session, user, body_id)
+    service.remove_member(session, access=access, user_id=user_id)
+    return Response(status_code=204)
+
+
+@router.post("/{body_id}/members/{user_id}/exclude", status_code=204)
+def exclude_member(
+    body_id: int, user_id: int, exclusion: Exclusion, user: ApiUser, session: SessionDep
+) -> Response:
+    access = service.get_body_access(session, user, body_id)
+    service.exclude_member(session, access=access, user_id=user_id, reason=exclusion.reason)
+    return Response(status_code=204)

@@ -1,0 +1,123 @@
+"""Bodies (instances), their members and their charter."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from veille.bodies.enums import BodyKind, BodyStatus, Cadence, MemberRole
+from veille.directory.models import Name, Sector, User
+from veille.orm import enum_type, timestamp
+
+CharterText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)
+]
+
+
+class BodySector(SQLModel, table=True):
+    __tablename__ = "body_sector"
+
+    body_id: int = Field(foreign_key="body.id", primary_key=True, ondelete="CASCADE")
+    sector_id: int = Field(foreign_key="sector.id", primary_key=True, index=True)
+
+
+class BodyBase(SQLModel):
+    kind: BodyKind = Field(sa_type=enum_type(BodyKind))
+    name: Name = Field(max_length=200)
+    description: str = Field(default="", max_length=5000, sa_type=Text)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cadence: Cadence | None = Field(default=None, sa_type=enum_type(Cadence, 20))
+    charter_required: bool = False
+
+
+class Body(BodyBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    status: BodyStatus = Field(default=BodyStatus.active, sa_type=enum_type(BodyStatus, 20))
+    version: int = 1
+    created_at: datetime = timestamp()
+
+    sectors: list[Sector] = Relationship(
+        link_model=BodySector, sa_relationship_kwargs={"lazy": "raise", "order_by": "Sector.name"}
+    )
+
+
+class BodyCreate(BodyBase):
+    sector_ids: list[int] = []
+
+
+class BodyUpdate(BodyCreate):
+    version: int | None = None
+
+
+class BodyPublic(SQLModel):
+    id: int
+    kind: BodyKind
+    name: str
+    description: str
+    sector_ids: list[int]
+    starts_on: date | None
+    ends_on: date | None
+    cadence: Cadence | None
+    status: BodyStatus
+    charter_required: bool
+    version: int
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("body_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_id: int = Field(foreign_key="body.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: MemberRole = Field(sa_type=enum_type(MemberRole, 20))
+    created_at: datetime = timestamp()
+    # A member excluded by the chair for a breach of the charter keeps this row, so that the
+    # exclusion stays on record and the person loses access at once.
+    excluded_at: datetime | None = timestamp(nullable=True)
+    excluded_reason: str | None = Field(default=None, max_length=2000)
+
+    user: User = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class MemberPublic(SQLModel):
+    user_id: int
+    role: MemberRole
+
+
+class MemberSet(SQLModel):
+    role: MemberRole
+
+
+class Charter(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("body_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_id: int = Field(foreign_key="body.id", index=True, ondelete="CASCADE")
+    version: int
+    text: str = Field(sa_type=Text)
+    created_at: datetime = timestamp()
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class CharterIn(SQLModel):
+    text: CharterText
+    version: int | None = None
+
+
+class CharterPublic(SQLModel):
+    text: str
+    version: int
+
+
+class CharterAcceptance(SQLModel, table=True):
+    __tablename__ = "charter_acceptance"
+    __table_args__ = (UniqueConstraint("body_id", "user_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_id: int = Field(foreign_key="body.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    version: int
+    accepted_at: datetime = timestamp()

@@ -1,0 +1,414 @@
+"""Bodies, memberships and charters: who sees a body, who may change it (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from veille.audit import service as audit
+from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
+from veille.bodies.models import (
+    Body,
+    BodyCreate,
+    BodyUpdate,
+    Charter,
+    CharterAcceptance,
+    Membership,
+)
+from veille.directory.models import Sector, User
+from veille.directory.service import is_staff, require_staff
+from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
+from veille.orm import utcnow
+
+CLOSED = "This body is closed: it can no longer be changed."
+CHARTER_PENDING = "Accept the body's charter to see its content."
+
+
+@dataclass(frozen=True)
+class BodyAccess:
+    """What one person may do in one body; built only for someone who may see it."""
+
+    body: Body
+    user: User
+    role: MemberRole | None
+    charter: Charter | None
+    charter_accepted: bool
+
+    @property
+    def staff(self) -> bool:
+        return is_staff(self.user)
+
+    @property
+    def charter_pending(self) -> bool:
+        """A member must accept the current charter before seeing anything in the body."""
+        return (
+            self.role is not None
+            and self.body.charter_required
+            and self.charter is not None
+            and not self.charter_accepted
+        )
+
+    @property
+    def can_see_content(self) -> bool:
+        return not self.charter_pending and (self.staff or self.role is not None)
+
+    @property
+    def can_see_members(self) -> bool:
+        return self.can_see_content and self.role != MemberRole.guest
+
+    @property
+    def can_manage(self) -> bool:
+        return self.staff or (
+            self.can_see_content and self.role in (MemberRole.chair, MemberRole.secretary)
+        )
+
+    @property
+    def can_chair(self) -> bool:
+        return self.staff or (self.can_see_content and self.role == MemberRole.chair)
+
+    def require_content(self) -> None:
+        if not self.can_see_content:
+            raise Forbidden(CHARTER_PENDING if self.charter_pending else Forbidden().message)
+
+    def require_members(self) -> None:
+        self.require_content()
+        if not self.can_see_members:
+            raise Forbidden()
+
+    def require_manage(self) -> None:
+        self.require_content()
+        if not self.can_manage:
+            raise Forbidden()
+        self.require_open()
+
+    def require_chair(self) -> None:
+        self.require_content()
+        if not self.can_chair:
+            raise Forbidden()
+        self.require_open()
+
+    def require_open(self) -> None:
+        if self.body.status == BodyStatus.closed:
+            raise Conflict(CLOSED)
+
+
+def _active_membership() -> ColumnElement[bool]:
+    return col(Membership.excluded_at).is_(None)
+
+
+def visible_bodies_query(user: User) -> SelectOfScalar[Body]:
+    """The bodies a person belongs to (all of them for admin and coordinators), with sectors."""
+    stmt = select(Body).options(selectinload(Body.sectors))  # type: ignore[arg-type]
+    if not is_staff(user):
+        stmt = stmt.join(Membership, col(Membership.body_id) == Body.id).where(
+            Membership.user_id == user.id, _active_membership()
+        )
+    return stmt
+
+
+def visible_bodies(session: Session, user: User) -> list[Body]:
+    stmt = visible_bodies_query(user).order_by(Body.status, Body.name)
+    return list(session.exec(stmt).all())
+
+
+def roles_of(session: Session, user: User) -> dict[int, MemberRole]:
+    """The person's role in each body they belong to."""
+    rows = session.exec(
+        select(Membership.body_id, Membership.role).where(
+            Membership.user_id == user.id, _active_membership()
+        )
+    ).all()
+    return {body_id: MemberRole(role) for body_id, role in rows}
+
+
+def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
+    """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
+    body = session.exec(
+        select(Body).where(Body.id == body_id).options(selectinload(Body.sectors))  # type: ignore[arg-type]
+    ).first()
+    if body is None:
+        raise NotFound()
+    membership = session.exec(
+        select(Membership).where(
+            Membership.body_id == body_id, Membership.user_id == user.id, _active_membership()
+        )
+    ).first()
+    if membership is None and not is_staff(user):
+        raise NotFound()
+    charter = current_charter(session, body_id)
+    accepted = (
+        charter is not None
+        and membership is not None
+        and (
+            session.exec(
+                select(CharterAcceptance.id).where(
+                    CharterAcceptance.body_id == body_id,
+                    CharterAcceptance.user_id == user.id,
+                    CharterAcceptance.version == charter.version,
+                )
+            ).first()
+            is not None
+        )
+    )
+    return BodyAccess(
+        body=body,
+        user=user,
+        role=MemberRole(membership.role) if membership else None,
+        charter=charter,
+        charter_accepted=accepted,
+    )
+
+
+def _set_sectors(session: Session, body: Body, sector_ids: list[int]) -> None:
+    ids = sorted(set(sector_ids))
+    sectors = list(session.exec(select(Sector).where(col(Sector.id).in_(ids))).all()) if ids else []
+    if len(sectors) != len(ids):
+        raise InvalidInput({"sector_ids": "Unknown sector."})
+    body.sectors = sectors
+
+
+def _check_dates(data: BodyCreate) -> None:
+    if data.kind == BodyKind.crime_treatment_group and data.ends_on is None:
+        raise InvalidInput({"ends_on": "A crime-treatment group needs an end date."})
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        raise InvalidInput({"ends_on": "The end date must come after the start date."})
+
+
+def create_body(session: Session, *, actor: User, data: BodyCreate) -> Body:
+    require_staff(actor)
+    _check_dates(data)
+    body = Body.model_validate(data.model_dump(exclude={"sector_ids", "version"}))
+    body.sectors = []
+    _set_sectors(session, body, data.sector_ids)
+    session.add(body)
+    session.flush()
+    audit.record(
+        session, user_id=actor.id, verb="create", entity="body", entity_id=body.id, name=body.name
+    )
+    session.commit()
+    return body
+
+
+def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Body:
+    access.require_manage()
+    body = access.body
+    if data.version is not None and data.version != body.version:
+        raise Conflict("This body was changed by someone else: reload it and try again.")
+    _check_dates(data)
+    body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))
+    _set_sectors(session, body, data.sector_ids)
+    body.version += 1
+    session.add(body)
+    audit.record(session, user_id=access.user.id, verb="update", entity="body", entity_id=body.id)
+    session.commit()
+    return body
+
+
+def close_body(session: Session, *, access: BodyAccess) -> Body:
+    access.require_chair()
+    access.body.status = BodyStatus.closed
+    access.body.version += 1
+    session.add(access.body)
+    audit.record(
+        session, user_id=access.user.id, verb="close", entity="body", entity_id=access.body.id
+    )
+    session.commit()
+    return access.body
+
+
+# Members
+
+
+def list_members(session: Session, *, access: BodyAccess) -> list[Membership]:
+    access.require_members()
+    stmt = (
+        select(Membership)
+        .where(Membership.body_id == access.body.id)
+        .options(selectinload(Membership.user).selectinload(User.organisation))  # type: ignore[arg-type]
+        .order_by(Membership.role, Membership.id)
+    )
+    members = list(session.exec(stmt).all())
+    order = list(MemberRole)
+    return sorted(
+        members, key=lambda m: (m.excluded_at is not None, order.index(m.role), m.user.name)
+    )
+
+
+def set_member(
+    session: Session, *, access: BodyAccess, user_id: int, role: MemberRole
+) -> Membership:
+    """Adds a person to the body with this role, or changes their role (ends an exclusion)."""
+    access.require_manage()
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise InvalidInput({"user_id": "Choose an active person."})
+    if role == MemberRole.chair and not access.can_chair:
+        raise Forbidden("Only the chair or the coordinator can name a chair.")
+    membership = session.exec(
+        select(Membership).where(
+            Membership.body_id == access.body.id, Membership.user_id == user_id
+        )
+    ).first()
+    verb = "add_member"
+    if membership is None:
+        assert access.body.id is not None
+        membership = Membership(body_id=access.body.id, user_id=user_id, role=role)
+    else:
+        verb = "set_member_role"
+        membership.role = role
+        membership.excluded_at = None
+        membership.excluded_reason = None
+    session.add(membership)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb=verb,
+        entity="body",
+        entity_id=access.body.id,
+        member_id=user_id,
+        role=role,
+    )
+    session.commit()
+    return membership
+
+
+def _membership(session: Session, access: BodyAccess, user_id: int) -> Membership:
+    membership = session.exec(
+        select(Membership).where(
+            Membership.body_id == access.body.id, Membership.user_id == user_id
+        )
+    ).first()
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def remove_member(session: Session, *, access: BodyAccess, user_id: int) -> None:
+    access.require_manage()
+    membership = _membership(session, access, user_id)
+    if membership.role == MemberRole.chair and not access.can_chair:
+        raise Forbidden("Only the chair or the coordinator can remove a chair.")
+    session.delete(membership)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="remove_member",
+        entity="body",
+        entity_id=access.body.id,
+        member_id=user_id,
+    )
+    session.commit()
+
+
+def exclude_member(session: Session, *, access: BodyAccess, user_id: int, reason: str) -> None:
+    """The chair excludes a member who breached the charter; access ends at once."""
+    access.require_chair()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": "Give the reason for the exclusion."})
+    if len(reason) > 2000:
+        raise InvalidInput({"reason": "Keep the reason under 2,000 characters."})
+    if user_id == access.user.id:
+        raise InvalidInput({"__all__": "You cannot exclude yourself."})
+    membership = _membership(session, access, user_id)
+    membership.excluded_at = utcnow()
+    membership.excluded_reason = reason
+    session.add(membership)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="exclude_member",
+        entity="body",
+        entity_id=access.body.id,
+        member_id=user_id,
+        reason=reason,
+    )
+    session.commit()
+
+
+# Charter
+
+
+def current_charter(session: Session, body_id: int) -> Charter | None:
+    return session.exec(
+        select(Charter).where(Charter.body_id == body_id).order_by(col(Charter.version).desc())
+    ).first()
+
+
+def set_charter(session: Session, *, access: BodyAccess, text: str, version: int | None) -> Charter:
+    """A new version of the charter: every member is asked to accept it again."""
+    access.require_chair()
+    current = access.charter
+    if version is not None and version != (current.version if current else 0):
+        raise Conflict("The charter was changed by someone else: reload it and try again.")
+    if current is not None and current.text == text:
+        return current
+    assert access.body.id is not None
+    charter = Charter(
+        body_id=access.body.id,
+        version=(current.version if current else 0) + 1,
+        text=text,
+        created_by=access.user.id,
+    )
+    session.add(charter)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="set_charter",
+        entity="body",
+        entity_id=access.body.id,
+        version=charter.version,
+    )
+    session.commit()
+    return charter
+
+
+def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance:
+    if access.charter is None:
+        raise Conflict("This body has no charter to accept.")
+    if access.role is None:
+        raise Forbidden("Only members of the body accept its charter.")
+    assert access.body.id is not None and access.user.id is not None
+    existing = session.exec(
+        select(CharterAcceptance).where(
+            CharterAcceptance.body_id == access.body.id,
+            CharterAcceptance.user_id == access.user.id,
+            CharterAcceptance.version == access.charter.version,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    acceptance = CharterAcceptance(
+        body_id=access.body.id, user_id=access.user.id, version=access.charter.version
+    )
+    session.add(acceptance)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="accept_charter",
+        entity="body",
+        entity_id=access.body.id,
+        version=access.charter.version,
+    )
+    session.commit()
+    return acceptance
+
+
+def member_counts(session: Session, body_ids: list[int]) -> dict[int, int]:
+    """Active members per body, in one query."""
+    if not body_ids:
+        return {}
+    rows = session.exec(
+        select(Membership.body_id, func.count())
+        .where(col(Membership.body_id).in_(body_ids), _active_membership())
+        .group_by(Membership.body_id)
+    ).all()
+    return dict(rows)
+
+
+def sector_ids(body: Body) -> list[int]:
+    return [s.id for s in body.sectors if s.id is not None]

@@ -1,0 +1,107 @@
+"""Settings from the environment (``VEILLE_*``), gathered in one object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VEILLE_", frozen=True, extra="ignore")
+
+    database_url: str = "sqlite:///./veille.db"
+    secret_key: str | None = None
+    timezone: str = "Europe/Paris"
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "veille@localhost"
+    retention_months: int = Field(default=12, ge=1)
+
+    # Session lifetime: ended after this much inactivity, and in any case after the absolute limit.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    api_token_days: int = Field(default=30, ge=1)
+    # Failed logins per account (or per address) in the window: slowed after the first
+    # threshold, refused after the second.
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_slow_after: int = Field(default=3, ge=1)
+    login_refuse_after: int = Field(default=10, ge=2)
+    login_delay_seconds: float = Field(default=1.0, ge=0)
+    demo: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        backend = make_url(value).get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def signing_key(self) -> bytes:
+        """The secret, or for a local SQLite database one generated and kept beside it."""
+        if self.secret_key:
+            if len(self.secret_key) < 32:
+                raise ConfigError("VEILLE_SECRET_KEY must be at least 32 characters long")
+            return self.secret_key.encode()
+        path = self._local_secret_path()
+        if path is None:
+            raise ConfigError("VEILLE_SECRET_KEY is required with a PostgreSQL database")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    def _local_secret_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        if not database or database == ":memory:":
+            return Path(".veille-secret.key")
+        return Path(database).with_name(Path(database).stem + "-secret.key")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; an invalid value becomes a ConfigError with a one-line message."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "VEILLE_" + str(first["loc"][0]).upper() if first["loc"] else "VEILLE_*"
+        raise ConfigError(f"{name}: {first['msg']}") from exc

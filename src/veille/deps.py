@@ -1,0 +1,140 @@
+"""Dependencies shared by every router: database session, settings, current user, CSRF."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from veille.auth import service as auth
+from veille.auth.models import TokenKind
+from veille.config import Settings
+from veille.db import open_session
+from veille.directory.models import User
+from veille.errors import ServiceError
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSION_COOKIE = "veille_session"
+CSRF_COOKIE = "veille_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class LoginRequired(Exception):
+    """No valid session: pages send the person to the login page, the API answers 401."""
+
+
+class CsrfRefused(ServiceError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The form has expired or did not come from Veille. Reload the page and try again."
+        )
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; requests that change data take the write lock up front."""
+    session = open_session(request.app.state.engine, write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
+    if not raw:
+        return None
+    settings = get_settings(request)
+    resolved = auth.resolve_token(session, settings, raw=raw, kind=kind)
+    if resolved is None:
+        return None
+    if resolved.needs_touch:
+        with open_session(request.app.state.engine, write=True) as writer:
+            auth.touch_token(writer, resolved.token_id)
+    request.state.user = resolved.user
+    return resolved.user
+
+
+def optional_page_user(request: Request, session: SessionDep) -> User | None:
+    return _resolve(request, session, request.cookies.get(SESSION_COOKIE), TokenKind.session)
+
+
+def page_user(user: Annotated[User | None, Depends(optional_page_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def api_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def api_user(
+    request: Request, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]
+) -> User:
+    user = _resolve(request, session, raw, TokenKind.api)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+# CSRF: a random cookie, and a token derived from it with the secret key (signed double
+# submit), sent back in a hidden field or, for htmx, in a header; plus an Origin check.
+
+
+def new_csrf_cookie() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_token_for(settings: Settings, cookie: str) -> str:
+    return hmac.new(settings.signing_key, b"csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def _same_origin(request: Request, settings: Settings) -> bool:
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return True  # Older browsers send neither on same-origin posts; the token still holds.
+    netloc = urlsplit(origin).netloc
+    return netloc in {request.url.netloc, urlsplit(settings.base_url).netloc}
+
+
+async def verify_csrf(request: Request) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    settings = get_settings(request)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not cookie or not sent or not _same_origin(request, settings):
+        raise CsrfRefused()
+    if not hmac.compare_digest(sent, csrf_token_for(settings, cookie)):
+        raise CsrfRefused()

@@ -1,0 +1,74 @@
+"""JSON API of the directory: /sectors, /organisations, /users, /me."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import select
+
+from veille.deps import ApiUser, SessionDep
+from veille.directory import service
+from veille.directory.models import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationPublic,
+    Sector,
+    SectorCreate,
+    SectorPublic,
+    UserCreate,
+    UserPublic,
+)
+from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+
+router = APIRouter(tags=["directory"])
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: ApiUser) -> UserPublic:
+    return UserPublic.model_validate(user)
+
+
+@router.get("/sectors", response_model=Paged[SectorPublic])
+def list_sectors(
+    _user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+) -> Paged[SectorPublic]:
+    items, next_cursor = keyset_page(session, select(Sector), Sector, Cursor.parse(cursor), limit)
+    return Paged(items=[SectorPublic.model_validate(s) for s in items], next_cursor=next_cursor)
+
+
+@router.post("/sectors", response_model=SectorPublic, status_code=201)
+def create_sector(user: ApiUser, session: SessionDep, body: SectorCreate) -> SectorPublic:
+    return SectorPublic.model_validate(service.save_sector(session, actor=user, data=body))
+
+
+@router.get("/organisations", response_model=Paged[OrganisationPublic])
+def list_organisations(
+    _user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+) -> Paged[OrganisationPublic]:
+    items, next_cursor = keyset_page(
+        session, select(Organisation), Organisation, Cursor.parse(cursor), limit
+    )
+    return Paged(
+        items=[OrganisationPublic.model_validate(o) for o in items], next_cursor=next_cursor
+    )
+
+
+@router.post("/organisations", response_model=OrganisationPublic, status_code=201)
+def create_organisation(
+    user: ApiUser, session: SessionDep, body: OrganisationCreate
+) -> OrganisationPublic:
+    return OrganisationPublic.model_validate(
+        service.save_organisation(session, actor=user, data=body)
+    )
+
+
+@router.get("/users", response_model=Paged[UserPublic])
+def list_users(
+    user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+) -> Paged[UserPublic]:
+    items, next_cursor = service.api_users(session, actor=user, limit=limit, cursor=cursor)
+    return Paged(items=[UserPublic.model_validate(u) for u in items], next_cursor=next_cursor)
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+def create_user(user: ApiUser, session: SessionDep, body: UserCreate) -> UserPublic:
+    return UserPublic.model_validate(service.create_user(session, actor=user, data=body))

@@ -1,0 +1,105 @@
+"""Sectors, organisations and users: the city's directory."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import EmailStr, StringConstraints, field_validator
+from sqlalchemy import String
+from sqlmodel import Field, Relationship, SQLModel
+
+from veille.directory.enums import Language, OrganisationKind, UserRole
+from veille.orm import enum_type, timestamp
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
+
+
+class SectorBase(SQLModel):
+    name: Name = Field(max_length=200, unique=True)
+    code: Code = Field(max_length=20, unique=True)
+
+
+class Sector(SectorBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    outline_geojson: str | None = None
+
+
+class SectorCreate(SectorBase):
+    pass
+
+
+class SectorUpdate(SectorBase):
+    pass
+
+
+class SectorPublic(SectorBase):
+    id: int
+
+
+class OrganisationBase(SQLModel):
+    name: Name = Field(max_length=200, unique=True)
+    kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind))
+
+
+class Organisation(OrganisationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    active: bool = True
+
+
+class OrganisationCreate(OrganisationBase):
+    pass
+
+
+class OrganisationUpdate(OrganisationBase):
+    pass
+
+
+class OrganisationPublic(OrganisationBase):
+    id: int
+    active: bool
+
+
+class UserBase(SQLModel):
+    email: EmailStr = Field(max_length=254, unique=True, sa_type=String(254))
+    name: Name = Field(max_length=200)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    role: UserRole = Field(default=UserRole.member, sa_type=enum_type(UserRole, 20))
+    language: Language = Field(default=Language.fr, sa_type=enum_type(Language, 5))
+
+    @field_validator("email")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    active: bool = True
+    password_hash: str | None = Field(default=None, max_length=255)
+    created_at: datetime = timestamp()
+
+    organisation: Organisation = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class UserCreate(UserBase):
+    password: Password
+
+
+class UserUpdate(UserBase):
+    password: Password | None = None
+
+
+class UserPublic(SQLModel):
+    id: int
+    email: str
+    name: str
+    organisation_id: int
+    role: UserRole
+    language: Language
+    active: bool

@@ -1,0 +1,251 @@
+"""Admin pages of the directory: sectors and organisations (coordinators), users (admin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import SQLModel
+
+from veille.deps import PageUser, SessionDep
+from veille.directory import service
+from veille.directory.enums import Language, OrganisationKind, UserRole
+from veille.directory.models import (
+    OrganisationCreate,
+    SectorCreate,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from veille.errors import InvalidInput
+from veille.web import Form, form_error_response, parse_form, redirect, render
+
+router = APIRouter(prefix="/directory")
+
+
+def _save_form(
+    request: Request,
+    session: SessionDep,
+    form: Form,
+    *,
+    template: str,
+    context: dict[str, Any],
+    schema: type[SQLModel],
+    save: Callable[[Any], object],
+    done_url: str,
+    done_message: str,
+) -> Response:
+    """Validates the form, saves it, redirects; or shows it again with its errors."""
+    try:
+        save(parse_form(schema, form))
+    except InvalidInput as exc:
+        session.rollback()
+        return form_error_response(request, template, {**context, "values": form}, exc)
+    return redirect(request, done_url, flash=done_message)
+
+
+# Sectors
+
+
+@router.get("/sectors")
+def sectors(request: Request, user: PageUser, session: SessionDep) -> Response:
+    service.require_staff(user)
+    return render(
+        request,
+        "directory/sectors.html",
+        {"sectors": service.list_sectors(session), "nav_active": "directory"},
+    )
+
+
+def _sector_form(session: SessionDep, sector_id: int | None) -> dict[str, Any]:
+    sector = service.get_sector(session, sector_id) if sector_id else None
+    return {
+        "sector": sector,
+        "values": sector.model_dump() if sector else {},
+        "nav_active": "directory",
+    }
+
+
+@router.get("/sectors/new")
+@router.get("/sectors/{sector_id}/edit")
+def sector_form(
+    request: Request, user: PageUser, session: SessionDep, sector_id: int | None = None
+) -> Response:
+    service.require_staff(user)
+    return render(request, "directory/sector_form.html", _sector_form(session, sector_id))
+
+
+@router.post("/sectors/new")
+@router.post("/sectors/{sector_id}/edit")
+def save_sector(
+    request: Request, user: PageUser, session: SessionDep, form: Form, sector_id: int | None = None
+) -> Response:
+    service.require_staff(user)
+    context = _sector_form(session, sector_id)
+    return _save_form(
+        request,
+        session,
+        form,
+        template="directory/sector_form.html",
+        context=context,
+        schema=SectorCreate,
+        save=lambda data: service.save_sector(
+            session, actor=user, data=data, sector=context["sector"]
+        ),
+        done_url="/directory/sectors",
+        done_message="The sector was saved.",
+    )
+
+
+# Organisations
+
+
+@router.get("/organisations")
+def organisations(request: Request, user: PageUser, session: SessionDep) -> Response:
+    service.require_staff(user)
+    return render(
+        request,
+        "directory/organisations.html",
+        {"organisations": service.list_organisations(session), "nav_active": "directory"},
+    )
+
+
+def _organisation_form(session: SessionDep, organisation_id: int | None) -> dict[str, Any]:
+    organisation = service.get_organisation(session, organisation_id) if organisation_id else None
+    return {
+        "organisation": organisation,
+        "values": organisation.model_dump() if organisation else {},
+        "kinds": list(OrganisationKind),
+        "nav_active": "directory",
+    }
+
+
+@router.get("/organisations/new")
+@router.get("/organisations/{organisation_id}/edit")
+def organisation_form(
+    request: Request, user: PageUser, session: SessionDep, organisation_id: int | None = None
+) -> Response:
+    service.require_staff(user)
+    return render(
+        request, "directory/organisation_form.html", _organisation_form(session, organisation_id)
+    )
+
+
+@router.post("/organisations/new")
+@router.post("/organisations/{organisation_id}/edit")
+def save_organisation(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    form: Form,
+    organisation_id: int | None = None,
+) -> Response:
+    service.require_staff(user)
+    context = _organisation_form(session, organisation_id)
+    return _save_form(
+        request,
+        session,
+        form,
+        template="directory/organisation_form.html",
+        context=context,
+        schema=OrganisationCreate,
+        save=lambda data: service.save_organisation(
+            session, actor=user, data=data, organisation=context["organisation"]
+        ),
+        done_url="/directory/organisations",
+        done_message="The organisation was saved.",
+    )
+
+
+@router.post("/organisations/{organisation_id}/active")
+def organisation_active(
+    organisation_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+) -> Response:
+    service.require_staff(user)
+    organisation = service.get_organisation(session, organisation_id)
+    active = form.get("active") == "1"
+    service.set_organisation_active(session, actor=user, organisation=organisation, active=active)
+    message = "The organisation was reactivated." if active else "The organisation was deactivated."
+    return redirect(request, "/directory/organisations", flash=message)
+
+
+# Users
+
+
+@router.get("/users")
+def users(request: Request, user: PageUser, session: SessionDep, page: int = 1) -> Response:
+    return render(
+        request,
+        "directory/users.html",
+        {"page": service.list_users(session, actor=user, page=page), "nav_active": "directory"},
+    )
+
+
+def _user_form(session: SessionDep, actor: User, user_id: int | None) -> dict[str, Any]:
+    account = service.get_user(session, actor=actor, user_id=user_id) if user_id else None
+    return {
+        "account": account,
+        "values": account.model_dump(exclude={"password_hash"})
+        if account
+        else {"role": "member", "language": "fr"},
+        "organisations": service.list_organisations(session, active_only=True),
+        "roles": list(UserRole),
+        "languages": list(Language),
+        "nav_active": "directory",
+    }
+
+
+@router.get("/users/new")
+@router.get("/users/{user_id}/edit")
+def user_form(
+    request: Request, user: PageUser, session: SessionDep, user_id: int | None = None
+) -> Response:
+    service.require_admin(user)
+    return render(request, "directory/user_form.html", _user_form(session, user, user_id))
+
+
+@router.post("/users/new")
+@router.post("/users/{user_id}/edit")
+def save_user(
+    request: Request, user: PageUser, session: SessionDep, form: Form, user_id: int | None = None
+) -> Response:
+    service.require_admin(user)
+    context = _user_form(session, user, user_id)
+    account = context["account"]
+
+    def save(data: Any) -> object:
+        if account is None:
+            return service.create_user(session, actor=user, data=data)
+        return service.update_user(session, actor=user, user=account, data=data)
+
+    return _save_form(
+        request,
+        session,
+        form,
+        template="directory/user_form.html",
+        context=context,
+        schema=UserUpdate if account else UserCreate,
+        save=save,
+        done_url="/directory/users",
+        done_message="The account was saved.",
+    )
+
+
+@router.post("/users/{user_id}/active")
+def user_active(
+    user_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+) -> Response:
+    account = service.get_user(session, actor=user, user_id=user_id)
+    active = form.get("active") == "1"
+    try:
+        service.set_user_active(session, actor=user, user=account, active=active)
+    except InvalidInput as exc:
+        return redirect(request, "/directory/users", flash=exc.errors["__all__"], category="error")
+    message = (
+        "The account was reactivated."
+        if active
+        else "The account was deactivated: its sessions are ended."
+    )
+    return redirect(request, "/directory/users", flash=message)

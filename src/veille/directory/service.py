@@ -1,0 +1,245 @@
+"""The directory's rules: who may change it, uniqueness, deactivation."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, SQLModel, col, select
+
+from veille.audit import service as audit
+from veille.auth import service as auth
+from veille.directory.enums import UserRole
+from veille.directory.models import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationUpdate,
+    Sector,
+    SectorCreate,
+    SectorUpdate,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from veille.errors import Forbidden, InvalidInput, NotFound
+from veille.pagination import Cursor, Page, keyset_page, numbered_page
+
+M = TypeVar("M", bound=SQLModel)
+STAFF = (UserRole.admin, UserRole.coordinator)
+
+
+def is_staff(user: User) -> bool:
+    """Admins and coordinators set up the directory and the bodies, and see all bodies."""
+    return user.role in STAFF
+
+
+def require_staff(user: User) -> None:
+    if not is_staff(user):
+        raise Forbidden()
+
+
+def require_admin(user: User) -> None:
+    if user.role != UserRole.admin:
+        raise Forbidden()
+
+
+def _get(session: Session, model: type[M], entity_id: int) -> M:
+    found = session.get(model, entity_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _check_unique(
+    session: Session, model: Any, values: dict[str, Any], exclude_id: int | None, message: str
+) -> None:
+    """Refuses a value another record already has, with a message on that field."""
+    errors = {}
+    for field, value in values.items():
+        stmt = select(model.id).where(func.lower(getattr(model, field)) == str(value).lower())
+        if exclude_id is not None:
+            stmt = stmt.where(model.id != exclude_id)
+        if session.exec(stmt).first() is not None:
+            errors[field] = message
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _save(session: Session, actor: User, record: SQLModel, verb: str, **detail: object) -> None:
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        user_id=actor.id,
+        verb=verb,
+        entity=record.__tablename__,  # type: ignore[arg-type]
+        entity_id=record.id,
+        **detail,  # type: ignore[attr-defined]
+    )
+    session.commit()
+
+
+# Sectors
+
+
+def list_sectors(session: Session) -> list[Sector]:
+    return list(session.exec(select(Sector).order_by(Sector.name)).all())
+
+
+def get_sector(session: Session, sector_id: int) -> Sector:
+    return _get(session, Sector, sector_id)
+
+
+def save_sector(
+    session: Session,
+    *,
+    actor: User,
+    data: SectorCreate | SectorUpdate,
+    sector: Sector | None = None,
+) -> Sector:
+    require_staff(actor)
+    exclude = sector.id if sector else None
+    _check_unique(session, Sector, {"name": data.name}, exclude, "A sector already has this name.")
+    _check_unique(session, Sector, {"code": data.code}, exclude, "A sector already has this code.")
+    sector = sector or Sector.model_validate(data)
+    sector.sqlmodel_update(data.model_dump())
+    _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
+    return sector
+
+
+# Organisations
+
+
+def list_organisations(session: Session, *, active_only: bool = False) -> list[Organisation]:
+    stmt = select(Organisation).order_by(Organisation.name)
+    if active_only:
+        stmt = stmt.where(col(Organisation.active).is_(True))
+    return list(session.exec(stmt).all())
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    return _get(session, Organisation, organisation_id)
+
+
+def save_organisation(
+    session: Session,
+    *,
+    actor: User,
+    data: OrganisationCreate | OrganisationUpdate,
+    organisation: Organisation | None = None,
+) -> Organisation:
+    require_staff(actor)
+    exclude = organisation.id if organisation else None
+    _check_unique(
+        session,
+        Organisation,
+        {"name": data.name},
+        exclude,
+        "An organisation already has this name.",
+    )
+    organisation = organisation or Organisation.model_validate(data)
+    organisation.sqlmodel_update(data.model_dump())
+    _save(session, actor, organisation, "update" if exclude else "create", name=organisation.name)
+    return organisation
+
+
+def set_organisation_active(
+    session: Session, *, actor: User, organisation: Organisation, active: bool
+) -> None:
+    require_staff(actor)
+    organisation.active = active
+    _save(session, actor, organisation, "reactivate" if active else "deactivate")
+
+
+# Users
+
+
+def list_users(session: Session, *, actor: User, page: int) -> Page[User]:
+    require_admin(actor)
+    stmt = select(User).options(selectinload(User.organisation)).order_by(User.name, User.id)  # type: ignore[arg-type]
+    return numbered_page(session, stmt, page)
+
+
+def api_users(
+    session: Session, *, actor: User, limit: int, cursor: str | None
+) -> tuple[list[User], str | None]:
+    require_admin(actor)
+    return keyset_page(session, select(User), User, Cursor.parse(cursor), limit)
+
+
+def active_users(session: Session) -> list[User]:
+    """People who can be added to a body, with their organisation."""
+    stmt = (
+        select(User)
+        .where(col(User.active).is_(True))
+        .options(selectinload(User.organisation))  # type: ignore[arg-type]
+        .order_by(User.name)
+    )
+    return list(session.exec(stmt).all())
+
+
+def get_user(session: Session, *, actor: User, user_id: int) -> User:
+    require_admin(actor)
+    return _get(session, User, user_id)
+
+
+def _check_organisation(session: Session, organisation_id: int) -> None:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active:
+        raise InvalidInput({"organisation_id": "Choose an active organisation."})
+
+
+def create_user(session: Session, *, actor: User | None, data: UserCreate) -> User:
+    """Creates an account; ``actor`` is None only from the command line and the demo loader."""
+    if actor is not None:
+        require_admin(actor)
+    _check_unique(
+        session, User, {"email": data.email}, None, "An account already uses this address."
+    )
+    _check_organisation(session, data.organisation_id)
+    user = User.model_validate(data, update={"password_hash": auth.hash_password(data.password)})
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        user_id=actor.id if actor else None,
+        verb="create",
+        entity="user",
+        entity_id=user.id,
+        email=user.email,
+        role=user.role,
+    )
+    session.commit()
+    return user
+
+
+def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) -> User:
+    require_admin(actor)
+    _check_unique(
+        session, User, {"email": data.email}, user.id, "An account already uses this address."
+    )
+    if data.organisation_id != user.organisation_id:
+        _check_organisation(session, data.organisation_id)
+    if user.id == actor.id and data.role != UserRole.admin:
+        raise InvalidInput({"role": "You cannot remove your own administrator role."})
+    changes = data.model_dump(exclude={"password"})
+    user.sqlmodel_update(changes)
+    if data.password:
+        user.password_hash = auth.hash_password(data.password)
+        assert user.id is not None
+        auth.revoke_all(session, user_id=user.id)
+    _save(session, actor, user, "update", password_changed=bool(data.password))
+    return user
+
+
+def set_user_active(session: Session, *, actor: User, user: User, active: bool) -> None:
+    """Deactivation ends the person's sessions and tokens at once (DESIGN.md §4 rule 8)."""
+    require_admin(actor)
+    if user.id == actor.id:
+        raise InvalidInput({"__all__": "You cannot deactivate your own account."})
+    user.active = active
+    if not active:
+        assert user.id is not None
+        auth.revoke_all(session, user_id=user.id)
+    _save(session, actor, user, "reactivate" if active else "deactivate")

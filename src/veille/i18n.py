@@ -1,0 +1,58 @@
+"""Translations: message ids are English; the French catalogue is read from its .po file at
+start-up, so there is no build step."""
+
+from __future__ import annotations
+
+import gettext
+from contextvars import ContextVar
+from functools import cache
+from io import BytesIO
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from veille.paths import LOCALES
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return gettext.NullTranslations()
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def translate(message: str, language: str | None = None, **params: object) -> str:
+    text = translations(language or current_language.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(current_language.get()).ngettext(singular, plural, n)
+    return text % ({"num": n} | params)
+
+
+def gettext_(message: str, **params: object) -> str:
+    """The ``_`` of the templates: translated into the language of the current request."""
+    return translate(message, **params)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first supported language of an Accept-Language header, French by default."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    for part in accept_language.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE

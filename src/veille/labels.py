@@ -1,0 +1,51 @@
+"""The words users see for the codes of the domain (message ids of the catalogue)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "body_kind": {
+        "watch_cell": N_("Territorial watch cell"),
+        "nightlife_copil": N_("Night-life steering committee"),
+        "crime_treatment_group": N_("Crime-treatment group (GLTD)"),
+        "plenary": N_("Plenary council (CLSPD)"),
+        "partnership_committee": N_("Partnership committee"),
+        "other": N_("Other body"),
+    },
+    "body_status": {"active": N_("Active"), "closed": N_("Closed")},
+    "cadence": {"monthly": N_("Monthly")},
+    "member_role": {
+        "chair": N_("Chair"),
+        "secretary": N_("Secretary"),
+        "member": N_("Member"),
+        "guest": N_("Guest"),
+    },
+    "user_role": {
+        "admin": N_("Administrator"),
+        "coordinator": N_("Coordinator"),
+        "member": N_("Partner member"),
+    },
+    "language": {"fr": N_("French"), "en": N_("English")},
+    "organisation_kind": {
+        "police": N_("National police"),
+        "municipal_police": N_("Municipal police"),
+        "gendarmerie": N_("Gendarmerie"),
+        "justice": N_("Justice"),
+        "city": N_("City"),
+        "housing_provider": N_("Social housing provider"),
+        "transit": N_("Transit operator"),
+        "social_services": N_("Social services"),
+        "mediation": N_("Mediation"),
+        "education": N_("Education"),
+        "health": N_("Health"),
+        "association": N_("Association"),
+        "business": N_("Shopkeepers and businesses"),
+        "residents": N_("Residents"),
+        "other": N_("Other"),
+    },
+}

@@ -1,0 +1,98 @@
+"""Keyset pagination for the API (``limit`` and an opaque ``cursor``) and numbered pages for
+the HTML lists."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from veille.errors import InvalidInput
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Cursor:
+    after_id: int | None
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Cursor:
+        if not raw:
+            return cls(None)
+        try:
+            return cls(int(base64.urlsafe_b64decode(raw.encode()).decode()))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput({"cursor": "Invalid cursor."}) from exc
+
+    @staticmethod
+    def encode(last_id: int) -> str:
+        return base64.urlsafe_b64encode(str(last_id).encode()).decode()
+
+
+def keyset_page(
+    session: Session,
+    stmt: SelectOfScalar[T],
+    model: Any,
+    cursor: Cursor,
+    limit: int,
+    *,
+    newest_first: bool = False,
+) -> tuple[list[T], str | None]:
+    """One page ordered by id, and the cursor of the next page (None on the last one)."""
+    if cursor.after_id is not None:
+        stmt = stmt.where(
+            model.id < cursor.after_id if newest_first else model.id > cursor.after_id
+        )
+    stmt = stmt.order_by(model.id.desc() if newest_first else model.id).limit(limit + 1)
+    rows = list(session.exec(stmt).all())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, Cursor.encode(rows[-1].id)  # type: ignore[attr-defined]
+    return rows, None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    number: int
+    has_next: bool
+    total: int
+
+    size: int = PAGE_SIZE
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def numbered_page(
+    session: Session, stmt: SelectOfScalar[T], number: int, size: int = PAGE_SIZE
+) -> Page[T]:
+    """A page of an ordered query, with the total count (two queries whatever the size)."""
+    number = max(number, 1)
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    rows = list(session.exec(stmt.offset((number - 1) * size).limit(size)).all())
+    return Page(items=rows, number=number, has_next=number * size < total, total=total, size=size)
+
+
+class Paged(BaseModel, Generic[T]):
+    """The envelope of every API list."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
+CursorParam = Annotated[str | None, Query(description="`next_cursor` of the previous page")]

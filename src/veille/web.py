@@ -1,0 +1,249 @@
+"""Templating and HTMX helpers: one URL serves the whole page or, to htmx, its fragment."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from babel.dates import format_date, format_datetime
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ValidationError
+
+from veille.errors import InvalidInput
+from veille.i18n import current_language, gettext_, negotiate, ngettext, translate
+from veille.labels import LABELS
+from veille.paths import TEMPLATES
+
+M = TypeVar("M", bound=BaseModel)
+FLASH_COOKIE = "veille_flash"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "xml"]),
+    extensions=["jinja2.ext.i18n"],
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(gettext_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def _label(value: object, group: str) -> str:
+    key = getattr(value, "value", value)
+    return translate(LABELS[group].get(str(key), str(key)))
+
+
+def _format_date(value: date | None, fmt: str = "long") -> str:
+    return format_date(value, fmt, locale=current_language.get()) if value else ""
+
+
+def _format_datetime(value: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
+    from veille.app import current_settings
+
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=current_settings().tz, locale=current_language.get())
+
+
+env.filters["label"] = _label
+env.filters["date"] = _format_date
+env.filters["datetime"] = _format_datetime
+env.filters["zip_with"] = lambda left, right: list(zip(left, right, strict=True))
+
+
+def _choices(group: str) -> list[tuple[str, str]]:
+    """(code, translated label) of every value of a label group, for a select."""
+    return [(code, translate(text)) for code, text in LABELS[group].items()]
+
+
+env.globals["choices"] = _choices
+env.filters["person_label"] = lambda user: f"{user.name} ({user.organisation.name})"
+
+
+def is_htmx(request: Request) -> bool:
+    """A request from htmx that wants a fragment; a history restore wants the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+@dataclass(frozen=True)
+class Flash:
+    category: str
+    message: str
+
+
+def _sign(payload: bytes, key: bytes) -> str:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _signing_key(request: Request) -> bytes:
+    return request.app.state.settings.signing_key  # type: ignore[no-any-return]
+
+
+def set_flash(request: Request, response: Response, category: str, message: str) -> None:
+    """A message shown on the next page (after a redirect); ``message`` is a message id."""
+    payload = base64.urlsafe_b64encode(json.dumps([category, message]).encode())
+    value = payload.decode() + "." + _sign(payload, _signing_key(request))
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/")
+
+
+def _pop_flashes(request: Request) -> list[Flash]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or "." not in raw:
+        return []
+    payload, signature = raw.rsplit(".", 1)
+    if not hmac.compare_digest(signature, _sign(payload.encode(), _signing_key(request))):
+        return []
+    try:
+        category, message = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, TypeError):
+        return []
+    return [Flash(category=category, message=translate(message))]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    fragment: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Renders the page, or only ``fragment`` when htmx asks for it."""
+    name = fragment if fragment and is_htmx(request) else template
+    user = getattr(request.state, "user", None)
+    lang = str(user.language) if user else negotiate(request.headers.get("Accept-Language"))
+    token = current_language.set(lang)
+    flashes = _pop_flashes(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "current_user": user,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "lang": lang,
+        "flashes": flashes,
+        "nav_active": None,
+        "errors": {},
+    }
+    values.update(context or {})
+    try:
+        html = env.get_template(name).render(values)
+    finally:
+        current_language.reset(token)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Vary"] = "HX-Request"
+    if flashes:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(
+    request: Request, url: str, *, flash: str | None = None, category: str = "success"
+) -> Response:
+    """After a successful form: a 303 for the browser, an ``HX-Redirect`` for htmx."""
+    response: Response
+    if is_htmx(request):
+        response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash:
+        set_flash(request, response, category, flash)
+    return response
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")
+
+
+# Forms
+
+FormData = dict[str, Any]
+
+
+async def read_form(request: Request) -> FormData:
+    """The submitted form; a field given several times (checkboxes) becomes a list."""
+    form = await request.form()
+    data: FormData = {}
+    for key in form:
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        data[key] = (
+            values if len(values) > 1 or key.endswith("_ids") else (values[0] if values else "")
+        )
+    return data
+
+
+Form = Annotated[FormData, Depends(read_form)]
+
+_PYDANTIC_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_short": "This field is required.",
+    "string_too_long": "Keep it under %(max_length)s characters.",
+    "string_pattern_mismatch": "Use only letters, digits, dashes and underscores.",
+    "int_parsing": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "date_parsing": "Enter a valid date.",
+    "date_from_datetime_parsing": "Enter a valid date.",
+    "date_type": "Enter a valid date.",
+    "enum": "Choose one of the proposed values.",
+    "literal_error": "Choose one of the proposed values.",
+    "bool_parsing": "Choose yes or no.",
+    "list_type": "Choose one of the proposed values.",
+}
+
+
+def _field_message(error: Any) -> str:
+    if error["type"] == "value_error" and "email" in error["msg"]:
+        return "Enter a valid e-mail address."
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
+        return translate("Use at least %(min_length)s characters.", **error["ctx"])
+    template = _PYDANTIC_MESSAGES.get(error["type"], "Check this value.")
+    return translate(template, **error.get("ctx", {})) if "%(" in template else translate(template)
+
+
+def validation_errors(exc: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as translated messages, one per field."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "__all__"
+        errors.setdefault(field, _field_message(error))
+    return errors
+
+
+def translated(errors: dict[str, str]) -> dict[str, str]:
+    return {field: translate(message) for field, message in errors.items()}
+
+
+def parse_form(model: type[M], form: FormData, **extra: Any) -> M:
+    """Validates a form against the API's model; blank fields count as not given."""
+    values = {k: (None if v == "" else v) for k, v in form.items() if k != "csrf_token"}
+    values.update(extra)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput(validation_errors(exc)) from exc
+
+
+def form_error_response(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    exc: InvalidInput,
+    fragment: str | None = None,
+) -> HTMLResponse:
+    """The form again, with its values and the errors in French, answered 422."""
+    # Translating an already translated message gives it back unchanged.
+    errors = translated(exc.errors)
+    return render(
+        request, template, {**context, "errors": errors}, status_code=422, fragment=fragment
+    )

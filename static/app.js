@@ -1,0 +1,309 @@
+/*
+ * Veille: small progressive enhancements. No dependency; every page works without it.
+ * - mobile menu toggle (.nav-toggle / #site-menu)
+ * - confirmation dialog for [data-confirm] on forms, submit buttons, links and htmx requests
+ * - focus on the error summary (or the first field in error) after a page load or an htmx swap
+ * - a message in #flashes when an htmx request fails
+ * - keyboard access to horizontally scrolling tables (.table-wrap)
+ * Translated texts come from data-i18n-* attributes on <body>.
+ */
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  function text(key, fallback) {
+    var body = document.body;
+    var value = body && body.getAttribute("data-i18n-" + key);
+    return value || fallback;
+  }
+
+  /* Mobile menu ---------------------------------------------------------- */
+
+  function menuParts() {
+    var toggle = document.querySelector(".nav-toggle");
+    var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    return toggle && menu ? { toggle: toggle, menu: menu } : null;
+  }
+
+  function setMenu(open) {
+    var parts = menuParts();
+    if (!parts) return;
+    parts.toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    parts.menu.classList.toggle("is-open", open);
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (toggle) {
+      setMenu(toggle.getAttribute("aria-expanded") !== "true");
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var parts = menuParts();
+    if (parts && parts.toggle.getAttribute("aria-expanded") === "true" &&
+        parts.menu.contains(document.activeElement)) {
+      setMenu(false);
+      parts.toggle.focus();
+    }
+  });
+
+  /* Confirmation dialog ---------------------------------------------------- */
+
+  var dialog = null;
+
+  function buildDialog() {
+    var d = document.createElement("dialog");
+    d.className = "dialog";
+    d.setAttribute("aria-labelledby", "confirm-dialog-title");
+    d.setAttribute("aria-describedby", "confirm-dialog-message");
+
+    var form = document.createElement("form");
+    form.method = "dialog";
+    form.className = "dialog__form";
+
+    var title = document.createElement("h2");
+    title.className = "dialog__title";
+    title.id = "confirm-dialog-title";
+
+    var message = document.createElement("p");
+    message.className = "dialog__message";
+    message.id = "confirm-dialog-message";
+
+    var actions = document.createElement("div");
+    actions.className = "dialog__actions";
+
+    var cancel = document.createElement("button");
+    cancel.type = "submit";
+    cancel.value = "cancel";
+    cancel.className = "btn btn--secondary";
+    cancel.setAttribute("autofocus", "");
+
+    var confirm = document.createElement("button");
+    confirm.type = "submit";
+    confirm.value = "confirm";
+
+    actions.appendChild(cancel);
+    actions.appendChild(confirm);
+    form.appendChild(title);
+    form.appendChild(message);
+    form.appendChild(actions);
+    d.appendChild(form);
+    document.body.appendChild(d);
+    return d;
+  }
+
+  // Resolves to true when the person confirms. The element may set data-confirm-button
+  // (label of the confirm button); a .btn--danger element gets a red confirm button.
+  function ask(element) {
+    var message = element.getAttribute("data-confirm") || "";
+    if (typeof HTMLDialogElement !== "function") {
+      return Promise.resolve(window.confirm(message));
+    }
+    if (!dialog) dialog = buildDialog();
+    var opener = document.activeElement;
+    var danger = element.classList.contains("btn--danger") ||
+      element.getAttribute("data-confirm-kind") === "danger" ||
+      !!element.querySelector(".btn--danger");
+    var buttons = dialog.querySelectorAll("button");
+    dialog.querySelector(".dialog__title").textContent = text("confirm-title", "Please confirm");
+    dialog.querySelector(".dialog__message").textContent = message;
+    buttons[0].textContent = text("cancel", "Cancel");
+    buttons[1].textContent = element.getAttribute("data-confirm-button") || text("confirm", "Confirm");
+    buttons[1].className = "btn " + (danger ? "btn--danger" : "btn--primary");
+    dialog.returnValue = "";
+
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function onClose() {
+        dialog.removeEventListener("close", onClose);
+        if (opener && typeof opener.focus === "function" && document.contains(opener)) {
+          opener.focus();
+        }
+        resolve(dialog.returnValue === "confirm");
+      });
+      dialog.showModal();
+    });
+  }
+
+  function isHtmxElement(el) {
+    if (!window.htmx || !el) return false;
+    var verbs = ["get", "post", "put", "patch", "delete"];
+    for (var i = 0; i < verbs.length; i++) {
+      if (el.hasAttribute("hx-" + verbs[i]) || el.hasAttribute("data-hx-" + verbs[i])) return true;
+    }
+    var boosted = el.closest("[hx-boost],[data-hx-boost]");
+    if (boosted) {
+      var value = boosted.getAttribute("hx-boost") || boosted.getAttribute("data-hx-boost");
+      return value === "true";
+    }
+    return false;
+  }
+
+  // Plain (non-htmx) forms: ask before submitting.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method === "dialog") return;
+    var submitter = event.submitter || null;
+    var source = submitter && submitter.hasAttribute("data-confirm") ? submitter
+      : form.hasAttribute("data-confirm") ? form : null;
+    if (!source || isHtmxElement(form)) return;
+    if (form.getAttribute("data-confirmed") === "1") {
+      form.removeAttribute("data-confirmed");
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    ask(source).then(function (ok) {
+      if (!ok) return;
+      form.setAttribute("data-confirmed", "1");
+      if (typeof form.requestSubmit === "function") {
+        form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+      } else {
+        form.submit();
+      }
+    });
+  }, true);
+
+  // Plain links with data-confirm.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-confirm][href]");
+    if (!link || isHtmxElement(link) || event.defaultPrevented) return;
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    ask(link).then(function (ok) {
+      if (ok) window.location.assign(link.href);
+    });
+  });
+
+  // htmx requests: elements (or the submit button of a form) with data-confirm.
+  document.addEventListener("htmx:confirm", function (event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    var trigger = detail.triggeringEvent;
+    var submitter = trigger && trigger.submitter;
+    var source = submitter && submitter.hasAttribute && submitter.hasAttribute("data-confirm") ? submitter
+      : elt && elt.hasAttribute && elt.hasAttribute("data-confirm") ? elt : null;
+    if (!source) return;
+    event.preventDefault();
+    ask(source).then(function (ok) {
+      if (ok) detail.issueRequest(true);
+    });
+  });
+
+  /* Focus on errors --------------------------------------------------------- */
+
+  function focusErrors(root) {
+    if (!root || !root.querySelector) return false;
+    var summary = root.matches && root.matches(".error-summary") ? root : root.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+      return true;
+    }
+    var field = root.querySelector(
+      ".field--error input:not([type=hidden]), .field--error select, .field--error textarea"
+    );
+    if (field) {
+      field.focus();
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = (event.detail && event.detail.elt) || event.target;
+    focusErrors(target);
+  });
+
+  // A link of the error summary moves focus to its field and shows the field's label.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var input = document.getElementById(link.getAttribute("href").slice(1));
+    if (!input) return;
+    event.preventDefault();
+    var holder = input.closest(".field, fieldset") || input;
+    holder.scrollIntoView({ block: "start" });
+    input.focus({ preventScroll: true });
+  });
+
+  /* htmx errors ------------------------------------------------------------- */
+
+  function showClientError(message) {
+    var region = document.getElementById("flashes");
+    if (!region) {
+      window.alert(message);
+      return;
+    }
+    var old = region.querySelector(".flash--client");
+    if (old) old.remove();
+    var box = document.createElement("div");
+    box.className = "flash flash--error flash--client";
+    box.setAttribute("role", "alert");
+    box.innerHTML = '<svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">' +
+      '<circle cx="12" cy="12" r="9.5"/><path d="M12 7v6.2"/><path d="M12 16.6v.2"/></svg>';
+    var p = document.createElement("p");
+    p.className = "flash__message";
+    p.textContent = message;
+    box.appendChild(p);
+    region.appendChild(box);
+    if (box.getBoundingClientRect().top < 0) box.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var old = document.querySelector("#flashes .flash--client");
+    if (old) old.remove();
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var message;
+    if (status === 401) message = text("error-session", "Your session has expired. Sign in again.");
+    else if (status === 403) message = text("error-forbidden", "You are not allowed to do this.");
+    else if (status === 404) message = text("error-not-found", "This item does not exist or is not available to you.");
+    else message = text("error-generic", "The action could not be completed. Reload the page and try again.");
+    showClientError(message);
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showClientError(text("error-network", "The server cannot be reached. Check your connection and try again."));
+  });
+
+  /* Scrolling tables -------------------------------------------------------- */
+
+  // A table wider than the screen scrolls: make its wrapper reachable with the keyboard.
+  function enhanceTables(root) {
+    var wraps = (root || document).querySelectorAll ? (root || document).querySelectorAll(".table-wrap") : [];
+    Array.prototype.forEach.call(wraps, function (wrap) {
+      if (wrap.hasAttribute("tabindex")) return;
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("tabindex", "0");
+        if (!wrap.hasAttribute("role")) wrap.setAttribute("role", "region");
+        if (!wrap.hasAttribute("aria-label") && !wrap.hasAttribute("aria-labelledby")) {
+          var caption = wrap.querySelector("caption");
+          if (caption && caption.textContent.trim()) wrap.setAttribute("aria-label", caption.textContent.trim());
+        }
+      }
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    enhanceTables(event.detail && event.detail.elt);
+  });
+
+  /* Page load --------------------------------------------------------------- */
+
+  function onReady() {
+    enhanceTables(document);
+    var main = document.getElementById("main");
+    if (main) focusErrors(main);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onReady);
+  } else {
+    onReady();
+  }
+})();
