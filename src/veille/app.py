@@ -16,7 +16,7 @@ from veille.config import Settings, load_settings
 from veille.db import make_engine
 from veille.deps import CSRF_COOKIE, LoginRequired, csrf_token_for, new_csrf_cookie, verify_csrf
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
-from veille.i18n import translate
+from veille.i18n import N_, translate
 from veille.paths import STATIC
 from veille.web import is_htmx, login_url, render
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
     app.state.settings = settings
@@ -120,7 +121,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
         if _is_api(request):
             return JSONResponse(
-                {"detail": "Not authenticated."},
+                {"detail": N_("Not authenticated.")},
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
@@ -168,22 +169,22 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 _TITLES = {
-    400: "Bad request",
-    403: "Access refused",
-    404: "Page not found",
-    405: "Not allowed",
-    409: "Not possible now",
-    422: "Invalid data",
-    429: "Too many attempts",
+    400: N_("Bad request"),
+    403: N_("Access refused"),
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    409: N_("Not possible now"),
+    422: N_("Invalid data"),
+    429: N_("Too many attempts"),
 }
 _DEFAULT_MESSAGES = {
-    403: "You are not allowed to do this.",
-    404: "This page does not exist, or you are not allowed to see it.",
+    403: N_("You are not allowed to do this."),
+    404: N_("This page does not exist, or you are not allowed to see it."),
 }
 
 
 def _error_page(request: Request, status: int, message: str, headers: object = None) -> Response:
-    title = _TITLES.get(status, "Error")
+    title = _TITLES.get(status, N_("Error"))
     text = message or _DEFAULT_MESSAGES.get(status, "")
     return render(
         request,

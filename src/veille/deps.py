@@ -19,6 +19,7 @@ from veille.config import Settings
 from veille.db import open_session
 from veille.directory.models import User
 from veille.errors import ServiceError
+from veille.i18n import N_
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_COOKIE = "veille_session"
@@ -36,7 +37,7 @@ class CsrfRefused(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The form has expired or did not come from Veille. Reload the page and try again."
+            N_("The form has expired or did not come from Veille. Reload the page and try again.")
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from veille.i18n import N_
+
 
 class ServiceError(Exception):
     status_code = 400
@@ -16,7 +18,7 @@ class NotFound(ServiceError):
 
     status_code = 404
 
-    def __init__(self, message: str = "Not found.") -> None:
+    def __init__(self, message: str = N_("Not found.")) -> None:
         super().__init__(message)
 
 
@@ -25,7 +27,7 @@ class Forbidden(ServiceError):
 
     status_code = 403
 
-    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+    def __init__(self, message: str = N_("You are not allowed to do this.")) -> None:
         super().__init__(message)
 
 
@@ -52,5 +54,5 @@ class TooManyAttempts(ServiceError):
     status_code = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many failed attempts. Try again later.")
+        super().__init__(N_("Too many failed attempts. Try again later."))
         self.retry_after = retry_after

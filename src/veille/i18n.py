@@ -16,6 +16,13 @@ from veille.paths import LOCALES
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
-
+from veille.i18n import N_
 
 LABELS: dict[str, dict[str, str]] = {
     "body_kind": {

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.errors import InvalidInput
+from veille.i18n import N_
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -30,7 +31,7 @@ class Cursor:
         try:
             return cls(int(base64.urlsafe_b64decode(raw.encode()).decode()))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput({"cursor": "Invalid cursor."}) from exc
+            raise InvalidInput({"cursor": N_("Invalid cursor.")}) from exc
 
     @staticmethod
     def encode(last_id: int) -> str:

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BaseModel, ValidationError
 
 from veille.errors import InvalidInput
-from veille.i18n import current_language, gettext_, negotiate, ngettext, translate
+from veille.i18n import N_, current_language, gettext_, negotiate, ngettext, translate
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
 
@@ -186,28 +186,28 @@ async def read_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(read_form)]
 
 _PYDANTIC_MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_short": "This field is required.",
-    "string_too_long": "Keep it under %(max_length)s characters.",
-    "string_pattern_mismatch": "Use only letters, digits, dashes and underscores.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "date_parsing": "Enter a valid date.",
-    "date_from_datetime_parsing": "Enter a valid date.",
-    "date_type": "Enter a valid date.",
-    "enum": "Choose one of the proposed values.",
-    "literal_error": "Choose one of the proposed values.",
-    "bool_parsing": "Choose yes or no.",
-    "list_type": "Choose one of the proposed values.",
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This field is required."),
+    "string_too_long": N_("Keep it under %(max_length)s characters."),
+    "string_pattern_mismatch": N_("Use only letters, digits, dashes and underscores."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "date_parsing": N_("Enter a valid date."),
+    "date_from_datetime_parsing": N_("Enter a valid date."),
+    "date_type": N_("Enter a valid date."),
+    "enum": N_("Choose one of the proposed values."),
+    "literal_error": N_("Choose one of the proposed values."),
+    "bool_parsing": N_("Choose yes or no."),
+    "list_type": N_("Choose one of the proposed values."),
 }
 
 
 def _field_message(error: Any) -> str:
     if error["type"] == "value_error" and "email" in error["msg"]:
-        return "Enter a valid e-mail address."
+        return N_("Enter a valid e-mail address.")
     if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
         return translate("Use at least %(min_length)s characters.", **error["ctx"])
-    template = _PYDANTIC_MESSAGES.get(error["type"], "Check this value.")
+    template = _PYDANTIC_MESSAGES.get(error["type"], N_("Check this value."))
     return translate(template, **error.get("ctx", {})) if "%(" in template else translate(template)
 
 

@@ -10,7 +10,7 @@ from veille.auth import service as auth
 from veille.auth.models import TokenKind
 from veille.deps import SESSION_COOKIE, OptionalPageUser, SessionDep, SettingsDep
 from veille.errors import InvalidInput, TooManyAttempts
-from veille.i18n import translate
+from veille.i18n import N_, translate
 from veille.web import Form, form_error_response, redirect, render
 
 router = APIRouter()
@@ -85,6 +85,6 @@ def logout(request: Request, session: SessionDep) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         auth.revoke_token(session, raw=raw)
-    response = redirect(request, "/login", flash="You are logged out.")
+    response = redirect(request, "/login", flash=N_("You are logged out."))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

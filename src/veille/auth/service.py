@@ -19,12 +19,13 @@ from veille.auth.models import AuthToken, LoginAttempt, TokenKind
 from veille.config import Settings
 from veille.directory.models import User
 from veille.errors import InvalidInput, TooManyAttempts
+from veille.i18n import N_
 from veille.orm import utcnow
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so that the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
-BAD_CREDENTIALS = "Incorrect e-mail address or password."
+BAD_CREDENTIALS = N_("Incorrect e-mail address or password.")
 # How often a session's last use is written back (it bounds idle expiry precision).
 _TOUCH_EVERY = timedelta(seconds=60)
 

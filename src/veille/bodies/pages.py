@@ -13,6 +13,7 @@ from veille.bodies.models import Body, BodyUpdate, CharterIn
 from veille.deps import PageUser, SessionDep
 from veille.directory import service as directory
 from veille.errors import InvalidInput, ServiceError
+from veille.i18n import N_
 from veille.web import Form, form_error_response, parse_form, redirect, render
 
 router = APIRouter()
@@ -86,7 +87,7 @@ def create_body(request: Request, user: PageUser, session: SessionDep, form: For
         return form_error_response(
             request, "bodies/form.html", _form_context(session, None, form), exc
         )
-    return redirect(request, f"/bodies/{body.id}", flash="The body was created.")
+    return redirect(request, f"/bodies/{body.id}", flash=N_("The body was created."))
 
 
 @router.get("/bodies/{body_id}")
@@ -140,14 +141,16 @@ def edit_body(
         return form_error_response(
             request, "bodies/form.html", _form_context(session, access.body, form), exc
         )
-    return redirect(request, f"/bodies/{body_id}", flash="The body was saved.")
+    return redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved."))
 
 
 @router.post("/bodies/{body_id}/close")
 def close_body(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.close_body(session, access=access)
-    return redirect(request, f"/bodies/{body_id}", flash="The body is closed: it is now read-only.")
+    return redirect(
+        request, f"/bodies/{body_id}", flash=N_("The body is closed: it is now read-only.")
+    )
 
 
 # Members: each change answers the refreshed members fragment.
@@ -195,14 +198,14 @@ def _role(form: Form) -> MemberRole:
     try:
         return MemberRole(str(form.get("role", "")))
     except ValueError as exc:
-        raise InvalidInput({"role": "Choose one of the proposed values."}) from exc
+        raise InvalidInput({"role": N_("Choose one of the proposed values.")}) from exc
 
 
 def _user_id(form: Form) -> int:
     try:
         return int(str(form.get("user_id", "")))
     except ValueError as exc:
-        raise InvalidInput({"user_id": "Choose an active person."}) from exc
+        raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
 
 
 @router.post("/bodies/{body_id}/members")
@@ -283,7 +286,7 @@ def accept_charter(body_id: int, request: Request, user: PageUser, session: Sess
     return redirect(
         request,
         f"/bodies/{body_id}",
-        flash="Thank you: your acceptance of the charter is recorded.",
+        flash=N_("Thank you: your acceptance of the charter is recorded."),
     )
 
 
@@ -326,4 +329,4 @@ def edit_charter(
         service.set_charter(session, access=access, text=data.text, version=data.version)
     except InvalidInput as exc:
         return form_error_response(request, "bodies/charter_form.html", context, exc)
-    return redirect(request, f"/bodies/{body_id}/charter", flash="The charter was saved.")
+    return redirect(request, f"/bodies/{body_id}/charter", flash=N_("The charter was saved."))

@@ -22,10 +22,11 @@ from veille.bodies.models import (
 from veille.directory.models import Sector, User
 from veille.directory.service import is_staff, require_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
+from veille.i18n import N_
 from veille.orm import utcnow
 
-CLOSED = "This body is closed: it can no longer be changed."
-CHARTER_PENDING = "Accept the body's charter to see its content."
+CLOSED = N_("This body is closed: it can no longer be changed.")
+CHARTER_PENDING = N_("Accept the body's charter to see its content.")
 
 
 @dataclass(frozen=True)
@@ -167,15 +168,15 @@ def _set_sectors(session: Session, body: Body, sector_ids: list[int]) -> None:
     ids = sorted(set(sector_ids))
     sectors = list(session.exec(select(Sector).where(col(Sector.id).in_(ids))).all()) if ids else []
     if len(sectors) != len(ids):
-        raise InvalidInput({"sector_ids": "Unknown sector."})
+        raise InvalidInput({"sector_ids": N_("Unknown sector.")})
     body.sectors = sectors
 
 
 def _check_dates(data: BodyCreate) -> None:
     if data.kind == BodyKind.crime_treatment_group and data.ends_on is None:
-        raise InvalidInput({"ends_on": "A crime-treatment group needs an end date."})
+        raise InvalidInput({"ends_on": N_("A crime-treatment group needs an end date.")})
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
-        raise InvalidInput({"ends_on": "The end date must come after the start date."})
+        raise InvalidInput({"ends_on": N_("The end date must come after the start date.")})
 
 
 def create_body(session: Session, *, actor: User, data: BodyCreate) -> Body:
@@ -197,7 +198,7 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
     access.require_manage()
     body = access.body
     if data.version is not None and data.version != body.version:
-        raise Conflict("This body was changed by someone else: reload it and try again.")
+        raise Conflict(N_("This body was changed by someone else: reload it and try again."))
     _check_dates(data)
     body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))
     _set_sectors(session, body, data.sector_ids)
@@ -245,9 +246,9 @@ def set_member(
     access.require_manage()
     user = session.get(User, user_id)
     if user is None or not user.active:
-        raise InvalidInput({"user_id": "Choose an active person."})
+        raise InvalidInput({"user_id": N_("Choose an active person.")})
     if role == MemberRole.chair and not access.can_chair:
-        raise Forbidden("Only the chair or the coordinator can name a chair.")
+        raise Forbidden(N_("Only the chair or the coordinator can name a chair."))
     membership = session.exec(
         select(Membership).where(
             Membership.body_id == access.body.id, Membership.user_id == user_id
@@ -291,7 +292,7 @@ def remove_member(session: Session, *, access: BodyAccess, user_id: int) -> None
     access.require_manage()
     membership = _membership(session, access, user_id)
     if membership.role == MemberRole.chair and not access.can_chair:
-        raise Forbidden("Only the chair or the coordinator can remove a chair.")
+        raise Forbidden(N_("Only the chair or the coordinator can remove a chair."))
     session.delete(membership)
     audit.record(
         session,
@@ -309,11 +310,11 @@ def exclude_member(session: Session, *, access: BodyAccess, user_id: int, reason
     access.require_chair()
     reason = reason.strip()
     if not reason:
-        raise InvalidInput({"reason": "Give the reason for the exclusion."})
+        raise InvalidInput({"reason": N_("Give the reason for the exclusion.")})
     if len(reason) > 2000:
-        raise InvalidInput({"reason": "Keep the reason under 2,000 characters."})
+        raise InvalidInput({"reason": N_("Keep the reason under 2,000 characters.")})
     if user_id == access.user.id:
-        raise InvalidInput({"__all__": "You cannot exclude yourself."})
+        raise InvalidInput({"__all__": N_("You cannot exclude yourself.")})
     membership = _membership(session, access, user_id)
     membership.excluded_at = utcnow()
     membership.excluded_reason = reason
@@ -344,7 +345,7 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
     access.require_chair()
     current = access.charter
     if version is not None and version != (current.version if current else 0):
-        raise Conflict("The charter was changed by someone else: reload it and try again.")
+        raise Conflict(N_("The charter was changed by someone else: reload it and try again."))
     if current is not None and current.text == text:
         return current
     assert access.body.id is not None
@@ -369,9 +370,9 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
 
 def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance:
     if access.charter is None:
-        raise Conflict("This body has no charter to accept.")
+        raise Conflict(N_("This body has no charter to accept."))
     if access.role is None:
-        raise Forbidden("Only members of the body accept its charter.")
+        raise Forbidden(N_("Only members of the body accept its charter."))
     assert access.body.id is not None and access.user.id is not None
     existing = session.exec(
         select(CharterAcceptance).where(

@@ -20,6 +20,7 @@ from veille.directory.models import (
     UserUpdate,
 )
 from veille.errors import InvalidInput
+from veille.i18n import N_
 from veille.web import Form, form_error_response, parse_form, redirect, render
 
 router = APIRouter(prefix="/directory")
@@ -167,7 +168,11 @@ def organisation_active(
     organisation = service.get_organisation(session, organisation_id)
     active = form.get("active") == "1"
     service.set_organisation_active(session, actor=user, organisation=organisation, active=active)
-    message = "The organisation was reactivated." if active else "The organisation was deactivated."
+    message = (
+        N_("The organisation was reactivated.")
+        if active
+        else N_("The organisation was deactivated.")
+    )
     return redirect(request, "/directory/organisations", flash=message)
 
 

@@ -23,6 +23,7 @@ from veille.directory.models import (
     UserUpdate,
 )
 from veille.errors import Forbidden, InvalidInput, NotFound
+from veille.i18n import N_
 from veille.pagination import Cursor, Page, keyset_page, numbered_page
 
 M = TypeVar("M", bound=SQLModel)
@@ -100,8 +101,12 @@ def save_sector(
 ) -> Sector:
     require_staff(actor)
     exclude = sector.id if sector else None
-    _check_unique(session, Sector, {"name": data.name}, exclude, "A sector already has this name.")
-    _check_unique(session, Sector, {"code": data.code}, exclude, "A sector already has this code.")
+    _check_unique(
+        session, Sector, {"name": data.name}, exclude, N_("A sector already has this name.")
+    )
+    _check_unique(
+        session, Sector, {"code": data.code}, exclude, N_("A sector already has this code.")
+    )
     sector = sector or Sector.model_validate(data)
     sector.sqlmodel_update(data.model_dump())
     _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
@@ -187,7 +192,7 @@ def get_user(session: Session, *, actor: User, user_id: int) -> User:
 def _check_organisation(session: Session, organisation_id: int) -> None:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or not organisation.active:
-        raise InvalidInput({"organisation_id": "Choose an active organisation."})
+        raise InvalidInput({"organisation_id": N_("Choose an active organisation.")})
 
 
 def create_user(session: Session, *, actor: User | None, data: UserCreate) -> User:
@@ -222,7 +227,7 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
     if data.organisation_id != user.organisation_id:
         _check_organisation(session, data.organisation_id)
     if user.id == actor.id and data.role != UserRole.admin:
-        raise InvalidInput({"role": "You cannot remove your own administrator role."})
+        raise InvalidInput({"role": N_("You cannot remove your own administrator role.")})
     changes = data.model_dump(exclude={"password"})
     user.sqlmodel_update(changes)
     if data.password:
@@ -237,7 +242,7 @@ def set_user_active(session: Session, *, actor: User, user: User, active: bool) 
     """Deactivation ends the person's sessions and tokens at once (DESIGN.md §4 rule 8)."""
     require_admin(actor)
     if user.id == actor.id:
-        raise InvalidInput({"__all__": "You cannot deactivate your own account."})
+        raise InvalidInput({"__all__": N_("You cannot deactivate your own account.")})
     user.active = active
     if not active:
         assert user.id is not None

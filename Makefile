@@ -1,0 +1,40 @@
+# `make run` and `make test` work on a fresh machine: they create .venv and install first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve Veille on SQLite (./veille.db) with the demo data, and print the demo accounts.
+run: install
+	$(BIN)/veille serve --demo
+
+## Run the whole test suite (set VEILLE_TEST_POSTGRES_URL to run it on PostgreSQL too).
+test: install
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests migrations
+	$(BIN)/ruff format src tests migrations
+
+## Extract the messages of the code and templates, and merge them into the French catalogue.
+messages: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ -k translate -o src/veille/locales/messages.pot .
+	$(BIN)/pybabel --quiet update --no-fuzzy-matching -i src/veille/locales/messages.pot -d src/veille/locales -l fr
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

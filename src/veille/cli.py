@@ -1,0 +1,540 @@
+"""The ``veille`` command: serve, migrate, load the demo, create accounts (API.md, Command line).
+
+Operators script it, so every refusal is one line on standard error, ``veille: error: ...``,
+with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlmodel import Session, select
+
+from veille import demo, migrate
+from veille.config import ConfigError, Settings, load_settings
+from veille.db import make_engine, open_session
+from veille.demo import CITY, DEMO_PASSWORD, DemoAccount, bootstrap_actor
+from veille.directory import service as directory
+from veille.directory.enums import Language, OrganisationKind, UserRole
+from veille.directory.models import Organisation, OrganisationCreate, UserBase, UserCreate
+from veille.errors import InvalidInput, ServiceError
+
+PROG = "veille"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104  (only to print a reachable address)
+
+
+class CliError(Exception):
+    """Bad input the operator can fix; the message is printed as is."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other refusal of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+# Entry points
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; answers the exit code (0 done, 1 refused, 2 usage, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 1
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except (
+        CliError,
+        ConfigError,
+        ServiceError,
+        ValidationError,
+        SQLAlchemyError,
+        CommandError,
+        OSError,
+    ) as exc:
+        print(f"{PROG}: error: {error_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def asgi_app() -> FastAPI:
+    """The app of one uvicorn worker (``--workers`` > 1); settings come from the environment."""
+    from veille.app import create_app
+
+    return create_app()
+
+
+# Parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Veille: the coordination platform of a city's security and "
+        "crime-prevention bodies. Settings come from VEILLE_* environment variables "
+        "(VEILLE_DATABASE_URL, VEILLE_SECRET_KEY, ...).",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="apply pending migrations, then serve the application",
+        description="Apply pending migrations, then serve Veille with uvicorn.",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT})",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="number of worker processes (default 1; use PostgreSQL for many)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: load the demo data set if the database holds no account, and print "
+        "the demo accounts",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser(
+        "db",
+        help="database migrations",
+        description="Apply or revert the database migrations (Alembic).",
+    )
+    db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    up = db_commands.add_parser(
+        "upgrade",
+        help="apply every pending migration",
+        description="Apply every pending migration (to the newest revision).",
+    )
+    up.set_defaults(handler=cmd_db_upgrade)
+    down = db_commands.add_parser(
+        "downgrade",
+        help="revert migrations down to a revision",
+        description="Revert migrations down to REV; 'base' removes every table.",
+    )
+    down.add_argument("revision", metavar="REV", help="target revision, '-1' or 'base'")
+    down.set_defaults(handler=cmd_db_downgrade)
+    current = db_commands.add_parser(
+        "current",
+        help="print the current revision",
+        description="Print the database's current revision, and whether migrations are pending.",
+    )
+    current.set_defaults(handler=cmd_db_current)
+
+    demo = commands.add_parser(
+        "demo",
+        help="load the demo data set into an empty database",
+        description="Apply migrations, then load the demo data set (Valmont-sur-Loire, a "
+        "fictional city) into a database that holds no account yet, and print the demo "
+        "accounts.",
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    user = commands.add_parser("user", help="manage accounts", description="Manage accounts.")
+    user_commands = user.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    create = user_commands.add_parser(
+        "create",
+        help="create an account",
+        description="Create an account. The password (at least 12 characters) is read from "
+        "standard input (one line) when it is not a terminal, else asked for twice.",
+        epilog="example: printf '%%s\\n' \"$PASSWORD\" | veille user create "
+        "claire.martin@ville.fr --name 'Claire Martin' --organisation 'Mairie' --role admin",
+    )
+    create.add_argument("email", metavar="EMAIL", help="e-mail address, used to log in")
+    create.add_argument("--name", required=True, help="full name, as others will see it")
+    create.add_argument(
+        "--organisation",
+        required=True,
+        metavar="ORG",
+        help="organisation name (case-insensitive) or id; see 'veille organisation list'",
+    )
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in UserRole],
+        help="global role: admin (accounts, everything), coordinator (sets up bodies, sees "
+        "them all) or member (sees the bodies they belong to)",
+    )
+    create.add_argument(
+        "--language",
+        choices=[lang.value for lang in Language],
+        default=Language.fr.value,
+        help="language of the interface (default fr)",
+    )
+    create.set_defaults(handler=cmd_user_create)
+
+    organisation = commands.add_parser(
+        "organisation",
+        help="list or create partner organisations",
+        description="Partner organisations; every account belongs to one.",
+    )
+    org_commands = organisation.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    org_list = org_commands.add_parser(
+        "list", help="list the organisations", description="List the organisations and ids."
+    )
+    org_list.set_defaults(handler=cmd_organisation_list)
+    org_create = org_commands.add_parser(
+        "create",
+        help="create an organisation",
+        description="Create an organisation, e.g. the first one, before any account exists.",
+    )
+    org_create.add_argument("name", metavar="NAME", help="organisation name (unique)")
+    org_create.add_argument(
+        "--kind",
+        required=True,
+        choices=[k.value for k in OrganisationKind],
+        help="kind of partner",
+    )
+    org_create.set_defaults(handler=cmd_organisation_create)
+    return parser
+
+
+def _port(value: str) -> int:
+    number = _positive(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r}")
+    return number
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {value!r}")
+    return number
+
+
+# Shared steps
+
+
+def _settings(*, demo: bool = False) -> Settings:
+    """The settings, refused at once when the secret is missing (not after a migration)."""
+    settings = load_settings(demo=True) if demo else load_settings()
+    settings.signing_key  # noqa: B018  (raises ConfigError when it is missing or too short)
+    return settings
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _require_migrated(engine: Engine) -> None:
+    if migrate.pending(engine):
+        raise CliError("the database is not up to date: run 'veille db upgrade' first")
+
+
+def _current_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, set(script.get_heads())
+
+
+def error_message(exc: BaseException) -> str:
+    """One line that tells the operator what to fix."""
+    if isinstance(exc, InvalidInput):
+        return " ".join(_one_line(m) for m in exc.errors.values())
+    if isinstance(exc, ServiceError):
+        return _one_line(exc.message) or type(exc).__name__
+    if isinstance(exc, ValidationError):
+        return _validation_message(exc)
+    if isinstance(exc, OperationalError):
+        return f"cannot use the database: {_one_line(str(exc.orig))}"
+    if isinstance(exc, ArgumentError):
+        return f"VEILLE_DATABASE_URL: {_one_line(str(exc))}"
+    if isinstance(exc, SQLAlchemyError):
+        detail = getattr(exc, "orig", None) or exc
+        return f"database error: {_one_line(str(detail))}"
+    return _one_line(str(exc))
+
+
+_FIELD_LABELS = {
+    "email": "e-mail address",
+    "name": "--name",
+    "password": "password",
+    "role": "--role",
+    "language": "--language",
+    "kind": "--kind",
+}
+
+
+def _validation_message(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    label = _FIELD_LABELS.get(field, field)
+    message = str(error["msg"])
+    context = error.get("ctx") or {}
+    if error["type"] == "string_too_short":
+        least = int(context.get("min_length", 1))
+        message = "must not be empty" if least <= 1 else f"must be at least {least} characters"
+    elif error["type"] == "string_too_long":
+        message = f"must be at most {context.get('max_length')} characters"
+    elif field == "email":
+        message = message.removeprefix("value is not a valid email address: ")
+        return f"invalid e-mail address: {_one_line(message)}"
+    return f"{label}: {_one_line(message)}" if label else _one_line(message)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+# Commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrates, loads the demo if asked, then hands over to uvicorn."""
+    import uvicorn
+
+    settings = _settings(demo=args.demo)
+    with _engine(settings) as engine:
+        migrate.upgrade(engine)
+        if args.demo:
+            _serve_demo(engine, _address(args.host, args.port))
+    if args.workers > 1:
+        if args.demo:
+            os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
+        uvicorn.run(
+            "veille.cli:asgi_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+        return 0
+    from veille.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def _address(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ALL_INTERFACES else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _serve_demo(engine: Engine, url: str) -> None:
+    next_step = f"Open {url} and log in with one of these accounts."
+    with open_session(engine, write=True) as session:
+        if demo.is_empty(session):
+            print_accounts(demo.load_demo(session), loaded=True, next_step=next_step)
+        elif demo.is_loaded(session):
+            print_accounts(demo.accounts(), loaded=False, next_step=next_step)
+        else:
+            print(
+                "The database already holds accounts: the demo data set was not loaded.",
+                flush=True,
+            )
+
+
+def print_accounts(accounts: Sequence[DemoAccount], *, loaded: bool, next_step: str) -> None:
+    """The demo logins as a table that fits the terminal."""
+    rows = list(accounts)
+    state = "Demo data set loaded" if loaded else "Demo data set already in the database"
+    headers = ("Role", "E-mail", "Password", "What they see")
+    table = [(r.role, r.email, r.password, r.sees) for r in rows]
+    widths = [max(len(row[i]) for row in [headers, *table]) for i in range(3)]
+    total = shutil.get_terminal_size((120, 24)).columns
+    left = sum(widths) + 2 * len(widths)
+    last = max(total - left - 1, 36)
+
+    out = [
+        f"{state}: {CITY}, a fictional city (every person and organisation is invented).",
+        f"Every account's password: {DEMO_PASSWORD}",
+        "",
+        _row(headers, widths, last)[0],
+        _row((*("-" * w for w in widths), "-" * last), widths, last)[0],
+    ]
+    for cells in table:
+        out += _row(cells, widths, last)
+    out += ["", next_step]
+    print("\n".join(out), flush=True)
+
+
+def _row(cells: tuple[str, ...], widths: list[int], last: int) -> list[str]:
+    prefix = "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False))
+    wrapped = textwrap.wrap(cells[-1], last) or [""]
+    pad = " " * (len(prefix) + 2)
+    return [f"{prefix}  {wrapped[0]}".rstrip()] + [f"{pad}{line}" for line in wrapped[1:]]
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        migrate.upgrade(engine)
+        current, _heads = _current_revisions(engine)
+    print(f"Database at revision {', '.join(sorted(current)) or 'base'}.")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        migrate.downgrade(engine, args.revision)
+        current, _heads = _current_revisions(engine)
+    print(f"Database at revision {', '.join(sorted(current)) or 'base'}.")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        current, heads = _current_revisions(engine)
+    shown = ", ".join(sorted(current)) or "base (no migration applied)"
+    status = "up to date" if current == heads else "migrations pending: run 'veille db upgrade'"
+    print(f"{shown} ({status})")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        migrate.upgrade(engine)
+        with open_session(engine, write=True) as session:
+            if not demo.is_empty(session):
+                raise CliError(
+                    "the database already holds accounts: the demo data set only goes into an empty database"
+                )
+            accounts = demo.load_demo(session)
+    url = settings.base_url.rstrip("/") + "/"
+    print_accounts(
+        accounts,
+        loaded=True,
+        next_step=f"Start the server with 'veille serve', then open {url} and log in.",
+    )
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine, write=True) as session:
+            organisation = _find_organisation(session, args.organisation)
+            fields = {
+                "email": args.email,
+                "name": args.name,
+                "organisation_id": organisation.id,
+                "role": args.role,
+                "language": args.language,
+            }
+            UserBase.model_validate(fields)  # refuse a bad address before asking a password
+            data = UserCreate.model_validate({**fields, "password": _read_password()})
+            user = directory.create_user(session, actor=None, data=data)
+    print(f"Created account {user.email} ({user.role}, {organisation.name}).")
+    return 0
+
+
+def _find_organisation(session: Session, wanted: str) -> Organisation:
+    text = wanted.strip()
+    stmt = select(Organisation)
+    if text.isdigit():
+        stmt = stmt.where(Organisation.id == int(text))
+    else:
+        stmt = stmt.where(func.lower(Organisation.name) == text.lower())
+    found = session.exec(stmt).first()
+    if found is None:
+        names = session.exec(select(Organisation.name).order_by(Organisation.name)).all()
+        if not names:
+            raise CliError(
+                f"unknown organisation {wanted!r}: there is none yet, create it with "
+                "'veille organisation create NAME --kind KIND'"
+            )
+        raise CliError(f"unknown organisation {wanted!r}: see 'veille organisation list'")
+    if not found.active:
+        raise CliError(f"organisation {found.name!r} is deactivated")
+    return found
+
+
+def _read_password() -> str:
+    """One line of standard input when piped (scripts), else typed twice without echo."""
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CliError("no password on standard input (one line expected)")
+        return password
+    try:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        again = getpass.getpass("Password again: ")
+    except EOFError as exc:
+        raise CliError("no password given") from exc
+    if password != again:
+        raise CliError("the two passwords differ")
+    return password
+
+
+def cmd_organisation_list(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine) as session:
+            organisations = directory.list_organisations(session)
+    if not organisations:
+        print("No organisation yet: create one with 'veille organisation create'.")
+        return 0
+    width = max(len(str(o.id)) for o in organisations)
+    kind_width = max(len(o.kind) for o in organisations)
+    for organisation in organisations:
+        inactive = "" if organisation.active else "  (deactivated)"
+        print(
+            f"{str(organisation.id).rjust(width)}  {organisation.kind.ljust(kind_width)}  "
+            f"{organisation.name}{inactive}"
+        )
+    return 0
+
+
+def cmd_organisation_create(args: argparse.Namespace) -> int:
+    """The first organisation has to exist before the first account can be created."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine, write=True) as session:
+            data = OrganisationCreate.model_validate({"name": args.name, "kind": args.kind})
+            organisation = directory.save_organisation(session, actor=bootstrap_actor(), data=data)
+    print(f"Created organisation {organisation.id}: {organisation.name} ({organisation.kind}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

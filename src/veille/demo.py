@@ -1,0 +1,562 @@
+"""The demo data set: Valmont-sur-Loire, a fictional mid-size French city.
+
+Every sector, organisation, person and body here is invented. The set is built only through the
+services, so that it obeys the same rules (uniqueness, charters, audit) as what users enter, and
+it gives each persona of DESIGN.md §1 an account to explore the product with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyKind, Cadence, MemberRole
+from veille.bodies.models import Body, BodyCreate
+from veille.directory import service as directory
+from veille.directory.enums import Language, OrganisationKind, UserRole
+from veille.directory.models import (
+    Organisation,
+    OrganisationCreate,
+    Sector,
+    SectorCreate,
+    User,
+    UserCreate,
+)
+
+CITY = "Valmont-sur-Loire"
+DEMO_PASSWORD = "veille-demo-2026"  # noqa: S105  (printed to the operator: a demo, not a secret)
+DOMAIN = "valmont.example"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo login, as printed to whoever starts the demo."""
+
+    role: str
+    email: str
+    name: str
+    sees: str
+    password: str = DEMO_PASSWORD
+
+
+def bootstrap_actor() -> User:
+    """The platform itself, acting before any account exists.
+
+    The first account needs an organisation, and ``save_organisation`` wants a staff actor: the
+    loader and the command line act once as this unsaved admin, whose changes are audited with no
+    user, like ``create_user(actor=None)``. It is never added to a session.
+    """
+    return User(
+        email=f"platform@{DOMAIN}",
+        name="Veille",
+        organisation_id=0,
+        role=UserRole.admin,
+        active=True,
+    )
+
+
+def is_empty(session: Session) -> bool:
+    """No account yet: the demo may only go into such a database."""
+    return session.exec(select(User.id).limit(1)).first() is None
+
+
+def is_loaded(session: Session) -> bool:
+    """The demo accounts are there (a previous ``serve --demo`` on the same database)."""
+    admin = _email(PEOPLE[0].email_local)
+    return session.exec(select(User.id).where(User.email == admin)).first() is not None
+
+
+def _email(local: str) -> str:
+    return f"{local}@{DOMAIN}"
+
+
+# The city's map: name, code.
+SECTORS: dict[str, tuple[str, str]] = {
+    "centre": ("Centre-ville", "CENTRE"),
+    "nord": ("Quartier Nord / Les Tilleuls", "NORD"),
+    "sud": ("Quartier Sud / La Roseraie", "SUD"),
+    "gare": ("Gare et faubourgs", "GARE"),
+    "loire": ("Bords de Loire", "LOIRE"),
+}
+
+# The partners: name, kind. The first one is created before any account exists.
+ORGANISATIONS: dict[str, tuple[str, OrganisationKind]] = {
+    "it": (f"Ville de {CITY} – direction du numérique", OrganisationKind.city),
+    "cabinet": ("Mairie – cabinet du maire", OrganisationKind.city),
+    "prevention": ("Mairie – service prévention-médiation", OrganisationKind.city),
+    "pm": (f"Police municipale de {CITY}", OrganisationKind.municipal_police),
+    "pn": (f"Commissariat de police nationale de {CITY}", OrganisationKind.police),
+    "parquet": (f"Parquet – tribunal judiciaire de {CITY}", OrganisationKind.justice),
+    "spip": ("Service pénitentiaire d'insertion et de probation (SPIP)", OrganisationKind.justice),
+    "housing": ("Loire Habitat", OrganisationKind.housing_provider),
+    "transit": ("Valmont Mobilités", OrganisationKind.transit),
+    "social": (
+        "Conseil départemental – action sociale, maison des solidarités",
+        OrganisationKind.social_services,
+    ),
+    "mediation": ("Médiaction Valmont – médiation sociale", OrganisationKind.mediation),
+    "outreach": (
+        "Équipe de prévention spécialisée « Les Passeurs » – travailleurs de rue",
+        OrganisationKind.social_services,
+    ),
+    "school": ("Collège des Tilleuls", OrganisationKind.education),
+    "health": ("Centre hospitalier de Valmont – CSAPA", OrganisationKind.health),
+    "shops": ("Association des commerçants « Cœur de Valmont »", OrganisationKind.business),
+    "night": ("Union des métiers de la nuit de Valmont", OrganisationKind.business),
+    "residents": ("Conseil citoyen Les Tilleuls – La Roseraie", OrganisationKind.residents),
+    "victims": (
+        "Association valmontaise d'aide aux victimes (AVAV)",
+        OrganisationKind.association,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Person:
+    key: str
+    name: str
+    email_local: str
+    organisation: str
+    role: UserRole
+    label: str
+    sees: str
+
+
+PEOPLE: tuple[_Person, ...] = (
+    _Person(
+        "admin",
+        "Julien Roche",
+        "julien.roche",
+        "it",
+        UserRole.admin,
+        "Admin (city IT)",
+        "Accounts, sectors, organisations, the audit log; every body.",
+    ),
+    _Person(
+        "coordinator",
+        "Claire Martin",
+        "claire.martin",
+        "prevention",
+        UserRole.coordinator,
+        "Coordinator",
+        "Prevention-mediation service: sets up sectors and bodies, sees every body; "
+        "secretary of the plenary and of the GLTD, chairs the Tilleuls meeting.",
+    ),
+    _Person(
+        "chair",
+        "Hélène Garnier",
+        "helene.garnier",
+        "cabinet",
+        UserRole.member,
+        "Chair (deputy mayor)",
+        "Deputy mayor for security: chairs the five watch cells, the night-life COPIL "
+        "and the CLSPD plenary; member of the GLTD.",
+    ),
+    _Person(
+        "secretary",
+        "Karim Benali",
+        "karim.benali",
+        "prevention",
+        UserRole.member,
+        "Secretary",
+        "Prevention-mediation officer: secretary of the five watch cells and of the night-life COPIL.",
+    ),
+    _Person(
+        "prosecutor",
+        "Isabelle Moreau",
+        "isabelle.moreau",
+        "parquet",
+        UserRole.member,
+        "Chair (prosecutor)",
+        "Prosecutor's representative: chairs the GLTD Quartier Nord; member of the CLSPD plenary.",
+    ),
+    _Person(
+        "police",
+        "Thomas Girard",
+        "thomas.girard",
+        "pn",
+        UserRole.member,
+        "Member (national police)",
+        "The five watch cells, the COPIL, the GLTD, the plenary, the Tilleuls meeting; chairs "
+        "the Gare partnership committee.",
+    ),
+    _Person(
+        "municipal",
+        "Sophie Lambert",
+        "sophie.lambert",
+        "pm",
+        UserRole.member,
+        "Member (municipal police)",
+        "The five watch cells, the COPIL, the GLTD, the plenary, the Gare committee and the "
+        "Tilleuls meeting.",
+    ),
+    _Person(
+        "housing",
+        "Nadia Haddad",
+        "nadia.haddad",
+        "housing",
+        UserRole.member,
+        "Member (social housing)",
+        "Watch cells Nord and Sud, the GLTD, the plenary and the Tilleuls meeting.",
+    ),
+    _Person(
+        "transit",
+        "Olivier Dubois",
+        "olivier.dubois",
+        "transit",
+        UserRole.member,
+        "Member (transit, new)",
+        "Watch cells Centre-ville and Gare, the Gare committee, the plenary; the COPIL first "
+        "shows its charter (not accepted yet).",
+    ),
+    _Person(
+        "social",
+        "Amina Diallo",
+        "amina.diallo",
+        "social",
+        UserRole.member,
+        "Member (social services)",
+        "Watch cells Nord and Sud, the GLTD and the plenary.",
+    ),
+    _Person(
+        "mediation",
+        "Lucas Petit",
+        "lucas.petit",
+        "mediation",
+        UserRole.member,
+        "Member (mediation)",
+        "Watch cells Centre-ville, Nord and Gare, the COPIL, the GLTD, the plenary and the Gare committee.",
+    ),
+    _Person(
+        "guest",
+        "Marc Fontaine",
+        "marc.fontaine",
+        "shops",
+        UserRole.member,
+        "Guest (shopkeepers)",
+        "Guest of the night-life COPIL only: the agendas of the meetings he is invited to.",
+    ),
+)
+
+NIGHTLIFE_CHARTER = """\
+Charte de la vie nocturne de Valmont-sur-Loire
+
+Article 1 – Objet. La présente charte réunit la Ville, les services de l'État, les exploitants \
+d'établissements de nuit et leurs partenaires autour d'un objectif commun : une vie nocturne \
+animée au centre-ville, respectueuse du sommeil des riverains et de la sécurité de chacun.
+
+Article 2 – Engagements des établissements. Les exploitants signataires forment leur personnel \
+à la prévention des conduites à risque, refusent de servir une personne manifestement ivre, \
+proposent de l'eau gratuitement et des boissons sans alcool à prix modéré, et veillent au calme \
+aux abords de leur établissement, notamment à la fermeture.
+
+Article 3 – Engagements de la Ville. La Ville assure la médiation de nuit les jeudis, vendredis \
+et samedis, adapte l'éclairage et la propreté des rues concernées, et réunit chaque mois le \
+comité de pilotage pour faire le point sur les engagements de chacun.
+
+Article 4 – Engagements des forces de sécurité. La police nationale et la police municipale \
+coordonnent leurs patrouilles aux heures de fermeture, informent le comité des faits constatés \
+aux abords des établissements et privilégient le dialogue avant toute mesure administrative.
+
+Article 5 – Transports et retour au domicile. Valmont Mobilités maintient les lignes de nuit \
+du week-end et signale au comité les incidents constatés à bord ou aux arrêts du centre-ville.
+
+Article 6 – Confidentialité. Les informations échangées au sein du comité sont confidentielles \
+(article L132-5 du code de la sécurité intérieure) : elles ne peuvent être communiquées à des \
+tiers. Aucune personne nommément désignée n'est évoquée hors des cas strictement nécessaires.
+
+Article 7 – Suivi et manquements. Le comité évalue chaque année l'application de la charte. Un \
+membre qui manque à ses engagements de confidentialité peut être exclu par le président du \
+comité.
+"""
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class _BodySpec:
+    key: str
+    kind: BodyKind
+    name: str
+    description: str
+    sectors: tuple[str, ...]
+    starts_on: date | None
+    ends_on: date | None = None
+    cadence: Cadence | None = None
+    charter_required: bool = False
+
+
+_WATCH_CELL_FOCUS = {
+    "centre": (
+        "Suivi des incivilités et des tensions sur l'espace public du centre-ville : rues "
+        "piétonnes, places et parkings, marché du samedi, occupations de halls d'immeubles."
+    ),
+    "nord": (
+        "Suivi de la tranquillité résidentielle des Tilleuls : rassemblements dans les halls, "
+        "dégradations des parties communes, rodéos motorisés, climat autour du collège."
+    ),
+    "sud": (
+        "Suivi du quartier de La Roseraie : troubles de voisinage, dépôts sauvages, sécurité "
+        "des abords de l'école et du centre social, présence éducative le soir."
+    ),
+    "gare": (
+        "Suivi du pôle gare et des faubourgs : vols à l'arraché, errance, sécurité des quais "
+        "de bus et du parking relais, commerces de proximité ouverts tard."
+    ),
+    "loire": (
+        "Suivi des bords de Loire : rassemblements festifs l'été, baignades interdites, feux "
+        "sur les berges, dépôts de déchets et sécurité des cheminements piétons."
+    ),
+}
+
+
+def _bodies(today: date) -> list[_BodySpec]:
+    since = date(today.year - 1, 1, 1)
+    gltd_start = _add_months(today.replace(day=1), -2)
+    specs = [
+        _BodySpec(
+            key=f"cell-{sector}",
+            kind=BodyKind.watch_cell,
+            name=f"Cellule de veille – {SECTORS[sector][0]}",
+            description=(
+                f"{focus} Échange d'informations entre partenaires, analyse de la situation et "
+                "programmation d'actions de prévention, de dissuasion ou de répression adaptées."
+            ),
+            sectors=(sector,),
+            starts_on=since,
+            cadence=Cadence.monthly,
+        )
+        for sector, focus in _WATCH_CELL_FOCUS.items()
+    ]
+    specs += [
+        _BodySpec(
+            key="copil",
+            kind=BodyKind.nightlife_copil,
+            name="COPIL Vie nocturne – centre-ville",
+            description=(
+                "Comité de pilotage de la charte de la vie nocturne : suivi des engagements des "
+                "établissements signataires et des partenaires, des faits constatés à leurs "
+                "abords et des nuisances signalées par les riverains du centre-ville."
+            ),
+            sectors=("centre",),
+            starts_on=since,
+            cadence=Cadence.monthly,
+            charter_required=True,
+        ),
+        _BodySpec(
+            key="gltd",
+            kind=BodyKind.crime_treatment_group,
+            name="GLTD Quartier Nord – Les Tilleuls",
+            description=(
+                "Groupe local de traitement de la délinquance réuni par le parquet sur le "
+                "secteur des Tilleuls, pour une durée de six mois : trafic de stupéfiants aux "
+                "pieds des immeubles, occupations de halls et dégradations. Toute action doit "
+                "être achevée avant la fin du groupe, qui rendra alors son bilan."
+            ),
+            sectors=("nord",),
+            starts_on=gltd_start,
+            ends_on=_add_months(gltd_start, 6),
+        ),
+        _BodySpec(
+            key="plenary",
+            kind=BodyKind.plenary,
+            name="CLSPD – assemblée plénière",
+            description=(
+                "Conseil local de sécurité et de prévention de la délinquance de "
+                f"{CITY}, réuni en assemblée plénière une à deux fois par an : orientations de "
+                "la stratégie territoriale, travaux thématiques et bilan annuel. Aucun fait "
+                "concernant une personne nommée n'y est évoqué."
+            ),
+            sectors=(),
+            starts_on=date(today.year - 2, 1, 1),
+        ),
+        _BodySpec(
+            key="committee",
+            kind=BodyKind.partnership_committee,
+            name="Comité partenarial Gare et faubourgs",
+            description=(
+                "Rencontre de la police nationale, de la police municipale, du transporteur et "
+                "de la médiation autour du pôle gare, réunie selon les besoins."
+            ),
+            sectors=("gare",),
+            starts_on=since,
+        ),
+        _BodySpec(
+            key="other",
+            kind=BodyKind.other,
+            name="Prévention situationnelle – réhabilitation de la résidence des Tilleuls",
+            description=(
+                "Réunion d'étude de sûreté et de sécurité publique sur le projet de "
+                "réhabilitation de la résidence des Tilleuls : contrôle d'accès des halls, "
+                "éclairage, résidentialisation des pieds d'immeubles, cheminements."
+            ),
+            sectors=("nord",),
+            starts_on=_add_months(today.replace(day=1), -1),
+        ),
+    ]
+    return specs
+
+
+_CELL_CORE = (("chair", MemberRole.chair), ("secretary", MemberRole.secretary))
+_CELL_PARTNERS = {
+    "centre": ("police", "municipal", "mediation", "transit"),
+    "nord": ("police", "municipal", "housing", "social", "mediation"),
+    "sud": ("police", "municipal", "housing", "social"),
+    "gare": ("police", "municipal", "transit", "mediation"),
+    "loire": ("police", "municipal"),
+}
+
+
+def _memberships() -> dict[str, list[tuple[str, MemberRole]]]:
+    member = MemberRole.member
+    plan: dict[str, list[tuple[str, MemberRole]]] = {
+        f"cell-{sector}": [*_CELL_CORE, *((p, member) for p in partners)]
+        for sector, partners in _CELL_PARTNERS.items()
+    }
+    plan["copil"] = [
+        *_CELL_CORE,
+        ("police", member),
+        ("municipal", member),
+        ("mediation", member),
+        ("transit", member),
+        ("guest", MemberRole.guest),
+    ]
+    plan["gltd"] = [
+        ("prosecutor", MemberRole.chair),
+        ("coordinator", MemberRole.secretary),
+        ("chair", member),
+        ("police", member),
+        ("municipal", member),
+        ("housing", member),
+        ("social", member),
+        ("mediation", member),
+    ]
+    plan["plenary"] = [
+        ("chair", MemberRole.chair),
+        ("coordinator", MemberRole.secretary),
+        *(
+            (key, member)
+            for key in (
+                "prosecutor",
+                "police",
+                "municipal",
+                "housing",
+                "transit",
+                "social",
+                "mediation",
+            )
+        ),
+    ]
+    plan["committee"] = [
+        ("police", MemberRole.chair),
+        ("municipal", member),
+        ("transit", member),
+        ("mediation", member),
+    ]
+    plan["other"] = [
+        ("coordinator", MemberRole.chair),
+        ("housing", member),
+        ("police", member),
+        ("municipal", member),
+    ]
+    return plan
+
+
+# The member of the COPIL who has not accepted its charter yet, to show the charter gate.
+CHARTER_NEWCOMER = "transit"
+
+
+def accounts() -> list[DemoAccount]:
+    """The demo logins, in the order they are printed."""
+    return [DemoAccount(p.label, _email(p.email_local), p.name, p.sees) for p in PEOPLE]
+
+
+def load_demo(session: Session, *, today: date | None = None) -> list[DemoAccount]:
+    """Fills an empty database with Valmont-sur-Loire; answers the accounts to print."""
+    today = today or date.today()
+    organisations = _load_organisations(session)
+    users = _load_users(session, organisations)
+    admin = users["admin"]
+    sectors = {
+        key: directory.save_sector(session, actor=admin, data=SectorCreate(name=name, code=code))
+        for key, (name, code) in SECTORS.items()
+    }
+    plan = _memberships()
+    for spec in _bodies(today):
+        body = _load_body(session, admin, spec, sectors)
+        _load_members(session, admin, body, plan[spec.key], users)
+    return accounts()
+
+
+def _load_organisations(session: Session) -> dict[str, Organisation]:
+    actor = bootstrap_actor()
+    found: dict[str, Organisation] = {}
+    for key, (name, kind) in ORGANISATIONS.items():
+        data = OrganisationCreate(name=name, kind=kind)
+        found[key] = directory.save_organisation(session, actor=actor, data=data)
+    return found
+
+
+def _load_users(session: Session, organisations: dict[str, Organisation]) -> dict[str, User]:
+    """The admin first, with no actor (as from the command line), then the others by them."""
+    users: dict[str, User] = {}
+    for person in PEOPLE:
+        organisation_id = organisations[person.organisation].id
+        assert organisation_id is not None
+        data = UserCreate(
+            email=_email(person.email_local),
+            name=person.name,
+            organisation_id=organisation_id,
+            role=person.role,
+            language=Language.fr,
+            password=DEMO_PASSWORD,
+        )
+        users[person.key] = directory.create_user(session, actor=users.get("admin"), data=data)
+    return users
+
+
+def _load_body(session: Session, admin: User, spec: _BodySpec, sectors: dict[str, Sector]) -> Body:
+    sector_ids = [sectors[key].id for key in spec.sectors]
+    data = BodyCreate(
+        kind=spec.kind,
+        name=spec.name,
+        description=spec.description,
+        starts_on=spec.starts_on,
+        ends_on=spec.ends_on,
+        cadence=spec.cadence,
+        charter_required=spec.charter_required,
+        sector_ids=[i for i in sector_ids if i is not None],
+    )
+    body = bodies.create_body(session, actor=admin, data=data)
+    if spec.charter_required:
+        assert body.id is not None
+        access = bodies.get_body_access(session, admin, body.id)
+        bodies.set_charter(session, access=access, text=NIGHTLIFE_CHARTER.strip(), version=None)
+    return body
+
+
+def _load_members(
+    session: Session,
+    admin: User,
+    body: Body,
+    members: list[tuple[str, MemberRole]],
+    users: dict[str, User],
+) -> None:
+    assert body.id is not None
+    access = bodies.get_body_access(session, admin, body.id)
+    for key, role in members:
+        user_id = users[key].id
+        assert user_id is not None
+        bodies.set_member(session, access=access, user_id=user_id, role=role)
+    if not body.charter_required:
+        return
+    for key, _role in members:
+        if key != CHARTER_NEWCOMER:
+            member_access = bodies.get_body_access(session, users[key], body.id)
+            bodies.accept_charter(session, access=member_access)

@@ -1,0 +1,331 @@
+"""The test harness: a fresh database per test on SQLite and on PostgreSQL, clients logged in as
+a persona, factories, a query counter, a running uvicorn and Playwright on Debian's Chromium.
+
+- Without VEILLE_TEST_POSTGRES_URL the database tests run on SQLite only;
+  VEILLE_TEST_REQUIRE_POSTGRES=1 (set by CI) makes that an error.
+- Without Chromium the browser tests are skipped; VEILLE_TEST_REQUIRE_BROWSER=1 makes that an
+  error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, make_url, text
+from sqlmodel import Session
+
+from tests.factories import Factory, World, build_world
+from veille.app import create_app
+from veille.auth import service as auth
+from veille.auth.models import TokenKind
+from veille.config import Settings
+from veille.db import make_engine
+from veille.deps import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
+from veille.directory.models import User
+from veille.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("VEILLE_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("VEILLE_TEST_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("VEILLE_TEST_REQUIRE_BROWSER") == "1"
+CHROMIUM = os.environ.get("VEILLE_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+ENGINES = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "VEILLE_TEST_REQUIRE_POSTGRES=1 but VEILLE_TEST_POSTGRES_URL is not set"
+        )
+
+
+def pytest_report_header() -> str:
+    engines = " and ".join(ENGINES)
+    hint = "" if POSTGRES_URL else " (set VEILLE_TEST_POSTGRES_URL to add PostgreSQL)"
+    return f"veille: database tests on {engines}{hint}"
+
+
+# Databases
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "veille.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> Iterator[str]:
+    """The CI's PostgreSQL database, migrated once; tables are emptied after each test."""
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    upgrade(engine)
+    engine.dispose()
+    yield POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database holding no data, for this test alone."""
+    if engine_name == "sqlite":
+        path = tmp_path / "veille.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_migrated")
+    try:
+        yield url
+    finally:
+        _truncate_postgres(url)
+
+
+@pytest.fixture
+def empty_database_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no table at all (for migrations and the command line)."""
+    if engine_name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"veille_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+# Application
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        base_url="http://testserver",
+        login_delay_seconds=0.01,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    app = create_app(settings)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def engine(app: FastAPI) -> Engine:
+    return app.state.engine  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def factory(session: Session) -> Factory:
+    return Factory(session)
+
+
+@pytest.fixture
+def world(factory: Factory) -> World:
+    return build_world(factory)
+
+
+class Client(TestClient):
+    """An httpx client of the app that knows its CSRF token, as a browser holding the page would."""
+
+    csrf: str = ""
+
+    def form(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POSTs a form with the CSRF token, as the page's form would."""
+        return self.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+    def htmx(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POSTs as htmx does: token in the header, HX-Request set."""
+        headers = {"HX-Request": "true", "X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
+        return self.post(url, data=data or {}, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def client_for(app: FastAPI, settings: Settings, session: Session) -> Iterator[Any]:
+    """client_for(user) -> a client logged in as that user (None: anonymous)."""
+    clients: list[Client] = []
+
+    def make(user: User | None = None) -> Client:
+        client = Client(app, base_url="http://testserver", follow_redirects=False)
+        cookie = "test-csrf-cookie-" + uuid.uuid4().hex
+        client.cookies.set(CSRF_COOKIE, cookie)
+        client.csrf = csrf_token_for(settings, cookie)
+        if user is not None:
+            raw, _ = auth.issue_token(session, settings, user=user, kind=TokenKind.session)
+            client.cookies.set(SESSION_COOKIE, raw)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api_for(app: FastAPI, settings: Settings, session: Session) -> Iterator[Any]:
+    """api_for(user) -> an API client with a bearer token of that user (None: no token)."""
+    clients: list[TestClient] = []
+
+    def make(user: User | None = None) -> TestClient:
+        headers = {}
+        if user is not None:
+            raw, _ = auth.issue_token(session, settings, user=user, kind=TokenKind.api)
+            headers["Authorization"] = f"Bearer {raw}"
+        client = TestClient(app, base_url="http://testserver", headers=headers)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# Query counting
+
+
+@dataclass
+class QueryLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(engine: Engine) -> Iterator[QueryLog]:
+    """Counts the SQL statements the app sends (BEGIN/COMMIT and pragmas excluded)."""
+    log = QueryLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|PRAGMA|SAVEPOINT|RELEASE)", statement, re.I):
+            log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def queries(engine: Engine) -> Any:
+    return lambda: count_queries(engine)
+
+
+# Browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn on a free local port, on this test's database."""
+    port = _free_port()
+    live_settings = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
+    app = create_app(live_settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = "Chromium not found: install Debian's package (apt-get install chromium)"
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """Where browser tests leave screenshots for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,148 @@
+"""Builders of domain records for tests, written straight to the database (fast, no Argon2 per
+user: every test account shares one precomputed hash of PASSWORD)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlmodel import Session
+
+from veille.auth import service as auth
+from veille.bodies.enums import BodyKind, MemberRole
+from veille.bodies.models import Body, Charter, CharterAcceptance, Membership
+from veille.directory.enums import OrganisationKind, UserRole
+from veille.directory.models import Organisation, Sector, User
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+@cache
+def password_hash() -> str:
+    return auth.hash_password(PASSWORD)
+
+
+class Factory:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _save(self, record: Any) -> Any:
+        self.session.add(record)
+        self.session.commit()
+        return record
+
+    def sector(self, name: str | None = None, code: str | None = None) -> Sector:
+        n = next(_counter)
+        return self._save(Sector(name=name or f"Secteur {n}", code=code or f"S{n}"))
+
+    def organisation(
+        self, name: str | None = None, kind: OrganisationKind = OrganisationKind.police, active: bool = True
+    ) -> Organisation:
+        return self._save(Organisation(name=name or f"Organisation {next(_counter)}", kind=kind, active=active))
+
+    def user(
+        self,
+        name: str | None = None,
+        *,
+        role: UserRole = UserRole.member,
+        organisation: Organisation | None = None,
+        email: str | None = None,
+        active: bool = True,
+        language: str = "fr",
+    ) -> User:
+        n = next(_counter)
+        organisation = organisation or self.organisation()
+        user = User(
+            name=name or f"Personne {n}",
+            email=email or f"personne{n}@example.org",
+            organisation_id=organisation.id,
+            role=role,
+            active=active,
+            language=language,
+            password_hash=password_hash(),
+        )
+        self._save(user)
+        user.organisation = organisation
+        return user
+
+    def body(
+        self,
+        name: str | None = None,
+        *,
+        kind: BodyKind = BodyKind.watch_cell,
+        sectors: list[Sector] | None = None,
+        ends_on: date | None = None,
+        charter_required: bool = False,
+    ) -> Body:
+        body = Body(
+            name=name or f"Instance {next(_counter)}", kind=kind, ends_on=ends_on,
+            charter_required=charter_required,
+        )
+        body.sectors = sectors or []
+        return self._save(body)
+
+    def member(self, body: Body, user: User, role: MemberRole = MemberRole.member) -> Membership:
+        return self._save(Membership(body_id=body.id, user_id=user.id, role=role))
+
+    def charter(self, body: Body, text: str = "Article 1. Ce qui est dit ici reste ici.", version: int = 1) -> Charter:
+        return self._save(Charter(body_id=body.id, version=version, text=text))
+
+    def accept(self, body: Body, user: User, version: int = 1) -> CharterAcceptance:
+        return self._save(CharterAcceptance(body_id=body.id, user_id=user.id, version=version))
+
+
+@dataclass
+class World:
+    """The personas of the permission tests, around one body and another one."""
+
+    admin: User
+    coordinator: User
+    chair: User
+    secretary: User
+    member: User
+    other: User
+    guest: User
+    body: Body
+    other_body: Body
+    sector: Sector
+    organisation: Organisation
+
+    def persona(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)  # type: ignore[no-any-return]
+
+
+PERSONAS = ("admin", "coordinator", "chair", "secretary", "member", "other", "guest", "anonymous")
+
+
+def build_world(factory: Factory) -> World:
+    city = factory.organisation("Mairie", OrganisationKind.city)
+    police = factory.organisation("Police nationale", OrganisationKind.police)
+    housing = factory.organisation("Bailleur social", OrganisationKind.housing_provider)
+    sector = factory.sector("Centre", "CENTRE")
+    body = factory.body("Cellule de veille du centre", sectors=[sector])
+    other_body = factory.body("Cellule de veille du nord")
+    world = World(
+        admin=factory.user("Alice Admin", role=UserRole.admin, organisation=city, email="admin@example.org"),
+        coordinator=factory.user(
+            "Corinne Coordinatrice", role=UserRole.coordinator, organisation=city, email="coordinator@example.org"
+        ),
+        chair=factory.user("Charles Président", organisation=city, email="chair@example.org"),
+        secretary=factory.user("Sophie Secrétaire", organisation=city, email="secretary@example.org"),
+        member=factory.user("Marc Membre", organisation=police, email="member@example.org"),
+        other=factory.user("Olivier Autre", organisation=housing, email="other@example.org"),
+        guest=factory.user("Gaëlle Invitée", organisation=housing, email="guest@example.org"),
+        body=body,
+        other_body=other_body,
+        sector=sector,
+        organisation=police,
+    )
+    factory.member(body, world.chair, MemberRole.chair)
+    factory.member(body, world.secretary, MemberRole.secretary)
+    factory.member(body, world.member, MemberRole.member)
+    factory.member(body, world.guest, MemberRole.guest)
+    factory.member(other_body, world.other, MemberRole.member)
+    return world

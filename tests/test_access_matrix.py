@@ -1,0 +1,199 @@
+"""Who may call what: every page, fragment and API route, as every persona.
+
+The matrix is checked against the application's route table: a route without an entry fails
+the suite, so every new route must declare who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+
+from tests.factories import PASSWORD, PERSONAS, Factory, World
+from veille.app import create_app
+from veille.config import Settings
+
+OK, LOGIN = "ok", "login"
+ALL = dict.fromkeys(PERSONAS, OK)
+LOGGED_IN = ALL | {"anonymous": LOGIN}
+STAFF = dict.fromkeys(PERSONAS, 403) | {"admin": OK, "coordinator": OK, "anonymous": LOGIN}
+ADMIN = STAFF | {"coordinator": 403}
+# Inside the body: members see it, outsiders get 404 (its existence is not confirmed).
+BODY_VIEW = LOGGED_IN | {"other": 404}
+BODY_MEMBERS = BODY_VIEW | {"guest": 403}
+BODY_MANAGE = BODY_MEMBERS | {"member": 403}
+BODY_CHAIR = BODY_MANAGE | {"secretary": 403}
+CHARTER_ACCEPT = BODY_VIEW | {"admin": 403, "coordinator": 403}
+
+
+@dataclass
+class Case:
+    expect: dict[str, Any]
+    data: dict[str, Any] | None = None
+    setup: Callable[[Factory, World], None] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def with_charter(factory: Factory, world: World) -> None:
+    factory.charter(world.body)
+
+
+BODY_FORM = {"name": "Cellule", "kind": "watch_cell", "sector_ids": ["1"], "version": "1"}
+API_BODY = {"name": "Cellule", "kind": "watch_cell", "sector_ids": []}
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/healthz"): Case(ALL),
+    ("GET", "/static"): Case(ALL, params={"path": "app.css"}),
+    ("GET", "/api/v1/openapi.json"): Case(ALL),
+    ("GET", "/api/v1/docs"): Case(ALL),
+    # Pages
+    ("GET", "/login"): Case(ALL),
+    ("POST", "/login"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
+    ("POST", "/logout"): Case(ALL),
+    ("GET", "/"): Case(LOGGED_IN),
+    ("GET", "/bodies"): Case(LOGGED_IN),
+    ("GET", "/bodies/new"): Case(STAFF),
+    ("POST", "/bodies/new"): Case(STAFF, BODY_FORM),
+    ("GET", "/bodies/{body_id}"): Case(BODY_VIEW),
+    ("GET", "/bodies/{body_id}/edit"): Case(BODY_MANAGE),
+    ("POST", "/bodies/{body_id}/edit"): Case(BODY_MANAGE, BODY_FORM),
+    ("POST", "/bodies/{body_id}/close"): Case(BODY_CHAIR),
+    ("POST", "/bodies/{body_id}/members"): Case(BODY_MANAGE, {"user_id": "{other}", "role": "member"}),
+    ("POST", "/bodies/{body_id}/members/{member_id}/role"): Case(BODY_MANAGE, {"role": "secretary"}),
+    ("POST", "/bodies/{body_id}/members/{member_id}/remove"): Case(BODY_MANAGE),
+    ("POST", "/bodies/{body_id}/members/{member_id}/exclude"): Case(BODY_CHAIR, {"reason": "Fuite"}),
+    ("GET", "/bodies/{body_id}/charter"): Case(BODY_VIEW),
+    ("POST", "/bodies/{body_id}/charter/accept"): Case(CHARTER_ACCEPT, setup=with_charter),
+    ("GET", "/bodies/{body_id}/charter/edit"): Case(BODY_CHAIR),
+    ("POST", "/bodies/{body_id}/charter/edit"): Case(BODY_CHAIR, {"text": "Article 1.", "version": "0"}),
+    ("GET", "/directory/sectors"): Case(STAFF),
+    ("GET", "/directory/sectors/new"): Case(STAFF),
+    ("POST", "/directory/sectors/new"): Case(STAFF, {"name": "Nord", "code": "NORD"}),
+    ("GET", "/directory/sectors/{sector_id}/edit"): Case(STAFF),
+    ("POST", "/directory/sectors/{sector_id}/edit"): Case(STAFF, {"name": "Centre-ville", "code": "CV"}),
+    ("GET", "/directory/organisations"): Case(STAFF),
+    ("GET", "/directory/organisations/new"): Case(STAFF),
+    ("POST", "/directory/organisations/new"): Case(STAFF, {"name": "Collège Jean Moulin", "kind": "education"}),
+    ("GET", "/directory/organisations/{organisation_id}/edit"): Case(STAFF),
+    ("POST", "/directory/organisations/{organisation_id}/edit"): Case(STAFF, {"name": "Police", "kind": "police"}),
+    ("POST", "/directory/organisations/{organisation_id}/active"): Case(STAFF, {"active": "0"}),
+    ("GET", "/directory/users"): Case(ADMIN),
+    ("GET", "/directory/users/new"): Case(ADMIN),
+    ("POST", "/directory/users/new"): Case(
+        ADMIN, {"name": "Nina Nouvelle", "email": "nina@example.org", "organisation_id": "1",
+                "role": "member", "language": "fr", "password": "a long enough password"},
+    ),
+    ("GET", "/directory/users/{user_id}/edit"): Case(ADMIN),
+    ("POST", "/directory/users/{user_id}/edit"): Case(
+        ADMIN, {"name": "Marc Membre", "email": "member@example.org", "organisation_id": "2",
+                "role": "member", "language": "en"},
+    ),
+    ("POST", "/directory/users/{user_id}/active"): Case(ADMIN, {"active": "0"}),
+    # API
+    ("POST", "/api/v1/auth/token"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
+    ("DELETE", "/api/v1/auth/token"): Case(LOGGED_IN),
+    ("GET", "/api/v1/me"): Case(LOGGED_IN),
+    ("GET", "/api/v1/sectors"): Case(LOGGED_IN),
+    ("POST", "/api/v1/sectors"): Case(STAFF, {"name": "Nord", "code": "NORD"}),
+    ("GET", "/api/v1/organisations"): Case(LOGGED_IN),
+    ("POST", "/api/v1/organisations"): Case(STAFF, {"name": "Collège", "kind": "education"}),
+    ("GET", "/api/v1/users"): Case(ADMIN),
+    ("POST", "/api/v1/users"): Case(
+        ADMIN, {"name": "Nina", "email": "nina@example.org", "organisation_id": 1, "role": "member",
+                "password": "a long enough password"},
+    ),
+    ("GET", "/api/v1/bodies"): Case(LOGGED_IN),
+    ("POST", "/api/v1/bodies"): Case(STAFF, API_BODY),
+    ("GET", "/api/v1/bodies/{body_id}"): Case(BODY_VIEW),
+    ("PATCH", "/api/v1/bodies/{body_id}"): Case(BODY_MANAGE, {"version": 1, "name": "Cellule renommée"}),
+    ("POST", "/api/v1/bodies/{body_id}/close"): Case(BODY_CHAIR),
+    ("GET", "/api/v1/bodies/{body_id}/charter"): Case(BODY_VIEW, setup=with_charter),
+    ("PUT", "/api/v1/bodies/{body_id}/charter"): Case(BODY_CHAIR, {"text": "Article 1."}),
+    ("POST", "/api/v1/bodies/{body_id}/charter/accept"): Case(CHARTER_ACCEPT, setup=with_charter),
+    ("GET", "/api/v1/bodies/{body_id}/members"): Case(BODY_MEMBERS),
+    ("PUT", "/api/v1/bodies/{body_id}/members/{user_id}"): Case(BODY_MANAGE, {"role": "secretary"}),
+    ("DELETE", "/api/v1/bodies/{body_id}/members/{user_id}"): Case(BODY_MANAGE),
+    ("POST", "/api/v1/bodies/{body_id}/members/{user_id}/exclude"): Case(BODY_CHAIR, {"reason": "Fuite"}),
+    ("GET", "/api/v1/audit"): Case(ADMIN),
+}
+
+
+def route_table() -> set[tuple[str, str]]:
+    """(method, path) of every route of the application, included routers flattened."""
+    app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40))
+    routes: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, Mount):
+            routes.add(("GET", str(context.path)))
+        for method in getattr(context, "methods", None) or ():
+            if method != "HEAD":
+                routes.add((method, str(context.path)))
+    return routes
+
+
+def test_every_route_declares_who_may_use_it() -> None:
+    routes = route_table()
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes without an entry in the access matrix: {missing}"
+    assert not stale, f"matrix entries for routes that do not exist: {stale}"
+
+
+def _url(path: str, world: World, params: dict[str, str]) -> str:
+    values = {
+        "body_id": world.body.id, "member_id": world.member.id, "user_id": world.member.id,
+        "sector_id": world.sector.id, "organisation_id": world.organisation.id,
+    } | params
+    if path == "/static":
+        return "/static/" + values["path"]
+    return path.format(**values)
+
+
+def _fill(data: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return {k: (str(world.other.id) if v == "{other}" else v) for k, v in data.items()}
+
+
+def _verdict(response: Any, is_api: bool) -> Any:
+    status = response.status_code
+    if status in (401,) and is_api:
+        return LOGIN
+    if status in (302, 303) and response.headers["location"].startswith("/login?next="):
+        return LOGIN
+    if status < 400:
+        return OK
+    return status
+
+
+CASES = [
+    pytest.param(method, path, persona, id=f"{method} {path} as {persona}")
+    for (method, path) in MATRIX
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("method", "path", "persona"), CASES)
+def test_access(method, path, persona, world, factory, client_for, api_for):  # type: ignore[no-untyped-def]
+    case = MATRIX[(method, path)]
+    if case.setup:
+        case.setup(factory, world)
+    user = world.persona(persona)
+    url = _url(path, world, case.params)
+    data = _fill(case.data, world)
+    is_api = path.startswith("/api/")
+    if is_api:
+        response = api_for(user).request(method, url, json=data)
+    else:
+        client = client_for(user)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.request(method, url, data={"csrf_token": client.csrf, **(data or {})})
+    expected = case.expect[persona]
+    assert _verdict(response, is_api) == expected, response.text[:500]
