@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from veille import demo, migrate
+from veille import __version__, demo, migrate
 from veille.config import ConfigError, Settings, load_settings
 from veille.db import make_engine, open_session
 from veille.demo import CITY, DEMO_PASSWORD, DemoAccount, bootstrap_actor
@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Veille: the coordination platform of a city's security and "
         "crime-prevention bodies. Settings come from VEILLE_* environment variables "
         "(VEILLE_DATABASE_URL, VEILLE_SECRET_KEY, ...).",
+        epilog="Every command exits non-zero with a one-line message on bad input.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     serve = commands.add_parser(
@@ -166,10 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = user_commands.add_parser(
         "create",
         help="create an account",
-        description="Create an account. The password (at least 12 characters) is read from "
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Create an account. The password (at least 12 characters) is read from\n"
         "standard input (one line) when it is not a terminal, else asked for twice.",
-        epilog="example: printf '%%s\\n' \"$PASSWORD\" | veille user create "
-        "claire.martin@ville.fr --name 'Claire Martin' --organisation 'Mairie' --role admin",
+        epilog="example:\n"
+        "  printf '%s\\n' \"$PASSWORD\" | veille user create claire.martin@mairie.example \\\n"
+        "      --name 'Claire Martin' --organisation 'Mairie' --role coordinator",
     )
     create.add_argument("email", metavar="EMAIL", help="e-mail address, used to log in")
     create.add_argument("--name", required=True, help="full name, as others will see it")
@@ -214,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind",
         required=True,
         choices=[k.value for k in OrganisationKind],
-        help="kind of partner",
+        metavar="KIND",
+        help="kind of partner: " + ", ".join(k.value for k in OrganisationKind),
     )
     org_create.set_defaults(handler=cmd_organisation_create)
     return parser

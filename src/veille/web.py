@@ -203,6 +203,8 @@ _PYDANTIC_MESSAGES = {
 
 
 def _field_message(error: Any) -> str:
+    if error.get("input", "") is None:  # a blank field, given as None
+        return translate(N_("This field is required."))
     if error["type"] == "value_error" and "email" in error["msg"]:
         return N_("Enter a valid e-mail address.")
     if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:

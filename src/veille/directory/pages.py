@@ -96,7 +96,7 @@ def save_sector(
             session, actor=user, data=data, sector=context["sector"]
         ),
         done_url="/directory/sectors",
-        done_message="The sector was saved.",
+        done_message=N_("The sector was saved."),
     )
 
 
@@ -156,7 +156,7 @@ def save_organisation(
             session, actor=user, data=data, organisation=context["organisation"]
         ),
         done_url="/directory/organisations",
-        done_message="The organisation was saved.",
+        done_message=N_("The organisation was saved."),
     )
 
 
@@ -234,7 +234,7 @@ def save_user(
         schema=UserUpdate if account else UserCreate,
         save=save,
         done_url="/directory/users",
-        done_message="The account was saved.",
+        done_message=N_("The account was saved."),
     )
 
 

@@ -141,7 +141,7 @@ def save_organisation(
         Organisation,
         {"name": data.name},
         exclude,
-        "An organisation already has this name.",
+        N_("An organisation already has this name."),
     )
     organisation = organisation or Organisation.model_validate(data)
     organisation.sqlmodel_update(data.model_dump())
@@ -200,7 +200,7 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
     if actor is not None:
         require_admin(actor)
     _check_unique(
-        session, User, {"email": data.email}, None, "An account already uses this address."
+        session, User, {"email": data.email}, None, N_("An account already uses this address.")
     )
     _check_organisation(session, data.organisation_id)
     user = User.model_validate(data, update={"password_hash": auth.hash_password(data.password)})
@@ -222,7 +222,7 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
 def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) -> User:
     require_admin(actor)
     _check_unique(
-        session, User, {"email": data.email}, user.id, "An account already uses this address."
+        session, User, {"email": data.email}, user.id, N_("An account already uses this address.")
     )
     if data.organisation_id != user.organisation_id:
         _check_organisation(session, data.organisation_id)
