@@ -34,7 +34,7 @@ from veille.app import create_app
 from veille.auth import service as auth
 from veille.auth.models import TokenKind
 from veille.config import Settings
-from veille.db import make_engine
+from veille.db import make_engine, open_session
 from veille.deps import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
 from veille.directory.models import User
 from veille.migrate import upgrade
@@ -50,9 +50,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and not POSTGRES_URL:
-        raise pytest.UsageError(
-            "VEILLE_TEST_REQUIRE_POSTGRES=1 but VEILLE_TEST_POSTGRES_URL is not set"
-        )
+        raise pytest.UsageError("VEILLE_TEST_REQUIRE_POSTGRES=1 but VEILLE_TEST_POSTGRES_URL is not set")
 
 
 def pytest_report_header() -> str:
@@ -77,7 +75,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> Iterator[str]:
+def postgres_migrated() -> str:
     """The CI's PostgreSQL database, migrated once; tables are emptied after each test."""
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as connection:
@@ -85,14 +83,17 @@ def postgres_migrated() -> Iterator[str]:
         connection.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
     engine.dispose()
-    yield POSTGRES_URL
+    return POSTGRES_URL
 
 
 def _truncate_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         tables = connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            text(
+                "SELECT tablename FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
         ).scalars()
         names = ", ".join(f'"{t}"' for t in tables)
         if names:
@@ -179,6 +180,12 @@ def world(factory: Factory) -> World:
     return build_world(factory)
 
 
+def _issue(app: FastAPI, settings: Settings, user: User, kind: TokenKind) -> str:
+    with open_session(app.state.engine, write=True) as writer:
+        raw, _ = auth.issue_token(writer, settings, user=user, kind=kind)
+    return raw
+
+
 class Client(TestClient):
     """An httpx client of the app that knows its CSRF token, as a browser holding the page would."""
 
@@ -205,7 +212,7 @@ def client_for(app: FastAPI, settings: Settings, session: Session) -> Iterator[A
         client.cookies.set(CSRF_COOKIE, cookie)
         client.csrf = csrf_token_for(settings, cookie)
         if user is not None:
-            raw, _ = auth.issue_token(session, settings, user=user, kind=TokenKind.session)
+            raw = _issue(app, settings, user, TokenKind.session)
             client.cookies.set(SESSION_COOKIE, raw)
         clients.append(client)
         return client
@@ -223,7 +230,7 @@ def api_for(app: FastAPI, settings: Settings, session: Session) -> Iterator[Any]
     def make(user: User | None = None) -> TestClient:
         headers = {}
         if user is not None:
-            raw, _ = auth.issue_token(session, settings, user=user, kind=TokenKind.api)
+            raw = _issue(app, settings, user, TokenKind.api)
             headers["Authorization"] = f"Bearer {raw}"
         client = TestClient(app, base_url="http://testserver", headers=headers)
         clients.append(client)
@@ -308,8 +315,14 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

@@ -31,6 +31,9 @@ class Factory:
         self.session = session
 
     def _save(self, record: Any) -> Any:
+        # End any read snapshot first: on SQLite a transaction that has read cannot start
+        # writing once the app has written since.
+        self.session.commit()
         self.session.add(record)
         self.session.commit()
         return record
@@ -42,7 +45,9 @@ class Factory:
     def organisation(
         self, name: str | None = None, kind: OrganisationKind = OrganisationKind.police, active: bool = True
     ) -> Organisation:
-        return self._save(Organisation(name=name or f"Organisation {next(_counter)}", kind=kind, active=active))
+        return self._save(
+            Organisation(name=name or f"Organisation {next(_counter)}", kind=kind, active=active)
+        )
 
     def user(
         self,
@@ -79,7 +84,9 @@ class Factory:
         charter_required: bool = False,
     ) -> Body:
         body = Body(
-            name=name or f"Instance {next(_counter)}", kind=kind, ends_on=ends_on,
+            name=name or f"Instance {next(_counter)}",
+            kind=kind,
+            ends_on=ends_on,
             charter_required=charter_required,
         )
         body.sectors = sectors or []
@@ -88,7 +95,9 @@ class Factory:
     def member(self, body: Body, user: User, role: MemberRole = MemberRole.member) -> Membership:
         return self._save(Membership(body_id=body.id, user_id=user.id, role=role))
 
-    def charter(self, body: Body, text: str = "Article 1. Ce qui est dit ici reste ici.", version: int = 1) -> Charter:
+    def charter(
+        self, body: Body, text: str = "Article 1. Ce qui est dit ici reste ici.", version: int = 1
+    ) -> Charter:
         return self._save(Charter(body_id=body.id, version=version, text=text))
 
     def accept(self, body: Body, user: User, version: int = 1) -> CharterAcceptance:
@@ -128,7 +137,10 @@ def build_world(factory: Factory) -> World:
     world = World(
         admin=factory.user("Alice Admin", role=UserRole.admin, organisation=city, email="admin@example.org"),
         coordinator=factory.user(
-            "Corinne Coordinatrice", role=UserRole.coordinator, organisation=city, email="coordinator@example.org"
+            "Corinne Coordinatrice",
+            role=UserRole.coordinator,
+            organisation=city,
+            email="coordinator@example.org",
         ),
         chair=factory.user("Charles Président", organisation=city, email="chair@example.org"),
         secretary=factory.user("Sophie Secrétaire", organisation=city, email="secretary@example.org"),

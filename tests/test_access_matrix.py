@@ -78,20 +78,37 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/directory/sectors/{sector_id}/edit"): Case(STAFF, {"name": "Centre-ville", "code": "CV"}),
     ("GET", "/directory/organisations"): Case(STAFF),
     ("GET", "/directory/organisations/new"): Case(STAFF),
-    ("POST", "/directory/organisations/new"): Case(STAFF, {"name": "Collège Jean Moulin", "kind": "education"}),
+    ("POST", "/directory/organisations/new"): Case(
+        STAFF, {"name": "Collège Jean Moulin", "kind": "education"}
+    ),
     ("GET", "/directory/organisations/{organisation_id}/edit"): Case(STAFF),
-    ("POST", "/directory/organisations/{organisation_id}/edit"): Case(STAFF, {"name": "Police", "kind": "police"}),
+    ("POST", "/directory/organisations/{organisation_id}/edit"): Case(
+        STAFF, {"name": "Police", "kind": "police"}
+    ),
     ("POST", "/directory/organisations/{organisation_id}/active"): Case(STAFF, {"active": "0"}),
     ("GET", "/directory/users"): Case(ADMIN),
     ("GET", "/directory/users/new"): Case(ADMIN),
     ("POST", "/directory/users/new"): Case(
-        ADMIN, {"name": "Nina Nouvelle", "email": "nina@example.org", "organisation_id": "1",
-                "role": "member", "language": "fr", "password": "a long enough password"},
+        ADMIN,
+        {
+            "name": "Nina Nouvelle",
+            "email": "nina@example.org",
+            "organisation_id": "1",
+            "role": "member",
+            "language": "fr",
+            "password": "a long enough password",
+        },
     ),
     ("GET", "/directory/users/{user_id}/edit"): Case(ADMIN),
     ("POST", "/directory/users/{user_id}/edit"): Case(
-        ADMIN, {"name": "Marc Membre", "email": "member@example.org", "organisation_id": "2",
-                "role": "member", "language": "en"},
+        ADMIN,
+        {
+            "name": "Marc Membre",
+            "email": "member@example.org",
+            "organisation_id": "2",
+            "role": "member",
+            "language": "en",
+        },
     ),
     ("POST", "/directory/users/{user_id}/active"): Case(ADMIN, {"active": "0"}),
     # API
@@ -104,8 +121,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/organisations"): Case(STAFF, {"name": "Collège", "kind": "education"}),
     ("GET", "/api/v1/users"): Case(ADMIN),
     ("POST", "/api/v1/users"): Case(
-        ADMIN, {"name": "Nina", "email": "nina@example.org", "organisation_id": 1, "role": "member",
-                "password": "a long enough password"},
+        ADMIN,
+        {
+            "name": "Nina",
+            "email": "nina@example.org",
+            "organisation_id": 1,
+            "role": "member",
+            "password": "a long enough password",
+        },
     ),
     ("GET", "/api/v1/bodies"): Case(LOGGED_IN),
     ("POST", "/api/v1/bodies"): Case(STAFF, API_BODY),
@@ -146,8 +169,11 @@ def test_every_route_declares_who_may_use_it() -> None:
 
 def _url(path: str, world: World, params: dict[str, str]) -> str:
     values = {
-        "body_id": world.body.id, "member_id": world.member.id, "user_id": world.member.id,
-        "sector_id": world.sector.id, "organisation_id": world.organisation.id,
+        "body_id": world.body.id,
+        "member_id": world.member.id,
+        "user_id": world.member.id,
+        "sector_id": world.sector.id,
+        "organisation_id": world.organisation.id,
     } | params
     if path == "/static":
         return "/static/" + values["path"]

@@ -179,6 +179,22 @@ def test_user_create_reads_the_password_from_stdin(with_organisation: str) -> No
     assert not verify_password(user.password_hash, PASSWORD + "\n")
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_user_create_asks_the_password_twice_on_a_terminal(
+    with_organisation: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter([PASSWORD, PASSWORD + "typo", PASSWORD, PASSWORD])
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("veille.cli.getpass.getpass", lambda prompt="": next(answers))
+    assert create_user() == 1
+    assert "passwords differ" in one_line_error(capsys)
+    assert create_user() == 0
+
+
 def test_user_create_accepts_the_organisation_id(
     with_organisation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

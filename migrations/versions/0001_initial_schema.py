@@ -136,9 +136,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["body_id"], ["body.id"], name=op.f("fk_body_sector_body_id_body"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["sector_id"], ["sector.id"], name=op.f("fk_body_sector_sector_id_sector")
-        ),
+        sa.ForeignKeyConstraint(["sector_id"], ["sector.id"], name=op.f("fk_body_sector_sector_id_sector")),
         sa.PrimaryKeyConstraint("body_id", "sector_id", name=op.f("pk_body_sector")),
     )
     with op.batch_alter_table("body_sector", schema=None) as batch_op:
@@ -151,9 +149,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column(
             "role",
-            sa.Enum(
-                "admin", "coordinator", "member", name="userrole", native_enum=False, length=20
-            ),
+            sa.Enum("admin", "coordinator", "member", name="userrole", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column(
@@ -174,9 +170,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_user_email")),
     )
     with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_user_organisation_id"), ["organisation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_user_organisation_id"), ["organisation_id"], unique=False)
 
     op.create_table(
         "auth_token",
@@ -211,9 +205,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["body_id"], ["body.id"], name=op.f("fk_charter_body_id_body"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["user.id"], name=op.f("fk_charter_created_by_user")
-        ),
+        sa.ForeignKeyConstraint(["created_by"], ["user.id"], name=op.f("fk_charter_created_by_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_charter")),
         sa.UniqueConstraint("body_id", "version", name=op.f("uq_charter_body_id_version")),
     )
@@ -233,9 +225,7 @@ def upgrade() -> None:
             name=op.f("fk_charter_acceptance_body_id_body"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["user.id"], name=op.f("fk_charter_acceptance_user_id_user")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_charter_acceptance_user_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_charter_acceptance")),
         sa.UniqueConstraint(
             "body_id",
@@ -245,12 +235,8 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("charter_acceptance", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_charter_acceptance_body_id"), ["body_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_charter_acceptance_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_charter_acceptance_body_id"), ["body_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_charter_acceptance_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "membership",

@@ -85,9 +85,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     secure = settings.base_url.startswith("https://")
 
     @app.middleware("http")
-    async def security(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         _settings.set(settings)
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = cookie is None
@@ -97,9 +95,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.user = None
         response = await call_next(request)
         if fresh and not request.url.path.startswith((API_PREFIX, "/static")):
-            response.set_cookie(
-                CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=secure, path="/"
-            )
+            response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=secure, path="/")
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
@@ -131,9 +127,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
-        headers = (
-            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-        )
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         if _is_api(request):
             detail: object = exc.message
             if isinstance(exc, InvalidInput):
@@ -154,9 +148,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, "", exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from veille import __version__, demo, migrate
 from veille.config import ConfigError, Settings, load_settings
 from veille.db import make_engine, open_session
-from veille.demo import CITY, DEMO_PASSWORD, DemoAccount, bootstrap_actor
+from veille.demo import CITY, DEMO_PASSWORD, DemoAccount
 from veille.directory import service as directory
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import Organisation, OrganisationCreate, UserBase, UserCreate
@@ -536,7 +536,7 @@ def cmd_organisation_create(args: argparse.Namespace) -> int:
         _require_migrated(engine)
         with open_session(engine, write=True) as session:
             data = OrganisationCreate.model_validate({"name": args.name, "kind": args.kind})
-            organisation = directory.save_organisation(session, actor=bootstrap_actor(), data=data)
+            organisation = directory.save_organisation(session, actor=None, data=data)
     print(f"Created organisation {organisation.id}: {organisation.name} ({organisation.kind}).")
     return 0
 

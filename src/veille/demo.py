@@ -42,22 +42,6 @@ class DemoAccount:
     password: str = DEMO_PASSWORD
 
 
-def bootstrap_actor() -> User:
-    """The platform itself, acting before any account exists.
-
-    The first account needs an organisation, and ``save_organisation`` wants a staff actor: the
-    loader and the command line act once as this unsaved admin, whose changes are audited with no
-    user, like ``create_user(actor=None)``. It is never added to a session.
-    """
-    return User(
-        email=f"platform@{DOMAIN}",
-        name="Veille",
-        organisation_id=0,
-        role=UserRole.admin,
-        active=True,
-    )
-
-
 def is_empty(session: Session) -> bool:
     """No account yet: the demo may only go into such a database."""
     return session.exec(select(User.id).limit(1)).first() is None
@@ -495,7 +479,7 @@ def load_demo(session: Session, *, today: date | None = None) -> list[DemoAccoun
 
 
 def _load_organisations(session: Session) -> dict[str, Organisation]:
-    actor = bootstrap_actor()
+    actor = None
     found: dict[str, Organisation] = {}
     for key, (name, kind) in ORGANISATIONS.items():
         data = OrganisationCreate(name=name, kind=kind)

@@ -91,9 +91,7 @@ def api_token(
     return credentials.credentials if credentials else None
 
 
-def api_user(
-    request: Request, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]
-) -> User:
+def api_user(request: Request, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]) -> User:
     user = _resolve(request, session, raw, TokenKind.api)
     if user is None:
         raise LoginRequired()

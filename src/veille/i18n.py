@@ -49,9 +49,9 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     return text % ({"num": n} | params)
 
 
-def gettext_(message: str, **params: object) -> str:
-    """The ``_`` of the templates: translated into the language of the current request."""
-    return translate(message, **params)
+def gettext_(message: str) -> str:
+    """The ``_`` of the templates (Jinja applies the parameters): in the request's language."""
+    return translate(message)
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -49,9 +49,7 @@ def keyset_page(
 ) -> tuple[list[T], str | None]:
     """One page ordered by id, and the cursor of the next page (None on the last one)."""
     if cursor.after_id is not None:
-        stmt = stmt.where(
-            model.id < cursor.after_id if newest_first else model.id > cursor.after_id
-        )
+        stmt = stmt.where(model.id < cursor.after_id if newest_first else model.id > cursor.after_id)
     stmt = stmt.order_by(model.id.desc() if newest_first else model.id).limit(limit + 1)
     rows = list(session.exec(stmt).all())
     if len(rows) > limit:
@@ -78,9 +76,7 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.size))
 
 
-def numbered_page(
-    session: Session, stmt: SelectOfScalar[T], number: int, size: int = PAGE_SIZE
-) -> Page[T]:
+def numbered_page(session: Session, stmt: SelectOfScalar[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
     """A page of an ordered query, with the total count (two queries whatever the size)."""
     number = max(number, 1)
     total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()

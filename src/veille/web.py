@@ -147,9 +147,7 @@ def render(
     return response
 
 
-def redirect(
-    request: Request, url: str, *, flash: str | None = None, category: str = "success"
-) -> Response:
+def redirect(request: Request, url: str, *, flash: str | None = None, category: str = "success") -> Response:
     """After a successful form: a 303 for the browser, an ``HX-Redirect`` for htmx."""
     response: Response
     if is_htmx(request):
@@ -177,9 +175,7 @@ async def read_form(request: Request) -> FormData:
     data: FormData = {}
     for key in form:
         values = [v for v in form.getlist(key) if isinstance(v, str)]
-        data[key] = (
-            values if len(values) > 1 or key.endswith("_ids") else (values[0] if values else "")
-        )
+        data[key] = values if len(values) > 1 or key.endswith("_ids") else (values[0] if values else "")
     return data
 
 
@@ -246,6 +242,4 @@ def form_error_response(
     """The form again, with its values and the errors in French, answered 422."""
     # Translating an already translated message gives it back unchanged.
     errors = translated(exc.errors)
-    return render(
-        request, template, {**context, "errors": errors}, status_code=422, fragment=fragment
-    )
+    return render(request, template, {**context, "errors": errors}, status_code=422, fragment=fragment)

@@ -18,8 +18,13 @@ def test_token_is_issued_and_used(api_for, world, session):
     assert session.exec(select(AuthToken)).one().token_hash != body["access_token"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json() == {
-        "id": world.member.id, "email": "member@example.org", "name": "Marc Membre",
-        "organisation_id": world.organisation.id, "role": "member", "language": "fr", "active": True,
+        "id": world.member.id,
+        "email": "member@example.org",
+        "name": "Marc Membre",
+        "organisation_id": world.organisation.id,
+        "role": "member",
+        "language": "fr",
+        "active": True,
     }
 
 

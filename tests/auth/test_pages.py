@@ -142,7 +142,8 @@ def test_post_without_csrf_token_is_refused(client_for, world, session):
 def test_htmx_post_carries_csrf_in_a_header(client_for, world):
     client = client_for(world.secretary)
     refused = client.post(
-        f"/bodies/{world.body.id}/members", data={"user_id": world.other.id, "role": "member"},
+        f"/bodies/{world.body.id}/members",
+        data={"user_id": world.other.id, "role": "member"},
         headers={"HX-Request": "true"},
     )
     assert refused.status_code == 403

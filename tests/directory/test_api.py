@@ -35,8 +35,11 @@ def test_coordinator_creates_a_sector(api_for, world):
 
 @pytest.mark.parametrize(
     ("body", "loc"),
-    [({"name": "Nord"}, ["body", "code"]), ({"name": "Centre", "code": "X"}, ["body", "name"]),
-     ({"name": "", "code": "X"}, ["body", "name"])],
+    [
+        ({"name": "Nord"}, ["body", "code"]),
+        ({"name": "Centre", "code": "X"}, ["body", "name"]),
+        ({"name": "", "code": "X"}, ["body", "name"]),
+    ],
 )
 def test_bad_sector_answers_422_and_writes_nothing(api_for, world, session, body, loc):
     response = api_for(world.coordinator).post("/api/v1/sectors", json=body)
@@ -53,8 +56,13 @@ def test_organisation_kind_is_checked(api_for, world):
 def test_admin_creates_a_user_without_exposing_the_password(api_for, world):
     response = api_for(world.admin).post(
         "/api/v1/users",
-        json={"email": "Nina@Example.org", "name": "Nina", "organisation_id": world.organisation.id,
-              "role": "coordinator", "password": "a long enough password"},
+        json={
+            "email": "Nina@Example.org",
+            "name": "Nina",
+            "organisation_id": world.organisation.id,
+            "role": "coordinator",
+            "password": "a long enough password",
+        },
     )
     assert response.status_code == 201
     body = response.json()
@@ -67,8 +75,13 @@ def test_duplicate_user_answers_422(api_for, world, session):
     before = session.exec(select(func.count()).select_from(User)).one()
     response = api_for(world.admin).post(
         "/api/v1/users",
-        json={"email": "member@example.org", "name": "Nina", "organisation_id": world.organisation.id,
-              "role": "member", "password": "a long enough password"},
+        json={
+            "email": "member@example.org",
+            "name": "Nina",
+            "organisation_id": world.organisation.id,
+            "role": "member",
+            "password": "a long enough password",
+        },
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "email"]

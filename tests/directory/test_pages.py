@@ -73,15 +73,26 @@ def test_deactivated_organisation_cannot_receive_new_accounts(client_for, world,
     admin.form(f"/directory/organisations/{world.organisation.id}/active", {"active": "0"})
     response = admin.form(
         "/directory/users/new",
-        {"name": "Nina", "email": "nina@example.org", "organisation_id": world.organisation.id,
-         "role": "member", "language": "fr", "password": "a long enough password"},
+        {
+            "name": "Nina",
+            "email": "nina@example.org",
+            "organisation_id": world.organisation.id,
+            "role": "member",
+            "language": "fr",
+            "password": "a long enough password",
+        },
     )
     assert response.status_code == 422
     assert "Choisissez une organisation active" in response.text
 
 
-USER = {"name": "Nina Nouvelle", "email": "nina@example.org", "role": "member", "language": "fr",
-        "password": "a long enough password"}
+USER = {
+    "name": "Nina Nouvelle",
+    "email": "nina@example.org",
+    "role": "member",
+    "language": "fr",
+    "password": "a long enough password",
+}
 
 
 def test_admin_creates_an_account_that_can_log_in(client_for, world, session):
@@ -117,7 +128,12 @@ def test_bad_account_input_writes_nothing(client_for, world, session, change, me
 def test_deactivation_ends_sessions_at_once(client_for, world):
     member = client_for(world.member)
     assert member.get("/bodies").status_code == 200
-    assert client_for(world.admin).form(f"/directory/users/{world.member.id}/active", {"active": "0"}).status_code == 303
+    assert (
+        client_for(world.admin)
+        .form(f"/directory/users/{world.member.id}/active", {"active": "0"})
+        .status_code
+        == 303
+    )
     assert member.get("/bodies").status_code == 303
 
 
@@ -131,8 +147,14 @@ def test_admin_cannot_deactivate_themselves(client_for, world, session):
 
 def test_password_change_ends_the_persons_sessions(client_for, world):
     member = client_for(world.member)
-    data = {"name": "Marc Membre", "email": "member@example.org", "organisation_id": world.organisation.id,
-            "role": "member", "language": "fr", "password": "a brand new password"}
+    data = {
+        "name": "Marc Membre",
+        "email": "member@example.org",
+        "organisation_id": world.organisation.id,
+        "role": "member",
+        "language": "fr",
+        "password": "a brand new password",
+    }
     assert client_for(world.admin).form(f"/directory/users/{world.member.id}/edit", data).status_code == 303
     assert member.get("/bodies").status_code == 303
 

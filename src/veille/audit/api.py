@@ -28,6 +28,4 @@ def list_audit(
 ) -> AuditPage:
     require_admin(user)
     items, next_cursor = audit.list_events(session, limit=limit, cursor=cursor, entity=entity)
-    return AuditPage(
-        items=[AuditEventPublic.model_validate(e) for e in items], next_cursor=next_cursor
-    )
+    return AuditPage(items=[AuditEventPublic.model_validate(e) for e in items], next_cursor=next_cursor)

@@ -18,9 +18,7 @@ def record(
     **detail: object,
 ) -> None:
     """Adds an event to the current transaction, so that it is kept only if the change is."""
-    session.add(
-        AuditEvent(user_id=user_id, verb=verb, entity=entity, entity_id=entity_id, detail=detail)
-    )
+    session.add(AuditEvent(user_id=user_id, verb=verb, entity=entity, entity_id=entity_id, detail=detail))
 
 
 def list_events(

@@ -30,9 +30,7 @@ async def create_token(
         )
     except InvalidInput as exc:
         raise BadCredentials(auth.BAD_CREDENTIALS) from exc
-    raw, token = await run_in_threadpool(
-        auth.issue_token, session, settings, user=user, kind=TokenKind.api
-    )
+    raw, token = await run_in_threadpool(auth.issue_token, session, settings, user=user, kind=TokenKind.api)
     return TokenResponse(access_token=raw, expires_at=token.expires_at)
 
 

@@ -31,9 +31,7 @@ def login_page(request: Request, user: OptionalPageUser, next: str | None = None
 
 
 @router.post("/login")
-async def login(
-    request: Request, session: SessionDep, settings: SettingsDep, form: Form
-) -> Response:
+async def login(request: Request, session: SessionDep, settings: SettingsDep, form: Form) -> Response:
     email = str(form.get("email", ""))
     target = _safe_next(str(form.get("next") or "/"))
     context = {"next": target, "email": email}

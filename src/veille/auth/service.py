@@ -81,9 +81,7 @@ def login_throttle(session: Session, settings: Settings, *, email: str, ip: str)
     return Throttle(failures=failures, delay=delay, refused=refused)
 
 
-def authenticate(
-    session: Session, settings: Settings, *, email: str, password: str, ip: str
-) -> User:
+def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str) -> User:
     """The active user with these credentials; slowed, then refused, after repeated failures."""
     email = email.strip().lower()
     throttle = login_throttle(session, settings, email=email, ip=ip)
@@ -135,9 +133,7 @@ class Resolved:
     needs_touch: bool
 
 
-def resolve_token(
-    session: Session, settings: Settings, *, raw: str, kind: TokenKind
-) -> Resolved | None:
+def resolve_token(session: Session, settings: Settings, *, raw: str, kind: TokenKind) -> Resolved | None:
     """The active user behind a session or API token still within its idle and absolute expiry."""
     row = session.exec(
         select(AuthToken, User)
@@ -154,15 +150,11 @@ def resolve_token(
     if expired or not user.active:
         return None
     assert token.id is not None
-    return Resolved(
-        user=user, token_id=token.id, needs_touch=now - token.last_used_at > _TOUCH_EVERY
-    )
+    return Resolved(user=user, token_id=token.id, needs_touch=now - token.last_used_at > _TOUCH_EVERY)
 
 
 def touch_token(session: Session, token_id: int) -> None:
-    session.execute(
-        update(AuthToken).where(col(AuthToken.id) == token_id).values(last_used_at=utcnow())
-    )
+    session.execute(update(AuthToken).where(col(AuthToken.id) == token_id).values(last_used_at=utcnow()))
     session.commit()
 
 

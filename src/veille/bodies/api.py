@@ -91,9 +91,7 @@ def get_charter(body_id: int, user: ApiUser, session: SessionDep) -> CharterPubl
 
 
 @router.put("/{body_id}/charter", response_model=CharterPublic)
-def put_charter(
-    body_id: int, charter: CharterIn, user: ApiUser, session: SessionDep
-) -> CharterPublic:
+def put_charter(body_id: int, charter: CharterIn, user: ApiUser, session: SessionDep) -> CharterPublic:
     access = service.get_body_access(session, user, body_id)
     saved = service.set_charter(session, access=access, text=charter.text, version=charter.version)
     return CharterPublic.model_validate(saved)

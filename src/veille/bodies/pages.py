@@ -14,7 +14,7 @@ from veille.deps import PageUser, SessionDep
 from veille.directory import service as directory
 from veille.errors import InvalidInput, ServiceError
 from veille.i18n import N_
-from veille.web import Form, form_error_response, parse_form, redirect, render
+from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
 
@@ -84,9 +84,7 @@ def create_body(request: Request, user: PageUser, session: SessionDep, form: For
         body = service.create_body(session, actor=user, data=_body_form(form))
     except InvalidInput as exc:
         session.rollback()
-        return form_error_response(
-            request, "bodies/form.html", _form_context(session, None, form), exc
-        )
+        return form_error_response(request, "bodies/form.html", _form_context(session, None, form), exc)
     return redirect(request, f"/bodies/{body.id}", flash=N_("The body was created."))
 
 
@@ -98,15 +96,11 @@ def body_page(body_id: int, request: Request, user: PageUser, session: SessionDe
     return render(request, "bodies/detail.html", _detail_context(session, access))
 
 
-def _detail_context(
-    session: SessionDep, access: service.BodyAccess, **extra: Any
-) -> dict[str, Any]:
+def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
     members = service.list_members(session, access=access) if access.can_see_members else []
     member_ids = {m.user_id for m in members}
     candidates = (
-        [u for u in directory.active_users(session) if u.id not in member_ids]
-        if access.can_manage
-        else []
+        [u for u in directory.active_users(session) if u.id not in member_ids] if access.can_manage else []
     )
     return {
         "access": access,
@@ -123,15 +117,11 @@ def _detail_context(
 def edit_body_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
-    return render(
-        request, "bodies/form.html", _form_context(session, access.body, _values(access.body))
-    )
+    return render(request, "bodies/form.html", _form_context(session, access.body, _values(access.body)))
 
 
 @router.post("/bodies/{body_id}/edit")
-def edit_body(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
-) -> Response:
+def edit_body(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
     try:
@@ -148,9 +138,7 @@ def edit_body(
 def close_body(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.close_body(session, access=access)
-    return redirect(
-        request, f"/bodies/{body_id}", flash=N_("The body is closed: it is now read-only.")
-    )
+    return redirect(request, f"/bodies/{body_id}", flash=N_("The body is closed: it is now read-only."))
 
 
 # Members: each change answers the refreshed members fragment.
@@ -166,7 +154,7 @@ def _members_response(
 ) -> Response:
     session.rollback()
     access = service.get_body_access(session, user, body_id)
-    context = _detail_context(session, access, errors=errors or {})
+    context = _detail_context(session, access, errors=translated(errors or {}))
     return render(
         request,
         "bodies/detail.html",
@@ -188,9 +176,7 @@ def _member_change(
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
-        return _members_response(
-            request, session, user, body_id, {"__all__": exc.message}, exc.status_code
-        )
+        return _members_response(request, session, user, body_id, {"__all__": exc.message}, exc.status_code)
     return _members_response(request, session, user, body_id)
 
 
@@ -209,17 +195,13 @@ def _user_id(form: Form) -> int:
 
 
 @router.post("/bodies/{body_id}/members")
-def add_member(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
-) -> Response:
+def add_member(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     return _member_change(
         request,
         session,
         user,
         body_id,
-        lambda access: service.set_member(
-            session, access=access, user_id=_user_id(form), role=_role(form)
-        ),
+        lambda access: service.set_member(session, access=access, user_id=_user_id(form), role=_role(form)),
     )
 
 
@@ -232,9 +214,7 @@ def change_member_role(
         session,
         user,
         body_id,
-        lambda access: service.set_member(
-            session, access=access, user_id=member_id, role=_role(form)
-        ),
+        lambda access: service.set_member(session, access=access, user_id=member_id, role=_role(form)),
     )
 
 
@@ -291,9 +271,7 @@ def accept_charter(body_id: int, request: Request, user: PageUser, session: Sess
 
 
 @router.get("/bodies/{body_id}/charter/edit")
-def edit_charter_form(
-    body_id: int, request: Request, user: PageUser, session: SessionDep
-) -> Response:
+def edit_charter_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_chair()
     text = access.charter.text if access.charter else ""
@@ -312,9 +290,7 @@ def edit_charter_form(
 
 
 @router.post("/bodies/{body_id}/charter/edit")
-def edit_charter(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
-) -> Response:
+def edit_charter(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_chair()
     context = {

@@ -63,9 +63,7 @@ class BodyAccess:
 
     @property
     def can_manage(self) -> bool:
-        return self.staff or (
-            self.can_see_content and self.role in (MemberRole.chair, MemberRole.secretary)
-        )
+        return self.staff or (self.can_see_content and self.role in (MemberRole.chair, MemberRole.secretary))
 
     @property
     def can_chair(self) -> bool:
@@ -119,9 +117,7 @@ def visible_bodies(session: Session, user: User) -> list[Body]:
 def roles_of(session: Session, user: User) -> dict[int, MemberRole]:
     """The person's role in each body they belong to."""
     rows = session.exec(
-        select(Membership.body_id, Membership.role).where(
-            Membership.user_id == user.id, _active_membership()
-        )
+        select(Membership.body_id, Membership.role).where(Membership.user_id == user.id, _active_membership())
     ).all()
     return {body_id: MemberRole(role) for body_id, role in rows}
 
@@ -187,9 +183,7 @@ def create_body(session: Session, *, actor: User, data: BodyCreate) -> Body:
     _set_sectors(session, body, data.sector_ids)
     session.add(body)
     session.flush()
-    audit.record(
-        session, user_id=actor.id, verb="create", entity="body", entity_id=body.id, name=body.name
-    )
+    audit.record(session, user_id=actor.id, verb="create", entity="body", entity_id=body.id, name=body.name)
     session.commit()
     return body
 
@@ -214,9 +208,7 @@ def close_body(session: Session, *, access: BodyAccess) -> Body:
     access.body.status = BodyStatus.closed
     access.body.version += 1
     session.add(access.body)
-    audit.record(
-        session, user_id=access.user.id, verb="close", entity="body", entity_id=access.body.id
-    )
+    audit.record(session, user_id=access.user.id, verb="close", entity="body", entity_id=access.body.id)
     session.commit()
     return access.body
 
@@ -230,18 +222,14 @@ def list_members(session: Session, *, access: BodyAccess) -> list[Membership]:
         select(Membership)
         .where(Membership.body_id == access.body.id)
         .options(selectinload(Membership.user).selectinload(User.organisation))  # type: ignore[arg-type]
-        .order_by(Membership.role, Membership.id)
+        .order_by(col(Membership.role), col(Membership.id))
     )
     members = list(session.exec(stmt).all())
     order = list(MemberRole)
-    return sorted(
-        members, key=lambda m: (m.excluded_at is not None, order.index(m.role), m.user.name)
-    )
+    return sorted(members, key=lambda m: (m.excluded_at is not None, order.index(m.role), m.user.name))
 
 
-def set_member(
-    session: Session, *, access: BodyAccess, user_id: int, role: MemberRole
-) -> Membership:
+def set_member(session: Session, *, access: BodyAccess, user_id: int, role: MemberRole) -> Membership:
     """Adds a person to the body with this role, or changes their role (ends an exclusion)."""
     access.require_manage()
     user = session.get(User, user_id)
@@ -250,9 +238,7 @@ def set_member(
     if role == MemberRole.chair and not access.can_chair:
         raise Forbidden(N_("Only the chair or the coordinator can name a chair."))
     membership = session.exec(
-        select(Membership).where(
-            Membership.body_id == access.body.id, Membership.user_id == user_id
-        )
+        select(Membership).where(Membership.body_id == access.body.id, Membership.user_id == user_id)
     ).first()
     verb = "add_member"
     if membership is None:
@@ -279,9 +265,7 @@ def set_member(
 
 def _membership(session: Session, access: BodyAccess, user_id: int) -> Membership:
     membership = session.exec(
-        select(Membership).where(
-            Membership.body_id == access.body.id, Membership.user_id == user_id
-        )
+        select(Membership).where(Membership.body_id == access.body.id, Membership.user_id == user_id)
     ).first()
     if membership is None:
         raise NotFound()
@@ -356,6 +340,12 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
         created_by=access.user.id,
     )
     session.add(charter)
+    if access.role is not None:
+        # Its author accepts the version they write.
+        assert access.user.id is not None
+        session.add(
+            CharterAcceptance(body_id=access.body.id, user_id=access.user.id, version=charter.version)
+        )
     audit.record(
         session,
         user_id=access.user.id,
@@ -406,7 +396,7 @@ def member_counts(session: Session, body_ids: list[int]) -> dict[int, int]:
     rows = session.exec(
         select(Membership.body_id, func.count())
         .where(col(Membership.body_id).in_(body_ids), _active_membership())
-        .group_by(Membership.body_id)
+        .group_by(col(Membership.body_id))
     ).all()
     return dict(rows)
 

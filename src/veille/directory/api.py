@@ -44,21 +44,13 @@ def create_sector(user: ApiUser, session: SessionDep, body: SectorCreate) -> Sec
 def list_organisations(
     _user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[OrganisationPublic]:
-    items, next_cursor = keyset_page(
-        session, select(Organisation), Organisation, Cursor.parse(cursor), limit
-    )
-    return Paged(
-        items=[OrganisationPublic.model_validate(o) for o in items], next_cursor=next_cursor
-    )
+    items, next_cursor = keyset_page(session, select(Organisation), Organisation, Cursor.parse(cursor), limit)
+    return Paged(items=[OrganisationPublic.model_validate(o) for o in items], next_cursor=next_cursor)
 
 
 @router.post("/organisations", response_model=OrganisationPublic, status_code=201)
-def create_organisation(
-    user: ApiUser, session: SessionDep, body: OrganisationCreate
-) -> OrganisationPublic:
-    return OrganisationPublic.model_validate(
-        service.save_organisation(session, actor=user, data=body)
-    )
+def create_organisation(user: ApiUser, session: SessionDep, body: OrganisationCreate) -> OrganisationPublic:
+    return OrganisationPublic.model_validate(service.save_organisation(session, actor=user, data=body))
 
 
 @router.get("/users", response_model=Paged[UserPublic])

@@ -13,9 +13,7 @@ from veille.orm import enum_type, timestamp
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$"
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$"),
 ]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
 

@@ -92,9 +92,7 @@ def save_sector(
         template="directory/sector_form.html",
         context=context,
         schema=SectorCreate,
-        save=lambda data: service.save_sector(
-            session, actor=user, data=data, sector=context["sector"]
-        ),
+        save=lambda data: service.save_sector(session, actor=user, data=data, sector=context["sector"]),
         done_url="/directory/sectors",
         done_message=N_("The sector was saved."),
     )
@@ -129,9 +127,7 @@ def organisation_form(
     request: Request, user: PageUser, session: SessionDep, organisation_id: int | None = None
 ) -> Response:
     service.require_staff(user)
-    return render(
-        request, "directory/organisation_form.html", _organisation_form(session, organisation_id)
-    )
+    return render(request, "directory/organisation_form.html", _organisation_form(session, organisation_id))
 
 
 @router.post("/organisations/new")
@@ -168,11 +164,7 @@ def organisation_active(
     organisation = service.get_organisation(session, organisation_id)
     active = form.get("active") == "1"
     service.set_organisation_active(session, actor=user, organisation=organisation, active=active)
-    message = (
-        N_("The organisation was reactivated.")
-        if active
-        else N_("The organisation was deactivated.")
-    )
+    message = N_("The organisation was reactivated.") if active else N_("The organisation was deactivated.")
     return redirect(request, "/directory/organisations", flash=message)
 
 
@@ -204,9 +196,7 @@ def _user_form(session: SessionDep, actor: User, user_id: int | None) -> dict[st
 
 @router.get("/users/new")
 @router.get("/users/{user_id}/edit")
-def user_form(
-    request: Request, user: PageUser, session: SessionDep, user_id: int | None = None
-) -> Response:
+def user_form(request: Request, user: PageUser, session: SessionDep, user_id: int | None = None) -> Response:
     service.require_admin(user)
     return render(request, "directory/user_form.html", _user_form(session, user, user_id))
 
@@ -239,9 +229,7 @@ def save_user(
 
 
 @router.post("/users/{user_id}/active")
-def user_active(
-    user_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
-) -> Response:
+def user_active(user_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     account = service.get_user(session, actor=user, user_id=user_id)
     active = form.get("active") == "1"
     try:
@@ -249,8 +237,6 @@ def user_active(
     except InvalidInput as exc:
         return redirect(request, "/directory/users", flash=exc.errors["__all__"], category="error")
     message = (
-        "The account was reactivated."
-        if active
-        else "The account was deactivated: its sessions are ended."
+        "The account was reactivated." if active else "The account was deactivated: its sessions are ended."
     )
     return redirect(request, "/directory/users", flash=message)

@@ -35,8 +35,9 @@ def is_staff(user: User) -> bool:
     return user.role in STAFF
 
 
-def require_staff(user: User) -> None:
-    if not is_staff(user):
+def require_staff(user: User | None) -> None:
+    """``None`` is the platform itself (command line, demo loader), before any account exists."""
+    if user is not None and not is_staff(user):
         raise Forbidden()
 
 
@@ -67,16 +68,16 @@ def _check_unique(
         raise InvalidInput(errors)
 
 
-def _save(session: Session, actor: User, record: SQLModel, verb: str, **detail: object) -> None:
+def _save(session: Session, actor: User | None, record: SQLModel, verb: str, **detail: object) -> None:
     session.add(record)
     session.flush()
     audit.record(
         session,
-        user_id=actor.id,
+        user_id=actor.id if actor else None,
         verb=verb,
-        entity=record.__tablename__,  # type: ignore[arg-type]
-        entity_id=record.id,
-        **detail,  # type: ignore[attr-defined]
+        entity=str(record.__tablename__),
+        entity_id=getattr(record, "id", None),
+        **detail,
     )
     session.commit()
 
@@ -95,18 +96,14 @@ def get_sector(session: Session, sector_id: int) -> Sector:
 def save_sector(
     session: Session,
     *,
-    actor: User,
+    actor: User | None,
     data: SectorCreate | SectorUpdate,
     sector: Sector | None = None,
 ) -> Sector:
     require_staff(actor)
     exclude = sector.id if sector else None
-    _check_unique(
-        session, Sector, {"name": data.name}, exclude, N_("A sector already has this name.")
-    )
-    _check_unique(
-        session, Sector, {"code": data.code}, exclude, N_("A sector already has this code.")
-    )
+    _check_unique(session, Sector, {"name": data.name}, exclude, N_("A sector already has this name."))
+    _check_unique(session, Sector, {"code": data.code}, exclude, N_("A sector already has this code."))
     sector = sector or Sector.model_validate(data)
     sector.sqlmodel_update(data.model_dump())
     _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
@@ -130,7 +127,7 @@ def get_organisation(session: Session, organisation_id: int) -> Organisation:
 def save_organisation(
     session: Session,
     *,
-    actor: User,
+    actor: User | None,
     data: OrganisationCreate | OrganisationUpdate,
     organisation: Organisation | None = None,
 ) -> Organisation:
@@ -199,9 +196,7 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
     """Creates an account; ``actor`` is None only from the command line and the demo loader."""
     if actor is not None:
         require_admin(actor)
-    _check_unique(
-        session, User, {"email": data.email}, None, N_("An account already uses this address.")
-    )
+    _check_unique(session, User, {"email": data.email}, None, N_("An account already uses this address."))
     _check_organisation(session, data.organisation_id)
     user = User.model_validate(data, update={"password_hash": auth.hash_password(data.password)})
     session.add(user)
@@ -221,9 +216,7 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
 
 def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) -> User:
     require_admin(actor)
-    _check_unique(
-        session, User, {"email": data.email}, user.id, N_("An account already uses this address.")
-    )
+    _check_unique(session, User, {"email": data.email}, user.id, N_("An account already uses this address."))
     if data.organisation_id != user.organisation_id:
         _check_organisation(session, data.organisation_id)
     if user.id == actor.id and data.role != UserRole.admin:

@@ -1,0 +1,144 @@
+"""Bodies API: the shapes and error codes of API.md."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from veille.bodies.models import Body, Membership
+
+
+def test_member_lists_only_their_bodies(api_for, world):
+    items = api_for(world.member).get("/api/v1/bodies").json()["items"]
+    assert [b["name"] for b in items] == ["Cellule de veille du centre"]
+    assert set(items[0]) == {
+        "id",
+        "kind",
+        "name",
+        "description",
+        "sector_ids",
+        "starts_on",
+        "ends_on",
+        "cadence",
+        "status",
+        "charter_required",
+        "version",
+    }
+    assert items[0]["sector_ids"] == [world.sector.id]
+
+
+def test_coordinator_lists_all_bodies_page_by_page(api_for, world):
+    client = api_for(world.coordinator)
+    first = client.get("/api/v1/bodies", params={"limit": 1}).json()
+    second = client.get("/api/v1/bodies", params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert first["items"][0]["id"] != second["items"][0]["id"]
+    assert second["next_cursor"] is None
+
+
+def test_crime_treatment_group_needs_an_end_date(api_for, world, session):
+    client = api_for(world.coordinator)
+    refused = client.post("/api/v1/bodies", json={"name": "GLTD", "kind": "crime_treatment_group"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "ends_on"]
+    created = client.post(
+        "/api/v1/bodies", json={"name": "GLTD", "kind": "crime_treatment_group", "ends_on": "2027-06-30"}
+    )
+    assert created.status_code == 201
+    assert created.json()["ends_on"] == "2027-06-30"
+    assert session.exec(select(func.count()).select_from(Body)).one() == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "X", "kind": "club"},
+        {"kind": "watch_cell"},
+        {"name": "X", "kind": "watch_cell", "sector_ids": [99]},
+        {"name": "X", "kind": "watch_cell", "starts_on": "2026-13-01"},
+    ],
+)
+def test_bad_body_answers_422_and_writes_nothing(api_for, world, session, body):
+    assert api_for(world.coordinator).post("/api/v1/bodies", json=body).status_code == 422
+    assert session.exec(select(func.count()).select_from(Body)).one() == 2
+
+
+def test_patch_needs_the_current_version(api_for, world):
+    client = api_for(world.secretary)
+    ok = client.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1, "description": "Secteur centre"})
+    assert ok.status_code == 200
+    assert ok.json()["version"] == 2
+    assert ok.json()["name"] == "Cellule de veille du centre"  # untouched
+    stale = client.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1, "name": "Autre"})
+    assert stale.status_code == 409
+    assert client.patch(f"/api/v1/bodies/{world.body.id}", json={"name": "Sans version"}).status_code == 422
+
+
+def test_patch_keeps_the_end_date_rule(api_for, world, factory):
+    from datetime import date
+
+    from veille.bodies.enums import BodyKind, MemberRole
+
+    group = factory.body("GLTD", kind=BodyKind.crime_treatment_group, ends_on=date(2027, 1, 1))
+    factory.member(group, world.chair, MemberRole.chair)
+    response = api_for(world.chair).patch(f"/api/v1/bodies/{group.id}", json={"version": 1, "ends_on": None})
+    assert response.status_code == 422
+
+
+def test_members_are_listed_and_managed(api_for, world, session):
+    client = api_for(world.secretary)
+    members = client.get(f"/api/v1/bodies/{world.body.id}/members").json()["items"]
+    assert {"user_id": world.member.id, "role": "member"} in members
+    put = client.put(f"/api/v1/bodies/{world.body.id}/members/{world.other.id}", json={"role": "guest"})
+    assert put.json() == {"user_id": world.other.id, "role": "guest"}
+    assert client.delete(f"/api/v1/bodies/{world.body.id}/members/{world.other.id}").status_code == 204
+    assert client.delete(f"/api/v1/bodies/{world.body.id}/members/{world.other.id}").status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"role": "king"}, {}])
+def test_bad_member_role_answers_422(api_for, world, session, body):
+    response = api_for(world.secretary).put(
+        f"/api/v1/bodies/{world.body.id}/members/{world.other.id}", json=body
+    )
+    assert response.status_code == 422
+    assert session.exec(select(func.count()).select_from(Membership)).one() == 5
+
+
+def test_unknown_person_cannot_be_added(api_for, world):
+    response = api_for(world.secretary).put(
+        f"/api/v1/bodies/{world.body.id}/members/999", json={"role": "member"}
+    )
+    assert response.status_code == 422
+
+
+def test_charter_flow(api_for, world):
+    chair, member = api_for(world.chair), api_for(world.member)
+    assert chair.get(f"/api/v1/bodies/{world.body.id}/charter").status_code == 404
+    put = chair.put(f"/api/v1/bodies/{world.body.id}/charter", json={"text": "Article 1."})
+    assert put.json() == {"text": "Article 1.", "version": 1}
+    chair.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1, "charter_required": True})
+    assert member.get(f"/api/v1/bodies/{world.body.id}/members").status_code == 403
+    assert member.get(f"/api/v1/bodies/{world.body.id}/charter").json()["version"] == 1
+    assert member.post(f"/api/v1/bodies/{world.body.id}/charter/accept").status_code == 204
+    assert member.get(f"/api/v1/bodies/{world.body.id}/members").status_code == 200
+    stale = chair.put(
+        f"/api/v1/bodies/{world.body.id}/charter", json={"text": "Article 1 bis.", "version": 0}
+    )
+    assert stale.status_code == 409
+    chair.put(f"/api/v1/bodies/{world.body.id}/charter", json={"text": "Article 1 bis.", "version": 1})
+    assert member.get(f"/api/v1/bodies/{world.body.id}/members").status_code == 403
+
+
+def test_closed_body_refuses_changes_with_409(api_for, world):
+    chair = api_for(world.chair)
+    assert chair.post(f"/api/v1/bodies/{world.body.id}/close").json()["status"] == "closed"
+    response = chair.put(f"/api/v1/bodies/{world.body.id}/members/{world.other.id}", json={"role": "member"})
+    assert response.status_code == 409
+    assert chair.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 2, "name": "X"}).status_code == 409
+
+
+def test_exclusion_by_api(api_for, world):
+    response = api_for(world.chair).post(
+        f"/api/v1/bodies/{world.body.id}/members/{world.member.id}/exclude", json={"reason": "Fuite"}
+    )
+    assert response.status_code == 204
+    assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 404

@@ -1,0 +1,171 @@
+"""The demo data set: a whole fictional city, built through the services, whose accounts work."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from veille import demo
+from veille.auth.service import authenticate
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyKind, Cadence, MemberRole
+from veille.bodies.models import Body, Membership
+from veille.config import Settings
+from veille.db import make_engine, open_session
+from veille.directory.models import Organisation, Sector, User
+
+SECRET = "demo-test-secret-key-0123456789abcdefghij"
+TODAY = date(2026, 3, 15)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Session]:
+    """A session on a migrated, empty database (SQLite, and PostgreSQL when configured)."""
+    engine = make_engine(database_url)
+    with open_session(engine, write=True) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def accounts(db: Session) -> list[demo.DemoAccount]:
+    assert demo.is_empty(db)
+    assert not demo.is_loaded(db)
+    loaded = demo.load_demo(db, today=TODAY)
+    assert not demo.is_empty(db)
+    assert demo.is_loaded(db)
+    return loaded
+
+
+def all_bodies(db: Session) -> list[Body]:
+    return list(db.exec(select(Body).options(selectinload(Body.sectors))).all())  # type: ignore[arg-type]
+
+
+def by_email(db: Session, email: str) -> User:
+    return db.exec(select(User).where(User.email == email)).one()
+
+
+def test_demo_has_five_sectors_and_many_partners(db: Session, accounts: list[demo.DemoAccount]) -> None:
+    sectors = db.exec(select(Sector)).all()
+    assert sorted(s.name for s in sectors) == sorted(name for name, _code in demo.SECTORS.values())
+    assert len(sectors) == 5
+    assert all(s.code for s in sectors)
+    assert db.exec(select(func.count()).select_from(Organisation)).one() >= 14
+
+
+def test_demo_has_a_body_of_each_kind_and_a_watch_cell_per_sector(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    found = all_bodies(db)
+    assert {b.kind for b in found} == set(BodyKind)
+    cells = [b for b in found if b.kind == BodyKind.watch_cell]
+    assert len(cells) == 5
+    assert all(b.cadence == Cadence.monthly for b in cells)
+    assert sorted(b.sectors[0].name for b in cells) == sorted(s.name for s in db.exec(select(Sector)))
+    plenary = next(b for b in found if b.kind == BodyKind.plenary)
+    assert plenary.sectors == []
+    copil = next(b for b in found if b.kind == BodyKind.nightlife_copil)
+    assert copil.charter_required
+    charter = bodies.current_charter(db, copil.id or 0)
+    assert charter is not None
+    assert charter.text.count("Article") >= 5
+
+
+def test_the_crime_treatment_group_has_an_end_date_and_the_prosecutor_as_chair(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    gltd = next(b for b in all_bodies(db) if b.kind == BodyKind.crime_treatment_group)
+    assert gltd.starts_on is not None and gltd.ends_on is not None
+    assert 170 <= (gltd.ends_on - gltd.starts_on).days <= 190
+    assert gltd.starts_on <= TODAY < gltd.ends_on
+    chair = db.exec(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .where(Membership.body_id == gltd.id, Membership.role == MemberRole.chair)
+    ).one()
+    assert chair.email == "isabelle.moreau@valmont.example"
+
+
+def test_every_printed_account_can_log_in(db: Session, accounts: list[demo.DemoAccount]) -> None:
+    settings = Settings(database_url="sqlite://", secret_key=SECRET, login_delay_seconds=0)
+    assert len(accounts) >= 10
+    assert len({a.email for a in accounts}) == len(accounts)
+    for account in accounts:
+        assert account.password == demo.DEMO_PASSWORD
+        user = authenticate(db, settings, email=account.email, password=account.password, ip="127.0.0.1")
+        assert user.name == account.name
+        db.commit()
+    roles = {by_email(db, a.email).role for a in accounts}
+    assert roles == {"admin", "coordinator", "member"}
+
+
+def test_only_the_newcomer_has_the_copil_charter_to_accept(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    copil = next(b for b in all_bodies(db) if b.kind == BodyKind.nightlife_copil)
+    assert copil.id is not None
+    members = db.exec(select(Membership).where(Membership.body_id == copil.id)).all()
+    pending = []
+    for membership in members:
+        user = db.get(User, membership.user_id)
+        assert user is not None
+        if bodies.get_body_access(db, user, copil.id).charter_pending:
+            pending.append(user.email)
+    assert pending == ["olivier.dubois@valmont.example"]
+    guest = by_email(db, "marc.fontaine@valmont.example")
+    assert bodies.roles_of(db, guest) == {copil.id: MemberRole.guest}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_demo_prints_the_accounts_and_serves(empty_database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "VEILLE_DATABASE_URL": empty_database_url, "VEILLE_SECRET_KEY": SECRET}
+    out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "veille.cli", "serve", "--demo", "--port", str(port)],
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=tmp_path,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert process.poll() is None, err_path.read_text()
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not answer in time"
+                time.sleep(0.2)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    printed = out_path.read_text()
+    for account in demo.accounts():
+        assert account.email in printed
+    assert demo.DEMO_PASSWORD in printed
+    assert f"http://127.0.0.1:{port}/" in printed
