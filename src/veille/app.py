@@ -7,7 +7,8 @@ from contextvars import ContextVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +22,7 @@ from veille.paths import STATIC
 from veille.web import is_htmx, login_url, render
 
 _settings: ContextVar[Settings] = ContextVar("settings")
+SWAGGER = "swagger-ui-5.35.0"
 API_PREFIX = "/api/v1"
 
 
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Veille",
         version=__version__,
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
@@ -69,6 +71,17 @@ def _add_routers(app: FastAPI) -> None:
     for module in (auth_api, directory_api, bodies_api, audit_api):
         api.include_router(module.router)
     app.include_router(api)
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Served from the vendored copy: deployments may have no internet access.
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="Veille API",
+            swagger_js_url=f"/static/vendor/{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"/static/vendor/{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"/static/vendor/{SWAGGER}/favicon-32x32.png",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -112,6 +125,14 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
+def _error_location(request: Request, field: str) -> list[str]:
+    if field == "__all__":
+        return ["body"]
+    if field in request.path_params:
+        return ["path", field]
+    return ["query" if field in request.query_params else "body", field]
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -133,7 +154,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, InvalidInput):
                 detail = [
                     {
-                        "loc": ["body"] if k == "__all__" else ["body", k],
+                        "loc": _error_location(request, k),
                         "msg": v,
                         "type": "value_error",
                     }

@@ -198,24 +198,33 @@ _PYDANTIC_MESSAGES = {
 }
 
 
-def _field_message(error: Any) -> str:
+def _field_message(error: Any, language: str | None) -> str:
     if error.get("input", "") is None:  # a blank field, given as None
-        return translate(N_("This field is required."))
+        return translate(N_("This field is required."), language)
     if error["type"] == "value_error" and "email" in error["msg"]:
-        return N_("Enter a valid e-mail address.")
+        return translate(N_("Enter a valid e-mail address."), language)
     if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
-        return translate("Use at least %(min_length)s characters.", **error["ctx"])
+        return translate(N_("Use at least %(min_length)s characters."), language, **error["ctx"])
     template = _PYDANTIC_MESSAGES.get(error["type"], N_("Check this value."))
-    return translate(template, **error.get("ctx", {})) if "%(" in template else translate(template)
+    params = error.get("ctx", {}) if "%(" in template else {}
+    return translate(template, language, **params)
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic's errors as translated messages, one per field."""
+def validation_errors(exc: ValidationError, language: str | None = None) -> dict[str, str]:
+    """Pydantic's errors as messages in ``language`` (the request's by default), one per field."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "__all__"
-        errors.setdefault(field, _field_message(error))
+        errors.setdefault(field, _field_message(error, language))
     return errors
+
+
+def validate(model: type[M], values: dict[str, Any]) -> M:
+    """Validates data assembled by the API (a PATCH merged into the record), 422 in English."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput(validation_errors(exc, "en")) from exc
 
 
 def translated(errors: dict[str, str]) -> dict[str, str]:

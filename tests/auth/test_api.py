@@ -80,3 +80,21 @@ def test_openapi_is_published(api_for):
     paths = response.json()["paths"]
     assert "/api/v1/bodies/{body_id}/members/{user_id}" in paths
     assert not any(path.startswith("/bodies") for path in paths)  # pages stay out of the API
+
+
+def test_a_new_token_clears_the_persons_expired_ones(api_for, world, session):
+    from datetime import timedelta
+
+    from veille.orm import utcnow
+
+    api_for(world.member)
+    old = session.exec(select(AuthToken)).one()
+    old.expires_at = utcnow() - timedelta(days=1)
+    session.add(old)
+    session.commit()
+    api_for(world.member)
+    session.rollback()
+    session.expire_all()
+    tokens = session.exec(select(AuthToken)).all()
+    assert len(tokens) == 1
+    assert tokens[0].expires_at > utcnow()

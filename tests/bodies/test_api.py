@@ -142,3 +142,25 @@ def test_exclusion_by_api(api_for, world):
     )
     assert response.status_code == 204
     assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 404
+
+
+@pytest.mark.parametrize("patch", [{"name": ""}, {"description": "x" * 5001}, {"kind": None}])
+def test_patch_breaking_the_body_rules_answers_422(api_for, world, session, patch):
+    response = api_for(world.secretary).patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1} | patch)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"
+    session.rollback()
+    assert session.get(Body, world.body.id).version == 1
+
+
+def test_charter_of_a_closed_body_cannot_be_accepted(api_for, world, factory):
+    factory.charter(world.body)
+    api_for(world.chair).post(f"/api/v1/bodies/{world.body.id}/close")
+    assert api_for(world.member).post(f"/api/v1/bodies/{world.body.id}/charter/accept").status_code == 409
+
+
+def test_unknown_person_is_located_in_the_path(api_for, world):
+    response = api_for(world.secretary).put(
+        f"/api/v1/bodies/{world.body.id}/members/999", json={"role": "member"}
+    )
+    assert response.json()["detail"][0]["loc"] == ["path", "user_id"]

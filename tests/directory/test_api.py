@@ -27,6 +27,18 @@ def test_bad_list_parameters_answer_422(api_for, world, params, status):
     assert api_for(world.member).get("/api/v1/sectors", params=params).status_code == status
 
 
+def test_bad_cursor_is_located_in_the_query(api_for, world):
+    response = api_for(world.member).get("/api/v1/sectors", params={"cursor": "not-a-cursor"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_api_docs_load_no_file_from_outside(api_for):
+    html = api_for().get("/api/v1/docs").text
+    assert "/static/vendor/swagger-ui-" in html
+    assert "cdn" not in html.lower()
+
+
 def test_coordinator_creates_a_sector(api_for, world):
     response = api_for(world.coordinator).post("/api/v1/sectors", json={"name": "Nord", "code": "NORD"})
     assert response.status_code == 201

@@ -122,6 +122,11 @@ def issue_token(
         expires_at=now + lifetime,
     )
     session.add(token)
+    # Housekeeping where it costs little: this person's ended tokens, old login attempts.
+    session.execute(
+        delete(AuthToken).where(col(AuthToken.user_id) == user.id, col(AuthToken.expires_at) <= now)
+    )
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=30)))
     session.commit()
     return raw, token
 
@@ -166,11 +171,3 @@ def revoke_token(session: Session, *, raw: str) -> None:
 def revoke_all(session: Session, *, user_id: int) -> None:
     """Ends every session and API token of a person (deactivation, password change)."""
     session.execute(delete(AuthToken).where(col(AuthToken.user_id) == user_id))
-
-
-def purge_expired(session: Session, settings: Settings) -> None:
-    now = utcnow()
-    session.execute(delete(AuthToken).where(col(AuthToken.expires_at) <= now))
-    cutoff = now - timedelta(days=30)
-    session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < cutoff))
-    session.commit()

@@ -22,6 +22,7 @@ from veille.bodies.models import (
 from veille.deps import ApiUser, SessionDep
 from veille.errors import NotFound
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.web import validate
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])
 
@@ -72,7 +73,7 @@ def get_body(body_id: int, user: ApiUser, session: SessionDep) -> BodyPublic:
 def patch_body(body_id: int, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
     access = service.get_body_access(session, user, body_id)
     current = _public(access.body).model_dump()
-    data = BodyUpdate.model_validate(current | patch.model_dump(exclude_unset=True))
+    data = validate(BodyUpdate, current | patch.model_dump(exclude_unset=True))
     return _public(service.update_body(session, access=access, data=data))
 
 

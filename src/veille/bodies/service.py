@@ -359,6 +359,7 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
 
 
 def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance:
+    access.require_open()
     if access.charter is None:
         raise Conflict(N_("This body has no charter to accept."))
     if access.role is None:
