@@ -37,6 +37,24 @@ def test_secretary_logs_in_opens_a_body_and_adds_a_member(page, live_server, wor
     assert page.locator("#members").get_by_role("cell", name="Olivier Autre", exact=True).is_visible()
 
 
+def test_form_errors_come_back_in_place_then_the_form_saves(page, live_server, world):
+    _log_in(page, live_server, "coordinator@example.org")
+    page.goto(f"{live_server}/directory/sectors/new")
+    page.get_by_label("Nom").fill("Quartier Nord")
+    page.get_by_label("Code").fill("centre")
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Enregistrer").click()
+    summary = page.get_by_role("alert")
+    summary.get_by_text("Un secteur utilise déjà ce code").wait_for()
+    assert page.evaluate("window.__sameDocument === true")  # swapped by htmx, no reload
+    assert page.get_by_label("Nom").input_value() == "Quartier Nord"  # nothing typed is lost
+    page.get_by_label("Code").fill("NORD")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(f"{live_server}/directory/sectors")
+    assert page.get_by_role("cell", name="Quartier Nord", exact=True).is_visible()
+    assert page.get_by_text("Le secteur a été enregistré").is_visible()
+
+
 def test_invalid_login_shows_the_error_in_french(page, live_server, world):
     page.goto(f"{live_server}/login")
     page.get_by_label("Adresse e-mail").fill("member@example.org")

@@ -247,8 +247,11 @@ def form_error_response(
     context: dict[str, Any],
     exc: InvalidInput,
     fragment: str | None = None,
+    status_code: int = 422,
 ) -> HTMLResponse:
-    """The form again, with its values and the errors in French, answered 422."""
+    """The form again, with its values and the errors in the person's language."""
     # Translating an already translated message gives it back unchanged.
     errors = translated(exc.errors)
-    return render(request, template, {**context, "errors": errors}, status_code=422, fragment=fragment)
+    return render(
+        request, template, {**context, "errors": errors}, status_code=status_code, fragment=fragment
+    )

@@ -12,7 +12,7 @@ from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyUpdate, CharterIn
 from veille.deps import PageUser, SessionDep
 from veille.directory import service as directory
-from veille.errors import InvalidInput, ServiceError
+from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_
 from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
@@ -130,6 +130,16 @@ def edit_body(body_id: int, request: Request, user: PageUser, session: SessionDe
         session.rollback()
         return form_error_response(
             request, "bodies/form.html", _form_context(session, access.body, form), exc
+        )
+    except Conflict as exc:
+        # Someone saved in between: the form again, with what this person typed.
+        session.rollback()
+        return form_error_response(
+            request,
+            "bodies/form.html",
+            _form_context(session, access.body, form),
+            InvalidInput({"__all__": exc.message}),
+            status_code=409,
         )
     return redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved."))
 
