@@ -213,7 +213,14 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = (event.detail && event.detail.elt) || event.target;
-    focusErrors(target);
+    if (focusErrors(target)) return;
+    // The swap removed the focused control: give focus back to the swapped region's heading
+    // (tabindex="-1") rather than letting it fall to the top of the page.
+    var active = document.activeElement;
+    if (!active || active === document.body || !document.contains(active)) {
+      var heading = target && target.querySelector && target.querySelector("[tabindex='-1']");
+      if (heading) heading.focus();
+    }
   });
 
   // A link of the error summary moves focus to its field and shows the field's label.

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from sqlmodel import select
 from starlette.routing import Mount
 
 from tests.factories import PASSWORD, PERSONAS, Factory, World
 from veille.app import create_app
+from veille.bodies.models import Membership
 from veille.config import Settings
+from veille.orm import utcnow
 
 OK, LOGIN = "ok", "login"
 ALL = dict.fromkeys(PERSONAS, OK)
@@ -204,22 +207,54 @@ CASES = [
 ]
 
 
+def _call(method: str, path: str, user: Any, world: World, client_for: Any, api_for: Any) -> Any:
+    case = MATRIX[(method, path)]
+    url = _url(path, world, case.params)
+    data = _fill(case.data, world)
+    if path.startswith("/api/"):
+        return api_for(user).request(method, url, json=data)
+    client = client_for(user)
+    if method == "GET":
+        return client.get(url)
+    return client.request(method, url, data={"csrf_token": client.csrf, **(data or {})})
+
+
 @pytest.mark.parametrize(("method", "path", "persona"), CASES)
 def test_access(method, path, persona, world, factory, client_for, api_for):  # type: ignore[no-untyped-def]
     case = MATRIX[(method, path)]
     if case.setup:
         case.setup(factory, world)
-    user = world.persona(persona)
-    url = _url(path, world, case.params)
-    data = _fill(case.data, world)
-    is_api = path.startswith("/api/")
-    if is_api:
-        response = api_for(user).request(method, url, json=data)
-    else:
-        client = client_for(user)
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.request(method, url, data={"csrf_token": client.csrf, **(data or {})})
-    expected = case.expect[persona]
-    assert _verdict(response, is_api) == expected, response.text[:500]
+    response = _call(method, path, world.persona(persona), world, client_for, api_for)
+    assert _verdict(response, path.startswith("/api/")) == case.expect[persona], response.text[:500]
+
+
+BODY_ROUTES = [pytest.param(m, p, id=f"{m} {p}") for (m, p) in MATRIX if "{body_id}" in p]
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+def test_excluded_member_is_a_stranger_to_the_body(
+    method, path, world, factory, session, client_for, api_for
+):  # type: ignore[no-untyped-def]
+    case = MATRIX[(method, path)]
+    if case.setup:
+        case.setup(factory, world)
+    membership = session.exec(select(Membership).where(Membership.user_id == world.secretary.id)).one()
+    membership.excluded_at = utcnow()
+    session.add(membership)
+    session.commit()
+    response = _call(method, path, world.secretary, world, client_for, api_for)
+    assert _verdict(response, path.startswith("/api/")) == 404
+
+
+@pytest.mark.parametrize(("method", "path"), [pytest.param(m, p, id=f"{m} {p}") for (m, p) in MATRIX])
+def test_deactivated_account_is_logged_out_everywhere(method, path, world, session, client_for, api_for):  # type: ignore[no-untyped-def]
+    page_client, api_client = client_for(world.admin), api_for(world.admin)
+    world.admin.active = False
+    session.add(world.admin)
+    session.commit()
+    expected = MATRIX[(method, path)].expect["anonymous"]
+    client_for_admin = (lambda _user: api_client) if path.startswith("/api/") else (lambda _user: page_client)
+    response = _call(method, path, world.admin, world, client_for_admin, client_for_admin)
+    if path in ("/login", "/logout") or expected == OK:
+        return  # public routes answer as they do for anyone
+    assert _verdict(response, path.startswith("/api/")) == LOGIN

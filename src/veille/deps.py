@@ -66,8 +66,13 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     if resolved is None:
         return None
     if resolved.needs_touch:
-        with open_session(request.app.state.engine, write=True) as writer:
-            auth.touch_token(writer, resolved.token_id)
+        if request.method in SAFE_METHODS:
+            with open_session(request.app.state.engine, write=True) as writer:
+                auth.touch_token(writer, resolved.token_id)
+        else:
+            # This request's session already holds the write lock (SQLite): a second writer
+            # would wait for it until the busy timeout.
+            auth.touch_token(session, resolved.token_id)
     request.state.user = resolved.user
     return resolved.user
 

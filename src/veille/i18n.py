@@ -52,14 +52,3 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 def gettext_(message: str) -> str:
     """The ``_`` of the templates (Jinja applies the parameters): in the request's language."""
     return translate(message)
-
-
-def negotiate(accept_language: str | None) -> str:
-    """The first supported language of an Accept-Language header, French by default."""
-    if not accept_language:
-        return DEFAULT_LANGUAGE
-    for part in accept_language.split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return DEFAULT_LANGUAGE

@@ -18,6 +18,7 @@ from veille.i18n import N_
 
 T = TypeVar("T")
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # the databases' largest integer: beyond it a query fails
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,12 @@ class Cursor:
         if not raw:
             return cls(None)
         try:
-            return cls(int(base64.urlsafe_b64decode(raw.encode()).decode()))
+            after_id = int(base64.urlsafe_b64decode(raw.encode()).decode())
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput({"cursor": N_("Invalid cursor.")}) from exc
+        if not 0 < after_id < MAX_ID:
+            raise InvalidInput({"cursor": N_("Invalid cursor.")})
+        return cls(after_id)
 
     @staticmethod
     def encode(last_id: int) -> str:
@@ -93,3 +97,4 @@ class Paged(BaseModel, Generic[T]):
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200)")]
 CursorParam = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page number")]

@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
+from veille.directory.service import page_permissions
 from veille.errors import InvalidInput
-from veille.i18n import N_, current_language, gettext_, negotiate, ngettext, translate
+from veille.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext_, ngettext, translate
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
 
@@ -94,7 +95,8 @@ def set_flash(request: Request, response: Response, category: str, message: str)
     """A message shown on the next page (after a redirect); ``message`` is a message id."""
     payload = base64.urlsafe_b64encode(json.dumps([category, message]).encode())
     value = payload.decode() + "." + _sign(payload, _signing_key(request))
-    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/")
+    secure = request.app.state.settings.base_url.startswith("https://")
+    response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax", path="/", secure=secure)
 
 
 def _pop_flashes(request: Request) -> list[Flash]:
@@ -123,12 +125,14 @@ def render(
     """Renders the page, or only ``fragment`` when htmx asks for it."""
     name = fragment if fragment and is_htmx(request) else template
     user = getattr(request.state, "user", None)
-    lang = str(user.language) if user else negotiate(request.headers.get("Accept-Language"))
+    # French first: an anonymous visitor sees French; a person may choose English.
+    lang = str(user.language) if user else DEFAULT_LANGUAGE
     token = current_language.set(lang)
     flashes = _pop_flashes(request)
     values: dict[str, Any] = {
         "request": request,
         "current_user": user,
+        "can": page_permissions(user),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "lang": lang,
         "flashes": flashes,

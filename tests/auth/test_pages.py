@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
 
@@ -171,3 +172,29 @@ def test_every_page_form_carries_the_csrf_token(client_for, world):
     forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", html, re.S)
     assert forms
     assert all(client.csrf in form for form in forms)
+
+
+def test_a_form_posted_after_a_long_pause_saves_at_once(client_for, world, session):
+    """The session's last use is written in the request's own transaction (no self-deadlock)."""
+    client = client_for(world.coordinator)
+    token = session.exec(select(AuthToken)).one()
+    token.last_used_at = utcnow() - timedelta(minutes=5)
+    session.add(token)
+    session.commit()
+    response = client.form("/directory/sectors/new", {"name": "Nord", "code": "NORD"})
+    assert response.status_code == 303
+    session.rollback()
+    session.refresh(token)
+    assert utcnow() - token.last_used_at < timedelta(minutes=1)
+
+
+def test_failed_login_delay_holds_no_transaction(world, session, settings, monkeypatch):
+    from veille.auth import service as auth
+    from veille.errors import InvalidInput
+
+    held = []
+    monkeypatch.setattr(auth.time, "sleep", lambda _seconds: held.append(session.in_transaction()))
+    for _ in range(settings.login_slow_after + 2):
+        with contextlib.suppress(InvalidInput):
+            auth.authenticate(session, settings, email="member@example.org", password="wrong", ip="10.0.0.9")
+    assert held == [False, False]

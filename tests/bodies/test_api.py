@@ -153,10 +153,60 @@ def test_patch_breaking_the_body_rules_answers_422(api_for, world, session, patc
     assert session.get(Body, world.body.id).version == 1
 
 
-def test_charter_of_a_closed_body_cannot_be_accepted(api_for, world, factory):
+def test_charter_of_a_closed_body_can_still_be_accepted_to_read_its_archive(api_for, world, factory, session):
+    world.body.charter_required = True
+    session.add(world.body)
+    session.commit()
     factory.charter(world.body)
     api_for(world.chair).post(f"/api/v1/bodies/{world.body.id}/close")
-    assert api_for(world.member).post(f"/api/v1/bodies/{world.body.id}/charter/accept").status_code == 409
+    member = api_for(world.member)
+    assert member.get(f"/api/v1/bodies/{world.body.id}/members").status_code == 403
+    assert member.post(f"/api/v1/bodies/{world.body.id}/charter/accept").status_code == 204
+    assert member.get(f"/api/v1/bodies/{world.body.id}/members").status_code == 200
+
+
+def test_secretary_cannot_demote_or_remove_the_chair(api_for, world, session):
+    client = api_for(world.secretary)
+    url = f"/api/v1/bodies/{world.body.id}/members/{world.chair.id}"
+    assert client.put(url, json={"role": "guest"}).status_code == 403
+    assert client.delete(url).status_code == 403
+    session.rollback()
+    membership = session.exec(select(Membership).where(Membership.user_id == world.chair.id)).one()
+    assert membership.role == "chair"
+
+
+def test_only_the_chair_lifts_an_exclusion(api_for, world, session):
+    url = f"/api/v1/bodies/{world.body.id}/members/{world.member.id}"
+    api_for(world.chair).post(f"{url}/exclude", json={"reason": "Fuite"})
+    secretary = api_for(world.secretary)
+    assert secretary.put(url, json={"role": "member"}).status_code == 403
+    assert secretary.delete(url).status_code == 403
+    assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 404
+    assert api_for(world.chair).put(url, json={"role": "member"}).status_code == 200
+    assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 200
+
+
+def test_only_the_chair_requires_or_lifts_the_charter(api_for, world):
+    url = f"/api/v1/bodies/{world.body.id}"
+    assert (
+        api_for(world.secretary).patch(url, json={"version": 1, "charter_required": True}).status_code == 403
+    )
+    assert api_for(world.chair).patch(url, json={"version": 1, "charter_required": True}).status_code == 200
+
+
+def test_charter_paragraphs_survive_browser_line_endings(api_for, world):
+    text = "Article 1.\r\n\r\nArticle 2."
+    saved = api_for(world.chair).put(f"/api/v1/bodies/{world.body.id}/charter", json={"text": text})
+    assert saved.json()["text"] == "Article 1.\n\nArticle 2."
+    again = api_for(world.chair).put(
+        f"/api/v1/bodies/{world.body.id}/charter", json={"text": text, "version": 1}
+    )
+    assert again.json()["version"] == 1  # the same text is not a new version
+
+
+@pytest.mark.parametrize("cursor", ["OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "LTE="])
+def test_out_of_range_cursor_answers_422(api_for, world, cursor):
+    assert api_for(world.member).get("/api/v1/bodies", params={"cursor": cursor}).status_code == 422
 
 
 def test_unknown_person_is_located_in_the_path(api_for, world):

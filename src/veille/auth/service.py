@@ -87,11 +87,15 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
     throttle = login_throttle(session, settings, email=email, ip=ip)
     if throttle.refused:
         raise TooManyAttempts(retry_after=settings.login_window_minutes * 60)
+    user = session.exec(select(User).where(User.email == email)).first()
+    password_hash = user.password_hash if user else None
+    active = bool(user and user.active)
+    # The delay and Argon2 run outside any transaction: a write lock held while sleeping would
+    # let failed logins stall every other writer.
+    session.rollback()
     if throttle.delay:
         time.sleep(throttle.delay)
-    user = session.exec(select(User).where(User.email == email)).first()
-    ok = verify_password(user.password_hash if user else None, password)
-    ok = ok and user is not None and user.active
+    ok = verify_password(password_hash, password) and active
     session.add(LoginAttempt(email=email[:254], ip=ip[:64], succeeded=ok))
     if not ok or user is None:
         audit.record(session, user_id=None, verb="login_failed", entity="user", email=email[:254])

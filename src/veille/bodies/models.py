@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from veille.bodies.enums import BodyKind, BodyStatus, Cadence, MemberRole
 from veille.directory.models import Name, Sector, User
 from veille.orm import enum_type, timestamp
+
 
 CharterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 
@@ -103,6 +104,12 @@ class Charter(SQLModel, table=True):
 class CharterIn(SQLModel):
     text: CharterText
     version: int | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _unix_newlines(cls, value: object) -> object:
+        """Browsers send CRLF; paragraphs are split on blank lines, and equal texts compare equal."""
+        return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
 class CharterPublic(SQLModel):

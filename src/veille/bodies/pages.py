@@ -13,7 +13,7 @@ from veille.bodies.models import Body, BodyUpdate, CharterIn
 from veille.deps import PageUser, SessionDep
 from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
-from veille.i18n import N_
+from veille.i18n import N_, translate
 from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -29,7 +29,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
         {
             "bodies": bodies,
             "roles": roles,
-            "counts": service.member_counts(session, list(roles)),
+            "counts": service.member_counts(session, user, bodies),
             "nav_active": "home",
         },
     )
@@ -38,14 +38,13 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
 @router.get("/bodies")
 def bodies_list(request: Request, user: PageUser, session: SessionDep) -> Response:
     bodies = service.visible_bodies(session, user)
-    ids = [b.id for b in bodies if b.id is not None]
     return render(
         request,
         "bodies/list.html",
         {
             "bodies": bodies,
             "roles": service.roles_of(session, user),
-            "counts": service.member_counts(session, ids),
+            "counts": service.member_counts(session, user, bodies),
             "can_create": directory.is_staff(user),
             "nav_active": "bodies",
         },
@@ -110,6 +109,7 @@ def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: An
         "roles": list(MemberRole),
         "nav_active": "bodies",
         "errors": {},
+        "notice": None,
     } | extra
 
 
@@ -161,10 +161,13 @@ def _members_response(
     body_id: int,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    notice: str | None = None,
 ) -> Response:
     session.rollback()
     access = service.get_body_access(session, user, body_id)
-    context = _detail_context(session, access, errors=translated(errors or {}))
+    context = _detail_context(
+        session, access, errors=translated(errors or {}), notice=translate(notice) if notice else None
+    )
     return render(
         request,
         "bodies/detail.html",
@@ -175,7 +178,7 @@ def _members_response(
 
 
 def _member_change(
-    request: Request, session: SessionDep, user: PageUser, body_id: int, change: Any
+    request: Request, session: SessionDep, user: PageUser, body_id: int, change: Any, done: str
 ) -> Response:
     """Runs a change of the members and answers the fragment, with the error in it if refused."""
     access = service.get_body_access(session, user, body_id)
@@ -187,7 +190,7 @@ def _member_change(
         if exc.status_code == 404:
             raise
         return _members_response(request, session, user, body_id, {"__all__": exc.message}, exc.status_code)
-    return _members_response(request, session, user, body_id)
+    return _members_response(request, session, user, body_id, notice=done)
 
 
 def _role(form: Form) -> MemberRole:
@@ -212,6 +215,7 @@ def add_member(body_id: int, request: Request, user: PageUser, session: SessionD
         user,
         body_id,
         lambda access: service.set_member(session, access=access, user_id=_user_id(form), role=_role(form)),
+        N_("The member was added."),
     )
 
 
@@ -225,6 +229,7 @@ def change_member_role(
         user,
         body_id,
         lambda access: service.set_member(session, access=access, user_id=member_id, role=_role(form)),
+        N_("The role was changed."),
     )
 
 
@@ -238,6 +243,7 @@ def remove_member(
         user,
         body_id,
         lambda access: service.remove_member(session, access=access, user_id=member_id),
+        N_("The member was removed from the body."),
     )
 
 
@@ -253,6 +259,7 @@ def exclude_member(
         lambda access: service.exclude_member(
             session, access=access, user_id=member_id, reason=str(form.get("reason", ""))
         ),
+        N_("The member was excluded from the body."),
     )
 
 

@@ -69,6 +69,13 @@ class BodyAccess:
     def can_chair(self) -> bool:
         return self.staff or (self.can_see_content and self.role == MemberRole.chair)
 
+    def can_change_member(self, membership: Membership) -> bool:
+        """Secretaries manage members; a chair's seat and an exclusion are the chair's alone."""
+        if not self.can_manage:
+            return False
+        protected = membership.role == MemberRole.chair or membership.excluded_at is not None
+        return self.can_chair or not protected
+
     def require_content(self) -> None:
         if not self.can_see_content:
             raise Forbidden(CHARTER_PENDING if self.charter_pending else Forbidden().message)
@@ -194,6 +201,8 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
     if data.version is not None and data.version != body.version:
         raise Conflict(N_("This body was changed by someone else: reload it and try again."))
     _check_dates(data)
+    if data.charter_required != body.charter_required and not access.can_chair:
+        raise Forbidden(N_("Only the chair or the coordinator can require the charter or lift it."))
     body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))
     _set_sectors(session, body, data.sector_ids)
     body.version += 1
@@ -240,6 +249,8 @@ def set_member(session: Session, *, access: BodyAccess, user_id: int, role: Memb
     membership = session.exec(
         select(Membership).where(Membership.body_id == access.body.id, Membership.user_id == user_id)
     ).first()
+    if membership is not None and not access.can_change_member(membership):
+        raise Forbidden(N_("Only the chair or the coordinator can change a chair or an excluded member."))
     verb = "add_member"
     if membership is None:
         assert access.body.id is not None
@@ -275,8 +286,8 @@ def _membership(session: Session, access: BodyAccess, user_id: int) -> Membershi
 def remove_member(session: Session, *, access: BodyAccess, user_id: int) -> None:
     access.require_manage()
     membership = _membership(session, access, user_id)
-    if membership.role == MemberRole.chair and not access.can_chair:
-        raise Forbidden(N_("Only the chair or the coordinator can remove a chair."))
+    if not access.can_change_member(membership):
+        raise Forbidden(N_("Only the chair or the coordinator can change a chair or an excluded member."))
     session.delete(membership)
     audit.record(
         session,
@@ -359,7 +370,7 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
 
 
 def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance:
-    access.require_open()
+    # Allowed in a closed body too: its members must still be able to read its archive.
     if access.charter is None:
         raise Conflict(N_("This body has no charter to accept."))
     if access.role is None:
@@ -390,8 +401,14 @@ def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance
     return acceptance
 
 
-def member_counts(session: Session, body_ids: list[int]) -> dict[int, int]:
-    """Active members per body, in one query."""
+def member_counts(session: Session, user: User, bodies: list[Body]) -> dict[int, int]:
+    """Active members of the bodies whose members this person may see, in one query."""
+    roles = roles_of(session, user)
+    body_ids = [
+        b.id
+        for b in bodies
+        if b.id is not None and (is_staff(user) or roles.get(b.id) not in (None, MemberRole.guest))
+    ]
     if not body_ids:
         return {}
     rows = session.exec(

@@ -21,6 +21,7 @@ from veille.directory.models import (
 )
 from veille.errors import InvalidInput
 from veille.i18n import N_
+from veille.pagination import PageNumber
 from veille.web import Form, form_error_response, parse_form, redirect, render
 
 router = APIRouter(prefix="/directory")
@@ -172,7 +173,7 @@ def organisation_active(
 
 
 @router.get("/users")
-def users(request: Request, user: PageUser, session: SessionDep, page: int = 1) -> Response:
+def users(request: Request, user: PageUser, session: SessionDep, page: PageNumber = 1) -> Response:
     return render(
         request,
         "directory/users.html",
@@ -237,6 +238,8 @@ def user_active(user_id: int, request: Request, user: PageUser, session: Session
     except InvalidInput as exc:
         return redirect(request, "/directory/users", flash=exc.errors["__all__"], category="error")
     message = (
-        "The account was reactivated." if active else "The account was deactivated: its sessions are ended."
+        N_("The account was reactivated.")
+        if active
+        else N_("The account was deactivated: its sessions are ended.")
     )
     return redirect(request, "/directory/users", flash=message)

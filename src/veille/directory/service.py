@@ -35,6 +35,15 @@ def is_staff(user: User) -> bool:
     return user.role in STAFF
 
 
+def page_permissions(user: User | None) -> dict[str, bool]:
+    """What the navigation may offer this person; the routes check again."""
+    return {
+        "directory": user is not None and is_staff(user),
+        "users": user is not None and user.role == UserRole.admin,
+        "all_bodies": user is not None and is_staff(user),
+    }
+
+
 def require_staff(user: User | None) -> None:
     """``None`` is the platform itself (command line, demo loader), before any account exists."""
     if user is not None and not is_staff(user):
