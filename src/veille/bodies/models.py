@@ -11,7 +11,6 @@ from veille.bodies.enums import BodyKind, BodyStatus, Cadence, MemberRole
 from veille.directory.models import Name, Sector, User
 from veille.orm import enum_type, timestamp
 
-
 CharterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 
 
