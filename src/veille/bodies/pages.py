@@ -22,14 +22,14 @@ router = APIRouter()
 @router.get("/")
 def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     roles = service.roles_of(session, user)
-    bodies = [b for b in service.visible_bodies(session, user) if b.id in roles]
+    bodies = service.visible_bodies(session, user, member_only=True)
     return render(
         request,
         "bodies/home.html",
         {
             "bodies": bodies,
             "roles": roles,
-            "counts": service.member_counts(session, user, bodies),
+            "counts": service.member_counts(session, user, bodies, roles),
             "nav_active": "home",
         },
     )
@@ -38,13 +38,14 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
 @router.get("/bodies")
 def bodies_list(request: Request, user: PageUser, session: SessionDep) -> Response:
     bodies = service.visible_bodies(session, user)
+    roles = service.roles_of(session, user)
     return render(
         request,
         "bodies/list.html",
         {
             "bodies": bodies,
-            "roles": service.roles_of(session, user),
-            "counts": service.member_counts(session, user, bodies),
+            "roles": roles,
+            "counts": service.member_counts(session, user, bodies, roles),
             "can_create": directory.is_staff(user),
             "nav_active": "bodies",
         },

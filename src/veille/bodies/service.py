@@ -116,8 +116,13 @@ def visible_bodies_query(user: User) -> SelectOfScalar[Body]:
     return stmt
 
 
-def visible_bodies(session: Session, user: User) -> list[Body]:
+def visible_bodies(session: Session, user: User, *, member_only: bool = False) -> list[Body]:
+    """``member_only``: the bodies the person sits in, even for admin and coordinators."""
     stmt = visible_bodies_query(user).order_by(Body.status, Body.name)
+    if member_only and is_staff(user):
+        stmt = stmt.join(Membership, col(Membership.body_id) == Body.id).where(
+            Membership.user_id == user.id, _active_membership()
+        )
     return list(session.exec(stmt).all())
 
 
@@ -401,9 +406,10 @@ def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance
     return acceptance
 
 
-def member_counts(session: Session, user: User, bodies: list[Body]) -> dict[int, int]:
-    """Active members of the bodies whose members this person may see, in one query."""
-    roles = roles_of(session, user)
+def member_counts(
+    session: Session, user: User, bodies: list[Body], roles: dict[int, MemberRole]
+) -> dict[int, int]:
+    """Active members of the bodies whose members this person may see (``roles``: roles_of)."""
     body_ids = [
         b.id
         for b in bodies
