@@ -4,6 +4,7 @@ from veille.audit.models import AuditEvent
 from veille.auth.models import AuthToken, LoginAttempt
 from veille.bodies.models import Body, BodySector, Charter, CharterAcceptance, Membership
 from veille.directory.models import Organisation, Sector, User
+from veille.notifications.models import OutboxAttachment, OutboxMail
 
 __all__ = [
     "AuditEvent",
@@ -15,6 +16,8 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Organisation",
+    "OutboxAttachment",
+    "OutboxMail",
     "Sector",
     "User",
 ]
