@@ -9,6 +9,9 @@ a persona, factories, a query counter, a running uvicorn and Playwright on Debia
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import os
 import re
 import shutil
@@ -19,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -342,3 +346,99 @@ def screenshot_dir() -> Path:
     """Where browser tests leave screenshots for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Mail
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives.
+
+    - ``messages``: each mail as parsed with ``email.policy.default`` (``EmailMessage``);
+      ``envelopes``: the SMTP envelopes (``mail_from``, ``rcpt_tos``, raw ``content``).
+    - ``configure(settings)``: a copy of the settings that delivers to this server.
+    - ``refuse``: recipients answered ``550`` (refused for good); ``delay``: seconds to wait
+      before accepting each message; ``credentials``: (user, password) that AUTH accepts,
+      ``logins`` the users that logged in.
+
+    For an app that delivers after its responses, override ``settings`` in the test module::
+
+        @pytest.fixture
+        def settings(settings, smtp_server):
+            return smtp_server.configure(settings)
+    """
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    delay: float = 0.0
+    credentials: tuple[str, str] | None = None
+    logins: list[str] = field(default_factory=list)
+
+    def configure(self, settings: Settings, **overrides: Any) -> Settings:
+        return settings.model_copy(update={"smtp_host": self.host, "smtp_port": self.port, **overrides})
+
+
+class _SmtpHandler:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _opts: Any) -> str:
+        if address in self.server.refuse:
+            return "550 5.1.1 No such recipient here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
+        # Line ends as Python writes them (the wire has CRLF); encoded parts keep their bytes.
+        raw = envelope.content.replace(b"\r\n", b"\n")
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.server.envelopes.append(envelope)
+            self.server.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def authenticate(self, _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        if isinstance(data, LoginPassword) and self.server.credentials is not None:
+            login, password = data.login.decode(), data.password.decode()
+            if (login, password) == self.server.credentials:
+                self.server.logins.append(login)
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+@contextmanager
+def running_smtp_server(**smtp_options: Any) -> Iterator[SmtpServer]:
+    """Starts an SMTP server; ``smtp_options`` go to aiosmtpd (e.g. ``tls_context``)."""
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(host="127.0.0.1", port=_free_port())
+    handler = _SmtpHandler(server)
+    options = {"authenticator": handler.authenticate, "auth_require_tls": False} | smtp_options
+    controller = Controller(handler, hostname=server.host, port=server.port, **options)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def settings_with_smtp(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    """This test's settings, delivering mail to ``smtp_server``."""
+    return smtp_server.configure(settings)

@@ -33,11 +33,13 @@ from veille.directory import service as directory
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import Organisation, OrganisationCreate, UserBase, UserCreate
 from veille.errors import InvalidInput, ServiceError
+from veille.notifications import service as notifications
 
 PROG = "veille"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104  (only to print a reachable address)
+FLUSH_BATCH = 200
 
 
 class CliError(Exception):
@@ -222,6 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="kind of partner: " + ", ".join(k.value for k in OrganisationKind),
     )
     org_create.set_defaults(handler=cmd_organisation_create)
+
+    outbox = commands.add_parser(
+        "outbox",
+        help="mail waiting to be delivered",
+        description="Mail goes through an outbox: it is delivered over SMTP (VEILLE_SMTP_*) "
+        "after the request that wrote it, or by 'veille outbox flush'.",
+    )
+    outbox_commands = outbox.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    flush = outbox_commands.add_parser(
+        "flush",
+        help="deliver pending mail now",
+        description="Deliver the pending mail that is due, over SMTP, and print how many were "
+        "sent, failed and left pending. A failed attempt is tried again later (after 1 min, "
+        "5 min, 30 min, 2 h, then 12 h); mail that waits for its next attempt stays pending. "
+        "Exits 1 when SMTP is not configured or the server cannot be reached.",
+    )
+    flush.set_defaults(handler=cmd_outbox_flush)
     return parser
 
 
@@ -538,6 +557,24 @@ def cmd_organisation_create(args: argparse.Namespace) -> int:
             data = OrganisationCreate.model_validate({"name": args.name, "kind": args.kind})
             organisation = directory.save_organisation(session, actor=None, data=data)
     print(f"Created organisation {organisation.id}: {organisation.name} ({organisation.kind}).")
+    return 0
+
+
+def cmd_outbox_flush(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.smtp_host:
+        raise CliError("mail delivery is not configured: set VEILLE_SMTP_HOST (mail waits in the outbox)")
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        sent = failed = 0
+        while True:  # in batches, until a run finds less than a batch of due mail
+            result = notifications.deliver_pending(engine, settings, limit=FLUSH_BATCH)
+            sent, failed = sent + result.sent, failed + result.failed
+            if result.error or result.attempted < FLUSH_BATCH:
+                break
+    print(f"Sent {sent}, failed {failed}, left pending {result.pending}.")
+    if result.error:
+        raise CliError(f"the SMTP server could not be reached, try again later: {result.error}")
     return 0
 
 

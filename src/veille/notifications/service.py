@@ -1,0 +1,490 @@
+"""The outbox and its sender (DESIGN.md §5, Mail).
+
+Mail joins the outbox in the transaction of the change that causes it (``enqueue``), so it
+leaves only if that change is committed. ``deliver_pending`` sends what is due over SMTP, each
+mail in its own short transactions, and tries failures again later with a growing delay.
+
+Two senders (workers, hosts, the command line) never send the same mail: before sending, a
+sender *claims* the mail with an UPDATE that matches only while the mail is pending and due,
+and that moves its ``next_attempt_at`` past the time a send can take (a lease). The database
+lets one UPDATE win; the other matches no row and skips the mail. A sender that dies between
+the claim and the send leaves the mail pending: it is tried again once the lease is over.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address, ContentTypeHeader, HeaderRegistry
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from fastapi import BackgroundTasks, Request
+from sqlalchemy import Engine, func, update
+from sqlalchemy.orm import defer, selectinload
+from sqlmodel import Session, col, select
+
+from veille.audit import service as audit
+from veille.config import Settings
+from veille.db import open_session
+from veille.directory.models import User
+from veille.directory.service import require_admin
+from veille.errors import Conflict, NotFound
+from veille.i18n import N_
+from veille.notifications.enums import OutboxStatus
+from veille.notifications.models import OutboxAttachment, OutboxMail
+from veille.orm import utcnow
+from veille.pagination import Page, numbered_page
+
+log = logging.getLogger(__name__)
+
+# The wait after the 1st, 2nd... failed attempt; the attempt after the last wait is the last one.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A claimed mail belongs to its sender this long: far more than a send can take (SMTP_TIMEOUT
+# per network operation), so that no other sender takes it over while it is being sent.
+CLAIM_LEASE = timedelta(minutes=10)
+SMTP_TIMEOUT = 30
+SUBJECT_MAX = 500
+KIND_MAX = 40
+ERROR_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. 'text/calendar; method=REQUEST; charset=utf-8' or 'application/pdf'
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What one ``deliver_pending`` run did."""
+
+    sent: int = 0
+    failed: int = 0  # given up in this run: refused for good, or its last attempt failed
+    deferred: int = 0  # failed in this run, to be tried again later
+    pending: int = 0  # still pending after the run, due now or later
+    error: str | None = None  # why the run stopped early: the server could not be reached
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed + self.deferred
+
+
+# Writing to the outbox
+
+
+def enqueue(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[Attachment] = (),
+    user_id: int | None = None,
+    kind: str = "",
+) -> OutboxMail:
+    """Adds a mail to the outbox in the caller's transaction (no commit): it leaves only if
+    the change that caused it is committed.
+
+    ``to`` is one address (``name@domain``); a bad address, kind, file name or content type is
+    a programming error (ValueError). A subject is kept on one line and cut at 500 characters.
+    """
+    if len(kind) > KIND_MAX:
+        raise ValueError(f"mail kind longer than {KIND_MAX} characters: {kind!r}")
+    mail = OutboxMail(
+        to_address=_checked_address(to),
+        subject=_one_line(subject, SUBJECT_MAX),
+        text=text,
+        html=html,
+        user_id=user_id,
+        kind=kind,
+    )
+    mail.attachments = [
+        OutboxAttachment(
+            filename=_checked_filename(a.filename),
+            content_type=_checked_content_type(a.content_type),
+            data=bytes(a.data),
+        )
+        for a in attachments
+    ]
+    session.add(mail)
+    session.flush()
+    return mail
+
+
+def _checked_address(address: str) -> str:
+    address = address.strip()
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"invalid e-mail address {address!r}: {exc}") from exc
+    if not parsed.username or not parsed.domain:
+        raise ValueError(f"invalid e-mail address {address!r}")
+    return parsed.addr_spec
+
+
+def _one_line(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _checked_filename(filename: str) -> str:
+    if not filename or len(filename) > 255 or any(c in filename for c in "/\\\r\n\0"):
+        raise ValueError(f"invalid attachment file name {filename!r}")
+    return filename
+
+
+def _content_type(value: str) -> ContentTypeHeader:
+    header = HeaderRegistry()("content-type", value)
+    assert isinstance(header, ContentTypeHeader)
+    return header
+
+
+def _checked_content_type(value: str) -> str:
+    header = _content_type(value)
+    if getattr(header, "defects", ()) or header.maintype == "multipart" or any(c in value for c in "\r\n"):
+        raise ValueError(f"invalid attachment content type {value!r}")
+    return value
+
+
+# Building a mail
+
+
+def message_id(mail: OutboxMail, settings: Settings) -> str:
+    """The same on every attempt, so that a receiver can tell a repeated delivery."""
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+    stamp = int(mail.created_at.timestamp() * 1_000_000)
+    return f"<veille.{mail.id}.{stamp}@{domain}>"
+
+
+def headers(mail: OutboxMail, settings: Settings) -> list[tuple[str, str]]:
+    """The mail's headers, as sent (and as shown in the admin pages)."""
+    return [
+        ("From", settings.mail_from),
+        ("To", mail.to_address),
+        ("Subject", mail.subject),
+        ("Date", format_datetime(mail.created_at)),
+        ("Message-ID", message_id(mail, settings)),
+        # RFC 3834: an automatic mail, which vacation responders should not answer.
+        ("Auto-Submitted", "auto-generated"),
+    ]
+
+
+def build_message(mail: OutboxMail, settings: Settings) -> EmailMessage:
+    """The MIME message of a mail whose attachments are loaded.
+
+    The text (and HTML) body comes first; each attachment follows as a part of its own. A
+    ``text/calendar`` attachment keeps its ``method`` parameter: that part is what mail
+    clients show as an invitation (iMIP, RFC 6047).
+    """
+    message = EmailMessage()
+    for name, value in headers(mail, settings):
+        message[name] = value
+    message.set_content(mail.text, charset="utf-8", cte="quoted-printable")
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in mail.attachments:
+        content_type = _content_type(attachment.content_type)
+        params = dict(content_type.params)
+        if content_type.maintype == "text":
+            params.setdefault("charset", "utf-8")
+        params.setdefault("name", attachment.filename)  # older clients read the name here
+        message.add_attachment(
+            attachment.data,
+            maintype=content_type.maintype,
+            subtype=content_type.subtype,
+            filename=attachment.filename,
+            params=params,
+        )
+    return message
+
+
+# Delivering
+
+
+class _SmtpConnection:
+    """One SMTP session, opened at the first mail and reused for the next ones."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.client is None:
+            self.client = self._connect()
+        self.client.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        assert settings.smtp_host
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+        try:
+            client.ehlo()
+            if settings.smtp_starttls:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if settings.smtp_user:
+                client.login(settings.smtp_user, settings.smtp_password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+
+def deliver_pending(engine: Engine, settings: Settings, *, limit: int = 200) -> DeliveryResult:
+    """Sends the pending mail that is due (at most ``limit``) over SMTP.
+
+    Each mail is claimed, then sent, then marked, in short transactions of its own. A failed
+    attempt is tried again after 1 min, 5 min, 30 min, 2 h and 12 h; the mail is marked failed
+    after the sixth, or at once when the server refuses it for good (a 5xx answer to the
+    recipient or to the message). When the server cannot be reached, the run stops: the rest
+    waits for the next run. Without ``settings.smtp_host`` nothing happens (empty result).
+    """
+    if not settings.smtp_host:
+        return DeliveryResult()
+    with open_session(engine) as session:
+        due = session.exec(
+            select(OutboxMail.id)
+            .where(OutboxMail.status == OutboxStatus.pending, col(OutboxMail.next_attempt_at) <= utcnow())
+            .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
+            .limit(limit)
+        ).all()
+    counts = {OutboxStatus.sent: 0, OutboxStatus.failed: 0, OutboxStatus.pending: 0}
+    stopped: str | None = None
+    connection = _SmtpConnection(settings)
+    try:
+        for mail_id in due:
+            if mail_id is None:
+                continue
+            mail = _claim(engine, mail_id)
+            if mail is None:
+                continue  # another sender has it
+            try:
+                message = build_message(mail, settings)
+            except (ValueError, TypeError) as exc:
+                counts[_record_failure(engine, mail, f"cannot build the message: {exc}", True)] += 1
+                continue
+            try:
+                connection.send(message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, _text = next(iter(exc.recipients.values()), (0, b""))
+                outcome = _record_failure(engine, mail, _describe(exc), _permanent(code))
+                counts[outcome] += 1
+            except smtplib.SMTPDataError as exc:
+                outcome = _record_failure(engine, mail, _describe(exc), _permanent(exc.smtp_code))
+                counts[outcome] += 1
+            except (OSError, smtplib.SMTPException) as exc:
+                # Unreachable, refused our login or sender, or gone mid-send: the server, not
+                # this mail, is the problem, and the next mails would fail the same way.
+                stopped = _describe(exc, settings)
+                counts[_record_failure(engine, mail, stopped, False)] += 1
+                connection.close()
+                break
+            else:
+                _mark_sent(engine, mail)
+                counts[OutboxStatus.sent] += 1
+    finally:
+        connection.close()
+    with open_session(engine) as session:
+        pending = session.exec(
+            select(func.count()).select_from(OutboxMail).where(OutboxMail.status == OutboxStatus.pending)
+        ).one()
+    result = DeliveryResult(
+        sent=counts[OutboxStatus.sent],
+        failed=counts[OutboxStatus.failed],
+        deferred=counts[OutboxStatus.pending],
+        pending=pending,
+        error=stopped,
+    )
+    if result.attempted:
+        log.info(
+            "outbox: %s sent, %s failed, %s deferred, %s pending",
+            result.sent,
+            result.failed,
+            result.deferred,
+            result.pending,
+        )
+    if stopped:
+        log.warning("outbox: delivery stopped: %s", stopped)
+    return result
+
+
+def _claim(engine: Engine, mail_id: int) -> OutboxMail | None:
+    """The mail with its attachments if this sender won it, None if another one did."""
+    now = utcnow()
+    with open_session(engine, write=True) as session:
+        claimed = session.exec(
+            update(OutboxMail)
+            .where(
+                col(OutboxMail.id) == mail_id,
+                col(OutboxMail.status) == OutboxStatus.pending,
+                col(OutboxMail.next_attempt_at) <= now,
+            )
+            .values(attempts=col(OutboxMail.attempts) + 1, next_attempt_at=now + CLAIM_LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            session.rollback()
+            return None
+        mail = session.exec(
+            select(OutboxMail).where(OutboxMail.id == mail_id).options(selectinload(OutboxMail.attachments))  # type: ignore[arg-type]
+        ).one()
+        session.commit()
+    return mail
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+def _describe(exc: BaseException, settings: Settings | None = None) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{code} {_decode(reply)}" for code, reply in exc.recipients.values())
+        message = f"recipient refused: {text}"
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        message = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+    else:
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and settings is not None:
+            message = f"{settings.smtp_host}:{settings.smtp_port}: {message}"
+    return " ".join(message.split())[:ERROR_MAX]
+
+
+def _decode(reply: Any) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _record_failure(engine: Engine, mail: OutboxMail, error: str, permanent: bool) -> OutboxStatus:
+    """Schedules the next attempt, or gives up; answers the mail's new status."""
+    gives_up = permanent or mail.attempts >= MAX_ATTEMPTS
+    values: dict[str, Any] = {"last_error": error[:ERROR_MAX]}
+    if gives_up:
+        values["status"] = OutboxStatus.failed
+    else:
+        delay = RETRY_DELAYS[min(max(mail.attempts, 1), len(RETRY_DELAYS)) - 1]
+        values["next_attempt_at"] = utcnow() + delay
+    _update(engine, mail, values)
+    return OutboxStatus.failed if gives_up else OutboxStatus.pending
+
+
+def _mark_sent(engine: Engine, mail: OutboxMail) -> None:
+    _update(engine, mail, {"status": OutboxStatus.sent, "sent_at": utcnow(), "last_error": None})
+
+
+def _update(engine: Engine, mail: OutboxMail, values: dict[str, Any]) -> None:
+    with open_session(engine, write=True) as session:
+        session.exec(
+            update(OutboxMail)
+            .where(col(OutboxMail.id) == mail.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+
+
+def deliver_after_response(background_tasks: BackgroundTasks, request: Request) -> None:
+    """Schedules ``deliver_pending`` after the response when SMTP is configured (once per
+    request), so that the person does not wait for the mail server."""
+    settings: Settings = request.app.state.settings
+    if not settings.smtp_host or getattr(request.state, "outbox_delivery", False):
+        return
+    request.state.outbox_delivery = True
+    background_tasks.add_task(_deliver_in_background, request.app.state.engine, settings)
+
+
+def _deliver_in_background(engine: Engine, settings: Settings) -> None:
+    # Nobody is left to tell: the mail stays in the outbox for the next run.
+    try:
+        deliver_pending(engine, settings)
+    except Exception:
+        log.exception("outbox: delivery after a response failed")
+
+
+# Admin pages
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    filename: str
+    content_type: str
+    size: int
+
+
+def list_mail(session: Session, *, actor: User, status: OutboxStatus | None, page: int) -> Page[OutboxMail]:
+    """Newest first; the bodies are not loaded."""
+    require_admin(actor)
+    stmt = (
+        select(OutboxMail)
+        .options(
+            defer(OutboxMail.text, raiseload=True),  # type: ignore[arg-type]
+            defer(OutboxMail.html, raiseload=True),  # type: ignore[arg-type]
+        )
+        .order_by(col(OutboxMail.id).desc())
+    )
+    if status is not None:
+        stmt = stmt.where(OutboxMail.status == status)
+    return numbered_page(session, stmt, page)
+
+
+def count_by_status(session: Session, *, actor: User) -> dict[OutboxStatus, int]:
+    require_admin(actor)
+    rows = session.exec(select(OutboxMail.status, func.count()).group_by(col(OutboxMail.status))).all()
+    return dict.fromkeys(OutboxStatus, 0) | {OutboxStatus(status): count for status, count in rows}
+
+
+def get_mail(session: Session, *, actor: User, mail_id: int) -> tuple[OutboxMail, list[AttachmentInfo]]:
+    """The mail and its attachments' names, types and sizes (their data is not loaded)."""
+    require_admin(actor)
+    mail = session.get(OutboxMail, mail_id)
+    if mail is None:
+        raise NotFound()
+    rows = session.exec(
+        select(
+            OutboxAttachment.filename,
+            OutboxAttachment.content_type,
+            func.length(OutboxAttachment.data),
+        )
+        .where(OutboxAttachment.mail_id == mail_id)
+        .order_by(col(OutboxAttachment.id))
+    ).all()
+    return mail, [AttachmentInfo(filename, content_type, size or 0) for filename, content_type, size in rows]
+
+
+def retry_mail(session: Session, *, actor: User, mail_id: int) -> OutboxMail:
+    """Puts a failed mail back in the queue, due now, with a fresh count of attempts."""
+    require_admin(actor)
+    mail = session.get(OutboxMail, mail_id)
+    if mail is None:
+        raise NotFound()
+    if mail.status != OutboxStatus.failed:
+        raise Conflict(N_("Only a mail whose delivery failed can be sent again."))
+    mail.status = OutboxStatus.pending
+    mail.attempts = 0
+    mail.next_attempt_at = utcnow()
+    session.add(mail)
+    audit.record(session, user_id=actor.id, verb="retry", entity="outbox_mail", entity_id=mail.id)
+    session.commit()
+    return mail
