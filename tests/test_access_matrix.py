@@ -19,6 +19,8 @@ from tests.factories import PASSWORD, PERSONAS, Factory, World
 from veille.app import create_app
 from veille.bodies.models import Membership
 from veille.config import Settings
+from veille.notifications import service as outbox
+from veille.notifications.enums import OutboxStatus
 from veille.orm import utcnow
 
 OK, LOGIN = "ok", "login"
@@ -44,6 +46,15 @@ class Case:
 
 def with_charter(factory: Factory, world: World) -> None:
     factory.charter(world.body)
+
+
+def with_failed_mail(factory: Factory, world: World) -> None:
+    """Outbox mail 1, whose delivery failed (an admin may send it again)."""
+    factory.session.commit()
+    mail = outbox.enqueue(factory.session, to=world.member.email, subject="Convocation", text="Bonjour.")
+    mail.status = OutboxStatus.failed
+    factory.session.commit()
+    assert mail.id == 1
 
 
 BODY_FORM = {"name": "Cellule", "kind": "watch_cell", "sector_ids": ["1"], "version": "1"}
@@ -114,6 +125,9 @@ MATRIX: dict[tuple[str, str], Case] = {
         },
     ),
     ("POST", "/directory/users/{user_id}/active"): Case(ADMIN, {"active": "0"}),
+    ("GET", "/admin/outbox"): Case(ADMIN),
+    ("GET", "/admin/outbox/{mail_id}"): Case(ADMIN, setup=with_failed_mail, params={"mail_id": "1"}),
+    ("POST", "/admin/outbox/{mail_id}/retry"): Case(ADMIN, setup=with_failed_mail, params={"mail_id": "1"}),
     # API
     ("POST", "/api/v1/auth/token"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("DELETE", "/api/v1/auth/token"): Case(LOGGED_IN),

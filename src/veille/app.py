@@ -61,9 +61,10 @@ def _add_routers(app: FastAPI) -> None:
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
     from veille.directory import pages as directory_pages
+    from veille.notifications import pages as notifications_pages
 
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    for module in (auth_pages, bodies_pages, directory_pages):
+    for module in (auth_pages, bodies_pages, directory_pages, notifications_pages):
         pages.include_router(module.router)
     app.include_router(pages)
 
