@@ -1,0 +1,276 @@
+"""The meeting pages: forms and their errors, state rules, guests, minutes, calendar feed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from tests.factories import Factory, World
+from veille.meetings.enums import AttendanceStatus, MeetingStatus, StandingItem
+from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
+
+PARIS = ZoneInfo("Europe/Paris")
+NEXT_MONTH = (date.today() + timedelta(days=30)).isoformat()
+
+
+def _meetings(session: Session, world: World) -> list[Meeting]:
+    session.rollback()
+    session.expire_all()
+    return list(
+        session.exec(select(Meeting).where(Meeting.body_id == world.body.id).order_by(col(Meeting.starts_at)))
+    )
+
+
+def test_secretary_plans_a_meeting_with_the_standing_items(
+    client_for: Any, world: World, session: Session
+) -> None:
+    client = client_for(world.secretary)
+    form = {"day": NEXT_MONTH, "start": "14:00", "end": "16:00", "location": "Mairie, salle 2"}
+    response = client.form(f"/bodies/{world.body.id}/meetings/new", form)
+    assert response.status_code == 303
+    [meeting] = _meetings(session, world)
+    assert response.headers["location"] == f"/meetings/{meeting.id}"
+    # Stored in UTC, shown in the city's time zone.
+    assert meeting.starts_at.astimezone().utcoffset() is not None
+    page = client.get(f"/meetings/{meeting.id}").text
+    assert "14:00" in page and "Mairie, salle 2" in page
+    for title in ("Tour de table des partenaires", "Suivi des actions", "Nouveaux signalements"):
+        assert title in page
+
+
+def test_bad_meeting_input_is_explained_and_writes_nothing(
+    client_for: Any, world: World, session: Session
+) -> None:
+    client = client_for(world.secretary)
+    url = f"/bodies/{world.body.id}/meetings/new"
+    for form, message in (
+        ({"day": "", "start": "14:00", "end": "16:00"}, "Ce champ est obligatoire."),
+        ({"day": NEXT_MONTH, "start": "16:00", "end": "14:00"}, "La fin doit être après le début."),
+        ({"day": "demain", "start": "14:00", "end": "16:00"}, "Saisissez une date valide."),
+        ({"day": NEXT_MONTH, "start": "14:00", "end": "16:00", "location": "x" * 301}, "300"),
+    ):
+        response = client.form(url, form)
+        assert response.status_code == 422, form
+        assert message in response.text, form
+    assert _meetings(session, world) == []
+
+
+def test_a_series_follows_the_cadence_and_skips_taken_days(
+    client_for: Any, world: World, session: Session
+) -> None:
+    client = client_for(world.secretary)
+    form = {
+        "first_month": "2027-01-15",
+        "ordinal": "1",
+        "weekday": "1",
+        "start": "14:00",
+        "end": "16:00",
+        "count": "3",
+        "location": "Mairie",
+    }
+    assert client.form(f"/bodies/{world.body.id}/meetings/series", form).status_code == 303
+    days = [m.starts_at.astimezone(PARIS) for m in _meetings(session, world)]
+    assert [(d.date().isoformat(), d.strftime("%H:%M")) for d in days] == [
+        ("2027-01-05", "14:00"),
+        ("2027-02-02", "14:00"),
+        ("2027-03-02", "14:00"),
+    ]
+    # Planned again: nothing twice.
+    client.form(f"/bodies/{world.body.id}/meetings/series", form | {"count": "4"})
+    assert len(_meetings(session, world)) == 4
+    # The last Friday of the month.
+    client.form(
+        f"/bodies/{world.body.id}/meetings/series", form | {"ordinal": "-1", "weekday": "4", "count": "1"}
+    )
+    assert "2027-01-29" in [m.starts_at.date().isoformat() for m in _meetings(session, world)]
+    refused = client.form(f"/bodies/{world.body.id}/meetings/series", form | {"count": "99"})
+    assert refused.status_code == 422
+
+
+def test_meeting_page_issues_bounded_queries(
+    client_for: Any, world: World, factory: Factory, queries: Any
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.item(meeting)
+    factory.invite(meeting, world.member)
+    factory._save(
+        RoundTableEntry(meeting_id=meeting.id, organisation_id=world.member.organisation_id, seen="Calme")
+    )
+    client = client_for(world.secretary)
+    client.get(f"/meetings/{meeting.id}")
+    with queries() as few:
+        assert client.get(f"/meetings/{meeting.id}").status_code == 200
+    for n in range(12):
+        user = factory.user(organisation=factory.organisation())
+        factory.member(world.body, user)
+        factory.invite(meeting, user)
+        factory.item(meeting, f"Point {n}", position=n + 2, notes="Notes")
+        factory._save(
+            RoundTableEntry(meeting_id=meeting.id, organisation_id=user.organisation_id, seen="Calme")
+        )
+    with queries() as many:
+        assert client.get(f"/meetings/{meeting.id}").status_code == 200
+    assert many.count == few.count
+    assert many.count <= 16
+    for path in ("/meetings", f"/bodies/{world.body.id}/meetings"):
+        client.get(path)
+        with queries() as listing:
+            client.get(path)
+        for _ in range(5):
+            factory.meeting(world.body)
+        with queries() as longer:
+            client.get(path)
+        assert longer.count == listing.count <= 10, path
+
+
+def test_two_people_saving_the_same_notes_never_overwrite_each_other(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
+    item = factory.item(meeting)
+    first, second = client_for(world.secretary), client_for(world.chair)
+    saved = first.htmx(f"/agenda-items/{item.id}/notes", {"notes": "Texte de Sophie", "version": "1"})
+    assert saved.status_code == 200
+    assert f'id="notes-version-{item.id}" value="2"' in saved.text
+    stale = second.htmx(f"/agenda-items/{item.id}/notes", {"notes": "Texte de Charles", "version": "1"})
+    assert stale.status_code == 409
+    assert "autre a enregistré ce point entre-temps" in stale.text
+    assert "notes-version" not in stale.text  # the stale page keeps its version: it cannot overwrite later
+    session.rollback()
+    session.expire_all()
+    assert session.get(AgendaItem, item.id).notes == "Texte de Sophie"  # type: ignore[union-attr]
+
+
+def test_approved_minutes_are_locked(client_for: Any, api_for: Any, world: World, factory: Factory) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.minutes_approved, in_days=-3)
+    item = factory.item(meeting, notes="Approuvé")
+    client = client_for(world.secretary)
+    page = client.get(f"/meetings/{meeting.id}").text
+    assert "Ajouter un point" not in page and "verrouillée" in page
+    refused = client.htmx(f"/meetings/{meeting.id}/agenda", {"title": "Encore un point"})
+    assert refused.status_code == 409
+    assert "Le compte rendu de cette réunion est approuvé" in refused.text
+    api = api_for(world.secretary)
+    assert api.post(f"/api/v1/meetings/{meeting.id}/agenda-items", json={"title": "x"}).status_code == 409
+    assert api.patch(f"/api/v1/agenda-items/{item.id}", json={"version": 1, "notes": "x"}).status_code == 409
+    assert api.delete(f"/api/v1/agenda-items/{item.id}").status_code == 409
+    assert api.post(f"/api/v1/meetings/{meeting.id}/approve").status_code == 409
+
+
+def test_guest_sees_the_agenda_only_until_the_minutes_are_approved(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    visitor = factory.user("Valérie Visiteuse", organisation=factory.organisation())
+    meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
+    factory.item(
+        meeting, "Occupation du hall B", notes="Noms des jeunes cités", decisions="Rondes renforcées"
+    )
+    factory.invite(meeting, visitor, guest=True)
+    other_meeting = factory.meeting(world.body)
+    client = client_for(visitor)
+    page = client.get(f"/meetings/{meeting.id}")
+    assert page.status_code == 200
+    assert "Occupation du hall B" in page.text
+    assert "Noms des jeunes cités" not in page.text and "Rondes renforcées" not in page.text
+    items = api_for(visitor).get(f"/api/v1/meetings/{meeting.id}/agenda-items").json()["items"]
+    assert items[0]["notes"] == "" and items[0]["decisions"] == ""
+    assert client.get(f"/meetings/{other_meeting.id}").status_code == 404
+    assert client.get(f"/bodies/{world.body.id}").status_code == 404
+    assert api_for(visitor).get(f"/api/v1/meetings/{meeting.id}/minutes").status_code == 403
+    meeting.status = MeetingStatus.minutes_approved
+    factory._save(meeting)
+    assert client.get(f"/meetings/{meeting.id}").status_code == 404
+
+
+def test_attendance_answers_and_presence(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.invite(meeting, world.member)
+    member = client_for(world.member)
+    refused = member.htmx(f"/meetings/{meeting.id}/attendance", {"status": "represented"})
+    assert refused.status_code == 422 and "Indiquez la personne qui vous représentera." in refused.text
+    answered = member.htmx(
+        f"/meetings/{meeting.id}/attendance", {"status": "represented", "represented_by": "Lt Durand"}
+    )
+    assert answered.status_code == 200 and "Lt Durand" in answered.text
+    # A member cannot record presence, the secretary can, and the meeting is then held.
+    assert member.htmx(f"/meetings/{meeting.id}/attendance", {"status": "present"}).status_code == 403
+    recorded = client_for(world.secretary).htmx(
+        f"/meetings/{meeting.id}/attendance/{world.member.id}", {"status": "present"}
+    )
+    assert recorded.status_code == 200
+    session.rollback()
+    session.expire_all()
+    invitation = session.exec(select(Invitation).where(Invitation.user_id == world.member.id)).one()
+    assert invitation.status == AttendanceStatus.present
+    assert session.get(Meeting, meeting.id).status == MeetingStatus.held  # type: ignore[union-attr]
+
+
+def test_round_table_one_update_per_organisation_until_the_meeting(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.item(meeting, "Tour de table", standing=StandingItem.round_table)
+    client = client_for(world.member)
+    empty = client.htmx(f"/meetings/{meeting.id}/round-table", {"seen": " ", "done": "", "needs": ""})
+    assert empty.status_code == 422 and "Remplissez au moins" in empty.text
+    client.htmx(f"/meetings/{meeting.id}/round-table", {"seen": "Rodéos le soir", "needs": "Caméra"})
+    client.htmx(f"/meetings/{meeting.id}/round-table", {"seen": "Rodéos chaque soir", "needs": "Caméra"})
+    session.rollback()
+    session.expire_all()
+    [entry] = session.exec(select(RoundTableEntry)).all()
+    assert entry.seen == "Rodéos chaque soir"
+    page = client_for(world.chair).get(f"/meetings/{meeting.id}").text
+    assert "Rodéos chaque soir" in page
+    assert "Points reçus de\u00a0: Police nationale." in page
+    past = factory.meeting(world.body, status=MeetingStatus.held, in_days=-1)
+    closed = client.htmx(f"/meetings/{past.id}/round-table", {"seen": "Trop tard"})
+    assert closed.status_code == 409 and "Le tour de table de cette réunion est clos." in closed.text
+
+
+def test_agenda_items_move_and_carry_over_with_their_notes(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
+    first = factory.item(meeting, "Premier", position=1)
+    second = factory.item(meeting, "Second", position=2, notes="À reprendre")
+    client = client_for(world.secretary)
+    moved = client.htmx(f"/agenda-items/{second.id}/move", {"direction": "up"})
+    assert moved.status_code == 200
+    assert moved.text.index("Second") < moved.text.index("Premier")
+    api = api_for(world.secretary)
+    order = api.post(f"/api/v1/meetings/{meeting.id}/agenda-items/order", json={"ids": [first.id, second.id]})
+    assert [i["title"] for i in order.json()["items"]] == ["Premier", "Second"]
+    bad = api.post(f"/api/v1/meetings/{meeting.id}/agenda-items/order", json={"ids": [first.id]})
+    assert bad.status_code == 422
+    no_next = client.htmx(f"/agenda-items/{second.id}/carry-over")
+    assert no_next.status_code == 409 and "la prochaine réunion de l&#39;instance" in no_next.text
+    following = factory.meeting(world.body, in_days=30)
+    assert client.htmx(f"/agenda-items/{second.id}/carry-over").status_code == 200
+    session.rollback()
+    session.expire_all()
+    [carried] = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == following.id)).all()
+    assert (carried.title, carried.notes, carried.carried_from_id) == ("Second", "À reprendre", second.id)
+
+
+def test_personal_calendar_feed_is_secret_and_revocable(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    mine = factory.meeting(world.body, location="Mairie")
+    factory.meeting(world.other_body, location="Ailleurs")
+    client = client_for(world.member)
+    page = client.get("/calendar").text
+    url = page.split('id="feed-url" type="text" value="')[1].split('"')[0]
+    path = url.removeprefix("http://testserver")
+    anonymous = client_for(None)
+    feed = anonymous.get(path)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert mine.uid in feed.text and "LOCATION:Mairie" in feed.text
+    assert "Ailleurs" not in feed.text
+    client.form("/calendar/revoke")
+    assert anonymous.get(path).status_code == 404
+    assert anonymous.get(path.replace(f"/{world.member.id}-", f"/{world.chair.id}-")).status_code == 404
