@@ -20,7 +20,7 @@ run: install
 
 ## Run the whole test suite (set VEILLE_TEST_POSTGRES_URL to run it on PostgreSQL too).
 test: install
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests migrations

@@ -79,15 +79,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
-    """The CI's PostgreSQL database, migrated once; tables are emptied after each test."""
-    engine = make_engine(POSTGRES_URL)
+def postgres_migrated() -> Iterator[str]:
+    """The CI's PostgreSQL database, migrated once; tables are emptied after each test. Each
+    pytest-xdist worker gets a database of its own beside it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = POSTGRES_URL
+    if worker:
+        name = f"{make_url(POSTGRES_URL).database}_{worker}"
+        _postgres_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    yield url
+    if worker:
+        _postgres_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _postgres_admin(*statements: str) -> None:
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -4,8 +4,9 @@ user: every test account shares one precomputed hash of PASSWORD)."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -16,6 +17,9 @@ from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body, Charter, CharterAcceptance, Membership
 from veille.directory.enums import OrganisationKind, UserRole
 from veille.directory.models import Organisation, Sector, User
+from veille.meetings.enums import AttendanceStatus, MeetingStatus
+from veille.meetings.models import AgendaItem, Invitation, Meeting
+from veille.orm import utcnow
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -103,6 +107,40 @@ class Factory:
     def accept(self, body: Body, user: User, version: int = 1) -> CharterAcceptance:
         return self._save(CharterAcceptance(body_id=body.id, user_id=user.id, version=version))
 
+    def meeting(
+        self,
+        body: Body,
+        *,
+        in_days: float = 7,
+        status: MeetingStatus = MeetingStatus.planned,
+        location: str = "Mairie, salle 2",
+    ) -> Meeting:
+        starts_at = utcnow().replace(microsecond=0) + timedelta(days=in_days)
+        return self._save(
+            Meeting(
+                body_id=body.id,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=2),
+                location=location,
+                status=status,
+                uid=f"{uuid.uuid4()}@veille",
+            )
+        )
+
+    def item(
+        self, meeting: Meeting, title: str = "Point de situation", position: int = 1, **values: Any
+    ) -> AgendaItem:
+        return self._save(AgendaItem(meeting_id=meeting.id, position=position, title=title, **values))
+
+    def invite(
+        self,
+        meeting: Meeting,
+        user: User,
+        status: AttendanceStatus = AttendanceStatus.invited,
+        guest: bool = False,
+    ) -> Invitation:
+        return self._save(Invitation(meeting_id=meeting.id, user_id=user.id, status=status, guest=guest))
+
 
 @dataclass
 class World:
@@ -119,6 +157,9 @@ class World:
     other_body: Body
     sector: Sector
     organisation: Organisation
+    # Set by the tests that need a meeting of ``body`` (see tests/test_access_matrix.py).
+    meeting: Meeting | None = None
+    item: AgendaItem | None = None
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)  # type: ignore[no-any-return]

@@ -61,15 +61,17 @@ def _add_routers(app: FastAPI) -> None:
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
     from veille.directory import pages as directory_pages
+    from veille.meetings import api as meetings_api
+    from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
 
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    for module in (auth_pages, bodies_pages, directory_pages, notifications_pages):
+    for module in (auth_pages, bodies_pages, directory_pages, meetings_pages, notifications_pages):
         pages.include_router(module.router)
     app.include_router(pages)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth_api, directory_api, bodies_api, audit_api):
+    for module in (auth_api, directory_api, bodies_api, meetings_api, audit_api):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -21,6 +21,21 @@ LABELS: dict[str, dict[str, str]] = {
         "member": N_("Member"),
         "guest": N_("Guest"),
     },
+    "meeting_status": {
+        "planned": N_("Planned"),
+        "convened": N_("Convened"),
+        "held": N_("Held"),
+        "minutes_approved": N_("Minutes approved"),
+        "cancelled": N_("Cancelled"),
+    },
+    "attendance": {
+        "invited": N_("No answer yet"),
+        "confirmed": N_("Will attend"),
+        "excused": N_("Excused"),
+        "represented": N_("Represented"),
+        "present": N_("Present"),
+        "absent": N_("Absent"),
+    },
     "user_role": {
         "admin": N_("Administrator"),
         "coordinator": N_("Coordinator"),

@@ -66,6 +66,7 @@ def _choices(group: str) -> list[tuple[str, str]]:
 
 
 env.globals["choices"] = _choices
+env.filters["meeting_row"] = lambda meeting: (meeting, None)
 env.filters["person_label"] = lambda user: f"{user.name} ({user.organisation.name})"
 
 
@@ -149,6 +150,26 @@ def render(
     if flashes:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def render_text(template: str, context: dict[str, Any], language: str) -> str:
+    """Renders a template outside a request (mails, PDF), in the recipient's language."""
+    token = current_language.set(language)
+    try:
+        return env.get_template(template).render({"lang": language, **context})
+    finally:
+        current_language.reset(token)
+
+
+PDF = "application/pdf"
+ICS = "text/calendar; charset=utf-8"
+
+
+def download(data: bytes, media_type: str, filename: str) -> Response:
+    """A file to save (PDF, calendar, export), never shown inside the page."""
+    return Response(
+        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None, category: str = "success") -> Response:
@@ -237,7 +258,7 @@ def translated(errors: dict[str, str]) -> dict[str, str]:
 
 def parse_form(model: type[M], form: FormData, **extra: Any) -> M:
     """Validates a form against the API's model; blank fields count as not given."""
-    values = {k: (None if v == "" else v) for k, v in form.items() if k != "csrf_token"}
+    values = {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
     values.update(extra)
     try:
         return model.model_validate(values)

@@ -134,6 +134,39 @@ def roles_of(session: Session, user: User) -> dict[int, MemberRole]:
     return {body_id: MemberRole(role) for body_id, role in rows}
 
 
+def content_body_ids(session: Session, user: User) -> list[int]:
+    """The bodies whose content the person sees as a member: not as a guest, not excluded, and
+    with the current charter accepted where the body requires it (DESIGN.md §4 rules 2–4)."""
+    rows = session.exec(
+        select(Body.id, Body.charter_required)
+        .join(Membership, col(Membership.body_id) == Body.id)
+        .where(
+            Membership.user_id == user.id,
+            _active_membership(),
+            col(Membership.role) != MemberRole.guest,
+        )
+    ).all()
+    ids = [body_id for body_id, _required in rows if body_id is not None]
+    gated = [body_id for body_id, required in rows if required]
+    if not gated:
+        return ids
+    latest = dict(
+        session.exec(
+            select(Charter.body_id, func.max(Charter.version))
+            .where(col(Charter.body_id).in_(gated))
+            .group_by(col(Charter.body_id))
+        ).all()
+    )
+    accepted = set(
+        session.exec(
+            select(CharterAcceptance.body_id, CharterAcceptance.version).where(
+                CharterAcceptance.user_id == user.id, col(CharterAcceptance.body_id).in_(list(latest))
+            )
+        ).all()
+    )
+    return [i for i in ids if i not in latest or (i, latest[i]) in accepted]
+
+
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
     """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
     body = session.exec(

@@ -1,0 +1,1 @@
+"""Meetings of a body: scheduling, convening, attendance, round table, agenda, minutes, calendar."""

@@ -1,0 +1,210 @@
+"""The mails of a meeting: convocation, update, cancellation, round-table reminder, minutes.
+
+Each goes through the outbox in the transaction of the change that causes it, in the
+recipient's language, and carries the meeting as a calendar event where a calendar needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from veille.bodies.enums import MemberRole
+from veille.bodies.models import Body, Membership
+from veille.config import Settings
+from veille.directory.models import User
+from veille.i18n import N_, translate
+from veille.meetings import calendar
+from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
+from veille.notifications import service as outbox
+from veille.pdf import render_pdf
+from veille.web import render_text
+
+if TYPE_CHECKING:
+    from veille.meetings.service import MeetingAccess, Minutes
+
+CONVOCATION = "meeting_convocation"
+UPDATE = "meeting_update"
+CANCELLATION = "meeting_cancellation"
+SUBJECTS = {
+    CONVOCATION: N_("Convocation: %(body)s, %(when)s"),
+    UPDATE: N_("Meeting changed: %(body)s, %(when)s"),
+    CANCELLATION: N_("Meeting cancelled: %(body)s, %(when)s"),
+}
+
+
+def meeting_url(settings: Settings, meeting: Meeting) -> str:
+    return f"{settings.base_url.rstrip('/')}/meetings/{meeting.id}"
+
+
+def calendar_event(meeting: Meeting, body_name: str, settings: Settings) -> calendar.CalendarEvent:
+    """What a calendar shows of a meeting: the body, the place and the link, never its content."""
+    url = meeting_url(settings, meeting)
+    return calendar.CalendarEvent(meeting=meeting, summary=body_name, description=url, url=url)
+
+
+def _when(meeting: Meeting, settings: Settings, language: str) -> str:
+    from babel.dates import format_datetime
+
+    return format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=settings.tz, locale=language)
+
+
+def answer_links(settings: Settings, meeting: Meeting, user_id: int) -> dict[str, str]:
+    assert meeting.id is not None
+    signature = calendar.answer_signature(settings.signing_key, meeting, user_id)
+    base = f"{settings.base_url.rstrip('/')}/meetings/{meeting.id}/answer/{user_id}/{signature}"
+    return {status: f"{base}?status={status}" for status in ("confirmed", "excused", "represented")}
+
+
+def _agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
+    return list(
+        session.exec(
+            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(col(AgendaItem.position))
+        ).all()
+    )
+
+
+def send_convocation(
+    session: Session,
+    access: MeetingAccess,
+    settings: Settings,
+    invitation: Invitation,
+    user: User,
+    kind: str = CONVOCATION,
+    items: Sequence[AgendaItem] | None = None,
+) -> None:
+    meeting, body = access.meeting, access.body
+    language = str(user.language)
+    method = "CANCEL" if kind == CANCELLATION else "REQUEST"
+    ics = calendar.calendar_file(
+        [calendar_event(meeting, body.name, settings)],
+        organizer=settings.mail_from,
+        method=method,
+        attendee=(user.email, user.name),
+    )
+    context = {
+        "kind": kind,
+        "user": user,
+        "body": body,
+        "meeting": meeting,
+        "when": _when(meeting, settings, language),
+        "items": _agenda(session, meeting) if items is None else items,
+        "url": meeting_url(settings, meeting),
+        "links": answer_links(settings, meeting, user.id) if kind != CANCELLATION and user.id else {},
+    }
+    outbox.enqueue(
+        session,
+        to=user.email,
+        subject=translate(SUBJECTS[kind], language, body=body.name, when=context["when"]),
+        text=render_text("meetings/mail/convocation.txt", context, language),
+        attachments=[
+            outbox.Attachment(
+                filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+                content_type=f"text/calendar; method={method}; charset=utf-8",
+                data=ics,
+            )
+        ],
+        user_id=user.id,
+        kind=kind,
+    )
+
+
+def send_to_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
+    """One mail per active invitee; answers how many were queued."""
+    invitations = session.exec(
+        select(Invitation)
+        .where(Invitation.meeting_id == access.meeting.id)
+        .options(selectinload(Invitation.user))  # type: ignore[arg-type]
+    ).all()
+    items = _agenda(session, access.meeting)
+    count = 0
+    for invitation in invitations:
+        if invitation.user.active:
+            send_convocation(session, access, settings, invitation, invitation.user, kind, items)
+            count += 1
+    return count
+
+
+def send_round_table_reminders(session: Session, meeting: Meeting, settings: Settings) -> int:
+    """To the invited members whose organisation has not posted its round-table update."""
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    posted = set(
+        session.exec(
+            select(RoundTableEntry.organisation_id).where(RoundTableEntry.meeting_id == meeting.id)
+        ).all()
+    )
+    invitations = session.exec(
+        select(Invitation)
+        .where(Invitation.meeting_id == meeting.id, col(Invitation.guest).is_(False))
+        .options(selectinload(Invitation.user))  # type: ignore[arg-type]
+    ).all()
+    count = 0
+    for invitation in invitations:
+        user = invitation.user
+        if not user.active or user.organisation_id in posted:
+            continue
+        language = str(user.language)
+        when = _when(meeting, settings, language)
+        context = {"user": user, "body": body, "when": when, "url": meeting_url(settings, meeting)}
+        outbox.enqueue(
+            session,
+            to=user.email,
+            subject=translate(
+                N_("Round table: your update for %(body)s, %(when)s"), language, body=body.name, when=when
+            ),
+            text=render_text("meetings/mail/round_table_reminder.txt", context, language),
+            user_id=user.id,
+            kind="round_table_reminder",
+        )
+        count += 1
+    return count
+
+
+def minutes_pdf(minutes: Minutes, settings: Settings, language: str) -> bytes:
+    return render_pdf("meetings/minutes_pdf.html", {"minutes": minutes, "settings": settings}, language)
+
+
+def send_minutes(session: Session, access: MeetingAccess, settings: Settings, minutes: Minutes) -> int:
+    """The approved minutes, to the body's members (its guests' access ended with approval)."""
+    members = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(
+            Membership.body_id == access.body.id,
+            col(Membership.excluded_at).is_(None),
+            col(Membership.role) != MemberRole.guest,
+            col(User.active).is_(True),
+        )
+    ).all()
+    documents: dict[str, bytes] = {}
+    for user in members:
+        language = str(user.language)
+        if language not in documents:
+            documents[language] = minutes_pdf(minutes, settings, language)
+        when = _when(access.meeting, settings, language)
+        context = {
+            "user": user,
+            "body": access.body,
+            "when": when,
+            "url": meeting_url(settings, access.meeting),
+        }
+        outbox.enqueue(
+            session,
+            to=user.email,
+            subject=translate(N_("Minutes: %(body)s, %(when)s"), language, body=access.body.name, when=when),
+            text=render_text("meetings/mail/minutes.txt", context, language),
+            attachments=[
+                outbox.Attachment(
+                    filename=f"compte-rendu-{access.meeting.id}.pdf",
+                    content_type="application/pdf",
+                    data=documents[language],
+                )
+            ],
+            user_id=user.id,
+            kind="meeting_minutes",
+        )
+    return len(members)
