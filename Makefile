@@ -33,8 +33,8 @@ format: install
 
 ## Extract the messages of the code and templates, and merge them into the French catalogue.
 messages: install
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ -k translate -o src/veille/locales/messages.pot .
-	$(BIN)/pybabel --quiet update --no-fuzzy-matching -i src/veille/locales/messages.pot -d src/veille/locales -l fr
+	$(BIN)/pybabel --quiet extract -w 100 -F babel.cfg -k N_ -k translate -o src/veille/locales/messages.pot .
+	$(BIN)/pybabel --quiet update -w 100 --no-fuzzy-matching -i src/veille/locales/messages.pot -d src/veille/locales -l fr
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

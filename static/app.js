@@ -5,6 +5,7 @@
  * - focus on the error summary (or the first field in error) after a page load or an htmx swap
  * - a message in #flashes when an htmx request fails
  * - keyboard access to horizontally scrolling tables (.table-wrap)
+ * - drag and drop reordering of [data-sortable] lists (agenda items)
  * Translated texts come from data-i18n-* attributes on <body>.
  */
 (function () {
@@ -298,6 +299,82 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     enhanceTables(event.detail && event.detail.elt);
+  });
+
+  /* Drag and drop reordering ------------------------------------------------ */
+  // A list [data-sortable="FORM_ID"] of items [data-id]: an item is dragged by its head (so
+  // that text in its fields can still be selected); on drop, the form FORM_ID is sent with
+  // the ids in their new order. Up and down buttons do the same from the keyboard.
+
+  var dragged = null;
+
+  function sortableItem(target) {
+    var item = target.closest && target.closest("[data-sortable] > [data-id]");
+    return item || null;
+  }
+
+  document.addEventListener("pointerdown", function (event) {
+    var head = event.target.closest && event.target.closest(".agenda-item__head");
+    var item = head && sortableItem(head);
+    if (item && !event.target.closest("button, a, input, select, textarea")) item.draggable = true;
+  });
+
+  document.addEventListener("dragstart", function (event) {
+    var item = sortableItem(event.target);
+    if (!item || !item.draggable) return;
+    dragged = item;
+    item.classList.add("is-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var item = dragged && sortableItem(event.target);
+    if (!item || item === dragged || item.parentNode !== dragged.parentNode) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    item.parentNode.querySelectorAll(".is-drop-target").forEach(function (el) {
+      el.classList.remove("is-drop-target");
+    });
+    item.classList.add("is-drop-target");
+  });
+
+  document.addEventListener("drop", function (event) {
+    var item = dragged && sortableItem(event.target);
+    if (!item || item === dragged || item.parentNode !== dragged.parentNode) return;
+    event.preventDefault();
+    var list = item.parentNode;
+    var items = Array.prototype.slice.call(list.children);
+    var before = items.indexOf(dragged) > items.indexOf(item) ? item : item.nextSibling;
+    list.insertBefore(dragged, before);
+    var form = document.getElementById(list.getAttribute("data-sortable"));
+    if (!form) return;
+    form.querySelectorAll("input[name='ids']").forEach(function (input) { input.remove(); });
+    list.querySelectorAll(":scope > [data-id]").forEach(function (el) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "ids";
+      input.value = el.getAttribute("data-id");
+      form.appendChild(input);
+    });
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    dragged.classList.remove("is-dragging");
+    dragged.draggable = false;
+    var list = dragged.parentNode;
+    if (list) {
+      list.querySelectorAll(".is-drop-target").forEach(function (el) { el.classList.remove("is-drop-target"); });
+    }
+    dragged = null;
+  });
+
+  document.addEventListener("pointerup", function () {
+    document.querySelectorAll("[data-sortable] > [draggable='true']").forEach(function (el) {
+      if (el !== dragged) el.draggable = false;
+    });
   });
 
   /* Page load --------------------------------------------------------------- */

@@ -43,7 +43,8 @@ def db(database_url: str) -> Iterator[Session]:
 def accounts(db: Session) -> list[demo.DemoAccount]:
     assert demo.is_empty(db)
     assert not demo.is_loaded(db)
-    loaded = demo.load_demo(db, today=TODAY)
+    settings = Settings(database_url="sqlite://", secret_key=SECRET)
+    loaded = demo.load_demo(db, settings, today=TODAY)
     assert not demo.is_empty(db)
     assert demo.is_loaded(db)
     return loaded
@@ -169,3 +170,18 @@ def test_serve_demo_prints_the_accounts_and_serves(empty_database_url: str, tmp_
         assert account.email in printed
     assert demo.DEMO_PASSWORD in printed
     assert f"http://127.0.0.1:{port}/" in printed
+
+
+def test_demo_centre_cell_has_a_past_an_upcoming_and_a_planned_meeting(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    from veille.meetings.enums import MeetingStatus
+    from veille.meetings.models import Meeting, RoundTableEntry
+    from veille.notifications.models import OutboxMail
+
+    statuses = [m.status for m in db.exec(select(Meeting).order_by(Meeting.starts_at)).all()]  # type: ignore[arg-type]
+    assert statuses == [MeetingStatus.minutes_approved, MeetingStatus.convened, MeetingStatus.planned]
+    assert len(db.exec(select(RoundTableEntry)).all()) == 2
+    # The convocations and the approved minutes wait in the outbox (no SMTP in the demo).
+    kinds = {mail.kind for mail in db.exec(select(OutboxMail)).all()}
+    assert kinds == {"meeting_convocation", "meeting_minutes"}

@@ -27,7 +27,13 @@ API_PREFIX = "/api/v1"
 
 
 def current_settings() -> Settings:
-    return _settings.get()
+    """The settings of the application, or for a command without one, those of the environment."""
+    try:
+        return _settings.get()
+    except LookupError:
+        settings = load_settings()
+        _settings.set(settings)
+        return settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -33,6 +33,7 @@ from veille.directory import service as directory
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import Organisation, OrganisationCreate, UserBase, UserCreate
 from veille.errors import InvalidInput, ServiceError
+from veille.meetings import service as meetings
 from veille.notifications import service as notifications
 
 PROG = "veille"
@@ -241,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Exits 1 when SMTP is not configured or the server cannot be reached.",
     )
     flush.set_defaults(handler=cmd_outbox_flush)
+
+    remind = commands.add_parser(
+        "remind",
+        help="send the reminders that are due",
+        description="Queue the reminders that are due and deliver them when SMTP is configured: "
+        "two days before a convened meeting, the invitees whose organisation has not posted its "
+        "round-table update. Each is sent once; run it daily (cron or a systemd timer).",
+    )
+    remind.set_defaults(handler=cmd_remind)
     return parser
 
 
@@ -353,7 +363,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with _engine(settings) as engine:
         migrate.upgrade(engine)
         if args.demo:
-            _serve_demo(engine, _address(args.host, args.port))
+            _serve_demo(engine, settings, _address(args.host, args.port))
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
@@ -378,11 +388,11 @@ def _address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _serve_demo(engine: Engine, url: str) -> None:
+def _serve_demo(engine: Engine, settings: Settings, url: str) -> None:
     next_step = f"Open {url} and log in with one of these accounts."
     with open_session(engine, write=True) as session:
         if demo.is_empty(session):
-            print_accounts(demo.load_demo(session), loaded=True, next_step=next_step)
+            print_accounts(demo.load_demo(session, settings), loaded=True, next_step=next_step)
         elif demo.is_loaded(session):
             print_accounts(demo.accounts(), loaded=False, next_step=next_step)
         else:
@@ -460,7 +470,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 raise CliError(
                     "the database already holds accounts: the demo data set only goes into an empty database"
                 )
-            accounts = demo.load_demo(session)
+            accounts = demo.load_demo(session, settings)
     url = settings.base_url.rstrip("/") + "/"
     print_accounts(
         accounts,
@@ -575,6 +585,18 @@ def cmd_outbox_flush(args: argparse.Namespace) -> int:
     print(f"Sent {sent}, failed {failed}, left pending {result.pending}.")
     if result.error:
         raise CliError(f"the SMTP server could not be reached, try again later: {result.error}")
+    return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine, write=True) as session:
+            queued = meetings.remind_round_table(session, settings)
+        if queued and settings.smtp_host:
+            notifications.deliver_pending(engine, settings)
+    print(f"Queued {queued} round-table reminder(s).")
     return 0
 
 

@@ -8,13 +8,14 @@ it gives each persona of DESIGN.md §1 an account to explore the product with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyCreate
+from veille.config import Settings
 from veille.directory import service as directory
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import (
@@ -25,6 +26,10 @@ from veille.directory.models import (
     User,
     UserCreate,
 )
+from veille.meetings import service as meetings
+from veille.meetings.enums import AttendanceStatus, StandingItem
+from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
+from veille.orm import utcnow
 
 CITY = "Valmont-sur-Loire"
 DEMO_PASSWORD = "veille-demo-2026"  # noqa: S105  (printed to the operator: a demo, not a secret)
@@ -461,8 +466,9 @@ def accounts() -> list[DemoAccount]:
     return [DemoAccount(p.label, _email(p.email_local), p.name, p.sees) for p in PEOPLE]
 
 
-def load_demo(session: Session, *, today: date | None = None) -> list[DemoAccount]:
-    """Fills an empty database with Valmont-sur-Loire; answers the accounts to print."""
+def load_demo(session: Session, settings: Settings, *, today: date | None = None) -> list[DemoAccount]:
+    """Fills an empty database with Valmont-sur-Loire; answers the accounts to print. Its
+    meetings are dated from now, so that the next one is always ahead."""
     today = today or date.today()
     organisations = _load_organisations(session)
     users = _load_users(session, organisations)
@@ -475,6 +481,8 @@ def load_demo(session: Session, *, today: date | None = None) -> list[DemoAccoun
     for spec in _bodies(today):
         body = _load_body(session, admin, spec, sectors)
         _load_members(session, admin, body, plan[spec.key], users)
+        if spec.key == "cell-centre":
+            _load_meetings(session, settings, body, plan[spec.key], users)
     return accounts()
 
 
@@ -544,3 +552,117 @@ def _load_members(
         if key != CHARTER_NEWCOMER:
             member_access = bodies.get_body_access(session, users[key], body.id)
             bodies.accept_charter(session, access=member_access)
+
+
+_TOWN_HALL = "Hôtel de ville, salle des commissions"
+_PAST_NOTES = {
+    StandingItem.round_table: (
+        "Police nationale : hausse des regroupements rue des Halles après 22 h. Médiation : "
+        "contacts réguliers avec les jeunes du square Voltaire. Transports : deux agressions "
+        "verbales de conducteurs sur la ligne 3.",
+        "",
+    ),
+    StandingItem.actions_follow_up: (
+        "Les rondes de la police municipale le vendredi soir sont en place depuis trois semaines.",
+        "Prolonger les rondes du vendredi jusqu'à la fin du trimestre.",
+    ),
+    StandingItem.new_reports: (
+        "Quatre signalements depuis la dernière cellule, dont deux sur le parking du marché.",
+        "",
+    ),
+}
+
+
+def _meeting_times(settings: Settings, days: int) -> MeetingIn:
+    day = (utcnow().astimezone(settings.tz) + timedelta(days=days)).date()
+    starts_at = datetime.combine(day, time(14), tzinfo=settings.tz)
+    return MeetingIn(starts_at=starts_at, ends_at=starts_at + timedelta(hours=2), location=_TOWN_HALL)
+
+
+def _load_meetings(
+    session: Session,
+    settings: Settings,
+    body: Body,
+    members: list[tuple[str, MemberRole]],
+    users: dict[str, User],
+) -> None:
+    """The centre watch cell's last meeting (minutes approved), its next one (convened, with
+    answers and round-table updates) and the one after (planned)."""
+    assert body.id is not None
+    secretary = users["secretary"]
+    body_access = bodies.get_body_access(session, secretary, body.id)
+
+    past = meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, -26))
+    assert past.id is not None
+    access = meetings.get_meeting_access(session, secretary, past.id)
+    answers = {"transit": AttendanceIn(status=AttendanceStatus.excused)}
+    answers["mediation"] = AttendanceIn(status=AttendanceStatus.represented, represented_by="Yanis Haddad")
+    invited = {key: users[key].id for key, role in members if role != MemberRole.guest}
+    for user_id in invited.values():
+        assert user_id is not None
+        meetings.invite_guest(session, access=access, user_id=user_id, settings=settings)
+    for key, user_id in invited.items():
+        answer = answers.get(key, AttendanceIn(status=AttendanceStatus.present))
+        meetings.set_attendance(session, access=access, user_id=user_id or 0, data=answer)
+    for item in meetings.agenda(session, access=access):
+        if item.standing is None:
+            continue
+        notes, decisions = _PAST_NOTES[item.standing]
+        meetings.save_notes(
+            session,
+            access=access,
+            item=item,
+            data=NotesIn(notes=notes, decisions=decisions, version=item.version),
+        )
+    hall = meetings.add_item(
+        session,
+        access=access,
+        data=AgendaItemIn(title="Occupation du hall, 12 rue des Acacias", presenter="Valoire Habitat"),
+    )
+    meetings.save_notes(
+        session,
+        access=access,
+        item=hall,
+        data=NotesIn(
+            notes="Situation individuelle évoquée entre partenaires : ne pas diffuser hors de la cellule.",
+            decisions="Rencontre du bailleur et de la médiation avec les locataires avant la cellule.",
+            confidential=True,
+            version=hall.version,
+        ),
+    )
+    meetings.approve(session, access=access, settings=settings)
+
+    upcoming = meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, 5))
+    assert upcoming.id is not None
+    access = meetings.get_meeting_access(session, secretary, upcoming.id)
+    meetings.add_item(
+        session,
+        access=access,
+        data=AgendaItemIn(
+            title="Rodéos motorisés sur le parking du marché",
+            description="Point de situation et pistes : aménagement, présence renforcée le dimanche.",
+            presenter="Police municipale",
+        ),
+    )
+    meetings.convene(session, access=access, settings=settings)
+    for key, status in (("police", AttendanceStatus.confirmed), ("transit", AttendanceStatus.excused)):
+        member_access = meetings.get_meeting_access(session, users[key], upcoming.id)
+        user_id = users[key].id
+        assert user_id is not None
+        meetings.set_attendance(
+            session, access=member_access, user_id=user_id, data=AttendanceIn(status=status)
+        )
+    for key, update in (
+        (
+            "police",
+            RoundTableIn(seen="Trois rodéos signalés le dimanche soir.", needs="Un arrêté de stationnement."),
+        ),
+        (
+            "mediation",
+            RoundTableIn(seen="Moins de regroupements square Voltaire.", done="Deux maraudes par semaine."),
+        ),
+    ):
+        meetings.save_round_table(
+            session, access=meetings.get_meeting_access(session, users[key], upcoming.id), data=update
+        )
+    meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, 33))

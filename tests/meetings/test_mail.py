@@ -215,3 +215,27 @@ def test_round_table_reminder_two_days_before(
     assert service.remind_round_table(session, settings) == 0  # once per meeting
     outbox.deliver_pending(engine, settings)
     assert sorted(m["To"] for m in smtp_server.messages) == sorted([world.chair.email, world.secretary.email])
+
+
+def test_veille_remind_queues_and_delivers_the_due_reminders(
+    world: World,
+    factory: Factory,
+    smtp_server: SmtpServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from veille.cli import main
+
+    meeting = factory.meeting(world.body, in_days=1, status=MeetingStatus.convened)
+    factory.invite(meeting, world.member)
+    monkeypatch.setenv("VEILLE_DATABASE_URL", database_url)
+    monkeypatch.setenv("VEILLE_SECRET_KEY", "cli-test-secret-key-0123456789abcdefghij")
+    monkeypatch.setenv("VEILLE_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("VEILLE_SMTP_PORT", str(smtp_server.port))
+    assert main(["remind"]) == 0
+    assert "Queued 1 round-table reminder(s)." in capsys.readouterr().out
+    assert [m["To"] for m in smtp_server.messages] == [world.member.email]
+    assert smtp_server.messages[0]["Subject"].startswith("Tour de table")
+    assert main(["remind"]) == 0
+    assert "Queued 0" in capsys.readouterr().out

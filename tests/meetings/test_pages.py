@@ -248,7 +248,7 @@ def test_agenda_items_move_and_carry_over_with_their_notes(
     bad = api.post(f"/api/v1/meetings/{meeting.id}/agenda-items/order", json={"ids": [first.id]})
     assert bad.status_code == 422
     no_next = client.htmx(f"/agenda-items/{second.id}/carry-over")
-    assert no_next.status_code == 409 and "la prochaine réunion de l&#39;instance" in no_next.text
+    assert no_next.status_code == 409 and "la prochaine réunion de l’instance" in no_next.text
     following = factory.meeting(world.body, in_days=30)
     assert client.htmx(f"/agenda-items/{second.id}/carry-over").status_code == 200
     session.rollback()

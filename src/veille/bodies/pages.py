@@ -14,6 +14,7 @@ from veille.deps import PageUser, SessionDep
 from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
+from veille.meetings import service as meetings
 from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -30,6 +31,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
             "bodies": bodies,
             "roles": roles,
             "counts": service.member_counts(session, user, bodies, roles),
+            "upcoming": meetings.upcoming_meetings(session, user, limit=3),
             "nav_active": "home",
         },
     )
