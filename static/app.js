@@ -302,26 +302,30 @@
   });
 
   /* Drag and drop reordering ------------------------------------------------ */
-  // A list [data-sortable="FORM_ID"] of items [data-id]: an item is dragged by its head (so
-  // that text in its fields can still be selected); on drop, the form FORM_ID is sent with
-  // the ids in their new order. Up and down buttons do the same from the keyboard.
+  // A list [data-sortable="FORM_ID"] of draggable items [data-id]; on drop, the form FORM_ID
+  // is sent with the ids in their new order. Up and down buttons do the same from the keyboard.
 
   var dragged = null;
+  var pressed = null;
 
   function sortableItem(target) {
     var item = target.closest && target.closest("[data-sortable] > [data-id]");
     return item || null;
   }
 
+  // Where the pointer went down: a drag that starts in a field or a button is text selection
+  // or a click, not a move of the item.
   document.addEventListener("pointerdown", function (event) {
-    var head = event.target.closest && event.target.closest(".agenda-item__head");
-    var item = head && sortableItem(head);
-    if (item && !event.target.closest("button, a, input, select, textarea")) item.draggable = true;
+    pressed = event.target;
   });
 
   document.addEventListener("dragstart", function (event) {
     var item = sortableItem(event.target);
-    if (!item || !item.draggable) return;
+    if (!item) return;
+    if (pressed && pressed.closest && pressed.closest("input, textarea, select, button, a, summary, form")) {
+      event.preventDefault();
+      return;
+    }
     dragged = item;
     item.classList.add("is-dragging");
     event.dataTransfer.effectAllowed = "move";
@@ -363,18 +367,11 @@
   document.addEventListener("dragend", function () {
     if (!dragged) return;
     dragged.classList.remove("is-dragging");
-    dragged.draggable = false;
     var list = dragged.parentNode;
     if (list) {
       list.querySelectorAll(".is-drop-target").forEach(function (el) { el.classList.remove("is-drop-target"); });
     }
     dragged = null;
-  });
-
-  document.addEventListener("pointerup", function () {
-    document.querySelectorAll("[data-sortable] > [draggable='true']").forEach(function (el) {
-      if (el !== dragged) el.draggable = false;
-    });
   });
 
   /* Page load --------------------------------------------------------------- */

@@ -1,0 +1,116 @@
+"""A meeting's whole life in a real headless Chromium: the secretary plans it, builds and
+reorders the agenda, convenes, records attendance, writes notes, approves and downloads the
+minutes; screenshots of the meeting page and of the PDF's first page go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Any, live_server: str, email: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def _confirm(page: Any, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).first.click()
+    page.get_by_role("dialog").get_by_role("button", name=button.split(" ")[0]).click()
+
+
+def _titles(page: Any) -> list[str]:
+    return [t.strip() for t in page.locator(".agenda-item__title").all_inner_texts()]
+
+
+def test_secretary_runs_a_meeting_from_agenda_to_pdf(
+    page: Any, live_server: str, world: World, screenshot_dir: Path, tmp_path: Path
+) -> None:
+    _log_in(page, live_server, "secretary@example.org")
+    page.goto(f"{live_server}/bodies/{world.body.id}/meetings")
+    page.get_by_role("link", name="Nouvelle réunion").click()
+    page.get_by_label("Jour").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_label("Début").fill("14:00")
+    page.get_by_label("Fin").fill("16:00")
+    page.get_by_label("Lieu").fill("Hôtel de ville, salle des commissions")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(re.compile(r".*/meetings/\d+$"))
+    assert page.get_by_text("La réunion est planifiée.").is_visible()
+
+    # Build the agenda: one more item, then move it to the top by drag and drop and back with
+    # the keyboard's buttons.
+    page.get_by_text("Ajouter un point").click()
+    page.locator("#field-title").fill("Rodéos motorisés sur le parking du marché")
+    page.locator("#field-presenter").fill("Police municipale")
+    page.get_by_role("button", name="Ajouter à l’ordre du jour").click()
+    page.locator(".agenda-item__title", has_text="Rodéos motorisés").wait_for()
+    assert _titles(page)[-1].endswith("Rodéos motorisés sur le parking du marché")
+    page.set_viewport_size({"width": 1280, "height": 3000})  # both items on screen for the drag
+    items = page.locator(".agenda-item")
+    items.last.locator(".agenda-item__number").drag_to(items.first.locator(".agenda-item__number"))
+    page.get_by_text("L’ordre du jour est réordonné.").wait_for()
+    expect(page.locator(".agenda-item__title").first).to_contain_text("Rodéos")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    assert "Rodéos" in _titles(page)[0]  # the order was saved
+    page.get_by_role("button", name="Descendre\u00a0: Rodéos motorisés sur le parking du marché").click()
+    expect(page.locator(".agenda-item__title").first).not_to_contain_text("Rodéos")
+    assert "Rodéos" in _titles(page)[1]
+
+    _confirm(page, "Convoquer")
+    page.get_by_text("La réunion est convoquée").wait_for()
+
+    # During the meeting: presence, then notes saved as they are typed.
+    page.get_by_label("Présence de Marc Membre").select_option(label="Présent·e")
+    page.get_by_role("button", name="Enregistrer la présence de Marc Membre").click()
+    page.get_by_text("La présence est enregistrée.").wait_for()
+    notes = page.locator(".agenda-item", has_text="Rodéos").get_by_label("Notes (compte rendu de ce point)")
+    notes.fill("Trois rodéos signalés le dimanche soir ; présence policière renforcée.")
+    page.locator(".agenda-item", has_text="Rodéos").get_by_text("Enregistré à").wait_for()
+    decisions = page.locator(".agenda-item", has_text="Rodéos").get_by_label("Décisions")
+    decisions.fill("Arrêté d’interdiction de stationner le dimanche ; bilan à la prochaine cellule.")
+    decisions.blur()
+    page.wait_for_timeout(300)
+    page.get_by_label("Notes (compte rendu de ce point)").first.fill("Tour de table sans fait marquant.")
+    page.locator(".agenda-item").first.get_by_text("Enregistré à").wait_for()
+    for width, viewport in (
+        ("desktop", {"width": 1280, "height": 900}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(screenshot_dir / f"meeting-during-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.reload()
+    assert "présence policière renforcée" in page.content()  # the notes were saved
+    _confirm(page, "Approuver le compte rendu")
+    page.get_by_text("Le compte rendu est approuvé").wait_for()
+    assert page.get_by_role("button", name="Ajouter un point").count() == 0
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Compte rendu (PDF)").click()
+    pdf = tmp_path / "compte-rendu.pdf"
+    download_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = _pdf_text(pdf)
+    assert "Compte rendu" in text and "Marc Membre" in text and "Arrêté d’interdiction" in text
+    # Its first page as an image, to look at (poppler-utils, installed by .ci/run).
+    first_page = ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"]
+    subprocess.run([*first_page, str(pdf), str(screenshot_dir / "minutes-pdf")], check=True)
+
+
+def _pdf_text(pdf: Path) -> str:
+    command = ["pdftotext", "-layout", str(pdf), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
