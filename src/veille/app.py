@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from functools import cache
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from veille import __version__
 from veille.config import Settings, load_settings
@@ -60,6 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_routers(app: FastAPI) -> None:
+    app.router.routes.extend(_routes())
+
+
+@cache
+def _routes() -> tuple[BaseRoute, ...]:
+    """Every route, built once per process and shared by its apps (the tests build one per
+    test): building them analyses each endpoint's dependencies, which is slow, and a route
+    holds no state of its app."""
     from veille.audit import api as audit_api
     from veille.auth import api as auth_api
     from veille.auth import pages as auth_pages
@@ -74,14 +84,15 @@ def _add_routers(app: FastAPI) -> None:
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
     for module in (auth_pages, bodies_pages, directory_pages, meetings_pages, notifications_pages):
         pages.include_router(module.router)
-    app.include_router(pages)
+    router = APIRouter()
+    router.include_router(pages)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth_api, directory_api, bodies_api, meetings_api, audit_api):
         api.include_router(module.router)
-    app.include_router(api)
+    router.include_router(api)
 
-    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    @router.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         # Served from the vendored copy: deployments may have no internet access.
         return get_swagger_ui_html(
@@ -92,9 +103,11 @@ def _add_routers(app: FastAPI) -> None:
             swagger_favicon_url=f"/static/vendor/{SWAGGER}/favicon-32x32.png",
         )
 
-    @app.get("/healthz", include_in_schema=False)
+    @router.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    return tuple(router.routes)
 
 
 CSP = (
