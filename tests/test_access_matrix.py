@@ -136,7 +136,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         MEETING_ANSWER, {"status": "confirmed"}, setup=meeting()
     ),
     ("POST", "/meetings/{meeting_id}/attendance/{invitee_id}"): Case(
-        BODY_MANAGE, {"status": "present"}, setup=meeting()
+        BODY_MANAGE, {"status": "excused"}, setup=meeting()
     ),
     ("POST", "/meetings/{meeting_id}/invitations"): Case(
         BODY_MANAGE, {"user_id": "{other}"}, setup=meeting()

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.browser
+PARIS = ZoneInfo("Europe/Paris")  # the settings' default time zone
 
 
 def _log_in(page: Any, live_server: str, email: str) -> None:
@@ -41,9 +43,12 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     _log_in(page, live_server, "secretary@example.org")
     page.goto(f"{live_server}/bodies/{world.body.id}/meetings")
     page.get_by_role("link", name="Nouvelle réunion").click()
-    page.get_by_label("Jour").fill((date.today() + timedelta(days=7)).isoformat())
-    page.get_by_label("Début").fill("14:00")
-    page.get_by_label("Fin").fill("16:00")
+    # Within the next two hours, so that presence can be recorded (it opens two hours before).
+    start = (datetime.now(PARIS) + timedelta(minutes=90)).replace(minute=0, second=0, microsecond=0)
+    end = min(start + timedelta(hours=2), start.replace(hour=23, minute=59))
+    page.get_by_label("Jour").fill(start.date().isoformat())
+    page.get_by_label("Début").fill(start.strftime("%H:%M"))
+    page.get_by_label("Fin").fill(end.strftime("%H:%M"))
     page.get_by_label("Lieu").fill("Hôtel de ville, salle des commissions")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url(re.compile(r".*/meetings/\d+$"))

@@ -239,3 +239,16 @@ def test_veille_remind_queues_and_delivers_the_due_reminders(
     assert smtp_server.messages[0]["Subject"].startswith("Tour de table")
     assert main(["remind"]) == 0
     assert "Queued 0" in capsys.readouterr().out
+
+
+def test_a_member_with_the_charter_to_accept_gets_nothing_of_the_body(
+    world: World, factory: Factory, api_for: Any, smtp_server: SmtpServer, session: Session
+) -> None:
+    world.body.charter_required = True
+    factory._save(world.body)
+    factory.charter(world.body)
+    for user in (world.chair, world.secretary):
+        factory.accept(world.body, user)
+    meeting = _new_meeting(api_for(world.secretary), world)
+    api_for(world.secretary).post(f"/api/v1/meetings/{meeting['id']}/convene")
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted([world.chair.email, world.secretary.email])

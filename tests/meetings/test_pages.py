@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
+from veille.bodies.models import Membership
 from veille.meetings.enums import AttendanceStatus, MeetingStatus, StandingItem
 from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
+from veille.orm import utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
 NEXT_MONTH = (date.today() + timedelta(days=30)).isoformat()
@@ -188,7 +190,7 @@ def test_guest_sees_the_agenda_only_until_the_minutes_are_approved(
 def test_attendance_answers_and_presence(
     client_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
-    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=0.05)
     factory.invite(meeting, world.member)
     member = client_for(world.member)
     refused = member.htmx(f"/meetings/{meeting.id}/attendance", {"status": "represented"})
@@ -208,6 +210,68 @@ def test_attendance_answers_and_presence(
     invitation = session.exec(select(Invitation).where(Invitation.user_id == world.member.id)).one()
     assert invitation.status == AttendanceStatus.present
     assert session.get(Meeting, meeting.id).status == MeetingStatus.held  # type: ignore[union-attr]
+
+
+def test_answers_never_hold_a_meeting_and_presence_waits_for_it(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=7)
+    for user in (world.secretary, world.member):
+        factory.invite(meeting, user)
+    secretary = client_for(world.secretary)
+    own = secretary.htmx(
+        f"/meetings/{meeting.id}/attendance", {"status": "represented", "represented_by": "Mme Roux"}
+    )
+    assert own.status_code == 200
+    early = secretary.htmx(f"/meetings/{meeting.id}/attendance/{world.member.id}", {"status": "present"})
+    assert early.status_code == 409 and "deux heures avant la réunion" in early.text
+    unnamed = secretary.htmx(
+        f"/meetings/{meeting.id}/attendance/{world.member.id}", {"status": "represented"}
+    )
+    assert unnamed.status_code == 422 and "Indiquez la personne" in unnamed.text
+    session.rollback()
+    session.expire_all()
+    assert session.get(Meeting, meeting.id).status == MeetingStatus.convened  # type: ignore[union-attr]
+    status = session.exec(select(Invitation.status).where(Invitation.user_id == world.member.id)).one()
+    assert status == AttendanceStatus.invited
+
+
+def test_a_member_who_left_or_was_excluded_loses_the_meetings_they_were_invited_to(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.invite(meeting, world.member)
+    client = client_for(world.member)
+    assert client.get(f"/meetings/{meeting.id}").status_code == 200
+    membership = session.exec(select(Membership).where(Membership.user_id == world.member.id)).one()
+    membership.excluded_at = utcnow()
+    factory._save(membership)
+    assert client.get(f"/meetings/{meeting.id}").status_code == 404
+    assert api_for(world.member).get(f"/api/v1/meetings/{meeting.id}/agenda-items").status_code == 404
+    assert f"/meetings/{meeting.id}" not in client.get("/meetings").text
+    # Nor can the secretary bring them back as the meeting's guest: only the chair lifts it.
+    refused = client_for(world.secretary).htmx(
+        f"/meetings/{meeting.id}/invitations", {"user_id": world.member.id}
+    )
+    assert refused.status_code == 422 and "exclue" in refused.text
+
+
+def test_confidential_items_stay_in_the_body(
+    client_for: Any, api_for: Any, world: World, factory: Factory
+) -> None:
+    visitor = factory.user("Valérie Visiteuse", organisation=factory.organisation())
+    meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
+    factory.item(meeting, "Point public", position=1)
+    factory.item(
+        meeting, "Situation de la famille du 12", position=2, notes="Suivi social", confidential=True
+    )
+    factory.invite(meeting, visitor, guest=True)
+    assert "Situation de la famille" not in client_for(visitor).get(f"/meetings/{meeting.id}").text
+    api = api_for(world.chair)
+    inside = api.get(f"/api/v1/meetings/{meeting.id}/minutes").json()
+    outside = api.get(f"/api/v1/meetings/{meeting.id}/minutes", params={"audience": "outside"}).json()
+    assert [i["title"] for i in inside["items"]] == ["Point public", "Situation de la famille du 12"]
+    assert [i["title"] for i in outside["items"]] == ["Point public"]
 
 
 def test_round_table_one_update_per_organisation_until_the_meeting(

@@ -167,6 +167,31 @@ def content_body_ids(session: Session, user: User) -> list[int]:
     return [i for i in ids if i not in latest or (i, latest[i]) in accepted]
 
 
+def content_member_ids(session: Session, body: Body) -> set[int]:
+    """The active people who see the body's content as members: what may be mailed to its
+    members goes to them only (not its guests, not the excluded, not a pending charter)."""
+    rows = session.exec(
+        select(Membership.user_id)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(
+            Membership.body_id == body.id,
+            _active_membership(),
+            col(Membership.role) != MemberRole.guest,
+            col(User.active).is_(True),
+        )
+    ).all()
+    ids = set(rows)
+    charter = current_charter(session, body.id) if body.charter_required and body.id else None
+    if charter is None:
+        return ids
+    accepted = session.exec(
+        select(CharterAcceptance.user_id).where(
+            CharterAcceptance.body_id == body.id, CharterAcceptance.version == charter.version
+        )
+    ).all()
+    return ids & set(accepted)
+
+
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
     """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
     body = session.exec(

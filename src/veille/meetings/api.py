@@ -194,15 +194,17 @@ def order_items(
 @router.patch("/agenda-items/{item_id}", response_model=AgendaItemPublic)
 def patch_item(item_id: int, patch: AgendaItemPatch, user: ApiUser, session: SessionDep) -> AgendaItem:
     access, item = service.get_item_access(session, user, item_id)
+    sent = patch.model_fields_set
     values = AgendaItemPublic.model_validate(item).model_dump() | patch.model_dump(exclude_unset=True)
-    minutes_fields = {"notes", "decisions", "confidential"}
-    if minutes_fields & patch.model_fields_set:
-        item = service.save_notes(session, access=access, item=item, data=validate(NotesIn, values))
-        values = AgendaItemPublic.model_validate(item).model_dump() | patch.model_dump(exclude_unset=True)
-        values["version"] = item.version
-    if {"title", "description", "presenter"} & patch.model_fields_set:
-        data = validate(AgendaItemIn, values)
-        item = service.update_item(session, access=access, item=item, data=data, version=values["version"])
+    # Both parts are validated before either is saved: a refused call changes nothing.
+    notes = validate(NotesIn, values) if {"notes", "decisions", "confidential"} & sent else None
+    fields = validate(AgendaItemIn, values) if {"title", "description", "presenter"} & sent else None
+    version = patch.version
+    if notes is not None:
+        item = service.save_notes(session, access=access, item=item, data=notes)
+        version = item.version
+    if fields is not None:
+        item = service.update_item(session, access=access, item=item, data=fields, version=version)
     return item
 
 

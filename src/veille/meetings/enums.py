@@ -20,7 +20,7 @@ class AttendanceStatus(StrEnum):
 
 # What an invitee answers before the meeting; presence is recorded by the secretary during it.
 ANSWERS = (AttendanceStatus.confirmed, AttendanceStatus.excused, AttendanceStatus.represented)
-PRESENCE = (AttendanceStatus.present, AttendanceStatus.absent, AttendanceStatus.represented)
+PRESENCE = (AttendanceStatus.present, AttendanceStatus.absent)
 
 
 class StandingItem(StrEnum):

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from veille.bodies.enums import MemberRole
-from veille.bodies.models import Body, Membership
+from veille.bodies import service as bodies
+from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory.models import User
 from veille.i18n import N_, translate
@@ -112,20 +112,31 @@ def send_convocation(
     )
 
 
-def send_to_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
-    """One mail per active invitee; answers how many were queued."""
+def recipients(session: Session, meeting: Meeting, body: Body, *, guests: bool = True) -> list[Invitation]:
+    """The invitees a meeting's mail may go to: its guests (if asked), and the invited members
+    who still see the body's content (not those who left, were excluded, or have a charter to
+    accept); never a deactivated account."""
+    members = bodies.content_member_ids(session, body)
     invitations = session.exec(
         select(Invitation)
-        .where(Invitation.meeting_id == access.meeting.id)
+        .where(Invitation.meeting_id == meeting.id)
         .options(selectinload(Invitation.user))  # type: ignore[arg-type]
+        .order_by(col(Invitation.id))
     ).all()
+    return [
+        i
+        for i in invitations
+        if i.user.active and ((guests and i.guest) or (not i.guest and i.user_id in members))
+    ]
+
+
+def send_to_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
+    """One mail per invitee who may receive it; answers how many were queued."""
+    invitations = recipients(session, access.meeting, access.body)
     items = _agenda(session, access.meeting)
-    count = 0
     for invitation in invitations:
-        if invitation.user.active:
-            send_convocation(session, access, settings, invitation, invitation.user, kind, items)
-            count += 1
-    return count
+        send_convocation(session, access, settings, invitation, invitation.user, kind, items)
+    return len(invitations)
 
 
 def send_round_table_reminders(session: Session, meeting: Meeting, settings: Settings) -> int:
@@ -137,15 +148,10 @@ def send_round_table_reminders(session: Session, meeting: Meeting, settings: Set
             select(RoundTableEntry.organisation_id).where(RoundTableEntry.meeting_id == meeting.id)
         ).all()
     )
-    invitations = session.exec(
-        select(Invitation)
-        .where(Invitation.meeting_id == meeting.id, col(Invitation.guest).is_(False))
-        .options(selectinload(Invitation.user))  # type: ignore[arg-type]
-    ).all()
     count = 0
-    for invitation in invitations:
+    for invitation in recipients(session, meeting, body, guests=False):
         user = invitation.user
-        if not user.active or user.organisation_id in posted:
+        if user.organisation_id in posted:
             continue
         language = str(user.language)
         when = _when(meeting, settings, language)
@@ -170,16 +176,8 @@ def minutes_pdf(minutes: Minutes, settings: Settings, language: str) -> bytes:
 
 def send_minutes(session: Session, access: MeetingAccess, settings: Settings, minutes: Minutes) -> int:
     """The approved minutes, to the body's members (its guests' access ended with approval)."""
-    members = session.exec(
-        select(User)
-        .join(Membership, col(Membership.user_id) == User.id)
-        .where(
-            Membership.body_id == access.body.id,
-            col(Membership.excluded_at).is_(None),
-            col(Membership.role) != MemberRole.guest,
-            col(User.active).is_(True),
-        )
-    ).all()
+    ids = bodies.content_member_ids(session, access.body)
+    members = session.exec(select(User).where(col(User.id).in_(ids)).order_by(col(User.id))).all()
     documents: dict[str, bytes] = {}
     for user in members:
         language = str(user.language)

@@ -320,13 +320,21 @@ def record_attendance(
     meeting_id: int, invitee_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
+
+    def change() -> object:
+        try:
+            return service.set_attendance(session, access=access, user_id=invitee_id, data=_answer(form))
+        except InvalidInput as exc:
+            # The list has one form per invitee: the message goes above it, not to a field.
+            raise InvalidInput({"__all__": next(iter(exc.errors.values()))}) from exc
+
     return _change(
         request,
         session,
         user,
         meeting_id,
         "meetings/_attendance.html",
-        lambda: service.set_attendance(session, access=access, user_id=invitee_id, data=_answer(form)),
+        change,
         N_("The attendance is recorded."),
     )
 
@@ -424,8 +432,10 @@ def edit_item(item_id: int, request: Request, user: PageUser, session: SessionDe
 
     def change() -> object:
         data = parse_form(AgendaItemIn, form)
-        version = int(str(form.get("version") or item.version))
-        return service.update_item(session, access=access, item=item, data=data, version=version)
+        version = str(form.get("version") or item.version)
+        if not version.isdigit():
+            raise InvalidInput({"__all__": N_("Reload the page and try again.")})
+        return service.update_item(session, access=access, item=item, data=data, version=int(version))
 
     return _change(
         request, session, user, item.meeting_id, "meetings/_agenda.html", change, N_("The item was saved.")
@@ -465,7 +475,7 @@ def save_notes(item_id: int, request: Request, user: PageUser, session: SessionD
     """Saved as the secretary types: answers only the item's save status and its new version,
     so that the text being typed is never replaced."""
     access, item = service.get_item_access(session, user, item_id)
-    context: dict[str, Any] = {"item": item, "error": None}
+    context: dict[str, Any] = {"item": item, "error": None, "oob": True}
     status_code = 200
     try:
         data = parse_form(NotesIn, form, confidential=form.get("confidential") == "1")

@@ -17,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit import service as audit
 from veille.bodies import service as bodies
-from veille.bodies.enums import MemberRole
+from veille.bodies.enums import BodyStatus, MemberRole
 from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.directory.models import User
@@ -47,6 +47,7 @@ NOTES_CONFLICT = N_(
 )
 CANCELLED = N_("This meeting is cancelled: it can no longer be changed.")
 ROUND_TABLE_REMINDER = timedelta(days=2)
+PRESENCE_OPENS = timedelta(hours=2)
 STANDING_ITEMS = {
     StandingItem.round_table: N_("Round table of the partners"),
     StandingItem.actions_follow_up: N_("Follow-up of actions"),
@@ -113,6 +114,14 @@ class MeetingAccess:
         require_unlocked(self.meeting)
 
 
+def _locked(session: Session, access: MeetingAccess) -> Meeting:
+    """The meeting as it is now, locked until commit, so that of two clicks on a state change
+    (and its mails) only one passes; SQLite's write transactions already run one at a time."""
+    session.refresh(access.meeting, with_for_update=True)
+    require_unlocked(access.meeting)
+    return access.meeting
+
+
 def require_unlocked(meeting: Meeting) -> None:
     if meeting.status == MeetingStatus.minutes_approved:
         raise Conflict(LOCKED)
@@ -150,7 +159,10 @@ def get_meeting_access(session: Session, user: User, meeting_id: int) -> Meeting
         select(Invitation).where(Invitation.meeting_id == meeting_id, Invitation.user_id == user.id)
     ).first()
     body_access = _full_body_access(session, user, meeting.body_id)
-    if body_access is None and (invitation is None or meeting.status == MeetingStatus.minutes_approved):
+    # A member's own invitation counts only while they are a member: left or excluded, they
+    # see nothing; a guest's invitation lasts until the minutes are approved.
+    guest = invitation is not None and invitation.guest
+    if body_access is None and (not guest or meeting.status == MeetingStatus.minutes_approved):
         raise NotFound()
     body = body_access.body if body_access else session.get(Body, meeting.body_id)
     assert body is not None
@@ -162,13 +174,16 @@ def get_meeting_access(session: Session, user: User, meeting_id: int) -> Meeting
 # Lists
 
 
-def _visible_meetings(session: Session, user: User) -> ColumnElement[bool]:
+def _visible_meetings(session: Session, user: User, *, mine: bool = False) -> ColumnElement[bool]:
     """Meetings of the bodies whose content the person sees, and those they are a guest of
-    (until the minutes are approved); every meeting for admin and coordinators."""
-    if is_staff(user):
+    (until the minutes are approved); every meeting for admin and coordinators, unless
+    ``mine`` asks for those of their own bodies only."""
+    if is_staff(user) and not mine:
         return true()
     body_ids = bodies.content_body_ids(session, user)
-    invited = select(Invitation.meeting_id).where(Invitation.user_id == user.id)
+    invited = select(Invitation.meeting_id).where(
+        Invitation.user_id == user.id, col(Invitation.guest).is_(True)
+    )
     return or_(
         col(Meeting.body_id).in_(body_ids),
         and_(col(Meeting.id).in_(invited), col(Meeting.status) != MeetingStatus.minutes_approved),
@@ -288,8 +303,9 @@ def plan_series(
         ).all()
     }
     created: list[Meeting] = []
+    today = utcnow().astimezone(tz).date()
     for day in days:
-        if day in taken:
+        if day in taken or day < today:
             continue
         starts_at, ends_at = local_times(day, data.start, data.end, settings)
         meeting = _new_meeting(access, starts_at, ends_at, data.location)
@@ -319,6 +335,8 @@ def update_meeting(
         raise Conflict(N_("This meeting has been held: its date and place can no longer change."))
     if data.version is not None and data.version != meeting.version:
         raise Conflict(N_("This meeting was changed by someone else: reload it and try again."))
+    if data.starts_at <= utcnow() and data.starts_at != meeting.starts_at:
+        raise InvalidInput({"starts_at": N_("Choose a date and time to come.")})
     moved = (data.starts_at, data.ends_at, data.location) != (
         meeting.starts_at,
         meeting.ends_at,
@@ -345,35 +363,19 @@ def update_meeting(
     return meeting
 
 
-def _members_to_invite(session: Session, body_id: int) -> list[Membership]:
-    """Every active member of the body but its guests, who are invited meeting by meeting."""
-    return list(
-        session.exec(
-            select(Membership)
-            .join(User, col(User.id) == Membership.user_id)
-            .where(
-                Membership.body_id == body_id,
-                col(Membership.excluded_at).is_(None),
-                col(Membership.role) != MemberRole.guest,
-                col(User.active).is_(True),
-            )
-        ).all()
-    )
-
-
 def convene(session: Session, *, access: MeetingAccess, settings: Settings) -> Meeting:
     """Invites every member: one mail each, with the calendar file attached."""
     access.require_editable()
-    meeting = access.meeting
+    meeting = _locked(session, access)
     if meeting.status != MeetingStatus.planned:
         raise Conflict(N_("This meeting has already been convened."))
     if meeting.starts_at <= utcnow():
         raise Conflict(N_("This meeting is in the past: change its date before convening it."))
     assert meeting.id is not None
     invited = set(session.exec(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all())
-    for membership in _members_to_invite(session, meeting.body_id):
-        if membership.user_id not in invited:
-            session.add(Invitation(meeting_id=meeting.id, user_id=membership.user_id))
+    # Every member who sees the body's content; its guests are invited meeting by meeting.
+    for user_id in sorted(bodies.content_member_ids(session, access.body) - invited):
+        session.add(Invitation(meeting_id=meeting.id, user_id=user_id))
     meeting.status = MeetingStatus.convened
     meeting.convened_at = utcnow()
     meeting.version += 1
@@ -389,7 +391,7 @@ def convene(session: Session, *, access: MeetingAccess, settings: Settings) -> M
 
 def cancel(session: Session, *, access: MeetingAccess, settings: Settings) -> Meeting:
     access.require_editable()
-    meeting = access.meeting
+    meeting = _locked(session, access)
     if meeting.status == MeetingStatus.held:
         raise Conflict(N_("This meeting has been held: it can no longer be cancelled."))
     was_convened = meeting.status == MeetingStatus.convened
@@ -414,13 +416,17 @@ def invite_guest(session: Session, *, access: MeetingAccess, user_id: int, setti
     if user is None or not user.active:
         raise InvalidInput({"user_id": N_("Choose an active person.")})
     assert meeting.id is not None
+    membership = session.exec(
+        select(Membership).where(Membership.body_id == meeting.body_id, Membership.user_id == user_id)
+    ).first()
+    if membership is not None and membership.excluded_at is not None:
+        raise InvalidInput({"user_id": N_("This person is excluded from the body.")})
     existing = session.exec(
         select(Invitation).where(Invitation.meeting_id == meeting.id, Invitation.user_id == user_id)
     ).first()
     if existing is not None:
         raise InvalidInput({"user_id": N_("This person is already invited.")})
-    roles = bodies.roles_of(session, user)
-    guest = roles.get(meeting.body_id) in (None, MemberRole.guest)
+    guest = membership is None or membership.role == MemberRole.guest
     invitation = Invitation(meeting_id=meeting.id, user_id=user_id, guest=guest)
     session.add(invitation)
     session.flush()
@@ -475,14 +481,14 @@ def set_attendance(
     if not managing and not answer_open(meeting):
         raise Conflict(N_("This meeting has started: answers are closed."))
     _apply_answer(invitation, data)
-    if (
-        managing
-        and data.status in PRESENCE
-        and meeting.status in (MeetingStatus.planned, MeetingStatus.convened)
-    ):
-        meeting.status = MeetingStatus.held
-        meeting.version += 1
-        session.add(meeting)
+    if data.status in PRESENCE:
+        # Recorded by a manager only (checked above), from shortly before the meeting.
+        if utcnow() < meeting.starts_at - PRESENCE_OPENS:
+            raise Conflict(N_("Presence is recorded from two hours before the meeting."))
+        if meeting.status in (MeetingStatus.planned, MeetingStatus.convened):
+            meeting.status = MeetingStatus.held
+            meeting.version += 1
+            session.add(meeting)
     session.add(invitation)
     audit.record(
         session,
@@ -531,11 +537,13 @@ def answer_by_link(
     session: Session, *, meeting_id: int, user_id: int, signature: str, data: AttendanceIn, settings: Settings
 ) -> Invitation:
     """The answer of a convocation mail's signed link: no login, this person and meeting only."""
-    meeting, _body, invitation = link_invitation(
+    meeting, body, invitation = link_invitation(
         session, meeting_id=meeting_id, user_id=user_id, signature=signature, settings=settings
     )
     if data.status not in ANSWERS:
         raise InvalidInput({"status": N_("Choose one of the proposed values.")})
+    if body.status != BodyStatus.active:
+        raise Conflict(bodies.CLOSED)
     if not answer_open(meeting):
         raise Conflict(N_("This meeting has started or is cancelled: answers are closed."))
     _apply_answer(invitation, data)
@@ -625,13 +633,11 @@ def remind_round_table(session: Session, settings: Settings, *, now: datetime | 
 
 
 def agenda(session: Session, *, access: MeetingAccess) -> list[AgendaItem]:
-    return list(
-        session.exec(
-            select(AgendaItem)
-            .where(AgendaItem.meeting_id == access.meeting.id)
-            .order_by(col(AgendaItem.position), col(AgendaItem.id))
-        ).all()
-    )
+    """The agenda; a guest, who is not of the body, does not see its confidential items."""
+    stmt = select(AgendaItem).where(AgendaItem.meeting_id == access.meeting.id)
+    if not access.full:
+        stmt = stmt.where(col(AgendaItem.confidential).is_(False))
+    return list(session.exec(stmt.order_by(col(AgendaItem.position), col(AgendaItem.id))).all())
 
 
 def _item(session: Session, access: MeetingAccess, item_id: int) -> AgendaItem:
@@ -754,6 +760,7 @@ def next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
 def carry_over(session: Session, *, access: MeetingAccess, item: AgendaItem) -> Meeting:
     """An item not dealt with goes to the body's next meeting, with its notes."""
     access.require_editable()
+    session.refresh(item, with_for_update=True)
     if item.carried_over:
         raise Conflict(N_("This item has already been carried over."))
     target = next_meeting(session, access.meeting)
@@ -795,7 +802,7 @@ def carry_over(session: Session, *, access: MeetingAccess, item: AgendaItem) -> 
 @dataclass
 class Minutes:
     """The assembled minutes. ``audience`` "body" keeps everything; "outside" (plenary, annual
-    report) leaves out the confidential notes (DESIGN.md §4 rule 5)."""
+    report) leaves out the items marked confidential (DESIGN.md §4 rule 5)."""
 
     meeting: Meeting
     body: Body
@@ -815,11 +822,7 @@ def minutes(session: Session, *, access: MeetingAccess, audience: str = "body") 
     access.require_full()
     items = agenda(session, access=access)
     if audience != "body":
-        for item in items:
-            session.expunge(item)
-            if item.confidential:
-                item.notes = ""
-                item.decisions = ""
+        items = [item for item in items if not item.confidential]
     approver = session.get(User, access.meeting.approved_by) if access.meeting.approved_by else None
     return Minutes(
         meeting=access.meeting,
@@ -835,7 +838,7 @@ def minutes(session: Session, *, access: MeetingAccess, audience: str = "body") 
 def approve(session: Session, *, access: MeetingAccess, settings: Settings) -> Meeting:
     """Locks the minutes and mails them to the members."""
     access.require_editable()
-    meeting = access.meeting
+    meeting = _locked(session, access)
     if meeting.status != MeetingStatus.held:
         raise Conflict(N_("Record who was present before approving the minutes."))
     meeting.status = MeetingStatus.minutes_approved
@@ -918,7 +921,7 @@ def feed_calendar(session: Session, *, token: str, settings: Settings) -> bytes:
     since = utcnow() - FEED_PAST
     meetings = session.exec(
         select(Meeting)
-        .where(_visible_meetings(session, user), Meeting.starts_at >= since)
+        .where(_visible_meetings(session, user, mine=True), Meeting.starts_at >= since)
         .order_by(col(Meeting.starts_at))
         .limit(500)
     ).all()
