@@ -310,7 +310,7 @@ def _url(path: str, world: World, params: dict[str, str]) -> str:
         "organisation_id": world.organisation.id,
         "meeting_id": world.meeting.id if world.meeting else 0,
         "item_id": world.item.id if world.item else 0,
-        "invitee_id": world.member.id,
+        "invitee_id": world.chair.id,
         "signature": "0" * 40,
         "token": f"{world.member.id}-1-{'0' * 40}",
     } | params
