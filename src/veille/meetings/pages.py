@@ -16,6 +16,7 @@ from veille.i18n import N_, translate
 from veille.meetings import mails, service
 from veille.meetings.enums import ANSWERS, AttendanceStatus
 from veille.meetings.models import (
+    AgendaItem,
     AgendaItemIn,
     AttendanceIn,
     MeetingForm,
@@ -29,6 +30,12 @@ from veille.pdf import render_pdf
 from veille.web import ICS, PDF, Form, download, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
+# The parts of the meeting page that its htmx forms refresh.
+AGENDA, ATTENDANCE, ROUND_TABLE = (
+    "meetings/_agenda.html",
+    "meetings/_attendance.html",
+    "meetings/_round_table.html",
+)
 DELIVER = [Depends(outbox.deliver_after_response)]
 
 
@@ -308,7 +315,7 @@ def answer(meeting_id: int, request: Request, user: PageUser, session: SessionDe
         session,
         user,
         meeting_id,
-        "meetings/_attendance.html",
+        ATTENDANCE,
         lambda: service.set_attendance(session, access=access, user_id=user.id or 0, data=_answer(form)),
         N_("Your answer is recorded."),
         form,
@@ -333,7 +340,7 @@ def record_attendance(
         session,
         user,
         meeting_id,
-        "meetings/_attendance.html",
+        ATTENDANCE,
         change,
         N_("The attendance is recorded."),
     )
@@ -352,9 +359,7 @@ def invite(
             raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
         return service.invite_guest(session, access=access, user_id=invitee, settings=settings)
 
-    return _change(
-        request, session, user, meeting_id, "meetings/_attendance.html", change, N_("The person is invited.")
-    )
+    return _change(request, session, user, meeting_id, ATTENDANCE, change, N_("The person is invited."))
 
 
 @router.post("/meetings/{meeting_id}/round-table")
@@ -367,7 +372,7 @@ def round_table(
         session,
         user,
         meeting_id,
-        "meetings/_round_table.html",
+        ROUND_TABLE,
         lambda: service.save_round_table(session, access=access, data=parse_form(RoundTableIn, form)),
         N_("Your organisation's update is saved."),
         form,
@@ -385,7 +390,7 @@ def add_item(meeting_id: int, request: Request, user: PageUser, session: Session
         session,
         user,
         meeting_id,
-        "meetings/_agenda.html",
+        AGENDA,
         lambda: service.add_item(session, access=access, data=parse_form(AgendaItemIn, form)),
         N_("The item was added to the agenda."),
         form,
@@ -406,66 +411,67 @@ def order_items(
             raise InvalidInput({"ids": N_("Give every item of the agenda once.")}) from exc
         return service.reorder(session, access=access, ids=ids)
 
-    return _change(
-        request, session, user, meeting_id, "meetings/_agenda.html", change, N_("The agenda is reordered.")
-    )
+    return _change(request, session, user, meeting_id, AGENDA, change, N_("The agenda is reordered."))
+
+
+def _item_change(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    item_id: int,
+    change: Callable[[service.MeetingAccess, AgendaItem], object],
+    done: str,
+) -> Response:
+    """A change of one agenda item, answered with the refreshed agenda."""
+    access, item = service.get_item_access(session, user, item_id)
+    return _change(request, session, user, item.meeting_id, AGENDA, lambda: change(access, item), done)
 
 
 @router.post("/agenda-items/{item_id}/move")
 def move_item(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
-    access, item = service.get_item_access(session, user, item_id)
     offset = -1 if form.get("direction") == "up" else 1
-    return _change(
+    return _item_change(
         request,
         session,
         user,
-        item.meeting_id,
-        "meetings/_agenda.html",
-        lambda: service.move(session, access=access, item=item, offset=offset),
+        item_id,
+        lambda access, item: service.move(session, access=access, item=item, offset=offset),
         N_("The item was moved up.") if offset < 0 else N_("The item was moved down."),
     )
 
 
 @router.post("/agenda-items/{item_id}/edit")
 def edit_item(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
-    access, item = service.get_item_access(session, user, item_id)
-
-    def change() -> object:
+    def change(access: service.MeetingAccess, item: AgendaItem) -> object:
         data = parse_form(AgendaItemIn, form)
         version = str(form.get("version") or item.version)
         if not version.isdigit():
             raise InvalidInput({"__all__": N_("Reload the page and try again.")})
         return service.update_item(session, access=access, item=item, data=data, version=int(version))
 
-    return _change(
-        request, session, user, item.meeting_id, "meetings/_agenda.html", change, N_("The item was saved.")
-    )
+    return _item_change(request, session, user, item_id, change, N_("The item was saved."))
 
 
 @router.post("/agenda-items/{item_id}/delete")
 def delete_item(item_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
-    access, item = service.get_item_access(session, user, item_id)
-    return _change(
+    return _item_change(
         request,
         session,
         user,
-        item.meeting_id,
-        "meetings/_agenda.html",
-        lambda: service.delete_item(session, access=access, item=item),
+        item_id,
+        lambda access, item: service.delete_item(session, access=access, item=item),
         N_("The item was removed from the agenda."),
     )
 
 
 @router.post("/agenda-items/{item_id}/carry-over")
 def carry_over(item_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
-    access, item = service.get_item_access(session, user, item_id)
-    return _change(
+    return _item_change(
         request,
         session,
         user,
-        item.meeting_id,
-        "meetings/_agenda.html",
-        lambda: service.carry_over(session, access=access, item=item),
+        item_id,
+        lambda access, item: service.carry_over(session, access=access, item=item),
         N_("The item is carried over to the next meeting, with its notes."),
     )
 
