@@ -4,6 +4,7 @@ user: every test account shares one precomputed hash of PASSWORD)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,8 @@ from veille.directory.models import Organisation, Sector, User
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import AgendaItem, Invitation, Meeting
 from veille.orm import utcnow
+from veille.situations.enums import Confidentiality, SituationStatus
+from veille.situations.models import Category, Problem, Situation, SituationShare
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -140,6 +143,60 @@ class Factory:
         guest: bool = False,
     ) -> Invitation:
         return self._save(Invitation(meeting_id=meeting.id, user_id=user.id, status=status, guest=guest))
+
+    def category(self, code: str = "other") -> Category:
+        from sqlmodel import select
+
+        category = self.session.exec(select(Category).where(Category.code == code)).one()
+        return category
+
+    def situation(
+        self,
+        body: Body,
+        author: User,
+        title: str = "Occupation du hall, bâtiment B",
+        *,
+        description: str = "Regroupement chaque soir dans le hall.",
+        category: str = "hall_occupation",
+        confidentiality: Confidentiality = Confidentiality.body,
+        shared_with: list[Organisation] | None = None,
+        status: SituationStatus = SituationStatus.open,
+        days_ago: float = 1,
+        **values: Any,
+    ) -> Situation:
+        """A report as the service would write it (the author's organisation is named on a
+        confidential one); the search index is the service's: use it for search tests."""
+        situation = Situation(
+            body_id=body.id,
+            title=title,
+            description=description,
+            category_id=self.category(category).id,
+            occurred_at=utcnow() - timedelta(days=days_ago),
+            confidentiality=confidentiality,
+            names_person=confidentiality != Confidentiality.body,
+            status=status,
+            created_by=author.id,
+            organisation_id=author.organisation_id,
+            resolved_at=utcnow() if status == SituationStatus.resolved else None,
+            **values,
+        )
+        self._save(situation)
+        if confidentiality != Confidentiality.body:
+            organisations = {author.organisation_id} | {o.id for o in shared_with or []}
+            for organisation_id in organisations:
+                self.session.add(SituationShare(situation_id=situation.id, organisation_id=organisation_id))
+            self.session.commit()
+        return situation
+
+    def problem(
+        self, body: Body, title: str = "Squat du bâtiment B", situations: Sequence[Situation] = ()
+    ) -> Problem:
+        problem = self._save(Problem(body_id=body.id, title=title))
+        for situation in situations:
+            situation.problem_id = problem.id
+            self.session.add(situation)
+        self.session.commit()
+        return problem
 
 
 @dataclass

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "veille@localhost"
     retention_months: int = Field(default=12, ge=1)
+    # Where attachments are kept (outside the database); beside the SQLite file by default.
+    data_dir: Path | None = None
+    attachment_max_mb: int = Field(default=10, ge=1, le=100)
 
     # Session lifetime: ended after this much inactivity, and in any case after the absolute limit.
     session_idle_minutes: int = Field(default=60, ge=1)
@@ -85,6 +88,15 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
+
+    @property
+    def files_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        database = make_url(self.database_url).database if self.is_sqlite else None
+        if not database or database == ":memory:":
+            return Path("veille-files")
+        return Path(database).with_name(Path(database).stem + "-files")
 
     def _local_secret_path(self) -> Path | None:
         if not self.is_sqlite:

@@ -12,24 +12,43 @@ from veille.meetings.models import (
     RoundTableEntry,
 )
 from veille.notifications.models import OutboxAttachment, OutboxMail
+from veille.situations.models import (
+    Attachment,
+    Category,
+    NotificationChoice,
+    Problem,
+    Situation,
+    SituationShare,
+    SituationUpdateRecord,
+)
+from veille.venues.models import CharterArticle, Venue
 
 __all__ = [
     "AgendaItem",
+    "Attachment",
     "AuditEvent",
     "AuthToken",
     "Body",
     "BodySector",
     "CalendarFeed",
+    "Category",
     "Charter",
     "CharterAcceptance",
+    "CharterArticle",
     "Invitation",
     "LoginAttempt",
     "Meeting",
     "Membership",
+    "NotificationChoice",
     "Organisation",
     "OutboxAttachment",
     "OutboxMail",
+    "Problem",
     "RoundTableEntry",
     "Sector",
+    "Situation",
+    "SituationShare",
+    "SituationUpdateRecord",
     "User",
+    "Venue",
 ]

@@ -1,0 +1,1 @@
+"""Situation reports, their updates and attachments, problem files, categories."""

@@ -1,0 +1,1 @@
+"""Night-life venues and the charter they sign (COPIL vie nocturne)."""
