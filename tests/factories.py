@@ -4,8 +4,8 @@ user: every test account shares one precomputed hash of PASSWORD)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
