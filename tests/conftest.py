@@ -164,9 +164,10 @@ def empty_database_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        data_dir=tmp_path / "files",
         secret_key=SECRET,
         base_url="http://testserver",
         login_delay_seconds=0.01,

@@ -80,15 +80,36 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.meetings import api as meetings_api
     from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
+    from veille.situations import api as situations_api
+    from veille.situations import notification_api, notification_pages
+    from veille.situations import pages as situations_pages
+    from veille.venues import pages as venues_pages
 
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    for module in (auth_pages, bodies_pages, directory_pages, meetings_pages, notifications_pages):
+    for module in (
+        auth_pages,
+        bodies_pages,
+        directory_pages,
+        meetings_pages,
+        notifications_pages,
+        notification_pages,
+        situations_pages,
+        venues_pages,
+    ):
         pages.include_router(module.router)
     router = APIRouter()
     router.include_router(pages)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth_api, directory_api, bodies_api, meetings_api, audit_api):
+    for module in (
+        auth_api,
+        directory_api,
+        bodies_api,
+        meetings_api,
+        situations_api,
+        notification_api,
+        audit_api,
+    ):
         api.include_router(module.router)
     router.include_router(api)
 

@@ -36,6 +36,37 @@ LABELS: dict[str, dict[str, str]] = {
         "present": N_("Present"),
         "absent": N_("Absent"),
     },
+    "situation_status": {
+        "open": N_("Open"),
+        "monitoring": N_("Monitoring"),
+        "resolved": N_("Resolved"),
+    },
+    "confidentiality": {
+        "body": N_("Whole body"),
+        "restricted": N_("Restricted"),
+        "social": N_("Social"),
+    },
+    "confidentiality_help": {
+        "body": N_("Every member of the body reads it. It must not name anyone."),
+        "restricted": N_("The chair, the secretaries and the organisations named below."),
+        "social": N_(
+            "Only the social, mediation and health organisations named below; the others see "
+            "that a coordination is needed, its sector and date."
+        ),
+    },
+    "severity": {
+        "1": N_("1 – Low"),
+        "2": N_("2 – Moderate"),
+        "3": N_("3 – High"),
+        "4": N_("4 – Critical"),
+    },
+    "problem_status": {
+        "scanning": N_("Scanning"),
+        "analysis": N_("Analysis"),
+        "response": N_("Response"),
+        "assessment": N_("Assessment"),
+        "closed": N_("Closed"),
+    },
     "user_role": {
         "admin": N_("Administrator"),
         "coordinator": N_("Coordinator"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -20,6 +21,7 @@ from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body, Membership
+from veille.config import Settings
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import Organisation, Sector, User
 from veille.directory.service import is_staff, require_staff
@@ -27,7 +29,7 @@ from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
 from veille.orm import utcnow
 from veille.pagination import Cursor, Page, keyset_page, numbered_page
-from veille.situations import search
+from veille.situations import files, search
 from veille.situations.enums import STATUS_MOVES, Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import (
     Attachment,
@@ -207,8 +209,9 @@ def get_situation(
     if row is None:
         raise NotFound()
     situation, full = row
-    body = session.get(Body, situation.body_id)
-    assert body is not None
+    body = session.exec(
+        select(Body).where(Body.id == situation.body_id).options(selectinload(Body.sectors))  # type: ignore[arg-type]
+    ).one()
     if full and audit_via:
         record_reads(session, viewer, [situation], audit_via)
     return SituationAccess(situation=situation, viewer=viewer, body=body, full=bool(full))
@@ -532,14 +535,7 @@ def rows(session: Session, viewer: Viewer, situations: Sequence[Situation], via:
     body_ids = sorted({s.body_id for s in situations})
     body_by_id = {b.id: b for b in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
     author_ids = sorted({s.created_by for s in situations if s.created_by is not None and s.id in full})
-    authors: dict[int | None, User] = {}
-    for author, organisation in session.exec(
-        select(User, Organisation)
-        .join(Organisation, col(Organisation.id) == User.organisation_id)
-        .where(col(User.id).in_(author_ids))
-    ).all():
-        author.organisation = organisation
-        authors[author.id] = author
+    authors = people(session, author_ids)
     counts = dict(
         session.exec(
             select(SituationUpdateRecord.situation_id, func.count())
@@ -555,11 +551,24 @@ def rows(session: Session, viewer: Viewer, situations: Sequence[Situation], via:
             category=category_by_id.get(s.category_id) if s.id in full else None,
             sector=sectors.get(s.sector_id) if s.sector_id else None,
             body=body_by_id.get(s.body_id),
-            author=authors.get(s.created_by) if s.id in full else None,
+            author=authors.get(s.created_by or 0) if s.id in full else None,
             update_count=counts.get(s.id or 0, 0),
         )
         for s in situations
     ]
+
+
+def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    """Authors with their organisation, in one query."""
+    found: dict[int, User] = {}
+    for person, organisation in session.exec(
+        select(User, Organisation)
+        .join(Organisation, col(Organisation.id) == User.organisation_id)
+        .where(col(User.id).in_(sorted(set(user_ids))))
+    ).all():
+        person.organisation = organisation
+        found[person.id or 0] = person
+    return found
 
 
 def feed(
@@ -644,7 +653,11 @@ def _group(session: Session, viewer: Viewer, problem: Problem, situation_ids: li
         raise InvalidInput({"situation_ids": N_("Choose reports of this body that you can read.")})
     if any(s.problem_id not in (None, problem.id) for s in found):
         raise InvalidInput({"situation_ids": N_("One of these reports is already in another problem file.")})
-    current = session.exec(select(Situation).where(Situation.problem_id == problem.id)).all()
+    # Reports of the file that this person cannot read stay in it: they were put there by
+    # someone who could.
+    current = session.exec(
+        select(Situation).where(Situation.problem_id == problem.id, full_text(viewer))
+    ).all()
     for situation in current:
         if situation.id not in wanted:
             situation.problem_id = None
@@ -686,7 +699,7 @@ def update_problem(session: Session, *, access: ProblemAccess, data: ProblemUpda
 
 def add_to_problem(session: Session, *, access: ProblemAccess, situation_ids: list[int]) -> Problem:
     """Adds reports to the file, keeping those it holds."""
-    current = problem_situation_ids(session, access.problem)
+    current = problem_situation_ids(session, viewer_for(session, access.body_access.user), access.problem)
     data = ProblemUpdate(
         title=access.problem.title,
         analysis=access.problem.analysis,
@@ -697,11 +710,49 @@ def add_to_problem(session: Session, *, access: ProblemAccess, situation_ids: li
     return update_problem(session, access=access, data=data)
 
 
-def problem_situation_ids(session: Session, problem: Problem) -> list[int]:
-    """Every report of the file, whoever reads it: the file's own composition, not its text."""
-    return [
-        i for i in session.exec(select(Situation.id).where(Situation.problem_id == problem.id)).all() if i
-    ]
+def problem_of(session: Session, situation: Situation) -> Problem | None:
+    return session.get(Problem, situation.problem_id) if situation.problem_id else None
+
+
+def problem_counts(session: Session, viewer: Viewer, problem_ids: list[int]) -> dict[int, int]:
+    """How many reports of each file the person may see."""
+    if not problem_ids:
+        return {}
+    found = session.exec(
+        select(col(Situation.problem_id), func.count())
+        .where(col(Situation.problem_id).in_(problem_ids), visible(viewer))
+        .group_by(col(Situation.problem_id))
+    ).all()
+    return {problem_id: count for problem_id, count in found if problem_id is not None}
+
+
+GROUPABLE_LIMIT = 200
+
+
+def groupable(session: Session, viewer: Viewer, filters: Filters, problem: Problem | None) -> list[Row]:
+    """The body's recent reports that the person reads whole and that could join the file."""
+    stmt = (
+        select(Situation)
+        .where(
+            full_text(viewer),
+            Situation.body_id == filters.body_id,
+            or_(
+                col(Situation.problem_id).is_(None),
+                col(Situation.problem_id) == (problem.id if problem else -1),
+            ),
+        )
+        .order_by(col(Situation.id).desc())
+        .limit(GROUPABLE_LIMIT)
+    )
+    return rows(session, viewer, session.exec(stmt).all(), "problem")
+
+
+def problem_situation_ids(session: Session, viewer: Viewer, problem: Problem) -> list[int]:
+    """The reports of the file that the person reads whole."""
+    found = session.exec(
+        select(Situation.id).where(Situation.problem_id == problem.id, full_text(viewer))
+    ).all()
+    return [i for i in found if i is not None]
 
 
 def problem_situations(session: Session, viewer: Viewer, problem: Problem) -> list[Row]:
@@ -766,3 +817,20 @@ def attachments_of(session: Session, situation_id: int) -> list[Attachment]:
             select(Attachment).where(Attachment.situation_id == situation_id).order_by(col(Attachment.id))
         ).all()
     )
+
+
+def delete_situation(session: Session, *, access: SituationAccess, settings: Settings) -> None:
+    """A report posted by mistake: gone with its updates and attachments (files included, once
+    the deletion is committed); the audit log keeps that it existed."""
+    access.require_edit()
+    situation = access.situation
+    files.remove_after_commit(session, settings, attachments_of(session, situation.id or 0))
+    audit.record(
+        session,
+        user_id=access.viewer.user.id,
+        verb="delete",
+        entity="situation",
+        entity_id=situation.id,
+        body_id=situation.body_id,
+    )
+    session.delete(situation)

@@ -1,0 +1,157 @@
+"""The report pages: posting (and its refusals), a report with its timeline, status, editing,
+attachments, problem files, categories."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from PIL import Image
+from sqlmodel import Session, col, select
+
+from tests.factories import Factory, World
+from veille.audit.models import AuditEvent
+from veille.config import Settings
+from veille.situations.enums import Confidentiality, SituationStatus
+from veille.situations.models import Attachment, Problem, Situation, SituationShare, SituationUpdateRecord
+
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+
+def _form(world: World, **values: Any) -> dict[str, Any]:
+    return {
+        "body_id": str(world.body.id),
+        "title": "Rodéos urbains sur le parking Jean-Moulin",
+        "description": "Une dizaine de motos tous les soirs vers 22 h.",
+        "category": "urban_rodeo",
+        "sector_id": str(world.sector.id),
+        "place": "Parking Jean-Moulin",
+        "occurred_on": YESTERDAY,
+        "occurred_time": "22:00",
+        "severity": "3",
+        "confidentiality": "body",
+    } | values
+
+
+def _situations(session: Session) -> list[Situation]:
+    session.rollback()
+    session.expire_all()
+    return list(session.exec(select(Situation).order_by(col(Situation.id))))
+
+
+def photo(size: tuple[int, int] = (40, 30), fmt: str = "JPEG") -> bytes:
+    out = io.BytesIO()
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make: stands for the metadata a phone adds
+    image.save(out, format=fmt, exif=exif) if fmt == "JPEG" else image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_member_posts_a_report_with_a_photo(
+    client_for: Any, world: World, session: Session, settings: Settings
+) -> None:
+    client = client_for(world.member)
+    response = client.form("/situations/new", _form(world), files=[("files", ("IMG_1.jpg", photo(), "image/jpeg"))])
+    assert response.status_code == 303, response.text
+    [situation] = _situations(session)
+    assert response.headers["location"] == f"/situations/{situation.id}"
+    assert situation.severity == 3 and situation.organisation_id == world.member.organisation_id
+    assert situation.occurred_at.hour in (20, 21)  # 22:00 in Paris, stored in UTC
+    [attachment] = session.exec(select(Attachment)).all()
+    stored = (settings.files_dir / attachment.key).read_bytes()
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG" and 0x010F not in image.getexif()
+    page = client.get(f"/situations/{situation.id}")
+    assert "Rodéos urbains sur le parking Jean-Moulin" in page.text
+    assert f"/situations/{situation.id}/attachments/{attachment.id}" in page.text
+    image = client.get(f"/situations/{situation.id}/attachments/{attachment.id}")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+
+
+def test_bad_report_input_is_explained_and_writes_nothing(
+    client_for: Any, world: World, session: Session, settings: Settings
+) -> None:
+    client = client_for(world.member)
+    cases: list[tuple[dict[str, Any], Any, str]] = [
+        (_form(world, title=""), None, "Ce champ est obligatoire."),
+        (_form(world, category="nope"), None, "Choisissez une des catégories proposées."),
+        (_form(world, severity="5"), None, "Vérifiez"),
+        (_form(world, occurred_on="hier"), None, "Saisissez une date valide."),
+        (_form(world, occurred_on=(date.today() + timedelta(days=3)).isoformat()), None, "futur"),
+        (_form(world, names_person="1"), None, "ne peut pas être lu par toute l’instance"),
+        (_form(world, description="M. Dupont squatte le hall"), None, "données personnelles"),
+        (_form(world), [("files", ("x.jpg", b"not an image at all", "image/jpeg"))], "photos"),
+        (_form(world), [("files", ("big.pdf", b"%PDF-1.4" + b"0" * (11 * 1024 * 1024) + b"%%EOF", "application/pdf"))], "trop"),
+    ]
+    for form, files, message in cases:
+        response = client.form("/situations/new", form, files=files)
+        assert response.status_code == 422, form
+        assert message in response.text, (message, form)
+    assert _situations(session) == []
+    assert not list(settings.files_dir.glob("*")) if settings.files_dir.exists() else True
+
+
+def test_personal_data_warning_can_be_confirmed_or_avoided(client_for: Any, world: World, session: Session) -> None:
+    client = client_for(world.member)
+    text = "Véhicule AB-123-CD stationné devant le hall"
+    hint = client.htmx("/situations/check", {"description": text})
+    assert "plaque" in hint.text
+    assert client.form("/situations/new", _form(world, description=text, confirm_no_person="1")).status_code == 303
+    restricted = _form(world, description=text, confidentiality="restricted", names_person="1")
+    assert client.form("/situations/new", restricted).status_code == 303
+    first, second = _situations(session)
+    assert first.confidentiality == Confidentiality.body
+    assert second.confidentiality == Confidentiality.restricted
+    shares = session.exec(select(SituationShare.organisation_id).where(SituationShare.situation_id == second.id)).all()
+    assert shares == [world.member.organisation_id]
+
+
+def test_update_status_and_edit(client_for: Any, world: World, factory: Factory, session: Session) -> None:
+    situation = factory.situation(world.body, world.member)
+    other = client_for(world.secretary)
+    response = other.htmx(f"/situations/{situation.id}/updates", {"text": "Passage de la police municipale."})
+    assert response.status_code == 200 and "Passage de la police municipale." in response.text
+    assert other.htmx(f"/situations/{situation.id}/updates", {"text": " "}).status_code == 422
+    moved = other.form(f"/situations/{situation.id}/status", {"status": "resolved", "version": "1"})
+    assert moved.status_code == 303
+    stale = other.form(f"/situations/{situation.id}/status", {"status": "open", "version": "1"})
+    assert stale.status_code == 409
+    [updated] = _situations(session)
+    assert updated.status == SituationStatus.resolved and updated.resolved_at is not None
+    assert len(session.exec(select(SituationUpdateRecord)).all()) == 1
+    edit = client_for(world.member).form(
+        f"/situations/{situation.id}/edit", _form(world, title="Hall B", version="2", status="resolved")
+    )
+    assert edit.status_code == 303, edit.text
+    assert _situations(session)[0].title == "Hall B"
+
+
+def test_secretary_groups_reports_into_a_problem_file(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    first = factory.situation(world.body, world.member, "Hall B occupé")
+    second = factory.situation(world.body, world.member, "Tags cage d'escalier B")
+    client = client_for(world.secretary)
+    feed = client.get(f"/bodies/{world.body.id}/situations")
+    assert "Regrouper dans un dossier" in feed.text
+    form = {"title": "Bâtiment B", "status": "analysis", "situation_ids": [str(first.id), str(second.id)]}
+    response = client.form(f"/bodies/{world.body.id}/problems/new", form)
+    assert response.status_code == 303, response.text
+    [problem] = session.exec(select(Problem)).all()
+    page = client.get(f"/problems/{problem.id}").text
+    assert "Hall B occupé" in page and "Tags cage" in page
+    member = client_for(world.member)
+    assert member.form(f"/bodies/{world.body.id}/problems/new", form).status_code == 403
+
+
+def test_audit_records_reads_of_restricted_reports(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    secret = factory.situation(world.body, world.member, "Point deal", confidentiality=Confidentiality.restricted)
+    assert client_for(world.chair).get(f"/situations/{secret.id}").status_code == 200
+    assert client_for(world.chair).get(f"/bodies/{world.body.id}/situations").status_code == 200
+    session.rollback()
+    reads = session.exec(select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == secret.id)).all()
+    assert {e.user_id for e in reads} == {world.chair.id} and len(reads) == 2
