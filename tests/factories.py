@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -21,8 +22,9 @@ from veille.directory.models import Organisation, Sector, User
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import AgendaItem, Invitation, Meeting
 from veille.orm import utcnow
+from veille.situations import search
 from veille.situations.enums import Confidentiality, SituationStatus
-from veille.situations.models import Category, Problem, Situation, SituationShare
+from veille.situations.models import Attachment, Category, Problem, Situation, SituationShare
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -34,8 +36,9 @@ def password_hash() -> str:
 
 
 class Factory:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, files_dir: Path | None = None) -> None:
         self.session = session
+        self.files_dir = files_dir
 
     def _save(self, record: Any) -> Any:
         # End any read snapshot first: on SQLite a transaction that has read cannot start
@@ -165,7 +168,7 @@ class Factory:
         **values: Any,
     ) -> Situation:
         """A report as the service would write it (the author's organisation is named on a
-        confidential one); the search index is the service's: use it for search tests."""
+        confidential one), indexed for search."""
         situation = Situation(
             body_id=body.id,
             title=title,
@@ -185,7 +188,8 @@ class Factory:
             organisations = {author.organisation_id} | {o.id for o in shared_with or []}
             for organisation_id in organisations:
                 self.session.add(SituationShare(situation_id=situation.id, organisation_id=organisation_id))
-            self.session.commit()
+        search.index(self.session, situation)
+        self.session.commit()
         return situation
 
     def problem(
@@ -197,6 +201,21 @@ class Factory:
             self.session.add(situation)
         self.session.commit()
         return problem
+
+    def attachment(self, situation: Situation, data: bytes = b"%PDF-1.4 plan %%EOF") -> Attachment:
+        """A PDF of the report, its bytes written where the application reads them."""
+        attachment = Attachment(
+            situation_id=situation.id or 0,
+            key=uuid.uuid4().hex,
+            filename="plan.pdf",
+            content_type="application/pdf",
+            size=len(data),
+            created_by=situation.created_by,
+        )
+        assert self.files_dir is not None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        (self.files_dir / attachment.key).write_bytes(data)
+        return self._save(attachment)
 
 
 @dataclass
@@ -217,6 +236,10 @@ class World:
     # Set by the tests that need a meeting of ``body`` (see tests/test_access_matrix.py).
     meeting: Meeting | None = None
     item: AgendaItem | None = None
+    # Set by the tests that need a report of ``body`` (see tests/test_access_matrix.py).
+    situation: Situation | None = None
+    attachment: Attachment | None = None
+    problem: Problem | None = None
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)  # type: ignore[no-any-return]
