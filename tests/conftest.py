@@ -193,8 +193,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def factory(session: Session) -> Factory:
-    return Factory(session)
+def factory(session: Session, settings: Settings) -> Factory:
+    return Factory(session, files_dir=settings.files_dir)
 
 
 @pytest.fixture

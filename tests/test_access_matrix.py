@@ -91,6 +91,35 @@ def with_failed_mail(factory: Factory, world: World) -> None:
     assert mail.id == 1
 
 
+def report(factory: Factory, world: World) -> None:
+    """A report of the body that the whole body reads, posted by the member, with a PDF, in a
+    problem file."""
+    world.situation = factory.situation(world.body, world.member)
+    world.attachment = factory.attachment(world.situation)
+    world.problem = factory.problem(world.body, situations=[world.situation])
+
+
+# A report the whole body reads: its members, and the staff; never a guest (DESIGN.md §4 rule 4).
+REPORT = BODY_VIEW | {"guest": 404}
+PROBLEM_VIEW = BODY_MEMBERS | {"guest": 404}
+PROBLEM_MANAGE = BODY_MANAGE | {"guest": 404}
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+REPORT_FORM = {
+    "body_id": "1",
+    "title": "Hall occupé",
+    "category": "hall_occupation",
+    "occurred_on": YESTERDAY,
+    "severity": "2",
+    "confidentiality": "body",
+    "version": "1",
+}
+API_REPORT = {
+    "body_id": 1,
+    "title": "Hall occupé",
+    "category": "hall_occupation",
+    "occurred_at": f"{YESTERDAY}T21:00:00+01:00",
+}
+
 BODY_FORM = {"name": "Cellule", "kind": "watch_cell", "sector_ids": ["1"], "version": "1"}
 API_BODY = {"name": "Cellule", "kind": "watch_cell", "sector_ids": []}
 
@@ -277,6 +306,54 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/meetings/{meeting_id}/approve"): Case(BODY_MANAGE, setup=meeting(MeetingStatus.held)),
     ("GET", "/api/v1/meetings/{meeting_id}/calendar.ics"): Case(BODY_VIEW, setup=meeting()),
     ("GET", "/api/v1/audit"): Case(ADMIN),
+    # Situation reports, problem files, categories
+    ("GET", "/situations"): Case(LOGGED_IN),
+    ("GET", "/bodies/{body_id}/situations"): Case(BODY_MEMBERS, setup=report),
+    ("GET", "/situations/new"): Case(LOGGED_IN | {"guest": 404}),
+    ("POST", "/situations/new"): Case(LOGGED_IN | {"other": 422, "guest": 403}, REPORT_FORM),
+    ("POST", "/situations/check"): Case(LOGGED_IN, {"description": "Hall B"}),
+    ("GET", "/situations/{situation_id}"): Case(REPORT, setup=report),
+    ("POST", "/situations/{situation_id}/updates"): Case(REPORT, {"text": "Vu ce soir"}, setup=report),
+    ("POST", "/situations/{situation_id}/status"): Case(
+        REPORT, {"status": "monitoring", "version": "1"}, setup=report
+    ),
+    ("GET", "/situations/{situation_id}/edit"): Case(REPORT, setup=report),
+    ("POST", "/situations/{situation_id}/edit"): Case(REPORT, REPORT_FORM, setup=report),
+    ("POST", "/situations/{situation_id}/delete"): Case(REPORT, setup=report),
+    # No file sent: refused with a message (422) to whoever may attach one.
+    ("POST", "/situations/{situation_id}/attachments"): Case(
+        {k: 422 if v == OK else v for k, v in REPORT.items()}, setup=report
+    ),
+    ("GET", "/situations/{situation_id}/attachments/{attachment_id}"): Case(REPORT, setup=report),
+    ("POST", "/situations/{situation_id}/attachments/{attachment_id}/delete"): Case(REPORT, setup=report),
+    ("GET", "/bodies/{body_id}/problems"): Case(BODY_MEMBERS, setup=report),
+    ("GET", "/bodies/{body_id}/problems/new"): Case(BODY_MANAGE, setup=report),
+    ("POST", "/bodies/{body_id}/problems/new"): Case(
+        BODY_MANAGE, {"title": "Bâtiment B", "status": "analysis"}
+    ),
+    ("GET", "/problems/{problem_id}"): Case(PROBLEM_VIEW, setup=report),
+    ("GET", "/problems/{problem_id}/edit"): Case(PROBLEM_MANAGE, setup=report),
+    ("POST", "/problems/{problem_id}/edit"): Case(
+        PROBLEM_MANAGE, {"title": "Bâtiment B", "status": "response", "version": "1"}, setup=report
+    ),
+    ("GET", "/categories"): Case(STAFF),
+    ("POST", "/categories"): Case(STAFF, {"code": "squat", "name": "Squat", "position": "20", "active": "1"}),
+    ("POST", "/categories/{category_id}"): Case(
+        STAFF, {"code": "other", "name": "Autres faits", "position": "99", "active": "1"}
+    ),
+    ("GET", "/api/v1/situations"): Case(LOGGED_IN, setup=report),
+    ("POST", "/api/v1/situations"): Case(LOGGED_IN | {"other": 422, "guest": 403}, API_REPORT),
+    ("GET", "/api/v1/situations/{situation_id}"): Case(REPORT, setup=report),
+    ("PATCH", "/api/v1/situations/{situation_id}"): Case(REPORT, {"version": 1, "severity": 3}, setup=report),
+    ("GET", "/api/v1/situations/{situation_id}/updates"): Case(REPORT, setup=report),
+    ("POST", "/api/v1/situations/{situation_id}/updates"): Case(REPORT, {"text": "Vu ce soir"}, setup=report),
+    ("GET", "/api/v1/situation-categories"): Case(LOGGED_IN),
+    ("GET", "/api/v1/problems"): Case(LOGGED_IN, setup=report),
+    ("POST", "/api/v1/problems"): Case(BODY_MANAGE, {"body_id": 1, "title": "Bâtiment B"}),
+    ("GET", "/api/v1/problems/{problem_id}"): Case(PROBLEM_VIEW, setup=report),
+    ("PATCH", "/api/v1/problems/{problem_id}"): Case(
+        PROBLEM_MANAGE, {"version": 1, "status": "response"}, setup=report
+    ),
 }
 
 
@@ -313,6 +390,10 @@ def _url(path: str, world: World, params: dict[str, str]) -> str:
         "invitee_id": world.chair.id,
         "signature": "0" * 40,
         "token": f"{world.member.id}-1-{'0' * 40}",
+        "situation_id": world.situation.id if world.situation else 0,
+        "attachment_id": world.attachment.id if world.attachment else 0,
+        "problem_id": world.problem.id if world.problem else 0,
+        "category_id": 10,
     } | params
     if path == "/static":
         return "/static/" + values["path"]

@@ -53,7 +53,9 @@ def test_member_posts_a_report_with_a_photo(
     client_for: Any, world: World, session: Session, settings: Settings
 ) -> None:
     client = client_for(world.member)
-    response = client.form("/situations/new", _form(world), files=[("files", ("IMG_1.jpg", photo(), "image/jpeg"))])
+    response = client.form(
+        "/situations/new", _form(world), files=[("files", ("IMG_1.jpg", photo(), "image/jpeg"))]
+    )
     assert response.status_code == 303, response.text
     [situation] = _situations(session)
     assert response.headers["location"] == f"/situations/{situation.id}"
@@ -83,7 +85,11 @@ def test_bad_report_input_is_explained_and_writes_nothing(
         (_form(world, names_person="1"), None, "ne peut pas être lu par toute l’instance"),
         (_form(world, description="M. Dupont squatte le hall"), None, "données personnelles"),
         (_form(world), [("files", ("x.jpg", b"not an image at all", "image/jpeg"))], "photos"),
-        (_form(world), [("files", ("big.pdf", b"%PDF-1.4" + b"0" * (11 * 1024 * 1024) + b"%%EOF", "application/pdf"))], "trop"),
+        (
+            _form(world),
+            [("files", ("big.pdf", b"%PDF-1.4" + b"0" * (11 * 1024 * 1024) + b"%%EOF", "application/pdf"))],
+            "trop",
+        ),
     ]
     for form, files, message in cases:
         response = client.form("/situations/new", form, files=files)
@@ -93,18 +99,25 @@ def test_bad_report_input_is_explained_and_writes_nothing(
     assert not list(settings.files_dir.glob("*")) if settings.files_dir.exists() else True
 
 
-def test_personal_data_warning_can_be_confirmed_or_avoided(client_for: Any, world: World, session: Session) -> None:
+def test_personal_data_warning_can_be_confirmed_or_avoided(
+    client_for: Any, world: World, session: Session
+) -> None:
     client = client_for(world.member)
     text = "Véhicule AB-123-CD stationné devant le hall"
     hint = client.htmx("/situations/check", {"description": text})
     assert "plaque" in hint.text
-    assert client.form("/situations/new", _form(world, description=text, confirm_no_person="1")).status_code == 303
+    assert (
+        client.form("/situations/new", _form(world, description=text, confirm_no_person="1")).status_code
+        == 303
+    )
     restricted = _form(world, description=text, confidentiality="restricted", names_person="1")
     assert client.form("/situations/new", restricted).status_code == 303
     first, second = _situations(session)
     assert first.confidentiality == Confidentiality.body
     assert second.confidentiality == Confidentiality.restricted
-    shares = session.exec(select(SituationShare.organisation_id).where(SituationShare.situation_id == second.id)).all()
+    shares = session.exec(
+        select(SituationShare.organisation_id).where(SituationShare.situation_id == second.id)
+    ).all()
     assert shares == [world.member.organisation_id]
 
 
@@ -149,9 +162,13 @@ def test_secretary_groups_reports_into_a_problem_file(
 def test_audit_records_reads_of_restricted_reports(
     client_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
-    secret = factory.situation(world.body, world.member, "Point deal", confidentiality=Confidentiality.restricted)
+    secret = factory.situation(
+        world.body, world.member, "Point deal", confidentiality=Confidentiality.restricted
+    )
     assert client_for(world.chair).get(f"/situations/{secret.id}").status_code == 200
     assert client_for(world.chair).get(f"/bodies/{world.body.id}/situations").status_code == 200
     session.rollback()
-    reads = session.exec(select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == secret.id)).all()
+    reads = session.exec(
+        select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == secret.id)
+    ).all()
     assert {e.user_id for e in reads} == {world.chair.id} and len(reads) == 2
