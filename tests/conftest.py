@@ -93,6 +93,11 @@ def postgres_migrated() -> Iterator[str]:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
+    with engine.begin() as connection:
+        # The categories the migrations seed, put back after each test's truncation.
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS seed CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA seed")
+        connection.exec_driver_sql("CREATE TABLE seed.category AS TABLE public.category")
     engine.dispose()
     yield url
     if worker:
@@ -119,6 +124,8 @@ def _truncate_postgres(url: str) -> None:
         names = ", ".join(f'"{t}"' for t in tables)
         if names:
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql("INSERT INTO category SELECT * FROM seed.category")
+        connection.exec_driver_sql("SELECT setval('category_id_seq', (SELECT max(id) FROM category))")
     engine.dispose()
 
 
