@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import veille.models  # noqa: F401  (registers every table)
 from veille.config import load_settings
 from veille.db import make_engine
+from veille.situations import search
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -31,6 +32,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=search.include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
