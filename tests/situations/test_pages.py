@@ -172,3 +172,87 @@ def test_audit_records_reads_of_restricted_reports(
         select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == secret.id)
     ).all()
     assert {e.user_id for e in reads} == {world.chair.id} and len(reads) == 2
+
+
+def test_feed_and_report_pages_issue_a_fixed_number_of_queries(
+    client_for: Any, world: World, factory: Factory, queries: Any
+) -> None:
+    first = factory.situation(world.body, world.member, confidentiality=Confidentiality.restricted)
+    client = client_for(world.chair)
+    paths = ("/situations", f"/bodies/{world.body.id}/situations", f"/situations/{first.id}")
+    before = {}
+    for path in paths:
+        client.get(path)
+        with queries() as log:
+            assert client.get(path).status_code == 200
+        before[path] = log.count
+    for n in range(12):
+        author = factory.user(organisation=factory.organisation())
+        factory.member(world.body, author)
+        situation = factory.situation(
+            world.body, author, f"Signalement {n}", confidentiality=Confidentiality.restricted
+        )
+        factory.attachment(situation)
+        factory.session.add(
+            SituationUpdateRecord(situation_id=situation.id, text="Suite", author_id=author.id)
+        )
+        factory.session.add(
+            SituationUpdateRecord(situation_id=first.id, text=f"Suite {n}", author_id=author.id)
+        )
+        factory.session.commit()
+    for path in paths:
+        with queries() as log:
+            assert client.get(path).status_code == 200
+        # Reading confidential reports writes one audit row each, in one statement.
+        assert log.count == before[path] <= 20, (path, log.statements)
+
+
+def test_only_the_authors_organisation_and_the_managers_change_a_report(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    colleague = factory.user(organisation=world.organisation)  # the author's organisation
+    outsider = factory.user(organisation=factory.organisation())
+    for user in (colleague, outsider):
+        factory.member(world.body, user)
+    situation = factory.situation(world.body, world.member)
+    move = {"status": "monitoring", "version": "1"}
+    assert client_for(outsider).form(f"/situations/{situation.id}/status", move).status_code == 403
+    assert client_for(outsider).get(f"/situations/{situation.id}/edit").status_code == 403
+    assert client_for(outsider).form(f"/situations/{situation.id}/delete").status_code == 403
+    # Any member who reads it may add to its timeline.
+    assert client_for(outsider).form(f"/situations/{situation.id}/updates", {"text": "Vu"}).status_code == 303
+    assert client_for(colleague).form(f"/situations/{situation.id}/status", move).status_code == 303
+
+
+def test_deleting_a_report_removes_its_files(
+    client_for: Any, world: World, factory: Factory, session: Session, settings: Settings
+) -> None:
+    situation = factory.situation(world.body, world.member)
+    attachment = factory.attachment(situation)
+    path = settings.files_dir / attachment.key
+    assert path.exists()
+    assert client_for(world.secretary).form(f"/situations/{situation.id}/delete").status_code == 303
+    assert not path.exists()
+    assert _situations(session) == []
+    assert session.exec(select(Attachment)).all() == []
+
+
+def test_categories_are_kept_by_the_coordinator(client_for: Any, world: World, session: Session) -> None:
+    client = client_for(world.coordinator)
+    assert (
+        client.form("/categories", {"code": "squat", "name": "Squats", "position": "20"}).status_code == 303
+    )
+    duplicate = client.form("/categories", {"code": "squat", "name": "Autre nom", "position": "20"})
+    assert duplicate.status_code == 422 and "déjà utilisée" in duplicate.text
+    bad = client.form("/categories", {"code": "Pas bon", "name": "X"})
+    assert bad.status_code == 422
+    from veille.situations.models import Category
+
+    session.rollback()
+    squat = session.exec(select(Category).where(Category.code == "squat")).one()
+    client.form(
+        f"/categories/{squat.id}", {"code": "squat", "name": "Squats", "position": "20"}
+    )  # no "active"
+    member = client_for(world.member)
+    form = member.get("/situations/new").text
+    assert "Squats" not in form and "Rodéos urbains" in form

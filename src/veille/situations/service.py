@@ -144,10 +144,13 @@ def record_reads(session: Session, viewer: Viewer, situations: Sequence[Situatio
     if not confidential:
         return
     session.commit()
-    for situation in confidential:
-        audit.record(
-            session, user_id=viewer.user.id, verb="read", entity="situation", entity_id=situation.id, via=via
-        )
+    audit.record_reads(
+        session,
+        user_id=viewer.user.id,
+        entity="situation",
+        entity_ids=[s.id for s in confidential if s.id is not None],
+        via=via,
+    )
     session.commit()
 
 
