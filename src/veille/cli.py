@@ -35,6 +35,8 @@ from veille.directory.models import Organisation, OrganisationCreate, UserBase, 
 from veille.errors import InvalidInput, ServiceError
 from veille.meetings import service as meetings
 from veille.notifications import service as notifications
+from veille.orm import utcnow
+from veille.situations import flows, retention
 
 PROG = "veille"
 DEFAULT_HOST = "127.0.0.1"
@@ -251,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
         "round-table update. Each is sent once; run it daily (cron or a systemd timer).",
     )
     remind.set_defaults(handler=cmd_remind)
+
+    digest = commands.add_parser(
+        "digest",
+        help="send the daily digests of new reports",
+        description="Queue the daily digests and deliver them when SMTP is configured: to each "
+        "member of a body who chose the digest (the default), one mail listing the reports "
+        "posted in that body since their last digest (titles of the reports they read whole, a "
+        "count of the confidential ones); nothing when nothing is new. Run it once a day (cron "
+        "or a systemd timer); a second run the same day sends nothing twice.",
+    )
+    digest.set_defaults(handler=cmd_digest)
+
+    purge = commands.add_parser(
+        "purge",
+        help="anonymise reports past their retention period",
+        description="Anonymise the reports resolved more than VEILLE_RETENTION_MONTHS months ago "
+        "(default 12): their title, description, place, update texts and attachments go; "
+        "category, sector, dates, severity and status stay for statistics; the audit log "
+        "records each one. Run it daily; a report is anonymised once.",
+    )
+    purge.set_defaults(handler=cmd_purge)
     return parser
 
 
@@ -597,6 +620,28 @@ def cmd_remind(args: argparse.Namespace) -> int:
         if queued and settings.smtp_host:
             notifications.deliver_pending(engine, settings)
     print(f"Queued {queued} round-table reminder(s).")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine, write=True) as session:
+            queued = flows.send_digests(session, settings, now=utcnow())
+        if queued and settings.smtp_host:
+            notifications.deliver_pending(engine, settings)
+    print(f"Queued {queued} digest(s) of new reports.")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        _require_migrated(engine)
+        with open_session(engine, write=True) as session:
+            count = retention.purge(session, settings, now=utcnow())
+    print(f"Anonymised {count} report(s) resolved more than {settings.retention_months} month(s) ago.")
     return 0
 
 

@@ -1,0 +1,38 @@
+"""JSON API of a member's choice of mail for a body's new reports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import SQLModel
+
+from veille.deps import ApiUser, SessionDep
+from veille.situations import flows
+from veille.situations.enums import NotificationMode
+
+router = APIRouter(prefix="/bodies", tags=["notifications"])
+
+
+class NotificationsIn(SQLModel):
+    mode: NotificationMode
+
+
+class NotificationsPublic(SQLModel):
+    """``each``: a mail for each new report; ``digest``: a daily digest (the default);
+    ``none``: no mail."""
+
+    body_id: int
+    mode: NotificationMode
+
+
+@router.get("/{body_id}/notifications", response_model=NotificationsPublic)
+def get_notifications(body_id: int, user: ApiUser, session: SessionDep) -> NotificationsPublic:
+    access = flows.choice_access(session, user, body_id)
+    return NotificationsPublic(body_id=body_id, mode=flows.current_mode(session, access))
+
+
+@router.put("/{body_id}/notifications", response_model=NotificationsPublic)
+def put_notifications(
+    body_id: int, data: NotificationsIn, user: ApiUser, session: SessionDep
+) -> NotificationsPublic:
+    access = flows.choice_access(session, user, body_id)
+    return NotificationsPublic(body_id=body_id, mode=flows.set_mode(session, access=access, mode=data.mode))
