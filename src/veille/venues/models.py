@@ -3,11 +3,12 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, field_validator
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from veille.orm import timestamp
+from veille.situations.models import unix_newlines
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -41,3 +42,36 @@ class CharterArticle(SQLModel, table=True):
     position: int
     title: str = Field(max_length=200)
     text: str = Field(default="", sa_type=Text)
+
+
+class VenueIn(SQLModel):
+    """A venue as the forms give it; the signature dates may be typed in for history."""
+
+    name: Title
+    address: Line = ""
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    signed_on: date | None = None
+    withdrawn_on: date | None = None
+    notes: LongText = ""
+
+    _newlines = field_validator("notes", mode="before")(unix_newlines)
+
+
+class VenueUpdate(VenueIn):
+    """``version`` is the one read, so that no save overwrites someone else's."""
+
+    version: int
+
+
+class SignatureIn(SQLModel):
+    """The day a venue signed the charter, or withdrew from it."""
+
+    day: date
+    version: int
+
+
+class ArticleIn(SQLModel):
+    title: Title
+    text: LongText = ""
+
+    _newlines = field_validator("text", mode="before")(unix_newlines)
