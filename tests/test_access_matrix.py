@@ -357,6 +357,48 @@ MATRIX: dict[tuple[str, str], Case] = {
 }
 
 
+# The night-life charter: venue 1 and article 1 of the body; a guest is not told they exist.
+VENUE_VIEW = BODY_MEMBERS | {"guest": 404}
+VENUE_MANAGE = BODY_MANAGE | {"guest": 404}
+VENUE, ARTICLE = {"venue_id": "1"}, {"article_id": "1"}
+
+
+def venue(*, signed: bool = False) -> Any:
+    def setup(factory: Factory, world: World) -> None:
+        from veille.venues.models import CharterArticle, Venue
+
+        signed_on = date.today() - timedelta(days=30) if signed else None
+        assert factory._save(Venue(body_id=world.body.id, name="Le Zinc", signed_on=signed_on)).id == 1
+        assert factory._save(CharterArticle(body_id=world.body.id, position=1, title="Bruit")).id == 1
+
+    return setup
+
+
+MATRIX |= {
+    ("GET", "/bodies/{body_id}/venues"): Case(BODY_MEMBERS, setup=venue()),
+    ("GET", "/bodies/{body_id}/venues/new"): Case(BODY_MANAGE),
+    ("POST", "/bodies/{body_id}/venues/new"): Case(BODY_MANAGE, {"name": "L'Entrepôt"}),
+    ("GET", "/venues/{venue_id}"): Case(VENUE_VIEW, setup=venue(), params=VENUE),
+    ("GET", "/venues/{venue_id}/edit"): Case(VENUE_MANAGE, setup=venue(), params=VENUE),
+    ("POST", "/venues/{venue_id}/edit"): Case(
+        VENUE_MANAGE, {"name": "Le Zinc", "version": "1"}, setup=venue(), params=VENUE
+    ),
+    ("POST", "/venues/{venue_id}/sign"): Case(
+        VENUE_MANAGE, {"day": YESTERDAY, "version": "1"}, setup=venue(), params=VENUE
+    ),
+    ("POST", "/venues/{venue_id}/withdraw"): Case(
+        VENUE_MANAGE, {"day": YESTERDAY, "version": "1"}, setup=venue(signed=True), params=VENUE
+    ),
+    ("POST", "/bodies/{body_id}/charter-articles"): Case(BODY_MANAGE, {"title": "Calme à la fermeture"}),
+    ("POST", "/charter-articles/{article_id}/edit"): Case(
+        VENUE_MANAGE, {"title": "Niveaux sonores"}, setup=venue(), params=ARTICLE
+    ),
+    ("POST", "/charter-articles/{article_id}/delete"): Case(VENUE_MANAGE, setup=venue(), params=ARTICLE),
+    ("POST", "/charter-articles/{article_id}/move"): Case(
+        VENUE_MANAGE, {"direction": "down"}, setup=venue(), params=ARTICLE
+    ),
+}
+
 # Mail about a body's new reports: each member chooses for themselves (not its guests, nor the
 # staff who do not sit in the body and receive none of its mail).
 NOTIFICATIONS = BODY_MEMBERS | {"admin": 403, "coordinator": 403}
