@@ -185,3 +185,20 @@ def test_demo_centre_cell_has_a_past_an_upcoming_and_a_planned_meeting(
     # The convocations and the approved minutes wait in the outbox (no SMTP in the demo).
     kinds = {mail.kind for mail in db.exec(select(OutboxMail)).all()}
     assert kinds == {"meeting_convocation", "meeting_minutes"}
+
+
+def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    from veille.situations import service as situations
+    from veille.situations.models import Problem, Situation
+
+    reports = db.exec(select(Situation)).all()
+    assert {r.confidentiality for r in reports} == {"body", "restricted", "social"}
+    [problem] = db.exec(select(Problem)).all()
+    secretary = by_email(db, next(a.email for a in accounts if a.email.startswith("karim.benali")))
+    viewer = situations.viewer_for(db, secretary)
+    # The secretary reads the restricted report, sees the social one only as a stub.
+    full = situations.full_ids(db, viewer, [r.id for r in reports if r.id])
+    assert {r.confidentiality for r in reports if r.id in full} == {"body", "restricted"}
+    assert len(situations.problem_situation_ids(db, viewer, problem)) == 3

@@ -30,6 +30,11 @@ from veille.meetings import service as meetings
 from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
+from veille.situations import service as situations
+from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
+from veille.situations.models import ProblemCreate, Situation, SituationCreate, SituationUpdateIn
+from veille.venues import service as venues
+from veille.venues.models import ArticleIn, SignatureIn, VenueIn
 
 CITY = "Valmont-sur-Loire"
 DEMO_PASSWORD = "veille-demo-2026"  # noqa: S105  (printed to the operator: a demo, not a secret)
@@ -478,11 +483,16 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
         for key, (name, code) in SECTORS.items()
     }
     plan = _memberships()
+    loaded: dict[str, Body] = {}
     for spec in _bodies(today):
         body = _load_body(session, admin, spec, sectors)
+        loaded[spec.key] = body
         _load_members(session, admin, body, plan[spec.key], users)
         if spec.key == "cell-centre":
             _load_meetings(session, settings, body, plan[spec.key], users)
+        if spec.key == "copil":
+            _load_venues(session, body, users["secretary"], today)
+    _load_reports(session, loaded, users, sectors, organisations)
     return accounts()
 
 
@@ -552,6 +562,121 @@ def _load_members(
         if key != CHARTER_NEWCOMER:
             member_access = bodies.get_body_access(session, users[key], body.id)
             bodies.accept_charter(session, access=member_access)
+
+
+# The night-life charter that the venues of the centre sign (DESIGN.md §2), and those venues.
+CHARTER_ARTICLES: tuple[tuple[str, str], ...] = (
+    (
+        "Niveaux sonores maîtrisés",
+        "L'établissement respecte les niveaux sonores réglementaires de la musique amplifiée "
+        "(102 dB(A) et 118 dB(C) sur 15 minutes), équipe sa sonorisation d'un limiteur scellé et "
+        "tient à jour son étude d'impact des nuisances sonores. Portes et fenêtres restent fermées "
+        "pendant la diffusion de musique.",
+    ),
+    (
+        "Personnel formé",
+        "Le responsable détient le permis d'exploitation ; le personnel de salle et de sécurité est "
+        "formé à la prévention des conduites à risque, à la gestion des conflits et à l'accueil des "
+        "victimes de violences sexistes et sexuelles (dispositif « Demandez Angela »).",
+    ),
+    (
+        "Prévention de l'alcoolisation excessive",
+        "Pas de vente d'alcool à une personne manifestement ivre ni aux mineurs ; eau gratuite et "
+        "boissons sans alcool à prix modéré ; pas d'« happy hour » après minuit ; promotion du "
+        "« capitaine de soirée » et éthylotests à disposition de la clientèle.",
+    ),
+    (
+        "Coopération avec les forces de l'ordre",
+        "L'exploitant signale sans délai à la police nationale ou à la police municipale tout fait "
+        "de violence, de trafic ou de trouble grave, facilite l'intervention des agents et conserve "
+        "les images de vidéoprotection dans le respect de la réglementation.",
+    ),
+    (
+        "Calme à la fermeture",
+        "Le volume baisse progressivement dans la demi-heure qui précède la fermeture ; les "
+        "terrasses sont rangées à l'heure fixée par l'arrêté municipal ; du personnel se tient à "
+        "la sortie pour inviter la clientèle à partir dans le calme et à respecter le sommeil des "
+        "riverains.",
+    ),
+    (
+        "Abords et propreté",
+        "Les fumeurs sont accueillis sans attroupement sur la chaussée, des cendriers sont mis à "
+        "disposition, les abords sont nettoyés à la fermeture et aucune boisson alcoolisée n'est "
+        "vendue à emporter en verre après 22 h.",
+    ),
+    (
+        "Suivi et retrait",
+        "L'établissement participe au bilan annuel du comité de pilotage. Après des manquements "
+        "répétés constatés par le comité, le retrait de la signature est acté, sans préjudice des "
+        "mesures administratives prévues par la loi.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Venue:
+    name: str
+    kind: str
+    address: str
+    signed_months_ago: int | None
+    withdrawn_months_ago: int | None = None
+    notes: str = ""
+
+
+VENUES = (
+    _Venue("Le Comptoir des Halles", "Bar", "4 place des Halles", 14),
+    _Venue(
+        "L'Entrepôt",
+        "Discothèque",
+        "18 quai de la Loire",
+        14,
+        notes="Ouvert du jeudi au samedi, de 23 h à 5 h. Agents de sécurité en sortie.",
+    ),
+    _Venue("La Cave à Léon", "Bar à vins", "9 rue des Tanneurs", 8),
+    _Venue(
+        "Le Phare",
+        "Bar de nuit",
+        "27 rue Nationale",
+        14,
+        withdrawn_months_ago=3,
+        notes="Retrait acté par le comité après des plaintes répétées pour bruit à la fermeture. "
+        "Nouveau gérant depuis janvier : reprise de contact prévue.",
+    ),
+    _Venue("Brasserie du Théâtre", "Restaurant", "1 place du Théâtre", 6),
+    _Venue(
+        "Le Saint-Pierre",
+        "Bar",
+        "12 rue Saint-Pierre",
+        None,
+        notes="Relancé par la médiation de nuit ; rendez-vous avec le gérant à fixer.",
+    ),
+)
+
+
+def _months_ago(today: date, months: int) -> date:
+    return _add_months(today.replace(day=1), -months).replace(day=min(today.day, 28))
+
+
+def _load_venues(session: Session, body: Body, secretary: User, today: date) -> None:
+    """The COPIL's charter and the venues of the centre, entered by its secretary: four that
+    signed, one that withdrew, one that has not signed."""
+    assert body.id is not None
+    access = bodies.get_body_access(session, secretary, body.id)
+    for title, text in CHARTER_ARTICLES:
+        venues.add_article(session, access=access, data=ArticleIn(title=title, text=text))
+    for spec in VENUES:
+        signed_on = None if spec.signed_months_ago is None else _months_ago(today, spec.signed_months_ago)
+        data = VenueIn(
+            name=spec.name, kind=spec.kind, address=spec.address, signed_on=signed_on, notes=spec.notes
+        )
+        venue = venues.create_venue(session, access=access, data=data, today=today)
+        if spec.withdrawn_months_ago is not None:
+            assert venue.id is not None
+            day = _months_ago(today, spec.withdrawn_months_ago)
+            venue_access = venues.get_venue(session, secretary, venue.id)
+            venues.withdraw(
+                session, access=venue_access, data=SignatureIn(day=day, version=venue.version), today=today
+            )
 
 
 _TOWN_HALL = "Hôtel de ville, salle des commissions"
@@ -666,3 +791,175 @@ def _load_meetings(
             session, access=meetings.get_meeting_access(session, users[key], upcoming.id), data=update
         )
     meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, 33))
+
+
+@dataclass(frozen=True)
+class _Report:
+    body: str
+    author: str
+    title: str
+    description: str
+    category: str
+    sector: str
+    place: str
+    days_ago: int
+    severity: int
+    confidentiality: Confidentiality = Confidentiality.body
+    shared_with: tuple[str, ...] = ()
+    names_person: bool = False
+    updates: tuple[tuple[str, str], ...] = ()
+    status: SituationStatus | None = None
+
+
+REPORTS = (
+    _Report(
+        "cell-nord",
+        "housing",
+        "Hall du 12 rue des Tilleuls occupé chaque soir",
+        "Regroupements de 8 à 15 jeunes dans le hall à partir de 21 h : bruit, odeurs de cannabis, "
+        "portes forcées. Les locataires n'osent plus rentrer.",
+        "hall_occupation",
+        "nord",
+        "12 rue des Tilleuls, hall A",
+        9,
+        3,
+        updates=(("police", "Patrouille à 22 h 15 : dispersion du groupe, pas d'interpellation."),),
+    ),
+    _Report(
+        "cell-nord",
+        "police",
+        "Point de vente présumé au pied du bâtiment C",
+        "Va-et-vient constant entre 17 h et 23 h, guetteurs identifiés. Enquête en cours : ne pas "
+        "intervenir sans l'accord du commissariat.",
+        "drug_dealing",
+        "nord",
+        "Résidence des Tilleuls, bâtiment C",
+        6,
+        4,
+        confidentiality=Confidentiality.restricted,
+        shared_with=("housing",),
+        names_person=True,
+    ),
+    _Report(
+        "cell-nord",
+        "social",
+        "Famille en grande difficulté signalée par le collège",
+        "Deux enfants souvent seuls le soir, absentéisme. Suivi proposé avec la médiation sociale.",
+        "vulnerable_person",
+        "nord",
+        "Quartier des Tilleuls",
+        4,
+        3,
+        confidentiality=Confidentiality.social,
+        shared_with=("mediation",),
+        names_person=True,
+    ),
+    _Report(
+        "cell-nord",
+        "municipal",
+        "Rodéos de motos sur le parking du centre commercial",
+        "Quatre à six motos non immatriculées le dimanche après-midi, vitesse élevée près des familles.",
+        "urban_rodeo",
+        "nord",
+        "Parking du centre commercial des Tilleuls",
+        12,
+        3,
+        status=SituationStatus.monitoring,
+    ),
+    _Report(
+        "cell-nord",
+        "mediation",
+        "Boîtes aux lettres dégradées, bâtiment C",
+        "Boîtes aux lettres arrachées pour la troisième fois ce mois-ci ; les locataires ne reçoivent "
+        "plus leur courrier.",
+        "public_space_damage",
+        "nord",
+        "Résidence des Tilleuls, bâtiment C",
+        3,
+        2,
+        updates=(("housing", "Remplacement commandé, pose prévue sous quinze jours."),),
+    ),
+    _Report(
+        "cell-centre",
+        "transit",
+        "Regroupements bruyants à l'arrêt de tram Place du Marché",
+        "Après 1 h, groupes alcoolisés sur le quai, insultes envers les conducteurs du dernier tram.",
+        "noise_nightlife",
+        "centre",
+        "Arrêt de tram Place du Marché",
+        5,
+        2,
+    ),
+    _Report(
+        "cell-centre",
+        "municipal",
+        "Stationnement dangereux devant l'école Jules-Ferry",
+        "Voitures en double file aux heures d'entrée et de sortie, enfants qui traversent entre elles.",
+        "road_safety",
+        "centre",
+        "Rue Jules-Ferry",
+        20,
+        2,
+        status=SituationStatus.resolved,
+        updates=(("municipal", "Présence d'un agent aux heures de sortie pendant deux semaines : réglé."),),
+    ),
+)
+
+
+def _load_reports(
+    session: Session,
+    loaded: dict[str, Body],
+    users: dict[str, User],
+    sectors: dict[str, Sector],
+    organisations: dict[str, Organisation],
+) -> dict[str, Situation]:
+    """Reports of the watch cells, one of each confidentiality class, with updates, grouped in
+    a problem file, posted through the services as partners would."""
+    posted: dict[str, Situation] = {}
+    now = utcnow()
+    for spec in REPORTS:
+        author = users[spec.author]
+        data = SituationCreate(
+            body_id=loaded[spec.body].id or 0,
+            title=spec.title,
+            description=spec.description,
+            category=spec.category,
+            sector_id=sectors[spec.sector].id,
+            place=spec.place,
+            occurred_at=now - timedelta(days=spec.days_ago, hours=3),
+            severity=spec.severity,
+            confidentiality=spec.confidentiality,
+            shared_with_organisation_ids=[organisations[key].id or 0 for key in spec.shared_with],
+            names_person=spec.names_person,
+        )
+        situation = situations.create_situation(session, user=author, data=data)
+        session.commit()
+        for key, text in spec.updates:
+            access = situations.get_situation(
+                session, situations.viewer_for(session, users[key]), situation.id or 0
+            )
+            situations.add_update(session, access=access, data=SituationUpdateIn(text=text))
+        if spec.status is not None:
+            access = situations.get_situation(
+                session, situations.viewer_for(session, author), situation.id or 0
+            )
+            situations.set_status(session, access=access, status=spec.status, version=situation.version)
+        session.commit()
+        posted[spec.title] = situation
+    nord = [s for s in posted.values() if s.body_id == loaded["cell-nord"].id and "bâtiment C" in s.place]
+    situations.create_problem(
+        session,
+        user=users["secretary"],
+        data=ProblemCreate(
+            body_id=loaded["cell-nord"].id or 0,
+            title="Résidence des Tilleuls, bâtiment C",
+            analysis=(
+                "Le trafic au pied du bâtiment C attire des regroupements et entretient les "
+                "dégradations. Accès libre au bâtiment (porte forcée), éclairage insuffisant."
+            ),
+            status=ProblemStatus.analysis,
+            situation_ids=[s.id or 0 for s in nord],
+        ),
+    )
+    session.commit()
+    return posted
