@@ -201,4 +201,4 @@ def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
     # The secretary reads the restricted report, sees the social one only as a stub.
     full = situations.full_ids(db, viewer, [r.id for r in reports if r.id])
     assert {r.confidentiality for r in reports if r.id in full} == {"body", "restricted"}
-    assert len(situations.problem_situation_ids(db, viewer, problem)) == 3
+    assert len(situations.problem_situation_ids(db, viewer, problem)) == 2
