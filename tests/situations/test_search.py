@@ -7,16 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
 from tests.factories import Factory, World
 from veille.bodies.enums import MemberRole
+from veille.config import Settings
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
 from veille.migrate import downgrade, upgrade
-from veille.situations import search, service
-from veille.situations.enums import Confidentiality
+from veille.orm import utcnow
+from veille.situations import retention, service
+from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Situation, SituationUpdate, SituationUpdateIn
 
 
@@ -232,22 +235,23 @@ def test_an_edited_report_is_found_by_its_new_text_only(session: Session, world:
 
 
 def test_an_anonymised_report_is_not_found_by_its_former_text(
-    session: Session, world: World, report: Any
+    session: Session, world: World, report: Any, settings: Settings
 ) -> None:
-    situation = report("Occupation du hall, bâtiment B", description="M. Dupont", place="12 rue Hoche")
+    situation = report(
+        "Occupation du hall, bâtiment B",
+        description="M. Dupont",
+        place="12 rue Hoche",
+        status=SituationStatus.resolved,
+    )
     access = service.get_situation(session, service.viewer_for(session, world.member), situation.id)
     service.add_update(session, access=access, data=SituationUpdateIn(text="Mme Martin a appelé."))
     session.commit()
     assert found(session, world.member, "martin") == {"Occupation du hall, bâtiment B"}
-    # What the retention purge does to a report's texts, then its call to the index.
-    session.connection().execute(text("UPDATE situation_update SET text = ''"))
-    situation.title, situation.description, situation.place = "Signalement anonymisé", "", ""
-    session.add(situation)
-    search.index(session, situation)
-    session.commit()
+    later = utcnow() + relativedelta(months=settings.retention_months + 1)
+    assert retention.purge(session, settings, now=later) == 1
     for q in ("hall", "dupont", "hoche", "martin"):
         assert found(session, world.member, q) == set()
-    assert found(session, world.member, "anonymise") == {"Signalement anonymisé"}
+    assert found(session, world.member, "anonymise") == {retention.ANONYMISED_TITLE}
 
 
 def test_a_deleted_report_leaves_nothing_in_the_index(
@@ -371,3 +375,38 @@ def test_search_never_widens_what_the_person_reads_whole(
     readable = {s.title for s in session.exec(select(Situation).where(service.full_text(viewer))).all()}
     for q in ("confidentiel", "revente", "famille", "social", "enquête", "cellule"):
         assert found(session, user, q) <= readable
+
+
+# Through HTTP
+
+
+def test_the_feed_page_searches_and_hides_what_it_must(
+    client_for: Any, session: Session, world: World, secrets: dict[str, User]
+) -> None:
+    colleague = client_for(secrets["colleague"])
+    page = colleague.get("/situations", params={"q": "confidentiel"})
+    assert page.status_code == 200
+    assert BODY in page.text and RESTRICTED not in page.text and SOCIAL not in page.text
+    chair = client_for(world.chair).get("/situations", params={"q": "confidentielles enquete"})
+    assert RESTRICTED in chair.text and BODY not in chair.text
+    fragment = colleague.get("/situations", params={"q": "confid"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and BODY in fragment.text and RESTRICTED not in fragment.text
+    for q in ('"NEAR(*', "hall' OR '1'='1", "-:^()", "😀"):
+        response = colleague.get("/situations", params={"q": q})
+        assert response.status_code == 200 and BODY not in response.text
+
+
+def test_the_api_searches_and_hides_what_it_must(
+    api_for: Any, session: Session, world: World, secrets: dict[str, User]
+) -> None:
+    def titles(user: User, q: str) -> set[str]:
+        response = api_for(user).get("/api/v1/situations", params={"q": q})
+        assert response.status_code == 200
+        return {item["title"] for item in response.json()["items"]}
+
+    assert titles(secrets["colleague"], "confidentiel") == {BODY}
+    assert titles(world.secretary, "réseau revente") == {RESTRICTED}
+    assert titles(secrets["mediator"], "difficultes familles") == {SOCIAL}
+    assert titles(world.chair, "famille") == set()
+    for q in ('"NEAR(*', "hall' OR '1'='1", "-:^()", "😀"):
+        assert titles(secrets["colleague"], q) == set()
