@@ -207,3 +207,20 @@ def test_a_member_who_leaves_loses_the_reports_at_once(
     session.delete(membership)
     session.commit()
     assert client.get(f"/situations/{scene.restricted.id}").status_code == 404
+
+
+def test_the_new_reports_item_of_a_meeting_shows_each_report_only_as_far_as_allowed(
+    scene: Scene, world: World, factory: Factory, client_for: Any
+) -> None:
+    from veille.meetings.enums import StandingItem
+
+    meeting = factory.meeting(world.body, in_days=3)
+    factory.item(meeting, "Nouveaux signalements depuis la dernière réunion", standing=StandingItem.new_reports)
+    for user in scene.people.values():
+        factory.invite(meeting, user, guest=user is world.guest)
+    for persona in ("chair", "member", "social", "guest"):
+        page = client_for(scene.people[persona]).get(f"/meetings/{meeting.id}").text
+        restricted, social = EXPECTED[persona]
+        assert (scene.restricted.title in page) == (restricted == FULL), persona
+        assert (scene.social.title in page) == (social == FULL), persona
+        assert ("Coordination sociale nécessaire" in page) == (social == STUB), persona

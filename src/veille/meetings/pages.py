@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +15,7 @@ from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.meetings import mails, service
-from veille.meetings.enums import ANSWERS, AttendanceStatus
+from veille.meetings.enums import ANSWERS, AttendanceStatus, StandingItem
 from veille.meetings.models import (
     AgendaItem,
     AgendaItemIn,
@@ -26,7 +27,9 @@ from veille.meetings.models import (
     SeriesForm,
 )
 from veille.notifications import service as outbox
+from veille.orm import utcnow
 from veille.pdf import render_pdf
+from veille.situations import service as situations
 from veille.web import ICS, PDF, Form, download, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -141,11 +144,13 @@ def _meeting_context(session: SessionDep, access: service.MeetingAccess, **extra
         [u for u in directory.active_users(session) if u.id not in invited] if access.can_edit else []
     )
     entries = service.round_table(session, access=access) if full else []
+    items = service.agenda(session, access=access)
     return {
+        "new_reports": _new_reports(session, access, items),
         "access": access,
         "meeting": access.meeting,
         "body": access.body,
-        "items": service.agenda(session, access=access),
+        "items": items,
         "attendance": attendance,
         "candidates": candidates,
         "entries": entries,
@@ -160,6 +165,19 @@ def _meeting_context(session: SessionDep, access: service.MeetingAccess, **extra
         "values": {},
         "nav_active": "meetings",
     } | extra
+
+
+def _new_reports(session: SessionDep, access: service.MeetingAccess, items: list[AgendaItem]) -> list[Any]:
+    """The standing item "new reports since the last meeting": those posted between the body's
+    previous meeting (or a month before) and this one, as far as the reader may see them."""
+    meeting = access.meeting
+    if not access.full or not any(i.standing == StandingItem.new_reports for i in items):
+        return []
+    viewer = situations.viewer_for(session, access.user)
+    since = service.previous_start(session, meeting) or meeting.starts_at - timedelta(days=31)
+    return situations.posted_between(
+        session, viewer, meeting.body_id, since, min(meeting.starts_at, utcnow())
+    )
 
 
 @router.get("/meetings/{meeting_id}")

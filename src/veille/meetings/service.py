@@ -745,6 +745,19 @@ def move(session: Session, *, access: MeetingAccess, item: AgendaItem, offset: i
     return reorder(session, access=access, ids=ids)
 
 
+def previous_start(session: Session, meeting: Meeting) -> datetime | None:
+    """When the body's last meeting before this one began (cancelled ones do not count)."""
+    return session.exec(
+        select(Meeting.starts_at)
+        .where(
+            Meeting.body_id == meeting.body_id,
+            Meeting.starts_at < meeting.starts_at,
+            col(Meeting.status) != MeetingStatus.cancelled,
+        )
+        .order_by(col(Meeting.starts_at).desc())
+    ).first()
+
+
 def next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
     return session.exec(
         select(Meeting)

@@ -561,6 +561,23 @@ def rows(session: Session, viewer: Viewer, situations: Sequence[Situation], via:
     ]
 
 
+NEW_REPORTS_LIMIT = 50
+
+
+def posted_between(
+    session: Session, viewer: Viewer, body_id: int, since: datetime | None, until: datetime
+) -> list[Row]:
+    """The body's reports posted in a period that the person may see (a meeting's "new reports
+    since the last meeting"), oldest first."""
+    stmt = select(Situation).where(
+        visible(viewer), Situation.body_id == body_id, col(Situation.created_at) < until
+    )
+    if since is not None:
+        stmt = stmt.where(col(Situation.created_at) >= since)
+    found = session.exec(stmt.order_by(col(Situation.id).desc()).limit(NEW_REPORTS_LIMIT)).all()
+    return rows(session, viewer, list(reversed(found)), "meeting")
+
+
 def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
     """Authors with their organisation, in one query."""
     found: dict[int, User] = {}
