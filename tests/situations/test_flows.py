@@ -555,3 +555,36 @@ def test_the_api_reads_and_sets_the_choice(world: World, api_for: Any, session: 
         select(NotificationChoice).where(col(NotificationChoice.body_id) == world.body.id)
     ).all()
     assert [(r.user_id, r.mode) for r in rows] == [(world.chair.id, NotificationMode.each)]
+
+
+# Through the routes
+
+
+def test_posting_and_updating_through_the_api_mails_the_members(
+    world: World, session: Session, api_for: Any, smtp_server: SmtpServer, engine: Engine, settings: Settings
+) -> None:
+    choose(session, world.body, world.chair, NotificationMode.each)
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    created = api_for(world.member).post(
+        "/api/v1/situations",
+        json={
+            "body_id": world.body.id,
+            "title": "Hall occupé, bâtiment C",
+            "description": DESCRIPTION,
+            "category": "hall_occupation",
+            "occurred_at": f"{yesterday}T21:00:00+01:00",
+        },
+    )
+    assert created.status_code == 201, created.text
+    outbox.deliver_pending(engine, settings)  # in case the delivery after the response found SQLite busy
+    assert [m["To"] for m in smtp_server.messages] == [world.chair.email]
+    assert "Hall occupé, bâtiment C" in text_of(smtp_server.messages[0])
+
+    smtp_server.messages.clear()
+    posted_update = api_for(world.chair).post(
+        f"/api/v1/situations/{created.json()['id']}/updates", json={"text": "Passage de la police ce soir."}
+    )
+    assert posted_update.status_code == 201, posted_update.text
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        [world.member.email, world.secretary.email]
+    )
