@@ -215,7 +215,9 @@ def test_the_new_reports_item_of_a_meeting_shows_each_report_only_as_far_as_allo
     from veille.meetings.enums import StandingItem
 
     meeting = factory.meeting(world.body, in_days=3)
-    factory.item(meeting, "Nouveaux signalements depuis la dernière réunion", standing=StandingItem.new_reports)
+    factory.item(
+        meeting, "Nouveaux signalements depuis la dernière réunion", standing=StandingItem.new_reports
+    )
     for user in scene.people.values():
         factory.invite(meeting, user, guest=user is world.guest)
     for persona in ("chair", "member", "social", "guest"):

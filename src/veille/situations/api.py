@@ -122,8 +122,13 @@ def create_situation(
 ) -> SituationPublic | SituationStub:
     situation = service.create_situation(session, user=user, data=data)
     flows.report_posted(session, situation=situation, settings=settings)
+    # Answered from this transaction: reading after the commit would take SQLite's write lock
+    # again and hold up the mail delivered after the response.
+    created = _one(
+        session, service.get_situation(session, service.viewer_for(session, user), situation.id or 0)
+    )
     session.commit()
-    return _one(session, service.get_situation(session, service.viewer_for(session, user), situation.id or 0))
+    return created
 
 
 @router.get("/situations/{situation_id}", response_model=SituationPublic | SituationStub)
@@ -142,8 +147,9 @@ def patch_situation(
     current = _one(session, access).model_dump()
     data = validate(SituationUpdate, current | patch.model_dump(exclude_unset=True))
     service.update_situation(session, access=access, data=data)
+    patched = _one(session, service.get_situation(session, viewer, situation_id))
     session.commit()
-    return _one(session, service.get_situation(session, viewer, situation_id))
+    return patched
 
 
 @router.get("/situations/{situation_id}/updates", response_model=list[SituationUpdatePublic])
@@ -198,8 +204,9 @@ def list_problems(
 @router.post("/problems", status_code=201, response_model=ProblemPublic)
 def create_problem(data: ProblemCreate, user: ApiUser, session: SessionDep) -> ProblemPublic:
     problem = service.create_problem(session, user=user, data=data)
+    created = _problem(session, user, problem)
     session.commit()
-    return _problem(session, user, problem)
+    return created
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic)
@@ -214,5 +221,6 @@ def patch_problem(problem_id: int, patch: ProblemPatch, user: ApiUser, session: 
     current = _problem(session, user, access.problem).model_dump()
     data = validate(ProblemUpdate, current | patch.model_dump(exclude_unset=True))
     service.update_problem(session, access=access, data=data)
+    patched = _problem(session, user, access.problem)
     session.commit()
-    return _problem(session, user, access.problem)
+    return patched
