@@ -256,3 +256,12 @@ def test_categories_are_kept_by_the_coordinator(client_for: Any, world: World, s
     member = client_for(world.member)
     form = member.get("/situations/new").text
     assert "Squats" not in form and "Rodéos urbains" in form
+
+
+def test_feed_pages_keep_a_search_with_special_characters(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    for n in range(51):
+        factory.situation(world.body, world.member, f"Bruit & tapage {n}")
+    page = client_for(world.chair).get("/situations", params={"q": "bruit & tapage"}).text
+    assert "/situations?q=bruit+%26+tapage&amp;page=2" in page

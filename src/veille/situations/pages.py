@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -95,7 +96,7 @@ def _feed_context(
     if body_id is not None:
         filters = service.Filters(**(filters.__dict__ | {"body_id": body_id}))
     page, rows = service.feed(session, viewer, filters, page=_page(request), tz=settings.tz)
-    query = "&".join(f"{k}={v}" for k, v in values.items() if v)
+    query = urlencode({k: v for k, v in values.items() if v})
     return {
         "rows": rows,
         "page": page,
