@@ -611,28 +611,28 @@ def cmd_outbox_flush(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_remind(args: argparse.Namespace) -> int:
+def _queue_and_deliver(queue: Callable[[Session, Settings], int], done: str) -> int:
+    """Runs a command that queues mail, then delivers it at once when SMTP is configured."""
     settings = _settings()
     with _engine(settings) as engine:
         _require_migrated(engine)
         with open_session(engine, write=True) as session:
-            queued = meetings.remind_round_table(session, settings)
+            queued = queue(session, settings)
         if queued and settings.smtp_host:
             notifications.deliver_pending(engine, settings)
-    print(f"Queued {queued} round-table reminder(s).")
+    print(done.format(queued))
     return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    return _queue_and_deliver(meetings.remind_round_table, "Queued {} round-table reminder(s).")
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    settings = _settings()
-    with _engine(settings) as engine:
-        _require_migrated(engine)
-        with open_session(engine, write=True) as session:
-            queued = flows.send_digests(session, settings, now=utcnow())
-        if queued and settings.smtp_host:
-            notifications.deliver_pending(engine, settings)
-    print(f"Queued {queued} digest(s) of new reports.")
-    return 0
+    return _queue_and_deliver(
+        lambda session, settings: flows.send_digests(session, settings, now=utcnow()),
+        "Queued {} digest(s) of new reports.",
+    )
 
 
 def cmd_purge(args: argparse.Namespace) -> int:

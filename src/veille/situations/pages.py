@@ -35,7 +35,7 @@ from veille.situations.models import (
 )
 from veille.situations.privacy import HINTS, personal_data_hints
 from veille.venues import service as venues
-from veille.web import Form, download, form_error_response, parse_form, redirect, render, translated
+from veille.web import Form, download, form_error_response, is_htmx, parse_form, redirect, render, translated
 
 router = APIRouter()
 DELIVER = [Depends(outbox.deliver_after_response)]
@@ -184,10 +184,10 @@ def new_situation_form(
     return render(request, "situations/form.html", context)
 
 
-def _occurred_at(form: Form, settings: Settings) -> datetime | None:
+def _occurred_at(form: Form, settings: Settings) -> datetime:
+    """The day and time typed, in the city's time zone (noon when no time is given)."""
     when = parse_form(When, form)
-    local = datetime.combine(when.occurred_on, when.occurred_time or time(12), tzinfo=settings.tz)
-    return local
+    return datetime.combine(when.occurred_on, when.occurred_time or time(12), tzinfo=settings.tz)
 
 
 def _parse(model: type[Any], form: Form, settings: Settings, **extra: Any) -> Any:
@@ -204,7 +204,8 @@ def _parse(model: type[Any], form: Form, settings: Settings, **extra: Any) -> An
         data = parse_form(model, values, occurred_at=occurred_at or datetime.now(settings.tz), **extra)
     except InvalidInput as exc:
         errors = exc.errors | errors
-        errors.pop("occurred_at", None) if "occurred_on" in errors else None
+        if "occurred_on" in errors:  # the date typed is the field to point at
+            errors.pop("occurred_at", None)
         raise InvalidInput(errors) from exc
     if errors:
         raise InvalidInput(errors)
@@ -233,11 +234,16 @@ def _privacy_error(hints: list[str]) -> InvalidInput:
     )
 
 
+def _form_hints(form: Form) -> list[str]:
+    """The personal-data hints of the typed texts, in the person's language."""
+    found = personal_data_hints(*(str(form.get(k, "")) for k in ("title", "description", "place")))
+    return [translate(HINTS[h]) for h in found]
+
+
 @router.post("/situations/check")
 def check_personal_data(request: Request, user: PageUser, form: Form) -> Response:
     """The warning shown while the report is typed (htmx), before it is posted."""
-    hints = personal_data_hints(*(str(form.get(k, "")) for k in ("title", "description", "place")))
-    return render(request, "situations/_privacy.html", {"hints": [translate(HINTS[h]) for h in hints]})
+    return render(request, "situations/_privacy.html", {"hints": _form_hints(form)})
 
 
 @router.post("/situations/new", dependencies=DELIVER)
@@ -261,8 +267,7 @@ def create_situation(
         flows.report_posted(session, situation=situation, settings=settings)
     except InvalidInput as exc:
         session.rollback()
-        hints = personal_data_hints(*(str(form.get(k, "")) for k in ("title", "description", "place")))
-        context = _form_context(session, user, form, hints=[translate(HINTS[h]) for h in hints])
+        context = _form_context(session, user, form, hints=_form_hints(form))
         return form_error_response(request, "situations/form.html", context, exc)
     session.commit()
     return redirect(request, f"/situations/{situation.id}", flash=N_("The report is posted."))
@@ -340,15 +345,11 @@ def post_update(
             request, "situations/detail.html", context, fragment=TIMELINE, status_code=exc.status_code
         )
     session.commit()
-    if not _htmx(request):
+    if not is_htmx(request):
         return redirect(request, f"/situations/{situation_id}#timeline", flash=N_("Your update is posted."))
     access = _access(session, user, situation_id)
     context = _detail_context(session, access, notice=translate(N_("Your update is posted.")))
     return render(request, "situations/detail.html", context, fragment=TIMELINE)
-
-
-def _htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @router.post("/situations/{situation_id}/status")
@@ -420,10 +421,7 @@ def edit_situation(
             raise
         session.rollback()
         error = exc if isinstance(exc, InvalidInput) else InvalidInput({"__all__": exc.message})
-        hints = personal_data_hints(*(str(form.get(k, "")) for k in ("title", "description", "place")))
-        context = _form_context(
-            session, user, values, situation=situation, hints=[translate(HINTS[h]) for h in hints]
-        )
+        context = _form_context(session, user, values, situation=situation, hints=_form_hints(form))
         return form_error_response(
             request, "situations/form.html", context, error, status_code=exc.status_code
         )
