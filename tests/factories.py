@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from veille.actions.enums import ActionKind, ActionStatus, Event
+from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSituation
 from veille.auth import service as auth
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body, Charter, CharterAcceptance, Membership
@@ -217,6 +219,43 @@ class Factory:
         (self.files_dir / attachment.key).write_bytes(data)
         return self._save(attachment)
 
+    def action(
+        self,
+        body: Body,
+        lead: Organisation,
+        title: str = "Médiation au pied du bâtiment B",
+        *,
+        kind: ActionKind = ActionKind.preventive,
+        status: ActionStatus = ActionStatus.planned,
+        owner: User | None = None,
+        due_in_days: int | None = 30,
+        partners: Sequence[Organisation] = (),
+        situations: Sequence[Situation] = (),
+        **values: Any,
+    ) -> Action:
+        """An action as the service would write it, with its first line of history."""
+        action = self._save(
+            Action(
+                body_id=body.id,
+                title=title,
+                kind=kind,
+                status=status,
+                lead_organisation_id=lead.id,
+                owner_id=owner.id if owner else None,
+                due_on=date.today() + timedelta(days=due_in_days) if due_in_days is not None else None,
+                progress=100 if status == ActionStatus.done else values.pop("progress", 0),
+                done_at=utcnow() if status == ActionStatus.done else None,
+                **values,
+            )
+        )
+        for organisation in partners:
+            self.session.add(ActionPartner(action_id=action.id, organisation_id=organisation.id))
+        for situation in situations:
+            self.session.add(ActionSituation(action_id=action.id, situation_id=situation.id))
+        self.session.add(ActionEntry(action_id=action.id, event=Event.created, status=status))
+        self.session.commit()
+        return action
+
 
 @dataclass
 class World:
@@ -240,6 +279,8 @@ class World:
     situation: Situation | None = None
     attachment: Attachment | None = None
     problem: Problem | None = None
+    # Set by the tests that need an action of ``body`` led by ``organisation``.
+    action: Action | None = None
 
     def persona(self, name: str) -> User | None:
         return None if name == "anonymous" else getattr(self, name)  # type: ignore[no-any-return]

@@ -70,6 +70,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     """Every route, built once per process and shared by its apps (the tests build one per
     test): building them analyses each endpoint's dependencies, which is slow, and a route
     holds no state of its app."""
+    from veille.actions import api as actions_api
+    from veille.actions import pages as actions_pages
     from veille.audit import api as audit_api
     from veille.auth import api as auth_api
     from veille.auth import pages as auth_pages
@@ -87,6 +89,7 @@ def _routes() -> tuple[BaseRoute, ...]:
 
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
     for module in (
+        actions_pages,
         auth_pages,
         bodies_pages,
         directory_pages,
@@ -107,6 +110,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         bodies_api,
         meetings_api,
         situations_api,
+        actions_api,
         notification_api,
         audit_api,
     ):

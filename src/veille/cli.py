@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from veille import __version__, demo, migrate
+from veille.actions import flows as action_flows
 from veille.config import ConfigError, Settings, load_settings
 from veille.db import make_engine, open_session
 from veille.demo import CITY, DEMO_PASSWORD, DemoAccount
@@ -250,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the reminders that are due",
         description="Queue the reminders that are due and deliver them when SMTP is configured: "
         "two days before a convened meeting, the invitees whose organisation has not posted its "
-        "round-table update. Each is sent once; run it daily (cron or a systemd timer).",
+        "round-table update; once a week, each owner of overdue or soon-due actions. Each is "
+        "sent once; run it daily (cron or a systemd timer).",
     )
     remind.set_defaults(handler=cmd_remind)
 
@@ -624,8 +626,12 @@ def _queue_and_deliver(queue: Callable[[Session, Settings], int], done: str) -> 
     return 0
 
 
+def _reminders(session: Session, settings: Settings) -> int:
+    return meetings.remind_round_table(session, settings) + action_flows.remind_owners(session, settings)
+
+
 def cmd_remind(args: argparse.Namespace) -> int:
-    return _queue_and_deliver(meetings.remind_round_table, "Queued {} round-table reminder(s).")
+    return _queue_and_deliver(_reminders, "Queued {} reminder(s).")
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -1,11 +1,21 @@
 """Imports every domain's tables, so that relationships resolve and Alembic sees them all."""
 
+from veille.actions.models import (
+    Action,
+    ActionEntry,
+    ActionPartner,
+    ActionReminder,
+    ActionSituation,
+    GroupReview,
+)
 from veille.audit.models import AuditEvent
 from veille.auth.models import AuthToken, LoginAttempt
 from veille.bodies.models import Body, BodySector, Charter, CharterAcceptance, Membership
 from veille.directory.models import Organisation, Sector, User
 from veille.meetings.models import (
     AgendaItem,
+    AgendaItemAction,
+    AgendaItemSituation,
     CalendarFeed,
     Invitation,
     Meeting,
@@ -18,13 +28,21 @@ from veille.situations.models import (
     NotificationChoice,
     Problem,
     Situation,
+    SituationReferral,
     SituationShare,
     SituationUpdateRecord,
 )
 from veille.venues.models import CharterArticle, Venue
 
 __all__ = [
+    "Action",
+    "ActionEntry",
+    "ActionPartner",
+    "ActionReminder",
+    "ActionSituation",
     "AgendaItem",
+    "AgendaItemAction",
+    "AgendaItemSituation",
     "Attachment",
     "AuditEvent",
     "AuthToken",
@@ -35,6 +53,7 @@ __all__ = [
     "Charter",
     "CharterAcceptance",
     "CharterArticle",
+    "GroupReview",
     "Invitation",
     "LoginAttempt",
     "Meeting",
@@ -47,6 +66,7 @@ __all__ = [
     "RoundTableEntry",
     "Sector",
     "Situation",
+    "SituationReferral",
     "SituationShare",
     "SituationUpdateRecord",
     "User",

@@ -234,7 +234,7 @@ def test_veille_remind_queues_and_delivers_the_due_reminders(
     monkeypatch.setenv("VEILLE_SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("VEILLE_SMTP_PORT", str(smtp_server.port))
     assert main(["remind"]) == 0
-    assert "Queued 1 round-table reminder(s)." in capsys.readouterr().out
+    assert "Queued 1 reminder(s)." in capsys.readouterr().out
     assert [m["To"] for m in smtp_server.messages] == [world.member.email]
     assert smtp_server.messages[0]["Subject"].startswith("Tour de table")
     assert main(["remind"]) == 0

@@ -149,6 +149,24 @@ class AgendaItem(SQLModel, table=True):
     updated_by: int | None = Field(default=None, foreign_key="user.id")
 
 
+class AgendaItemSituation(SQLModel, table=True):
+    """A report the item will discuss."""
+
+    __tablename__ = "agenda_item_situation"
+
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", primary_key=True, ondelete="CASCADE")
+    situation_id: int = Field(foreign_key="situation.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class AgendaItemAction(SQLModel, table=True):
+    """An action the item will follow up."""
+
+    __tablename__ = "agenda_item_action"
+
+    agenda_item_id: int = Field(foreign_key="agenda_item.id", primary_key=True, ondelete="CASCADE")
+    action_id: int = Field(foreign_key="action.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
 class AgendaItemIn(SQLModel):
     title: Title
     description: LongText = ""

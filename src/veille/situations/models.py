@@ -90,6 +90,16 @@ class SituationShare(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
 
 
+class SituationReferral(SQLModel, table=True):
+    """A report handed to another body with an action (a watch cell refers it to the
+    crime-treatment group): that body's members read it as those of the report's own body do."""
+
+    __tablename__ = "situation_referral"
+
+    situation_id: int = Field(foreign_key="situation.id", primary_key=True, ondelete="CASCADE")
+    body_id: int = Field(foreign_key="body.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
 class SituationBase(SQLModel):
     body_id: int
     title: Title

@@ -41,6 +41,7 @@ from veille.situations.models import (
     Situation,
     SituationBase,
     SituationCreate,
+    SituationReferral,
     SituationShare,
     SituationUpdate,
     SituationUpdateIn,
@@ -68,6 +69,10 @@ class Viewer:
     user: User
     content_ids: frozenset[int] | None  # None: admin and coordinators see every body
     manage_ids: frozenset[int]
+    # Reports of other bodies handed to the person's bodies with an action, and those of them
+    # handed to a body they chair or keep the minutes of.
+    referred_ids: frozenset[int] = frozenset()
+    referred_managed_ids: frozenset[int] = frozenset()
 
     @property
     def organisation_id(self) -> int:
@@ -82,17 +87,41 @@ def viewer_for(session: Session, user: User) -> Viewer:
     roles = bodies.roles_of(session, user)
     manage = frozenset(
         body_id for body_id, role in roles.items() if role in (MemberRole.chair, MemberRole.secretary)
+    ) & content
+    if is_staff(user):
+        return Viewer(user=user, content_ids=None, manage_ids=manage)
+    referred = (
+        session.exec(
+            select(SituationReferral.situation_id, SituationReferral.body_id).where(
+                col(SituationReferral.body_id).in_(sorted(content))
+            )
+        ).all()
+        if content
+        else []
     )
-    return Viewer(user=user, content_ids=None if is_staff(user) else content, manage_ids=manage & content)
+    return Viewer(
+        user=user,
+        content_ids=content,
+        manage_ids=manage,
+        referred_ids=frozenset(s for s, _ in referred),
+        referred_managed_ids=frozenset(s for s, b in referred if b in manage),
+    )
 
 
 # The rule (DESIGN.md §4 rule 3), once, in SQL.
 
 
+def _among(body_ids: frozenset[int], referred_ids: frozenset[int]) -> ColumnElement[bool]:
+    """Reports of these bodies, and those handed to them (a plain ``IN`` when there are none,
+    so that the usual feeds keep their index)."""
+    own = col(Situation.body_id).in_(sorted(body_ids)) if body_ids else false()
+    return or_(own, col(Situation.id).in_(sorted(referred_ids))) if referred_ids else own
+
+
 def _in_bodies(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.content_ids is None:
         return true()
-    return col(Situation.body_id).in_(sorted(viewer.content_ids)) if viewer.content_ids else false()
+    return _among(viewer.content_ids, viewer.referred_ids)
 
 
 def _shared(viewer: Viewer) -> ColumnElement[bool]:
@@ -104,7 +133,7 @@ def _shared(viewer: Viewer) -> ColumnElement[bool]:
 
 def full_text(viewer: Viewer) -> ColumnElement[bool]:
     """Reports the person reads whole."""
-    managed = col(Situation.body_id).in_(sorted(viewer.manage_ids)) if viewer.manage_ids else false()
+    managed = _among(viewer.manage_ids, viewer.referred_managed_ids)
     return and_(
         _in_bodies(viewer),
         or_(
@@ -854,3 +883,70 @@ def delete_situation(session: Session, *, access: SituationAccess, settings: Set
         body_id=situation.body_id,
     )
     session.delete(situation)
+
+
+# What actions need of reports (the actions domain calls these, never the tables)
+
+
+def _of_body(body_id: int) -> ColumnElement[bool]:
+    return or_(
+        col(Situation.body_id) == body_id,
+        exists().where(
+            col(SituationReferral.situation_id) == Situation.id, col(SituationReferral.body_id) == body_id
+        ),
+    )
+
+
+def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
+    """Which of these reports of the body (or handed to it) the person reads whole."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    found = session.exec(
+        select(Situation.id).where(col(Situation.id).in_(wanted), full_text(viewer), _of_body(body_id))
+    ).all()
+    return {i for i in found if i is not None}
+
+
+def any_confidential(session: Session, ids: Iterable[int]) -> bool:
+    wanted = sorted(set(ids))
+    return bool(wanted) and (
+        session.exec(
+            select(func.count()).where(
+                col(Situation.id).in_(wanted),
+                or_(col(Situation.confidentiality).in_(CONFIDENTIAL), col(Situation.names_person)),
+            )
+        ).one()
+        > 0
+    )
+
+
+def refer(session: Session, situation_ids: Iterable[int], body_id: int) -> None:
+    """Hands reports to another body with the action that answers them (history kept: their own
+    body still reads them)."""
+    wanted = set(situation_ids)
+    if not wanted:
+        return
+    present = set(
+        session.exec(
+            select(SituationReferral.situation_id).where(
+                SituationReferral.body_id == body_id, col(SituationReferral.situation_id).in_(sorted(wanted))
+            )
+        ).all()
+    )
+    for situation_id in sorted(wanted - present):
+        session.add(SituationReferral(situation_id=situation_id, body_id=body_id))
+
+
+def problem_in_body(session: Session, problem_id: int, body_id: int) -> Problem | None:
+    problem = session.get(Problem, problem_id)
+    return problem if problem is not None and problem.body_id == body_id else None
+
+
+def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str) -> list[Row]:
+    """These reports as far as the person may see them, newest first."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    stmt = select(Situation).where(col(Situation.id).in_(wanted), visible(viewer))
+    return rows(session, viewer, session.exec(stmt.order_by(col(Situation.id).desc())).all(), via)

@@ -1,0 +1,172 @@
+"""JSON API of actions, their updates, evaluation and referral."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlmodel import Session, SQLModel
+
+from veille.actions import flows, service
+from veille.actions.enums import ActionKind, ActionStatus
+from veille.actions.models import (
+    Action,
+    ActionCreate,
+    ActionEntryIn,
+    ActionEntryPublic,
+    ActionPublic,
+    ActionUpdate,
+    EvaluationIn,
+    EvaluationPublic,
+    ReferIn,
+)
+from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.notifications import service as outbox
+from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.web import validate
+
+router = APIRouter(tags=["actions"])
+DELIVER = [Depends(outbox.deliver_after_response)]
+
+
+class ActionPatch(SQLModel):
+    """Only the fields sent change; ``version`` is the one read. ``reopen`` moves a done or
+    abandoned action back to work (in progress, or planned)."""
+
+    version: int
+    title: str | None = None
+    description: str | None = None
+    kind: ActionKind | None = None
+    lead_organisation_id: int | None = None
+    owner_id: int | None = None
+    partner_organisation_ids: list[int] | None = None
+    due_on: date | None = None
+    status: ActionStatus | None = None
+    progress: int | None = None
+    situation_ids: list[int] | None = None
+    problem_id: int | None = None
+    reopen: bool = False
+
+
+def public(session: Session, actions: list[Action]) -> list[ActionPublic]:
+    ids = [a.id for a in actions if a.id is not None]
+    partners = service.partners_of(session, ids)
+    linked = service.situations_of(session, ids)
+    return [
+        ActionPublic.model_validate(
+            a,
+            update={
+                "partner_organisation_ids": sorted(partners[a.id or 0]),
+                "situation_ids": sorted(linked[a.id or 0]),
+                "evaluation": EvaluationPublic(
+                    summary=a.evaluation,
+                    effect=a.effect,
+                    indicator=a.indicator,
+                    evaluated_at=a.evaluated_at,
+                    evaluated_by=a.evaluated_by,
+                )
+                if a.effect is not None
+                else None,
+            },
+        )
+        for a in actions
+    ]
+
+
+@router.get("/actions", response_model=Paged[ActionPublic])
+def list_actions(
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    body_id: int | None = None,
+    status: ActionStatus | None = None,
+    kind: ActionKind | None = None,
+    lead_organisation_id: int | None = None,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Paged[ActionPublic]:
+    """Newest first; ``overdue=true``: open actions past their due date (in the city's time zone)."""
+    filters = service.Filters(
+        body_id=body_id,
+        status=status,
+        kind=kind,
+        lead_organisation_id=lead_organisation_id,
+        owner_id=owner_id,
+        overdue=overdue,
+    )
+    stmt = service.query(service.viewer_for(session, user), filters, settings.today())
+    items, next_cursor = keyset_page(session, stmt, Action, Cursor.parse(cursor), limit, newest_first=True)
+    return Paged(items=public(session, items), next_cursor=next_cursor)
+
+
+def _one(session: Session, action: Action) -> ActionPublic:
+    return public(session, [action])[0]
+
+
+@router.post("/actions", status_code=201, response_model=ActionPublic, dependencies=DELIVER)
+def create_action(
+    data: ActionCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> ActionPublic:
+    action = service.create_action(session, user=user, data=data)
+    flows.assigned(session, action=action, actor=user, settings=settings)
+    created = _one(session, action)
+    session.commit()
+    return created
+
+
+def _access(session: Session, user: ApiUser, action_id: int) -> service.ActionAccess:
+    return service.get_action(session, service.viewer_for(session, user), action_id)
+
+
+@router.get("/actions/{action_id}", response_model=ActionPublic)
+def get_action(action_id: int, user: ApiUser, session: SessionDep) -> ActionPublic:
+    return _one(session, _access(session, user, action_id).action)
+
+
+@router.patch("/actions/{action_id}", response_model=ActionPublic, dependencies=DELIVER)
+def patch_action(
+    action_id: int, patch: ActionPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> ActionPublic:
+    access = _access(session, user, action_id)
+    access.require_change()
+    owner = access.action.owner_id
+    current = _one(session, access.action).model_dump()
+    data = validate(ActionUpdate, current | patch.model_dump(exclude_unset=True))
+    action = service.update_action(session, access=access, data=data)
+    if action.owner_id != owner:
+        flows.assigned(session, action=action, actor=user, settings=settings)
+    patched = _one(session, action)
+    session.commit()
+    return patched
+
+
+@router.post("/actions/{action_id}/refer", response_model=ActionPublic)
+def refer_action(action_id: int, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
+    action = service.refer(session, access=_access(session, user, action_id), data=data)
+    referred = _one(session, action)
+    session.commit()
+    return referred
+
+
+@router.get("/actions/{action_id}/updates", response_model=list[ActionEntryPublic])
+def list_updates(action_id: int, user: ApiUser, session: SessionDep) -> list[Any]:
+    return service.history(session, access=_access(session, user, action_id))
+
+
+@router.post("/actions/{action_id}/updates", status_code=201, response_model=ActionEntryPublic)
+def post_update(action_id: int, data: ActionEntryIn, user: ApiUser, session: SessionDep) -> Any:
+    entry = service.add_update(session, access=_access(session, user, action_id), data=data)
+    posted = ActionEntryPublic.model_validate(entry)
+    session.commit()
+    return posted
+
+
+@router.put("/actions/{action_id}/evaluation", response_model=ActionPublic)
+def put_evaluation(action_id: int, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
+    action = service.evaluate(session, access=_access(session, user, action_id), data=data)
+    evaluated = _one(session, action)
+    session.commit()
+    return evaluated

@@ -1,0 +1,5 @@
+"""HTML pages of actions."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
