@@ -260,9 +260,7 @@ def _set_links(
     session: Session, action: Action, model: type[ActionPartner] | type[ActionSituation], ids: list[int]
 ) -> None:
     column = "organisation_id" if model is ActionPartner else "situation_id"
-    current = set(
-        session.exec(select(getattr(model, column)).where(col(model.action_id) == action.id)).all()
-    )
+    current = set(session.exec(select(getattr(model, column)).where(col(model.action_id) == action.id)).all())
     for other in current - set(ids):
         row = session.get(model, (action.id, other))
         if row is not None:

@@ -85,9 +85,12 @@ class Viewer:
 def viewer_for(session: Session, user: User) -> Viewer:
     content = frozenset(bodies.content_body_ids(session, user))
     roles = bodies.roles_of(session, user)
-    manage = frozenset(
-        body_id for body_id, role in roles.items() if role in (MemberRole.chair, MemberRole.secretary)
-    ) & content
+    manage = (
+        frozenset(
+            body_id for body_id, role in roles.items() if role in (MemberRole.chair, MemberRole.secretary)
+        )
+        & content
+    )
     if is_staff(user):
         return Viewer(user=user, content_ids=None, manage_ids=manage)
     referred = (
