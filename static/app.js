@@ -6,6 +6,7 @@
  * - a message in #flashes when an htmx request fails
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
+ * - drag and drop of [data-board] cards onto another column (actions)
  * Translated texts come from data-i18n-* attributes on <body>.
  */
 (function () {
@@ -215,6 +216,12 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = (event.detail && event.detail.elt) || event.target;
     if (focusErrors(target)) return;
+    // A fragment may name where focus goes next (the board: the card just moved).
+    var next = target && target.querySelector && target.querySelector("[data-autofocus]");
+    if (next) {
+      next.focus();
+      return;
+    }
     // The swap removed the focused control: give focus back to the swapped region's heading
     // (tabindex="-1") rather than letting it fall to the top of the page.
     var active = document.activeElement;
@@ -372,6 +379,70 @@
       list.querySelectorAll(".is-drop-target").forEach(function (el) { el.classList.remove("is-drop-target"); });
     }
     dragged = null;
+  });
+
+  /* Board: a card dropped on another column --------------------------------- */
+  // Each card of a [data-board] carries a button per status it may move to; dropping it on a
+  // column presses that button, the same request as from the keyboard. Columns it may not go
+  // to refuse the drop.
+
+  var card = null;
+
+  function boardCard(target) {
+    return (target.closest && target.closest("[data-board] .board-card[draggable='true']")) || null;
+  }
+
+  function dropButton(event) {
+    var column = card && event.target.closest && event.target.closest("[data-board] [data-status]");
+    if (!column) return null;
+    var status = column.getAttribute("data-status");
+    var button = card.querySelector("button[name='status'][value='" + status + "']");
+    return button ? { column: column, button: button } : null;
+  }
+
+  function clearDropTargets() {
+    document.querySelectorAll("[data-board] .is-drop-target").forEach(function (el) {
+      el.classList.remove("is-drop-target");
+    });
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var item = boardCard(event.target);
+    if (!item) return;
+    if (pressed && pressed.closest && pressed.closest("input, button, form")) {
+      event.preventDefault();
+      return;
+    }
+    card = item;
+    item.classList.add("is-dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var found = dropButton(event);
+    if (!found) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    if (!found.column.classList.contains("is-drop-target")) {
+      clearDropTargets();
+      found.column.classList.add("is-drop-target");
+    }
+  });
+
+  document.addEventListener("drop", function (event) {
+    var found = dropButton(event);
+    if (!found) return;
+    event.preventDefault();
+    clearDropTargets();
+    found.button.click();
+  });
+
+  document.addEventListener("dragend", function () {
+    if (!card) return;
+    card.classList.remove("is-dragging");
+    clearDropTargets();
+    card = null;
   });
 
   /* Page load --------------------------------------------------------------- */

@@ -410,6 +410,66 @@ MATRIX |= {
 }
 
 
+# Actions of the body: action 1 is led by the member's organisation (police) and owned by the
+# member; its members read it, the lead's members and the managers change it.
+def action(status: str = "planned") -> Any:
+    def setup(factory: Factory, world: World) -> None:
+        from veille.actions.enums import ActionStatus
+
+        world.action = factory.action(
+            world.body, world.organisation, owner=world.member, status=ActionStatus(status)
+        )
+
+    return setup
+
+
+ACTION = REPORT
+ACTION_FORM = {
+    "body_id": "1",
+    "title": "Tournées de médiation",
+    "kind": "preventive",
+    "lead_organisation_id": "{police}",
+    "status": "planned",
+    "progress": "0",
+    "version": "1",
+}
+API_ACTION = {
+    "body_id": 1,
+    "title": "Tournées de médiation",
+    "kind": "preventive",
+    "lead_organisation_id": "{police}",
+}
+# Handing over: to another body the person sees (the staff see them all; the chair and
+# secretary of body 1 see no other: 422).
+REFER = ACTION | {"chair": 422, "secretary": 422, "member": 403}
+EVALUATION = {"summary": "Tournées faites", "effect": "positive"}
+MATRIX |= {
+    ("GET", "/actions"): Case(LOGGED_IN, setup=action()),
+    ("GET", "/bodies/{body_id}/actions"): Case(BODY_MEMBERS, setup=action()),
+    ("GET", "/actions/new"): Case(LOGGED_IN | {"guest": 404}),
+    ("POST", "/actions/new"): Case(LOGGED_IN | {"other": 422, "guest": 403}, ACTION_FORM),
+    ("GET", "/actions/{action_id}"): Case(ACTION, setup=action()),
+    ("GET", "/actions/{action_id}/edit"): Case(ACTION, setup=action()),
+    ("POST", "/actions/{action_id}/edit"): Case(ACTION, ACTION_FORM, setup=action()),
+    ("POST", "/actions/{action_id}/status"): Case(
+        ACTION, {"status": "in_progress", "version": "1"}, setup=action()
+    ),
+    ("POST", "/actions/{action_id}/updates"): Case(ACTION, {"text": "Première tournée"}, setup=action()),
+    ("POST", "/actions/{action_id}/evaluation"): Case(ACTION, EVALUATION, setup=action("done")),
+    ("POST", "/actions/{action_id}/refer"): Case(REFER, {"body_id": "{other_body}"}, setup=action()),
+    ("GET", "/api/v1/actions"): Case(LOGGED_IN, setup=action()),
+    ("POST", "/api/v1/actions"): Case(LOGGED_IN | {"other": 422, "guest": 403}, API_ACTION),
+    ("GET", "/api/v1/actions/{action_id}"): Case(ACTION, setup=action()),
+    ("PATCH", "/api/v1/actions/{action_id}"): Case(ACTION, {"version": 1, "progress": 50}, setup=action()),
+    ("POST", "/api/v1/actions/{action_id}/refer"): Case(REFER, {"body_id": "{other_body}"}, setup=action()),
+    ("GET", "/api/v1/actions/{action_id}/updates"): Case(ACTION, setup=action()),
+    ("POST", "/api/v1/actions/{action_id}/updates"): Case(
+        ACTION, {"text": "Première tournée"}, setup=action()
+    ),
+    ("PUT", "/api/v1/actions/{action_id}/evaluation"): Case(ACTION, EVALUATION, setup=action("done")),
+}
+
+
 def route_table() -> set[tuple[str, str]]:
     """(method, path) of every route of the application, included routers flattened."""
     app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40))
@@ -447,6 +507,7 @@ def _url(path: str, world: World, params: dict[str, str]) -> str:
         "attachment_id": world.attachment.id if world.attachment else 0,
         "problem_id": world.problem.id if world.problem else 0,
         "category_id": 10,
+        "action_id": world.action.id if world.action else 0,
     } | params
     if path == "/static":
         return "/static/" + values["path"]
@@ -456,7 +517,12 @@ def _url(path: str, world: World, params: dict[str, str]) -> str:
 def _fill(data: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
     if data is None:
         return None
-    places = {"{other}": str(world.other.id), "{item}": str(world.item.id if world.item else 0)}
+    places: dict[str, Any] = {
+        "{other}": str(world.other.id),
+        "{item}": str(world.item.id if world.item else 0),
+        "{other_body}": str(world.other_body.id),
+        "{police}": str(world.organisation.id),
+    }
 
     def fill(value: Any) -> Any:
         return [fill(v) for v in value] if isinstance(value, list) else places.get(value, value)

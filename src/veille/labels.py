@@ -67,6 +67,31 @@ LABELS: dict[str, dict[str, str]] = {
         "assessment": N_("Assessment"),
         "closed": N_("Closed"),
     },
+    "action_kind": {
+        "preventive": N_("Preventive"),
+        "deterrent": N_("Deterrent"),
+        "repressive": N_("Repressive"),
+    },
+    "action_status": {
+        "proposed": N_("Proposed"),
+        "planned": N_("Planned"),
+        "in_progress": N_("In progress"),
+        "done": N_("Done"),
+        "abandoned": N_("Abandoned"),
+    },
+    "action_move": {
+        "proposed": N_("Propose"),
+        "planned": N_("Plan"),
+        "in_progress": N_("Start work"),
+        "done": N_("Mark done"),
+        "abandoned": N_("Abandon"),
+    },
+    "effect": {
+        "positive": N_("Positive"),
+        "mixed": N_("Mixed"),
+        "none": N_("No effect"),
+        "negative": N_("Negative"),
+    },
     "user_role": {
         "admin": N_("Administrator"),
         "coordinator": N_("Coordinator"),

@@ -17,6 +17,7 @@ from veille.actions.enums import OPEN_STATUSES
 from veille.actions.models import Action, ActionReminder
 from veille.actions.service import DUE_SOON
 from veille.bodies import service as bodies
+from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory.models import User
@@ -75,11 +76,14 @@ def assigned(session: Session, *, action: Action, actor: User, settings: Setting
 
 def remind_owners(session: Session, settings: Settings, *, today: date | None = None) -> int:
     """Once a week, a mail to each owner listing their overdue and soon-due open actions (in
-    the bodies they still see). Answers the number of mails queued; commits."""
+    the open bodies they still see: a closed body's actions can no longer be updated). Answers
+    the number of mails queued; commits."""
     today = today or settings.today()
     due = session.exec(
         select(Action)
+        .join(Body, col(Body.id) == Action.body_id)
         .where(
+            Body.status == BodyStatus.active,
             col(Action.owner_id).is_not(None),
             col(Action.status).in_(OPEN_STATUSES),
             col(Action.due_on) <= today + DUE_SOON,

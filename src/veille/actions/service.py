@@ -284,6 +284,8 @@ def _decision(session: Session, user: User, body: Body, data: ActionCreate) -> t
         raise InvalidInput({"meeting_id": N_("Choose a meeting of this body.")}) from exc
     if access.meeting.body_id != body.id or access.meeting.status == MeetingStatus.cancelled:
         raise InvalidInput({"meeting_id": N_("Choose a meeting of this body.")})
+    if access.locked:
+        raise InvalidInput({"meeting_id": meetings.LOCKED})
     return meeting_id, item_id
 
 

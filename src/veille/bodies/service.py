@@ -192,6 +192,17 @@ def content_member_ids(session: Session, body: Body) -> set[int]:
     return ids & set(accepted)
 
 
+def names(session: Session, body_ids: set[int]) -> dict[int, str]:
+    """Bodies' names, for a history that mentions them (an action referred from one to another)."""
+    if not body_ids:
+        return {}
+    return {
+        b.id: b.name
+        for b in session.exec(select(Body).where(col(Body.id).in_(sorted(body_ids)))).all()
+        if b.id
+    }
+
+
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
     """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
     body = session.exec(

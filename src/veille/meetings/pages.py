@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from veille.actions import service as actions
 from veille.bodies import service as bodies
 from veille.deps import PageUser, SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.meetings import mails, service
-from veille.meetings.enums import ANSWERS, AttendanceStatus, StandingItem
+from veille.meetings.enums import ANSWERS, AttendanceStatus, MeetingStatus, StandingItem
 from veille.meetings.models import (
     AgendaItem,
     AgendaItemIn,
@@ -136,7 +137,9 @@ def plan_series(
 # The meeting page
 
 
-def _meeting_context(session: SessionDep, access: service.MeetingAccess, **extra: Any) -> dict[str, Any]:
+def _meeting_context(
+    session: SessionDep, access: service.MeetingAccess, today: date, **extra: Any
+) -> dict[str, Any]:
     full = access.full
     attendance = service.attendance(session, access=access) if full else []
     invited = {i.user_id for i in attendance}
@@ -147,6 +150,7 @@ def _meeting_context(session: SessionDep, access: service.MeetingAccess, **extra
     items = service.agenda(session, access=access)
     return {
         "new_reports": _new_reports(session, access, items),
+        **_actions(session, access, items, today),
         "access": access,
         "meeting": access.meeting,
         "body": access.body,
@@ -167,6 +171,37 @@ def _meeting_context(session: SessionDep, access: service.MeetingAccess, **extra
     } | extra
 
 
+def _actions(
+    session: SessionDep, access: service.MeetingAccess, items: list[AgendaItem], today: date
+) -> dict[str, Any]:
+    """The actions the meeting decided, by agenda item, and its standing item "follow-up of
+    actions": what changed on each open action since the previous meeting."""
+    if not access.full:
+        return {"decisions": {}, "follow_up": [], "body_names": {}}
+    meeting = access.meeting
+    viewer = situations.viewer_for(session, access.user)
+    decisions: dict[int, list[Any]] = {}
+    for action in actions.decided_at(session, viewer, meeting.id or 0):
+        decisions.setdefault(action.agenda_item_id or 0, []).append(action)
+    follow_up: list[actions.FollowUp] = []
+    if any(i.standing == StandingItem.actions_follow_up for i in items):
+        since = service.previous_start(session, meeting)
+        until = (
+            max(meeting.starts_at, utcnow())
+            if meeting.status != MeetingStatus.minutes_approved
+            else meeting.ends_at
+        )
+        follow_up = actions.follow_up(session, viewer, meeting.body_id, since, until, today)
+    body_ids = {e.from_body_id for f in follow_up for e in f.entries} | {
+        e.to_body_id for f in follow_up for e in f.entries
+    }
+    return {
+        "decisions": decisions,
+        "follow_up": follow_up,
+        "body_names": bodies.names(session, {i for i in body_ids if i}),
+    }
+
+
 def _new_reports(session: SessionDep, access: service.MeetingAccess, items: list[AgendaItem]) -> list[Any]:
     """The standing item "new reports since the last meeting": those posted between the body's
     previous meeting (or a month before) and this one, as far as the reader may see them."""
@@ -183,7 +218,9 @@ def _new_reports(session: SessionDep, access: service.MeetingAccess, items: list
 @router.get("/meetings/{meeting_id}")
 def meeting_page(meeting_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
-    return render(request, "meetings/detail.html", _meeting_context(session, access))
+    return render(
+        request, "meetings/detail.html", _meeting_context(session, access, request.app.state.settings.today())
+    )
 
 
 def _fragment(
@@ -204,6 +241,7 @@ def _fragment(
     context = _meeting_context(
         session,
         access,
+        request.app.state.settings.today(),
         errors=translated(errors or {}),
         notice=translate(notice) if notice else None,
         values=values or {},

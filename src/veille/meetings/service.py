@@ -745,6 +745,11 @@ def move(session: Session, *, access: MeetingAccess, item: AgendaItem, offset: i
     return reorder(session, access=access, ids=ids)
 
 
+def meeting_of(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting that decided an action (its page links to it: the reader sees its body)."""
+    return session.get(Meeting, meeting_id)
+
+
 def previous_start(session: Session, meeting: Meeting) -> datetime | None:
     """When the body's last meeting before this one began (cancelled ones do not count)."""
     return session.exec(

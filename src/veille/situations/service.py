@@ -953,3 +953,52 @@ def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str)
         return []
     stmt = select(Situation).where(col(Situation.id).in_(wanted), visible(viewer))
     return rows(session, viewer, session.exec(stmt.order_by(col(Situation.id).desc())).all(), via)
+
+
+RECENT_LIMIT = 100
+
+
+def recent_readable(session: Session, viewer: Viewer, body_id: int, keep: Iterable[int] = ()) -> list[Row]:
+    """The body's latest reports that the person reads whole (an action's form offers them),
+    with those already chosen."""
+    recent = session.exec(
+        select(Situation.id)
+        .where(full_text(viewer), _of_body(body_id))
+        .order_by(col(Situation.id).desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    wanted = readable_in_body(session, viewer, keep, body_id) | {i for i in recent if i is not None}
+    stmt = select(Situation).where(col(Situation.id).in_(sorted(wanted)))
+    return rows(session, viewer, session.exec(stmt.order_by(col(Situation.id).desc())).all(), "action")
+
+
+@dataclass(frozen=True)
+class CategoryCounts:
+    """How many reports a person may see, by category; the social reports they see only as a
+    stub are counted apart, since their category is not theirs to know."""
+
+    by_category: list[tuple[Category, int]]
+    stubs: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.by_category) + self.stubs
+
+
+def category_counts(session: Session, viewer: Viewer, ids: Iterable[int]) -> CategoryCounts:
+    """Counts of these reports, no text (a crime-treatment group's final report): three
+    queries whatever their number."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return CategoryCounts(by_category=[], stubs=0)
+    among = col(Situation.id).in_(wanted)
+    full = dict(
+        session.exec(
+            select(Situation.category_id, func.count())
+            .where(among, full_text(viewer))
+            .group_by(col(Situation.category_id))
+        ).all()
+    )
+    seen = session.exec(select(func.count()).where(among, visible(viewer))).one()
+    by_category = [(c, full[c.id]) for c in categories(session, active_only=False) if c.id in full]
+    return CategoryCounts(by_category=by_category, stubs=seen - sum(full.values()))
