@@ -13,7 +13,7 @@ from tests.factories import Factory, World
 from veille.actions.enums import ActionKind, ActionStatus, Event
 from veille.actions.models import Action, ActionEntry
 from veille.bodies.enums import BodyKind
-from veille.meetings.enums import StandingItem
+from veille.meetings.enums import MeetingStatus, StandingItem
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 
@@ -261,3 +261,31 @@ def test_pages_use_a_bounded_number_of_queries(
             row.append(log.count)
         counts.append(row)
     assert counts[0] == counts[1], counts
+
+
+def test_minutes_list_the_actions_decided_and_leave_confidential_items_outside(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body, in_days=-1, status=MeetingStatus.held)
+    open_item = factory.item(meeting, "Rodéos", position=1)
+    secret_item = factory.item(meeting, "Squat", position=2, confidential=True)
+    client = client_for(world.secretary)
+    for item, title in ((open_item, "Arrêté anti-rodéos"), (secret_item, "Visite du squat")):
+        form = _form(world, title=title, meeting_id=str(meeting.id), agenda_item_id=str(item.id))
+        assert client.form("/actions/new", form).status_code == 303
+    api = api_for(world.secretary)
+    inside = api.get(f"/api/v1/meetings/{meeting.id}/minutes").json()
+    assert [d["title"] for d in inside["decisions"]] == ["Arrêté anti-rodéos", "Visite du squat"]
+    outside = api.get(f"/api/v1/meetings/{meeting.id}/minutes?audience=outside").json()
+    assert [d["title"] for d in outside["decisions"]] == ["Arrêté anti-rodéos"]
+    pdf = client.get(f"/meetings/{meeting.id}/minutes.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # Once the minutes are approved, no decision is added to them.
+    meeting.status = MeetingStatus.minutes_approved
+    session.add(meeting)
+    session.commit()
+    late = client.form(
+        "/actions/new", _form(world, meeting_id=str(meeting.id), agenda_item_id=str(open_item.id))
+    )
+    assert late.status_code == 422 and "approuvé" in late.text
+    assert len(_actions(session)) == 2

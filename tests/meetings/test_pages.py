@@ -116,7 +116,9 @@ def test_meeting_page_issues_bounded_queries(
     with queries() as many:
         assert client.get(f"/meetings/{meeting.id}").status_code == 200
     assert many.count == few.count
-    assert many.count <= 16
+    # The page, its attendance and round table, and what it shows of the body's reports and
+    # actions (the reader's bodies, decisions, links of the items and what may be linked).
+    assert many.count <= 24
     for path in ("/meetings", f"/bodies/{world.body.id}/meetings"):
         client.get(path)
         with queries() as listing:

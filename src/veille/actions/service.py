@@ -229,8 +229,10 @@ def _check(
     wanted = set(data.situation_ids) - set(kept)
     if wanted != situations.readable_in_body(session, viewer, wanted, body.id or 0):
         errors["situation_ids"] = N_("Choose reports of this body that you can read.")
+    # A referred action keeps the problem file of the body it came from, as it keeps its reports.
     if (
         data.problem_id is not None
+        and data.problem_id != (current.problem_id if current else None)
         and situations.problem_in_body(session, data.problem_id, body.id or 0) is None
     ):
         errors["problem_id"] = N_("Choose a problem file of this body.")
@@ -452,11 +454,14 @@ def evaluate(session: Session, *, access: ActionAccess, data: EvaluationIn) -> A
 
 
 def referral_targets(session: Session, access: ActionAccess) -> list[Body]:
-    """The open bodies the person sees, other than the action's."""
+    """The open bodies whose content the person sees (not as a guest, nor with the charter
+    pending), other than the action's."""
     return [
         b
         for b in bodies.visible_bodies(session, access.viewer.user)
-        if b.status == BodyStatus.active and b.id != access.action.body_id
+        if b.status == BodyStatus.active
+        and b.id != access.action.body_id
+        and access.viewer.sees_body(b.id or 0)
     ]
 
 
@@ -687,6 +692,26 @@ def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action
             .order_by(col(Action.agenda_item_id), col(Action.id))
         ).all()
     )
+
+
+def ids_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
+    """Which of these actions are the body's and seen by the person (an agenda item links them)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    found = session.exec(
+        select(Action.id).where(col(Action.id).in_(wanted), Action.body_id == body_id, visible(viewer))
+    ).all()
+    return {i for i in found if i is not None}
+
+
+def linked_rows(session: Session, viewer: Viewer, ids: Iterable[int], today: date) -> list[Row]:
+    """These actions as far as the person sees them (an agenda item's), soonest due first."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    stmt = select(Action).where(col(Action.id).in_(wanted), visible(viewer))
+    return rows(session, session.exec(by_due_date(stmt)).all(), today)
 
 
 def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:

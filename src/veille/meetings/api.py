@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from veille.bodies import service as bodies
 from veille.deps import ApiUser, SessionDep, SettingsDep
@@ -52,10 +52,22 @@ class AgendaItemPatch(SQLModel):
     notes: str | None = None
     decisions: str | None = None
     confidential: bool | None = None
+    situation_ids: list[int] | None = None
+    action_ids: list[int] | None = None
 
 
 class Invite(SQLModel):
     user_id: int
+
+
+class DecisionPublic(SQLModel):
+    action_id: int
+    agenda_item_id: int | None
+    title: str
+    kind: str
+    lead_organisation_id: int
+    due_on: date | None
+    status: str
 
 
 class MinutesPublic(SQLModel):
@@ -66,6 +78,8 @@ class MinutesPublic(SQLModel):
     attendance: list[AttendancePublic]
     items: list[AgendaItemPublic]
     round_table: list[RoundTablePublic]
+    # The decisions recorded as actions (see /actions/{id}); their agenda item when known.
+    decisions: list[DecisionPublic]
 
 
 def _attendance(invitation: Invitation) -> AttendancePublic:
@@ -162,24 +176,34 @@ def post_round_table(
     return RoundTablePublic.model_validate(service.save_round_table(session, access=access, data=entry))
 
 
-def _item(item: AgendaItem, access: service.MeetingAccess) -> AgendaItemPublic:
-    """A guest sees the agenda, not the minutes (DESIGN.md §4 rule 4)."""
-    public = AgendaItemPublic.model_validate(item)
-    if not access.full:
-        public = public.model_copy(update={"notes": "", "decisions": "", "confidential": False})
-    return public
+def _items(
+    session: Session, items: list[AgendaItem], access: service.MeetingAccess
+) -> list[AgendaItemPublic]:
+    """A guest sees the agenda, not the minutes nor the reports and actions linked to it
+    (DESIGN.md §4 rule 4)."""
+    links = service.item_links(session, [i.id for i in items if i.id is not None]) if access.full else {}
+    result = []
+    for item in items:
+        reports, actions = links.get(item.id or 0, ([], []))
+        public = AgendaItemPublic.model_validate(
+            item, update={"situation_ids": sorted(reports), "action_ids": sorted(actions)}
+        )
+        if not access.full:
+            public = public.model_copy(update={"notes": "", "decisions": "", "confidential": False})
+        result.append(public)
+    return result
 
 
 @router.get("/meetings/{meeting_id}/agenda-items", response_model=Paged[AgendaItemPublic])
 def list_items(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged[AgendaItemPublic]:
     access = service.get_meeting_access(session, user, meeting_id)
-    return Paged(items=[_item(i, access) for i in service.agenda(session, access=access)], next_cursor=None)
+    return Paged(items=_items(session, service.agenda(session, access=access), access), next_cursor=None)
 
 
 @router.post("/meetings/{meeting_id}/agenda-items", response_model=AgendaItemPublic, status_code=201)
-def add_item(meeting_id: int, item: AgendaItemIn, user: ApiUser, session: SessionDep) -> AgendaItem:
+def add_item(meeting_id: int, item: AgendaItemIn, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
     access = service.get_meeting_access(session, user, meeting_id)
-    return service.add_item(session, access=access, data=item)
+    return _items(session, [service.add_item(session, access=access, data=item)], access)[0]
 
 
 @router.post("/meetings/{meeting_id}/agenda-items/order", response_model=Paged[AgendaItemPublic])
@@ -188,24 +212,26 @@ def order_items(
 ) -> Paged[AgendaItemPublic]:
     access = service.get_meeting_access(session, user, meeting_id)
     items = service.reorder(session, access=access, ids=order.ids)
-    return Paged(items=[_item(i, access) for i in items], next_cursor=None)
+    return Paged(items=_items(session, items, access), next_cursor=None)
 
 
 @router.patch("/agenda-items/{item_id}", response_model=AgendaItemPublic)
-def patch_item(item_id: int, patch: AgendaItemPatch, user: ApiUser, session: SessionDep) -> AgendaItem:
+def patch_item(item_id: int, patch: AgendaItemPatch, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
     access, item = service.get_item_access(session, user, item_id)
     sent = patch.model_fields_set
-    values = AgendaItemPublic.model_validate(item).model_dump() | patch.model_dump(exclude_unset=True)
+    current = AgendaItemPublic.model_validate(item).model_dump(exclude={"situation_ids", "action_ids"})
+    values = current | patch.model_dump(exclude_unset=True)
     # Both parts are validated before either is saved: a refused call changes nothing.
     notes = validate(NotesIn, values) if {"notes", "decisions", "confidential"} & sent else None
-    fields = validate(AgendaItemIn, values) if {"title", "description", "presenter"} & sent else None
+    item_fields = {"title", "description", "presenter", "situation_ids", "action_ids"}
+    fields = validate(AgendaItemIn, values) if item_fields & sent else None
     version = patch.version
     if notes is not None:
         item = service.save_notes(session, access=access, item=item, data=notes)
         version = item.version
     if fields is not None:
         item = service.update_item(session, access=access, item=item, data=fields, version=version)
-    return item
+    return _items(session, [item], access)[0]
 
 
 @router.delete("/agenda-items/{item_id}", status_code=204)
@@ -235,6 +261,7 @@ def get_minutes(
         attendance=[_attendance(i) for i in minutes.attendance],
         items=[AgendaItemPublic.model_validate(i) for i in minutes.items],
         round_table=[RoundTablePublic.model_validate(e) for e in minutes.round_table],
+        decisions=[DecisionPublic.model_validate(a, update={"action_id": a.id}) for a in minutes.actions],
     )
 
 

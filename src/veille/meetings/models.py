@@ -1,7 +1,7 @@
 """Meetings, their invitations and attendance, agenda items (with the minutes), round table."""
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator, model_validator
 from sqlalchemy import Index, Text, UniqueConstraint
@@ -171,8 +171,14 @@ class AgendaItemIn(SQLModel):
     title: Title
     description: LongText = ""
     presenter: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    # The reports and actions the item will discuss; None leaves them as they are.
+    situation_ids: list[int] | None = None
+    action_ids: list[int] | None = None
 
     _newlines = field_validator("description", mode="before")(_unix_newlines)
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"situation_ids", "action_ids"})
 
 
 class NotesIn(SQLModel):
@@ -198,6 +204,8 @@ class AgendaItemPublic(SQLModel):
     confidential: bool
     carried_over: bool
     version: int
+    situation_ids: list[int] = []
+    action_ids: list[int] = []
 
 
 class AgendaOrder(SQLModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -148,9 +148,11 @@ def _meeting_context(
     )
     entries = service.round_table(session, access=access) if full else []
     items = service.agenda(session, access=access)
+    viewer = situations.viewer_for(session, access.user) if full else None
+    since = service.previous_start(session, access.meeting) if full else None
     return {
-        "new_reports": _new_reports(session, access, items),
-        **_actions(session, access, items, today),
+        "new_reports": _new_reports(session, access, viewer, since, items),
+        **_actions(session, access, viewer, since, items, today),
         "access": access,
         "meeting": access.meeting,
         "body": access.body,
@@ -172,20 +174,23 @@ def _meeting_context(
 
 
 def _actions(
-    session: SessionDep, access: service.MeetingAccess, items: list[AgendaItem], today: date
+    session: SessionDep,
+    access: service.MeetingAccess,
+    viewer: situations.Viewer | None,
+    since: datetime | None,
+    items: list[AgendaItem],
+    today: date,
 ) -> dict[str, Any]:
     """The actions the meeting decided, by agenda item, and its standing item "follow-up of
     actions": what changed on each open action since the previous meeting."""
-    if not access.full:
-        return {"decisions": {}, "follow_up": [], "body_names": {}}
+    if viewer is None:
+        return {"decisions": {}, "follow_up": [], "body_names": {}, "item_reports": {}, "item_actions": {}}
     meeting = access.meeting
-    viewer = situations.viewer_for(session, access.user)
     decisions: dict[int, list[Any]] = {}
     for action in actions.decided_at(session, viewer, meeting.id or 0):
         decisions.setdefault(action.agenda_item_id or 0, []).append(action)
     follow_up: list[actions.FollowUp] = []
     if any(i.standing == StandingItem.actions_follow_up for i in items):
-        since = service.previous_start(session, meeting)
         until = (
             max(meeting.starts_at, utcnow())
             if meeting.status != MeetingStatus.minutes_approved
@@ -199,19 +204,53 @@ def _actions(
         "decisions": decisions,
         "follow_up": follow_up,
         "body_names": bodies.names(session, {i for i in body_ids if i}),
+    } | _links(session, access, viewer, items, today)
+
+
+def _links(
+    session: SessionDep,
+    access: service.MeetingAccess,
+    viewer: situations.Viewer,
+    items: list[AgendaItem],
+    today: date,
+) -> dict[str, Any]:
+    """The reports and actions linked to each item, as far as the reader sees them, and for
+    those who edit the agenda the body's reports and open actions they may link."""
+    links = service.item_links(session, [i.id for i in items if i.id is not None])
+    reports = situations.visible_rows(session, viewer, {s for r, _ in links.values() for s in r}, "meeting")
+    linked = actions.linked_rows(session, viewer, {x for _, a in links.values() for x in a}, today)
+    report_by_id = {r.situation.id: r for r in reports}
+    action_by_id = {r.action.id: r for r in linked}
+    context: dict[str, Any] = {
+        "item_reports": {i: [report_by_id[s] for s in r if s in report_by_id] for i, (r, _) in links.items()},
+        "item_actions": {i: [action_by_id[x] for x in a if x in action_by_id] for i, (_, a) in links.items()},
+        "item_links": links,
+        "link_reports": [],
+        "link_actions": [],
     }
+    if access.can_edit:
+        body_id = access.meeting.body_id
+        context["link_reports"] = situations.readable_titles(session, viewer, body_id)
+        open_actions = actions.query(viewer, actions.Filters(body_id=body_id, open_only=True), today)
+        context["link_actions"] = list(session.exec(actions.by_due_date(open_actions).limit(100)).all())
+    return context
 
 
-def _new_reports(session: SessionDep, access: service.MeetingAccess, items: list[AgendaItem]) -> list[Any]:
+def _new_reports(
+    session: SessionDep,
+    access: service.MeetingAccess,
+    viewer: situations.Viewer | None,
+    since: datetime | None,
+    items: list[AgendaItem],
+) -> list[Any]:
     """The standing item "new reports since the last meeting": those posted between the body's
     previous meeting (or a month before) and this one, as far as the reader may see them."""
     meeting = access.meeting
-    if not access.full or not any(i.standing == StandingItem.new_reports for i in items):
+    if viewer is None or not any(i.standing == StandingItem.new_reports for i in items):
         return []
-    viewer = situations.viewer_for(session, access.user)
-    since = service.previous_start(session, meeting) or meeting.starts_at - timedelta(days=31)
+    start = since or meeting.starts_at - timedelta(days=31)
     return situations.posted_between(
-        session, viewer, meeting.body_id, since, min(meeting.starts_at, utcnow())
+        session, viewer, meeting.body_id, start, min(meeting.starts_at, utcnow())
     )
 
 
@@ -499,7 +538,11 @@ def move_item(item_id: int, request: Request, user: PageUser, session: SessionDe
 @router.post("/agenda-items/{item_id}/edit")
 def edit_item(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     def change(access: service.MeetingAccess, item: AgendaItem) -> object:
-        data = parse_form(AgendaItemIn, form)
+        values = dict(form)
+        if form.get("links"):  # the link boxes were shown: none ticked means none
+            values.setdefault("situation_ids", [])
+            values.setdefault("action_ids", [])
+        data = parse_form(AgendaItemIn, values)
         version = str(form.get("version") or item.version)
         if not version.isdigit():
             raise InvalidInput({"__all__": N_("Reload the page and try again.")})

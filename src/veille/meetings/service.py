@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from uuid import uuid4
 
 from dateutil.relativedelta import relativedelta
@@ -20,6 +21,7 @@ from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus, MemberRole
 from veille.bodies.models import Body, Membership
 from veille.config import Settings
+from veille.directory import service as directory
 from veille.directory.models import User
 from veille.directory.service import is_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -28,7 +30,9 @@ from veille.meetings import calendar, mails
 from veille.meetings.enums import ANSWERS, PRESENCE, AttendanceStatus, MeetingStatus, StandingItem
 from veille.meetings.models import (
     AgendaItem,
+    AgendaItemAction,
     AgendaItemIn,
+    AgendaItemSituation,
     AttendanceIn,
     CalendarFeed,
     Invitation,
@@ -40,6 +44,7 @@ from veille.meetings.models import (
     SeriesForm,
 )
 from veille.orm import utcnow
+from veille.situations import service as situations
 
 LOCKED = N_("The minutes of this meeting are approved: it can no longer be changed.")
 NOTES_CONFLICT = N_(
@@ -661,10 +666,11 @@ def add_item(session: Session, *, access: MeetingAccess, data: AgendaItemIn) -> 
         select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == access.meeting.id)
     ).one()
     item = AgendaItem(
-        meeting_id=access.meeting.id, position=(last or 0) + 1, updated_by=access.user.id, **data.model_dump()
+        meeting_id=access.meeting.id, position=(last or 0) + 1, updated_by=access.user.id, **data.fields()
     )
     session.add(item)
     session.flush()
+    _set_links(session, access, item, data)
     audit.record(session, user_id=access.user.id, verb="create", entity="agenda_item", entity_id=item.id)
     session.commit()
     return item
@@ -683,12 +689,70 @@ def update_item(
 ) -> AgendaItem:
     access.require_editable()
     _check_version(session, item, version)
-    item.sqlmodel_update(data.model_dump())
+    item.sqlmodel_update(data.fields())
+    _set_links(session, access, item, data)
     _touch(item, access)
     session.add(item)
     audit.record(session, user_id=access.user.id, verb="update", entity="agenda_item", entity_id=item.id)
     session.commit()
     return item
+
+
+def item_links(session: Session, item_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int]]]:
+    """The reports and actions linked to each item (two queries whatever their number)."""
+    links: dict[int, tuple[list[int], list[int]]] = {i: ([], []) for i in item_ids}
+    if not links:
+        return links
+    for item_id, situation_id in session.exec(
+        select(AgendaItemSituation.agenda_item_id, AgendaItemSituation.situation_id).where(
+            col(AgendaItemSituation.agenda_item_id).in_(sorted(links))
+        )
+    ).all():
+        links[item_id][0].append(situation_id)
+    for item_id, action_id in session.exec(
+        select(AgendaItemAction.agenda_item_id, AgendaItemAction.action_id).where(
+            col(AgendaItemAction.agenda_item_id).in_(sorted(links))
+        )
+    ).all():
+        links[item_id][1].append(action_id)
+    return links
+
+
+def _set_links(session: Session, access: MeetingAccess, item: AgendaItem, data: AgendaItemIn) -> None:
+    """Links the reports and actions the person chose, among those of the body they read; links
+    to reports they cannot read stay (someone who could read them put them there)."""
+    from veille.actions import service as actions  # actions builds on meetings: see minutes()
+
+    viewer = situations.viewer_for(session, access.user)
+    body_id = access.meeting.body_id
+    current_reports, current_actions = item_links(session, [item.id or 0])[item.id or 0]
+    if data.situation_ids is not None:
+        kept = set(current_reports) - situations.full_ids(session, viewer, current_reports)
+        wanted = set(data.situation_ids) - kept
+        if wanted != situations.readable_in_body(session, viewer, wanted, body_id):
+            raise InvalidInput({"situation_ids": N_("Choose reports of this body that you can read.")})
+        _replace(session, AgendaItemSituation, item, "situation_id", current_reports, wanted | kept)
+    if data.action_ids is not None:
+        wanted = set(data.action_ids)
+        if wanted != actions.ids_in_body(session, viewer, wanted, body_id):
+            raise InvalidInput({"action_ids": N_("Choose actions of this body.")})
+        _replace(session, AgendaItemAction, item, "action_id", current_actions, wanted)
+
+
+def _replace(
+    session: Session,
+    model: type[AgendaItemSituation] | type[AgendaItemAction],
+    item: AgendaItem,
+    column: str,
+    current: list[int],
+    wanted: set[int],
+) -> None:
+    for other in set(current) - wanted:
+        row = session.get(model, (item.id, other))
+        if row is not None:
+            session.delete(row)
+    for other in sorted(wanted - set(current)):
+        session.add(model(agenda_item_id=item.id or 0, **{column: other}))
 
 
 def save_notes(session: Session, *, access: MeetingAccess, item: AgendaItem, data: NotesIn) -> AgendaItem:
@@ -830,6 +894,12 @@ class Minutes:
     round_table: list[RoundTableEntry]
     approved_by: User | None = None
     by_status: dict[str, list[Invitation]] = field(default_factory=dict)
+    # The actions the meeting decided (its decisions as actions), with their lead's name.
+    actions: list[Any] = field(default_factory=list)
+    leads: dict[int, str] = field(default_factory=dict)
+
+    def actions_of(self, item: AgendaItem) -> list[Any]:
+        return [a for a in self.actions if a.agenda_item_id == item.id]
 
     def __post_init__(self) -> None:
         for invitation in self.attendance:
@@ -842,6 +912,17 @@ def minutes(session: Session, *, access: MeetingAccess, audience: str = "body") 
     if audience != "body":
         items = [item for item in items if not item.confidential]
     approver = session.get(User, access.meeting.approved_by) if access.meeting.approved_by else None
+    # Imported here: the actions domain builds on meetings (an action names the meeting that
+    # decided it), so meetings reach it only when the minutes are assembled.
+    from veille.actions import service as actions
+
+    kept = {item.id for item in items}
+    decided = [
+        a
+        for a in actions.decided_at(session, actions.viewer_for(session, access.user), access.meeting.id or 0)
+        if a.agenda_item_id in kept or (a.agenda_item_id is None and audience == "body")
+    ]
+    leads = {o.id: o.name for o in directory.list_organisations(session) if o.id is not None}
     return Minutes(
         meeting=access.meeting,
         body=access.body,
@@ -850,6 +931,8 @@ def minutes(session: Session, *, access: MeetingAccess, audience: str = "body") 
         items=items,
         round_table=round_table(session, access=access),
         approved_by=approver,
+        actions=decided,
+        leads=leads,
     )
 
 

@@ -958,6 +958,18 @@ def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str)
 RECENT_LIMIT = 100
 
 
+def readable_titles(session: Session, viewer: Viewer, body_id: int) -> list[tuple[int, str]]:
+    """The body's latest reports the person reads whole, as (id, title): what an agenda item
+    may link (one query)."""
+    found = session.exec(
+        select(Situation.id, Situation.title)
+        .where(full_text(viewer), _of_body(body_id))
+        .order_by(col(Situation.id).desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    return [(i, title) for i, title in found if i is not None]
+
+
 def recent_readable(session: Session, viewer: Viewer, body_id: int, keep: Iterable[int] = ()) -> list[Row]:
     """The body's latest reports that the person reads whole (an action's form offers them),
     with those already chosen."""
