@@ -22,8 +22,10 @@ from veille.actions.models import (
     ReferIn,
 )
 from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.directory.models import User
 from veille.notifications import service as outbox
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.situations import service as situations
 from veille.web import validate
 
 router = APIRouter(tags=["actions"])
@@ -49,16 +51,18 @@ class ActionPatch(SQLModel):
     reopen: bool = False
 
 
-def public(session: Session, actions: list[Action]) -> list[ActionPublic]:
+def public(session: Session, viewer: service.Viewer, actions: list[Action]) -> list[ActionPublic]:
+    """The actions as the API gives them; only the linked reports the reader may open."""
     ids = [a.id for a in actions if a.id is not None]
     partners = service.partners_of(session, ids)
     linked = service.situations_of(session, ids)
+    readable = situations.full_ids(session, viewer, {s for found in linked.values() for s in found})
     return [
         ActionPublic.model_validate(
             a,
             update={
                 "partner_organisation_ids": sorted(partners[a.id or 0]),
-                "situation_ids": sorted(linked[a.id or 0]),
+                "situation_ids": sorted(set(linked[a.id or 0]) & readable),
                 "evaluation": EvaluationPublic(
                     summary=a.evaluation,
                     effect=a.effect,
@@ -97,13 +101,14 @@ def list_actions(
         owner_id=owner_id,
         overdue=overdue,
     )
-    stmt = service.query(service.viewer_for(session, user), filters, settings.today())
+    viewer = service.viewer_for(session, user)
+    stmt = service.query(viewer, filters, settings.today())
     items, next_cursor = keyset_page(session, stmt, Action, Cursor.parse(cursor), limit, newest_first=True)
-    return Paged(items=public(session, items), next_cursor=next_cursor)
+    return Paged(items=public(session, viewer, items), next_cursor=next_cursor)
 
 
-def _one(session: Session, action: Action) -> ActionPublic:
-    return public(session, [action])[0]
+def _one(session: Session, user: User, action: Action) -> ActionPublic:
+    return public(session, service.viewer_for(session, user), [action])[0]
 
 
 @router.post("/actions", status_code=201, response_model=ActionPublic, dependencies=DELIVER)
@@ -112,7 +117,7 @@ def create_action(
 ) -> ActionPublic:
     action = service.create_action(session, user=user, data=data)
     flows.assigned(session, action=action, actor=user, settings=settings)
-    created = _one(session, action)
+    created = _one(session, user, action)
     session.commit()
     return created
 
@@ -123,7 +128,7 @@ def _access(session: Session, user: ApiUser, action_id: int) -> service.ActionAc
 
 @router.get("/actions/{action_id}", response_model=ActionPublic)
 def get_action(action_id: int, user: ApiUser, session: SessionDep) -> ActionPublic:
-    return _one(session, _access(session, user, action_id).action)
+    return _one(session, user, _access(session, user, action_id).action)
 
 
 @router.patch("/actions/{action_id}", response_model=ActionPublic, dependencies=DELIVER)
@@ -133,12 +138,12 @@ def patch_action(
     access = _access(session, user, action_id)
     access.require_change()
     owner = access.action.owner_id
-    current = _one(session, access.action).model_dump()
+    current = _one(session, user, access.action).model_dump()
     data = validate(ActionUpdate, current | patch.model_dump(exclude_unset=True))
     action = service.update_action(session, access=access, data=data)
     if action.owner_id != owner:
         flows.assigned(session, action=action, actor=user, settings=settings)
-    patched = _one(session, action)
+    patched = _one(session, user, action)
     session.commit()
     return patched
 
@@ -146,7 +151,7 @@ def patch_action(
 @router.post("/actions/{action_id}/refer", response_model=ActionPublic)
 def refer_action(action_id: int, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.refer(session, access=_access(session, user, action_id), data=data)
-    referred = _one(session, action)
+    referred = _one(session, user, action)
     session.commit()
     return referred
 
@@ -167,6 +172,6 @@ def post_update(action_id: int, data: ActionEntryIn, user: ApiUser, session: Ses
 @router.put("/actions/{action_id}/evaluation", response_model=ActionPublic)
 def put_evaluation(action_id: int, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.evaluate(session, access=_access(session, user, action_id), data=data)
-    evaluated = _one(session, action)
+    evaluated = _one(session, user, action)
     session.commit()
     return evaluated

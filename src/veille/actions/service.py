@@ -213,7 +213,18 @@ def _check(
     partners = sorted(set(data.partner_organisation_ids) - {data.lead_organisation_id})
     if any(p not in organisations for p in partners):
         errors["partner_organisation_ids"] = N_("Choose among the active organisations.")
-    if data.owner_id is not None and not _may_own(session, body, data.owner_id, data.lead_organisation_id):
+    # An owner who has since left the body stays until someone reassigns the action (or gives
+    # it another lead).
+    owner_kept = (
+        current is not None
+        and data.owner_id == current.owner_id
+        and data.lead_organisation_id == current.lead_organisation_id
+    )
+    if (
+        data.owner_id is not None
+        and not owner_kept
+        and not _may_own(session, body, data.owner_id, data.lead_organisation_id)
+    ):
         errors["owner_id"] = N_(
             "Choose a member of the body from the lead organisation, or one of its chair or secretaries."
         )
@@ -386,7 +397,8 @@ def update_action(session: Session, *, access: ActionAccess, data: ActionUpdate)
     _set_links(session, action, ActionSituation, linked)
     if event is not None:
         _entry(session, action, user, event, status=action.status, progress=action.progress)
-    audit.record(session, user_id=user.id, verb="update", entity="action", entity_id=action.id)
+    moved = {"status": str(action.status)} if event is not None else {}
+    audit.record(session, user_id=user.id, verb="update", entity="action", entity_id=action.id, **moved)
     return action
 
 
@@ -417,12 +429,14 @@ def add_update(session: Session, *, access: ActionAccess, data: ActionEntryIn) -
     """A dated update from the lead or a partner; its progress becomes the action's."""
     access.require_update()
     action = access.action
-    if data.progress is not None and action.status not in (ActionStatus.done, ActionStatus.abandoned):
-        session.refresh(action, with_for_update=True)
-        action.progress = data.progress
+    session.refresh(action, with_for_update=True)
+    # A finished action keeps its progress: the note says what happened after, not how far.
+    progress = data.progress if action.status in OPEN_STATUSES else None
+    if progress is not None:
+        action.progress = progress
     _touch(action)
     session.add(action)
-    entry = _entry(session, action, access.viewer.user, Event.note, text=data.text, progress=data.progress)
+    entry = _entry(session, action, access.viewer.user, Event.note, text=data.text, progress=progress)
     session.flush()
     audit.record(
         session, user_id=access.viewer.user.id, verb="update_posted", entity="action", entity_id=action.id
