@@ -18,6 +18,7 @@ from starlette.routing import Mount
 
 from tests.factories import PASSWORD, PERSONAS, Factory, World
 from veille.app import create_app
+from veille.bodies.enums import BodyKind
 from veille.bodies.models import Membership
 from veille.config import Settings
 from veille.meetings.enums import MeetingStatus
@@ -91,6 +92,14 @@ def with_failed_mail(factory: Factory, world: World) -> None:
     assert mail.id == 1
 
 
+def crime_treatment_group(factory: Factory, world: World) -> None:
+    """The body as a crime-treatment group past the middle of its period."""
+    world.body.kind = BodyKind.crime_treatment_group
+    world.body.starts_on = date.today() - timedelta(days=60)
+    world.body.ends_on = date.today() + timedelta(days=30)
+    factory._save(world.body)
+
+
 def report(factory: Factory, world: World) -> None:
     """A report of the body that the whole body reads, posted by the member, with a PDF, in a
     problem file."""
@@ -140,6 +149,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/bodies/{body_id}/edit"): Case(BODY_MANAGE),
     ("POST", "/bodies/{body_id}/edit"): Case(BODY_MANAGE, BODY_FORM),
     ("POST", "/bodies/{body_id}/close"): Case(BODY_CHAIR),
+    ("GET", "/bodies/{body_id}/group"): Case(BODY_MEMBERS, setup=crime_treatment_group),
+    ("POST", "/bodies/{body_id}/group/reviews"): Case(
+        BODY_CHAIR, {"kind": "mid_term", "text": "Bilan"}, setup=crime_treatment_group
+    ),
+    ("POST", "/bodies/{body_id}/group/renew"): Case(
+        BODY_CHAIR, {"ends_on": (date.today() + timedelta(days=365)).isoformat()}, setup=crime_treatment_group
+    ),
+    ("POST", "/bodies/{body_id}/group/close"): Case(BODY_CHAIR, setup=crime_treatment_group),
+    ("GET", "/bodies/{body_id}/group/report.pdf"): Case(BODY_MEMBERS, setup=crime_treatment_group),
     ("POST", "/bodies/{body_id}/members"): Case(BODY_MANAGE, {"user_id": "{other}", "role": "member"}),
     ("POST", "/bodies/{body_id}/members/{member_id}/role"): Case(BODY_MANAGE, {"role": "secretary"}),
     ("POST", "/bodies/{body_id}/members/{member_id}/remove"): Case(BODY_MANAGE),

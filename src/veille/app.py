@@ -71,6 +71,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     test): building them analyses each endpoint's dependencies, which is slow, and a route
     holds no state of its app."""
     from veille.actions import api as actions_api
+    from veille.actions import group_pages
     from veille.actions import pages as actions_pages
     from veille.audit import api as audit_api
     from veille.auth import api as auth_api
@@ -90,6 +91,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
     for module in (
         actions_pages,
+        group_pages,
         auth_pages,
         bodies_pages,
         directory_pages,
