@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from veille import demo
 from veille.auth.service import authenticate
@@ -202,3 +202,72 @@ def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
     full = situations.full_ids(db, viewer, [r.id for r in reports if r.id])
     assert {r.confidentiality for r in reports if r.id in full} == {"body", "restricted"}
     assert len(situations.problem_situation_ids(db, viewer, problem)) == 2
+
+
+def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[demo.DemoAccount]) -> None:
+    from collections import Counter
+
+    from veille.actions import service as actions
+    from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect, Event
+    from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSituation
+    from veille.situations.models import Situation, SituationReferral
+
+    found = list(db.exec(select(Action)).all())
+    by_name = {b.id: b for b in all_bodies(db)}
+    assert {by_name[a.body_id].name for a in found} == {
+        "Cellule de veille – Quartier Nord / Les Tilleuls",
+        "GLTD Quartier Nord – Les Tilleuls",
+    }
+    assert {a.kind for a in found} == set(ActionKind)
+    assert Counter(a.status for a in found) == {
+        ActionStatus.proposed: 1,
+        ActionStatus.planned: 3,
+        ActionStatus.in_progress: 4,
+        ActionStatus.done: 1,
+        ActionStatus.abandoned: 1,
+    }
+    [done] = [a for a in found if a.status == ActionStatus.done]
+    assert done.effect == Effect.positive and done.evaluation and "−40 %" in done.indicator
+    assert done.progress == 100 and done.done_at is not None and done.evaluated_at is not None
+    overdue = [a for a in found if a.status in OPEN_STATUSES and a.due_on is not None and a.due_on < TODAY]
+    assert len(overdue) == 1
+
+    # The crime-treatment group's rule holds for each of its actions.
+    gltd = next(b for b in by_name.values() if b.kind == BodyKind.crime_treatment_group)
+    assert gltd.ends_on is not None
+    in_gltd = [a for a in found if a.body_id == gltd.id]
+    assert len(in_gltd) == 4
+    assert all(a.due_on is not None and a.due_on <= gltd.ends_on for a in in_gltd)
+
+    # Some are led by an organisation that has no account: the secretaries follow them.
+    with_accounts = set(db.exec(select(User.organisation_id)).all())
+    assert len([a for a in found if a.lead_organisation_id not in with_accounts]) == 2
+    assert len(db.exec(select(ActionPartner)).all()) >= len(found)
+    assert len(db.exec(select(ActionSituation)).all()) >= 4
+    # The problem file of the Nord cell: one action there, one it referred to the GLTD.
+    assert sorted(by_name[a.body_id].kind for a in found if a.problem_id is not None) == [
+        BodyKind.crime_treatment_group,
+        BodyKind.watch_cell,
+    ]
+
+    # Dated updates with their progress, before today.
+    entries = db.exec(select(ActionEntry)).all()
+    notes = [e for e in entries if e.event == Event.note]
+    assert len(notes) >= 8 and sum(1 for e in notes if e.progress is not None) >= 6
+    assert len({e.created_at.date() for e in entries}) >= 10
+    assert all(e.created_at.date() < TODAY for e in entries)
+
+    # One referred from the Nord cell to the GLTD, with its report.
+    [referred] = [e for e in entries if e.event == Event.referred]
+    nord = next(b for b in by_name.values() if b.name.startswith("Cellule de veille – Quartier Nord"))
+    assert (referred.from_body_id, referred.to_body_id) == (nord.id, gltd.id)
+    moved = db.get(Action, referred.action_id)
+    assert moved is not None and moved.body_id == gltd.id
+    linked = db.exec(select(ActionSituation.situation_id).where(ActionSituation.action_id == moved.id)).all()
+    referrals = db.exec(select(SituationReferral)).all()
+    assert [(r.situation_id, r.body_id) for r in referrals] == [(s, gltd.id) for s in linked]
+    assert {r.body_id for r in db.exec(select(Situation).where(col(Situation.id).in_(linked)))} == {nord.id}
+    # The cell's secretary, not of the GLTD, still reads its history there.
+    secretary = by_email(db, "karim.benali@valmont.example")
+    access = actions.get_action(db, actions.viewer_for(db, secretary), moved.id or 0)
+    assert not access.in_body and not access.can_change

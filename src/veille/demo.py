@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from veille.actions import service as actions
+from veille.actions.enums import ActionKind, ActionStatus, Effect
+from veille.actions.models import Action, ActionCreate, ActionEntry, ActionEntryIn, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyCreate
@@ -32,7 +35,7 @@ from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesI
 from veille.orm import utcnow
 from veille.situations import service as situations
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
-from veille.situations.models import ProblemCreate, Situation, SituationCreate, SituationUpdateIn
+from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
 from veille.venues import service as venues
 from veille.venues.models import ArticleIn, SignatureIn, VenueIn
 
@@ -492,7 +495,8 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
             _load_meetings(session, settings, body, plan[spec.key], users)
         if spec.key == "copil":
             _load_venues(session, body, users["secretary"], today)
-    _load_reports(session, loaded, users, sectors, organisations)
+    reports = _load_reports(session, loaded, users, sectors, organisations)
+    _load_actions(session, settings, today, loaded, users, organisations, reports)
     return accounts()
 
 
@@ -963,3 +967,384 @@ def _load_reports(
     )
     session.commit()
     return posted
+
+
+# Actions of the Nord watch cell and of the GLTD: each kind and status, an overdue one, one led by
+# an organisation without accounts (the secretaries update it for it), one done and evaluated,
+# one referred from the cell to the GLTD. Dated from ``today``, their history spread over months.
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A dated line of an action's history, written by ``author``: an update (``text`` and
+    ``progress``), a status move, an evaluation, or a referral to another body."""
+
+    days_ago: int
+    author: str
+    text: str = ""
+    progress: int | None = None
+    status: ActionStatus | None = None
+    evaluation: EvaluationIn | None = None
+    refer_to: str | None = None
+
+
+@dataclass(frozen=True)
+class _ActionSpec:
+    body: str
+    author: str
+    title: str
+    description: str
+    kind: ActionKind
+    lead: str
+    owner: str | None
+    partners: tuple[str, ...]
+    days_ago: int
+    due_in_days: int
+    status: ActionStatus = ActionStatus.proposed
+    progress: int = 0
+    reports: tuple[str, ...] = ()
+    problem: bool = False
+    steps: tuple[_Step, ...] = ()
+
+
+_HALL = "Hall du 12 rue des Tilleuls occupé chaque soir"
+_DEALING = "Point de vente présumé au pied du bâtiment C"
+_RODEOS = "Rodéos de motos sur le parking du centre commercial"
+_MAILBOXES = "Boîtes aux lettres dégradées, bâtiment C"
+
+ACTIONS = (
+    _ActionSpec(
+        "cell-nord",
+        "mediation",
+        "Médiation aux heures de sortie du collège des Tilleuls",
+        "Deux médiateurs aux abords du collège de 16 h 30 à 18 h, quatre jours par semaine : "
+        "apaiser les attroupements et les bagarres à la sortie, faire le lien avec les parents "
+        "et l'équipe de direction.",
+        ActionKind.preventive,
+        "mediation",
+        "mediation",
+        ("school", "pm"),
+        days_ago=150,
+        due_in_days=-14,
+        status=ActionStatus.in_progress,
+        progress=10,
+        steps=(
+            _Step(
+                130,
+                "mediation",
+                "Binôme de médiateurs présent depuis trois semaines ; premiers contacts avec "
+                "les élèves de 4e et de 3e, bon accueil de la principale.",
+                30,
+            ),
+            _Step(
+                75,
+                "municipal",
+                "En appui, passage de la police municipale à 17 h 30 le mardi et le jeudi.",
+                60,
+            ),
+            _Step(
+                30,
+                "mediation",
+                "Plus aucune bagarre signalée à la sortie depuis un mois ; le collège "
+                "reprend le dispositif à son compte avec les assistants d'éducation.",
+                90,
+            ),
+            _Step(20, "mediation", status=ActionStatus.done),
+            _Step(
+                10,
+                "secretary",
+                evaluation=EvaluationIn(
+                    summary="Présence de deux médiateurs quatre jours par semaine pendant quatre mois, "
+                    "en lien avec le collège et la police municipale. Les attroupements à la sortie "
+                    "ont nettement diminué et les parents d'élèves disent se sentir rassurés. Le "
+                    "collège souhaite pérenniser le dispositif à la rentrée.",
+                    effect=Effect.positive,
+                    indicator="−40 % de signalements aux abords du collège en 3 mois",
+                ),
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "secretary",
+        "Remise en état de l'éclairage du bâtiment C et de ses abords",
+        "Diagnostic de l'éclairage des coursives, du parking et du cheminement vers l'arrêt de bus, "
+        "puis remplacement des points lumineux hors service (prévention situationnelle).",
+        ActionKind.preventive,
+        "housing",
+        "housing",
+        ("cabinet",),
+        days_ago=45,
+        due_in_days=-6,
+        status=ActionStatus.planned,
+        reports=(_MAILBOXES,),
+        problem=True,
+        steps=(
+            _Step(38, "housing", status=ActionStatus.in_progress),
+            _Step(
+                30,
+                "housing",
+                "Diagnostic fait avec les services techniques de la Ville : 14 points lumineux hors "
+                "service, dont 6 dans les coursives.",
+                20,
+            ),
+            _Step(
+                12,
+                "housing",
+                "Commande passée ; le fournisseur annonce un délai de livraison allongé, pose "
+                "repoussée de trois semaines.",
+                40,
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "housing",
+        "Réparation de la porte du hall du 12 rue des Tilleuls et contrôle d'accès par badge",
+        "Remplacer la serrure et le ferme-porte forcés, installer un lecteur de badge et "
+        "distribuer les badges aux locataires.",
+        ActionKind.preventive,
+        "housing",
+        "housing",
+        ("pm", "mediation"),
+        days_ago=7,
+        due_in_days=12,
+        status=ActionStatus.in_progress,
+        reports=(_HALL,),
+        steps=(
+            _Step(5, "housing", "Serrurier commandé, intervention prévue jeudi.", 30),
+            _Step(
+                2,
+                "housing",
+                "Porte réparée et ferme-porte changé ; badges remis aux locataires la semaine "
+                "prochaine, avec un passage de la médiation pour les présenter.",
+                70,
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "municipal",
+        "Rondes de la police municipale le dimanche après-midi au centre commercial",
+        "Présence d'un équipage de 14 h à 19 h sur le parking et ses accès, relevé des "
+        "immatriculations et des lieux de stockage des motos.",
+        ActionKind.deterrent,
+        "pm",
+        "municipal",
+        ("pn",),
+        days_ago=8,
+        due_in_days=10,
+        status=ActionStatus.planned,
+        reports=(_RODEOS,),
+        steps=(
+            _Step(
+                3,
+                "municipal",
+                "Premier dimanche de rondes : deux motos repérées, parties à l'arrivée de l'équipage.",
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "chair",
+        "Caméra nomade sur le parking du centre commercial",
+        "Installer la caméra nomade de la Ville pendant deux mois pour identifier les auteurs des rodéos.",
+        ActionKind.deterrent,
+        "cabinet",
+        "chair",
+        ("pm",),
+        days_ago=8,
+        due_in_days=30,
+        reports=(_RODEOS,),
+        steps=(
+            _Step(
+                2,
+                "chair",
+                "Le parking appartient à la copropriété du centre commercial, qui refuse "
+                "l'installation ; les rondes du dimanche sont privilégiées.",
+            ),
+            _Step(2, "chair", status=ActionStatus.abandoned),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "secretary",
+        "Marche exploratoire de nuit avec les habitants des Tilleuls",
+        "Parcours du quartier à la tombée de la nuit avec les habitants, le bailleur et la police "
+        "municipale : repérer les lieux où l'on ne se sent pas en sécurité (éclairage, recoins, "
+        "accès) et en tirer des propositions d'aménagement. Organisée par le conseil citoyen ; "
+        "le secrétariat de la cellule en tient le suivi.",
+        ActionKind.preventive,
+        "residents",
+        "secretary",
+        ("housing", "pm", "prevention"),
+        days_ago=6,
+        due_in_days=25,
+        status=ActionStatus.planned,
+        steps=(
+            _Step(
+                1,
+                "secretary",
+                "Date retenue avec le conseil citoyen ; affichage dans les halls et annonce au "
+                "centre social.",
+                20,
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "cell-nord",
+        "police",
+        "Enquête sur le point de vente du bâtiment C",
+        "Surveillances et enquête judiciaire sur le point de vente présumé, puis opération "
+        "d'interpellation coordonnée avec le parquet. Les éléments d'enquête restent au commissariat.",
+        ActionKind.repressive,
+        "pn",
+        "police",
+        ("parquet", "housing"),
+        days_ago=5,
+        due_in_days=70,
+        status=ActionStatus.planned,
+        reports=(_DEALING,),
+        problem=True,
+        steps=(
+            _Step(3, "chair", refer_to="gltd"),
+            _Step(2, "police", status=ActionStatus.in_progress),
+            _Step(
+                1,
+                "police",
+                "Surveillances engagées, premiers éléments transmis au parquet.",
+                25,
+            ),
+        ),
+    ),
+    _ActionSpec(
+        "gltd",
+        "prosecutor",
+        "Présence policière dissuasive aux heures de vente",
+        "Patrouilles pédestres coordonnées de la police nationale et de la police municipale "
+        "entre 17 h et 23 h au pied des bâtiments B et C, sans gêner l'enquête en cours.",
+        ActionKind.deterrent,
+        "pm",
+        "municipal",
+        ("pn",),
+        days_ago=2,
+        due_in_days=45,
+        status=ActionStatus.planned,
+        reports=(_DEALING,),
+    ),
+    _ActionSpec(
+        "gltd",
+        "housing",
+        "Procédures pour troubles de jouissance",
+        "Le bailleur rassemble les constats et les plaintes des locataires et engage, avec "
+        "l'appui du parquet, les procédures prévues au bail. Les dossiers nominatifs restent "
+        "chez le bailleur.",
+        ActionKind.repressive,
+        "housing",
+        "housing",
+        ("parquet",),
+        days_ago=2,
+        due_in_days=80,
+    ),
+    _ActionSpec(
+        "gltd",
+        "coordinator",
+        "Présence éducative de rue en soirée",
+        "Les éducateurs de prévention spécialisée vont à la rencontre des jeunes au pied des "
+        "immeubles trois soirs par semaine et leur proposent un accompagnement (chantiers "
+        "éducatifs, insertion). Le secrétariat du groupe en tient le suivi pour l'équipe.",
+        ActionKind.preventive,
+        "outreach",
+        "coordinator",
+        ("mediation", "social"),
+        days_ago=40,
+        due_in_days=60,
+        status=ActionStatus.in_progress,
+        steps=(
+            _Step(
+                25,
+                "coordinator",
+                "Les éducateurs passent le mardi, le jeudi et le vendredi soir ; une quinzaine de "
+                "jeunes rencontrés.",
+                25,
+            ),
+            _Step(
+                4,
+                "coordinator",
+                "Premier chantier éducatif décidé avec le bailleur : peinture du local vélos, six "
+                "jeunes inscrits.",
+                45,
+            ),
+        ),
+    ),
+)
+
+
+def _load_actions(
+    session: Session,
+    settings: Settings,
+    today: date,
+    loaded: dict[str, Body],
+    users: dict[str, User],
+    organisations: dict[str, Organisation],
+    reports: dict[str, Situation],
+) -> None:
+    """The actions, created and moved through the services by the people who would; their
+    history is then dated back to when it happened."""
+    problem = session.exec(select(Problem).where(Problem.body_id == loaded["cell-nord"].id)).one()
+
+    def at(days_ago: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(10), tzinfo=settings.tz)
+
+    for spec in ACTIONS:
+        body = loaded[spec.body]
+        # Due by the end of a crime-treatment group, its own or the one it is referred to.
+        ends = [loaded[key].ends_on for key in (spec.body, *(s.refer_to for s in spec.steps if s.refer_to))]
+        due_on = min([today + timedelta(days=spec.due_in_days), *(e for e in ends if e is not None)])
+        data = ActionCreate(
+            body_id=body.id or 0,
+            title=spec.title,
+            description=spec.description,
+            kind=spec.kind,
+            lead_organisation_id=organisations[spec.lead].id or 0,
+            owner_id=users[spec.owner].id if spec.owner else None,
+            partner_organisation_ids=[organisations[key].id or 0 for key in spec.partners],
+            due_on=due_on,
+            status=spec.status,
+            progress=spec.progress,
+            situation_ids=[reports[title].id or 0 for title in spec.reports],
+            problem_id=problem.id if spec.problem else None,
+        )
+        action = actions.create_action(session, user=users[spec.author], data=data)
+        action.created_at = at(spec.days_ago)
+        _dated(session, action, action.created_at)
+        for step in spec.steps:
+            _step(session, action, step, users[step.author], loaded)
+            _dated(session, action, at(step.days_ago), step)
+
+
+def _step(session: Session, action: Action, step: _Step, user: User, loaded: dict[str, Body]) -> None:
+    access = actions.get_action(session, actions.viewer_for(session, user), action.id or 0)
+    if step.refer_to is not None:
+        actions.refer(session, access=access, data=ReferIn(body_id=loaded[step.refer_to].id or 0))
+    elif step.status is not None:
+        actions.set_status(session, access=access, status=step.status, version=action.version)
+    elif step.evaluation is not None:
+        actions.evaluate(session, access=access, data=step.evaluation)
+    else:
+        actions.add_update(session, access=access, data=ActionEntryIn(text=step.text, progress=step.progress))
+
+
+def _dated(session: Session, action: Action, when: datetime, step: _Step | None = None) -> None:
+    """Dates the action's latest line of history (and what it changed) back to ``when``."""
+    entry = session.exec(
+        select(ActionEntry).where(ActionEntry.action_id == action.id).order_by(col(ActionEntry.id).desc())
+    ).first()
+    assert entry is not None
+    entry.created_at = action.updated_at = when
+    if step is not None and step.status == ActionStatus.done:
+        action.done_at = when
+    if step is not None and step.evaluation is not None:
+        action.evaluated_at = when
+    session.add_all([entry, action])
+    session.commit()
