@@ -207,6 +207,8 @@ def test_table_filters_and_scopes(client_for: Any, world: World, factory: Factor
     overdue = client.get("/actions?overdue=1").text
     assert "Retardataire" in overdue and "À venir" not in overdue
     assert "À venir" not in client.get("/actions?scope=mine").text
+    assert "À venir" not in client.get(f"/actions?owner_id={world.member.id}").text
+    assert "Marc Membre (Police nationale)" in everything  # the owner filter offers them
     mine = client.get("/actions?scope=organisation").text
     assert "Des commerçants" in mine  # a partner organisation's action
     assert "Des commerçants" not in client.get(f"/actions?lead_organisation_id={world.organisation.id}").text

@@ -85,6 +85,7 @@ def actions_table(request: Request, user: PageUser, session: SessionDep, setting
         "errors": errors,
         "bodies": visible_bodies,
         "organisations": directory.list_organisations(session),
+        "owners": service.owners(session, viewer),
         "base_url": request.url.path + (f"?{encoded}" if encoded else ""),
         "can_record": any(_may_record(session, user, b) for b in visible_bodies),
         "nav_active": "actions",

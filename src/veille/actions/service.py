@@ -629,6 +629,14 @@ def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
     ]
 
 
+def owners(session: Session, viewer: Viewer) -> list[User]:
+    """The owners of the actions the person sees (the table's filter offers them)."""
+    ids = session.exec(
+        select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None)).distinct()
+    ).all()
+    return sorted(situations.people(session, {i for i in ids if i}).values(), key=lambda u: u.name)
+
+
 def table(
     session: Session, viewer: Viewer, filters: Filters, *, page: int, today: date
 ) -> tuple[Page[Action], list[Row]]:
