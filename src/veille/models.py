@@ -32,6 +32,7 @@ from veille.situations.models import (
     SituationShare,
     SituationUpdateRecord,
 )
+from veille.stats.models import ActivityCount, ActivitySeries, Diagnostic, HomeVisit
 from veille.venues.models import CharterArticle, Venue
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "ActionPartner",
     "ActionReminder",
     "ActionSituation",
+    "ActivityCount",
+    "ActivitySeries",
     "AgendaItem",
     "AgendaItemAction",
     "AgendaItemSituation",
@@ -53,7 +56,9 @@ __all__ = [
     "Charter",
     "CharterAcceptance",
     "CharterArticle",
+    "Diagnostic",
     "GroupReview",
+    "HomeVisit",
     "Invitation",
     "LoginAttempt",
     "Meeting",

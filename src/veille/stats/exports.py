@@ -1,0 +1,93 @@
+"""Tables as people download them: CSV (for French spreadsheets: semicolons, UTF-8 with a BOM)
+and XLSX. A cell that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return first) is neutralised: an apostrophe before it in CSV, a quoted string
+cell in XLSX (STYLE.md §10). Numbers stay numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table: what a page shows beside its chart, and what it exports."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    # Rows set apart at the bottom (totals), bold in the spreadsheet.
+    footer: list[list[Cell]] = field(default_factory=list)
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_cell(value: Cell) -> str | int | float:
+    if value is None:
+        return ""
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def to_csv(table: Table) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_csv_cell(c) for c in table.columns])
+    for row in [*table.rows, *table.footer]:
+        writer.writerow([_csv_cell(c) for c in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One sheet per table (XlsxWriter: written as it goes, nothing read back)."""
+    import xlsxwriter  # imported here: only the export routes need it
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    bold = book.add_format({"bold": True})
+    quoted = book.add_format({"quote_prefix": True})
+    quoted_bold = book.add_format({"quote_prefix": True, "bold": True})
+    used: set[str] = set()
+    for table in tables:
+        sheet = book.add_worksheet(_sheet_name(table.title, used))
+        for col, title in enumerate(table.columns):
+            sheet.write_string(0, col, neutralise(title), bold)
+        lines = [(row, False) for row in table.rows] + [(row, True) for row in table.footer]
+        for r, (row, is_footer) in enumerate(lines, start=1):
+            for col, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    text = str(value)
+                    formula_like = text.startswith(FORMULA_START)
+                    style = (
+                        (quoted_bold if formula_like else bold)
+                        if is_footer
+                        else (quoted if formula_like else None)
+                    )
+                    sheet.write_string(r, col, text, style)
+                else:
+                    sheet.write_number(r, col, value, bold if is_footer else None)
+        sheet.set_column(0, 0, max(12, min(40, max((len(str(r[0])) for r, _ in lines if r), default=12))))
+        sheet.set_column(1, max(1, len(table.columns) - 1), 12)
+    book.close()
+    return out.getvalue()
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the book."""
+    base = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("'")[:31] or "Feuille"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
