@@ -488,6 +488,96 @@ MATRIX |= {
 }
 
 
+# Statistics: everyone counts over what they may see (the staff over every body).
+MATRIX |= {
+    ("GET", "/stats"): Case(LOGGED_IN),
+    ("GET", "/stats/export"): Case(LOGGED_IN),
+    # Without the required group_by: 422 once logged in.
+    ("GET", "/api/v1/stats/situations"): Case({k: 422 if v == OK else v for k, v in LOGGED_IN.items()}),
+    ("GET", "/api/v1/stats/actions"): Case({k: 422 if v == OK else v for k, v in LOGGED_IN.items()}),
+}
+
+
+# Dashboards: a body's, for its members and the staff (not its guests).
+MATRIX |= {
+    ("GET", "/bodies/{body_id}/dashboard"): Case(BODY_MEMBERS, setup=report),
+}
+
+
+# Local security diagnostics: diagnostic 1 is of the body's sector; the staff and the body's
+# chair and secretary draw them up and read them, nobody else is told they exist. The annual
+# report is the plenary's (the body as a plenary): for its chair and the staff only.
+def diagnostic(factory: Factory, world: World) -> None:
+    from veille.stats.models import Diagnostic
+
+    since = date.today() - timedelta(days=90)
+    saved = factory._save(
+        Diagnostic(sector_id=world.sector.id, since=since, until=date.today(), title="Diagnostic du centre")
+    )
+    assert saved.id == 1
+
+
+def plenary(factory: Factory, world: World) -> None:
+    world.body.kind = BodyKind.plenary
+    factory._save(world.body)
+
+
+DIAGNOSTIC_VIEW = BODY_MANAGE | {"member": 404, "guest": 404}
+DIAGNOSTIC_AUTHORS = BODY_MANAGE | {"other": 403}
+DIAGNOSTIC_FORM = {"title": "Diagnostic du centre", "sector_id": "1", "since": YESTERDAY, "until": YESTERDAY}
+DIAGNOSTIC = {"diagnostic_id": "1"}
+MATRIX |= {
+    ("GET", "/diagnostics"): Case(LOGGED_IN),
+    ("GET", "/diagnostics/new"): Case(DIAGNOSTIC_AUTHORS),
+    ("POST", "/diagnostics/new"): Case(DIAGNOSTIC_AUTHORS, DIAGNOSTIC_FORM),
+    ("GET", "/diagnostics/{diagnostic_id}"): Case(DIAGNOSTIC_VIEW, setup=diagnostic, params=DIAGNOSTIC),
+    ("GET", "/diagnostics/{diagnostic_id}.pdf"): Case(DIAGNOSTIC_VIEW, setup=diagnostic, params=DIAGNOSTIC),
+    ("POST", "/diagnostics/{diagnostic_id}/conclusions"): Case(
+        DIAGNOSTIC_VIEW, {"conclusions": "Bilan", "version": "1"}, setup=diagnostic, params=DIAGNOSTIC
+    ),
+    ("GET", "/bodies/{body_id}/annual-report"): Case(BODY_CHAIR, setup=plenary),
+    ("GET", "/bodies/{body_id}/annual-report.pdf"): Case(BODY_CHAIR, setup=plenary),
+}
+
+
+# Activity figures: the organisation's own data (the member's, police): its members and the
+# staff read and manage them; to anyone else, even the chair of a body, they do not exist.
+# Series 1 of the police is "Contacts", with a count.
+def activity_series(factory: Factory, world: World) -> None:
+    from veille.stats.models import ActivityCount, ActivitySeries
+
+    series = factory._save(ActivitySeries(organisation_id=world.organisation.id, name="Contacts"))
+    assert series.id == 1
+    factory._save(ActivityCount(series_id=series.id, month=date(2016, 3, 1), count=10))
+
+
+FIGURES = LOGGED_IN | {"chair": 404, "secretary": 404, "other": 404, "guest": 404}
+SERIES = {"series_id": "1"}
+MATRIX |= {
+    ("GET", "/activity"): Case(LOGGED_IN, setup=activity_series),
+    ("GET", "/activity/{organisation_id}"): Case(FIGURES, setup=activity_series),
+    ("GET", "/activity/{organisation_id}/export"): Case(FIGURES, setup=activity_series),
+    ("GET", "/activity/{organisation_id}/grid"): Case(FIGURES, setup=activity_series),
+    ("POST", "/activity/{organisation_id}/grid"): Case(
+        FIGURES, {"year": "2016", "c-1-2016-03": "12"}, setup=activity_series
+    ),
+    ("POST", "/activity/{organisation_id}/grid/cell"): Case(
+        FIGURES, {"c-1-2016-03": "12"}, setup=activity_series
+    ),
+    ("GET", "/activity/{organisation_id}/series"): Case(FIGURES, setup=activity_series),
+    ("POST", "/activity/{organisation_id}/series"): Case(FIGURES, {"name": "Maraudes", "active": "1"}),
+    ("POST", "/activity/{organisation_id}/series/{series_id}"): Case(
+        FIGURES, {"name": "Contacts", "position": "1", "active": "1"}, setup=activity_series, params=SERIES
+    ),
+    ("GET", "/api/v1/activity-figures"): Case(LOGGED_IN, setup=activity_series),
+    ("POST", "/api/v1/activity-figures"): Case(
+        FIGURES,
+        {"organisation_id": "{police}", "series": "Contacts", "month": "2016-03", "count": 12},
+        setup=activity_series,
+    ),
+}
+
+
 def route_table() -> set[tuple[str, str]]:
     """(method, path) of every route of the application, included routers flattened."""
     app = create_app(Settings(database_url="sqlite://", secret_key="x" * 40))

@@ -271,3 +271,26 @@ def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[
     secretary = by_email(db, "karim.benali@valmont.example")
     access = actions.get_action(db, actions.viewer_for(db, secretary), moved.id or 0)
     assert not access.in_body and not access.can_change
+
+
+def test_demo_mediation_team_has_its_published_activity_figures(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    from veille.stats import activity
+
+    lucas = by_email(db, "lucas.petit@valmont.example")
+    organisation = db.get(Organisation, lucas.organisation_id)
+    assert organisation is not None
+    series = activity.list_series(db, organisation.id or 0)
+    assert [s.name for s in series] == [
+        "Développer le lien",
+        "Flânage",
+        "Consommation",
+        "Gestion de crise",
+        "Appels reçus « voisinage »",
+    ]
+    assert len(activity.counts_of(db, [s.id or 0 for s in series])) == 105
+    tables = activity.year_tables(db, organisation, today=TODAY)
+    assert tables.years == [2013, 2014, 2015, 2016]
+    # The yearly totals the team published (data/README.md).
+    assert tables.series[0].totals == [229, 409, 352, 1802]

@@ -86,6 +86,9 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.situations import api as situations_api
     from veille.situations import notification_api, notification_pages
     from veille.situations import pages as situations_pages
+    from veille.stats import activity_api, activity_pages, diagnostic_pages
+    from veille.stats import api as stats_api
+    from veille.stats import pages as stats_pages
     from veille.venues import pages as venues_pages
 
     pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -99,6 +102,9 @@ def _routes() -> tuple[BaseRoute, ...]:
         notifications_pages,
         notification_pages,
         situations_pages,
+        stats_pages,
+        activity_pages,
+        diagnostic_pages,
         venues_pages,
     ):
         pages.include_router(module.router)
@@ -113,6 +119,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         meetings_api,
         situations_api,
         actions_api,
+        stats_api,
+        activity_api,
         notification_api,
         audit_api,
     ):

@@ -7,6 +7,7 @@ it gives each persona of DESIGN.md §1 an account to explore the product with.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -33,9 +34,11 @@ from veille.meetings import service as meetings
 from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
+from veille.paths import PACKAGE_DIR
 from veille.situations import service as situations
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
+from veille.stats import activity
 from veille.venues import service as venues
 from veille.venues.models import ArticleIn, SignatureIn, VenueIn
 
@@ -225,7 +228,8 @@ PEOPLE: tuple[_Person, ...] = (
         "mediation",
         UserRole.member,
         "Member (mediation)",
-        "Watch cells Centre-ville, Nord and Gare, the COPIL, the GLTD, the plenary and the Gare committee.",
+        "Watch cells Centre-ville, Nord and Gare, the COPIL, the GLTD, the plenary and the Gare committee; "
+        "keeps his team's monthly activity figures (2013–2016).",
     ),
     _Person(
         "guest",
@@ -497,6 +501,7 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
             _load_venues(session, body, users["secretary"], today)
     reports = _load_reports(session, loaded, users, sectors, organisations)
     _load_actions(session, settings, today, loaded, users, organisations, reports)
+    _load_activity_figures(session, users["mediation"], organisations["mediation"], today)
     return accounts()
 
 
@@ -1347,4 +1352,17 @@ def _dated(session: Session, action: Action, when: datetime, step: _Step | None 
     if step is not None and step.evaluation is not None:
         action.evaluated_at = when
     session.add_all([entry, action])
+    session.commit()
+
+
+# A street team's published monthly counts (DESIGN.md §3), as the mediation team's history.
+OUTREACH_FIGURES = PACKAGE_DIR / "data" / "outreach-activity-2013-2016.csv"
+
+
+def _load_activity_figures(session: Session, user: User, organisation: Organisation, today: date) -> None:
+    """The mediation team's activity figures, May to September 2013–2015 and May to October
+    2016, entered by its member through the service (the series are created as they appear)."""
+    with OUTREACH_FIGURES.open(encoding="utf-8", newline="") as source:
+        rows = [(row["series"], row["month"], int(row["count"])) for row in csv.DictReader(source)]
+    activity.import_figures(session, user=user, organisation=organisation, rows=rows, today=today)
     session.commit()

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -56,6 +57,9 @@ def _format_datetime(value: datetime | None, fmt: str = "d MMMM y, HH:mm") -> st
 
 env.filters["label"] = _label
 env.filters["date"] = _format_date
+env.filters["number"] = lambda value: (
+    format_decimal(value, locale=current_language.get()) if isinstance(value, int | float) else value
+)
 env.filters["datetime"] = _format_datetime
 env.filters["zip_with"] = lambda left, right: list(zip(left, right, strict=True))
 

@@ -261,7 +261,8 @@ def test_body_pages_issue_bounded_queries(client_for, world, factory, queries):
         with queries() as many:
             client.get(path)
         assert many.count == few.count, path
-        assert many.count <= 12, path
+        # The home is a dashboard: tests/stats/test_dashboards.py pins its queries with data.
+        assert many.count <= (20 if path == "/" else 12), path
 
 
 def test_guest_sees_no_member_counts(client_for, world):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, true
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -738,3 +741,75 @@ def linked_rows(session: Session, viewer: Viewer, ids: Iterable[int], today: dat
 
 def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
     return situations.people(session, user_ids)
+
+
+# Counts for statistics
+
+COUNT_GROUPS = ("kind", "status", "lead_organisation", "body", "month", "effect")
+
+
+@dataclass(frozen=True)
+class CountFilters:
+    body_ids: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    # Days the actions were recorded, in the city's time zone, both included.
+    since: date | None = None
+    until: date | None = None
+
+
+def _counted(viewer: Viewer, filters: CountFilters, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+    where = [visible(viewer)]
+    if filters.body_ids:
+        where.append(col(Action.body_id).in_(filters.body_ids))
+    if filters.kinds:
+        where.append(col(Action.kind).in_(filters.kinds))
+    if filters.since is not None:
+        where.append(col(Action.created_at) >= datetime.combine(filters.since, time(), tzinfo=zone))
+    if filters.until is not None:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), tzinfo=zone)
+        where.append(col(Action.created_at) < end)
+    return where
+
+
+def count(
+    session: Session,
+    viewer: Viewer,
+    group_by: Sequence[str],
+    filters: CountFilters,
+    today: date,
+    zone: ZoneInfo,
+) -> list[tuple[tuple[Any, ...], int, int]]:
+    """``[((key, …), n, overdue), …]`` of the actions the person sees (``month``: of their
+    recording, in the city's time zone); one query."""
+    unknown = [g for g in group_by if g not in COUNT_GROUPS]
+    if unknown:
+        raise ValueError(f"unknown grouping: {unknown}")
+    from veille.situations.counts import month_of  # the same month rule as the reports'
+
+    columns: dict[str, Any] = {
+        "kind": col(Action.kind),
+        "status": col(Action.status),
+        "lead_organisation": col(Action.lead_organisation_id),
+        "body": col(Action.body_id),
+        "month": month_of(session, col(Action.created_at), zone),
+        "effect": col(Action.effect),
+    }
+    keys = [columns[g].label(g) for g in group_by]
+    overdue = func.sum(case((_overdue(today), 1), else_=0))
+    stmt = select(*keys, func.count(), overdue).where(*_counted(viewer, filters, zone))  # type: ignore[call-overload]
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return [
+        (tuple(str(k) if isinstance(k, StrEnum) else k for k in row[:-2]), int(row[-2]), int(row[-1] or 0))
+        for row in session.exec(stmt).all()
+    ]
+
+
+def completion_days(session: Session, viewer: Viewer, filters: CountFilters, zone: ZoneInfo) -> list[int]:
+    """Days from recording to done of each done action the person sees (the median delay)."""
+    found = session.exec(
+        select(Action.created_at, Action.done_at).where(
+            *_counted(viewer, filters, zone), col(Action.status) == ActionStatus.done
+        )
+    ).all()
+    return sorted((done - created).days for created, done in found if done is not None)

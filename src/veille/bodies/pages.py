@@ -7,31 +7,34 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyUpdate, CharterIn
-from veille.deps import PageUser, SessionDep
+from veille.deps import PageUser, SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
-from veille.meetings import service as meetings
+from veille.stats import dashboards
 from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request, user: PageUser, session: SessionDep) -> Response:
+def home(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+    dashboard = dashboards.home(session, user, settings.today())
     roles = service.roles_of(session, user)
     bodies = service.visible_bodies(session, user, member_only=True)
     return render(
         request,
         "bodies/home.html",
         {
+            "home": dashboard,
             "bodies": bodies,
+            "body": None,
             "roles": roles,
             "counts": service.member_counts(session, user, bodies, roles),
-            "upcoming": meetings.upcoming_meetings(session, user, limit=3),
             "nav_active": "home",
         },
     )
@@ -96,6 +99,28 @@ def body_page(body_id: int, request: Request, user: PageUser, session: SessionDe
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     return render(request, "bodies/detail.html", _detail_context(session, access))
+
+
+@router.get("/bodies/{body_id}/dashboard")
+def body_dashboard(
+    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = service.get_body_access(session, user, body_id)
+    if access.charter_pending:
+        return redirect(request, f"/bodies/{body_id}/charter")
+    dashboard = dashboards.body_dashboard(session, access, settings.today(), settings.tz)
+    return render(
+        request,
+        "stats/body_dashboard.html",
+        {
+            "dash": dashboard,
+            "access": access,
+            "body": access.body,
+            "kinds": list(ActionKind),
+            "statuses": list(ActionStatus),
+            "nav_active": "bodies",
+        },
+    )
 
 
 def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:

@@ -126,6 +126,13 @@ def visible_bodies(session: Session, user: User, *, member_only: bool = False) -
     return list(session.exec(stmt).all())
 
 
+def all_bodies(session: Session) -> list[Body]:
+    """Every body with its sectors, for those who see aggregates over all of them (statistics of
+    the staff and of a plenary's chair: counts, never content)."""
+    stmt = select(Body).options(selectinload(Body.sectors)).order_by(Body.status, Body.name)  # type: ignore[arg-type]
+    return list(session.exec(stmt).all())
+
+
 def roles_of(session: Session, user: User) -> dict[int, MemberRole]:
     """The person's role in each body they belong to."""
     rows = session.exec(

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule, weekday
-from sqlalchemy import ColumnElement, and_, func, or_, true, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, true, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -807,6 +807,73 @@ def move(session: Session, *, access: MeetingAccess, item: AgendaItem, offset: i
     if index >= 0 and 0 <= target < len(ids):
         ids[index], ids[target] = ids[target], ids[index]
     return reorder(session, access=access, ids=ids)
+
+
+def awaiting_answer(session: Session, viewer: situations.Viewer, *, limit: int) -> list[tuple[Meeting, Body]]:
+    """The coming meetings the person is invited to and has not answered yet, soonest first:
+    of the bodies whose content they see (every body for the staff), or as a guest; answers
+    close when the meeting starts (``meetings.service.answer_open``) and in a closed body."""
+    seen: ColumnElement[bool] = (
+        true()
+        if viewer.content_ids is None
+        else or_(col(Meeting.body_id).in_(sorted(viewer.content_ids)), col(Invitation.guest).is_(True))
+    )
+    rows = session.exec(
+        select(Meeting, Body)
+        .join(Invitation, col(Invitation.meeting_id) == Meeting.id)
+        .join(Body, col(Body.id) == Meeting.body_id)
+        .where(
+            Invitation.user_id == viewer.user.id,
+            Invitation.status == AttendanceStatus.invited,
+            col(Meeting.status).in_((MeetingStatus.planned, MeetingStatus.convened)),
+            col(Meeting.starts_at) > utcnow(),
+            Body.status == BodyStatus.active,
+            seen,
+        )
+        .order_by(col(Meeting.starts_at), col(Meeting.id))
+        .limit(limit)
+    ).all()
+    return [(meeting, body) for meeting, body in rows]
+
+
+PAST = (MeetingStatus.held, MeetingStatus.minutes_approved)
+ATTENDED = (AttendanceStatus.present, AttendanceStatus.represented)
+
+
+def attendance_by_organisation(
+    session: Session, body_id: int, *, limit: int
+) -> tuple[list[Meeting], dict[int, tuple[int, int, int]]]:
+    """Over the body's last ``limit`` held meetings: per organisation, the meetings it was
+    invited to, attended (one of its people present or represented) and was excused from (no
+    one came, someone sent apologies). Guests, invited to one meeting, are left out; two
+    queries."""
+    held = list(
+        session.exec(
+            select(Meeting)
+            .where(Meeting.body_id == body_id, col(Meeting.status).in_(PAST))
+            .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())
+            .limit(limit)
+        ).all()
+    )
+    if not held:
+        return [], {}
+    attended = func.max(case((col(Invitation.status).in_(ATTENDED), 1), else_=0))
+    excused = func.max(case((col(Invitation.status) == AttendanceStatus.excused, 1), else_=0))
+    rows = session.exec(
+        select(User.organisation_id, Invitation.meeting_id, attended, excused)
+        .join(User, col(User.id) == Invitation.user_id)
+        .where(col(Invitation.meeting_id).in_([m.id for m in held]), col(Invitation.guest).is_(False))
+        .group_by(col(User.organisation_id), col(Invitation.meeting_id))
+    ).all()
+    tally: dict[int, tuple[int, int, int]] = {}
+    for organisation_id, _meeting_id, came, excuse in rows:
+        n, total_came, total_excused = tally.get(organisation_id, (0, 0, 0))
+        tally[organisation_id] = (
+            n + 1,
+            total_came + int(came or 0),
+            total_excused + int(bool(excuse) and not came),
+        )
+    return held, tally
 
 
 def meeting_of(session: Session, meeting_id: int) -> Meeting | None:

@@ -1014,3 +1014,19 @@ def category_counts(session: Session, viewer: Viewer, ids: Iterable[int]) -> Cat
     seen = session.exec(select(func.count()).where(among, visible(viewer))).one()
     by_category = [(c, full[c.id]) for c in categories(session, active_only=False) if c.id in full]
     return CategoryCounts(by_category=by_category, stubs=seen - sum(full.values()))
+
+
+def posted_since(session: Session, viewer: Viewer, since: datetime, *, limit: int) -> tuple[list[Row], int]:
+    """Reports posted since then that the person may see (a social one outside its
+    organisations as its stub), newest first, capped, and how many in all; the person's own are
+    not news to them."""
+    where = [
+        visible(viewer),
+        col(Situation.created_at) >= since,
+        or_(col(Situation.created_by).is_(None), col(Situation.created_by) != viewer.user.id),
+    ]
+    total = session.exec(select(func.count()).select_from(Situation).where(*where)).one()
+    found = session.exec(
+        select(Situation).where(*where).order_by(col(Situation.id).desc()).limit(limit)
+    ).all()
+    return rows(session, viewer, list(found), "home"), int(total)

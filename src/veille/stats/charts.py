@@ -46,21 +46,20 @@ class Chart:
         return not any(b.value for b in self.bars)
 
 
-def _nice_max(value: int) -> int:
-    """A round top for the axis: 1, 2, 5 × a power of ten."""
-    if value <= 5:
-        return 5
+def _scale(value: int) -> tuple[int, int]:
+    """A round step (1, 2 or 5 × a power of ten) giving at most five intervals, and the top."""
     step = 1
     while True:
         for factor in (1, 2, 5):
-            if value <= step * factor * 10:
-                return step * factor * 10
+            if value <= step * factor * 5:
+                size = step * factor
+                return size, max(size, -(-value // size) * size)
         step *= 10
 
 
 def grouped_bars(title: str, summary: str, labels: list[str], series: dict[str, list[int]]) -> Chart:
     """Bars by label (x axis), one per series side by side (months × years, categories)."""
-    top = _nice_max(max((v for values in series.values() for v in values), default=0))
+    step, top = _scale(max((v for values in series.values() for v in values), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
     names = list(series)
@@ -72,7 +71,7 @@ def grouped_bars(title: str, summary: str, labels: list[str], series: dict[str, 
             h = plot_h * value / top
             x = LEFT + i * slot + slot * 0.1 + s * bar_w
             bars.append(Bar(x, TOP + plot_h - h, bar_w, h, value, labels[i], name, colour))
-    ticks = [Tick(TOP + plot_h - plot_h * k / 4, top * k // 4) for k in range(5)]
+    ticks = [Tick(TOP + plot_h - plot_h * v / top, v) for v in range(0, top + 1, step)]
     placed = [(LEFT + i * slot + slot / 2, label) for i, label in enumerate(labels)]
     legend = [(name, PALETTE[s % len(PALETTE)]) for s, name in enumerate(names)] if len(names) > 1 else []
     return Chart(title=title, summary=summary, bars=bars, labels=placed, ticks=ticks, legend=legend)

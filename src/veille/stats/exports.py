@@ -1,7 +1,7 @@
-"""Tables as people download them: CSV (for French spreadsheets: semicolons, UTF-8 with a BOM)
-and XLSX. A cell that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return first) is neutralised: an apostrophe before it in CSV, a quoted string
-cell in XLSX (STYLE.md §10). Numbers stay numbers."""
+"""Tables as people download them: CSV (for French spreadsheets: semicolons, decimal commas,
+UTF-8 with a BOM) and XLSX. A cell that a spreadsheet would read as a formula (``=``, ``+``,
+``-``, ``@``, a tab or a carriage return first) is neutralised: an apostrophe before it in CSV,
+a quoted string cell in XLSX (STYLE.md §10). Numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def _csv_cell(value: Cell) -> str | int | float:
+def _csv_cell(value: Cell) -> str | int:
+    """French spreadsheets read a decimal comma."""
     if value is None:
         return ""
+    if isinstance(value, float):
+        return str(value).replace(".", ",")
     return neutralise(value) if isinstance(value, str) else value
 
 

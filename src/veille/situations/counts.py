@@ -1,0 +1,102 @@
+"""Counts of reports for statistics, under the rule of the pages (DESIGN.md §4).
+
+A report is counted when the person may see it; what a stub hides (its category and severity)
+counts as unknown (None) for those who see a `social` report only as a stub. Those who see
+aggregates over every body (the staff, the chair of a plenary) count every report of every
+body, restricted ones included: counts and categories, never a text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from veille.situations.enums import Confidentiality
+from veille.situations.models import Situation
+from veille.situations.service import Viewer, full_text, visible
+
+GROUPS = ("category", "month", "sector", "body", "severity")
+HIDDEN_BY_STUBS = ("category", "severity")
+
+
+@dataclass(frozen=True)
+class CountFilters:
+    body_ids: tuple[int, ...] = ()
+    sector_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    severities: tuple[int, ...] = ()
+    # Days the facts happened, in the city's time zone, both included.
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def on_content(self) -> bool:
+        return bool(self.category_ids or self.severities)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def month_of(session: Session, column: Any, zone: ZoneInfo) -> ColumnElement[str]:
+    """'YYYY-MM' of a timestamp in the city's time zone, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.veille_local_month(column, zone.key)
+    return func.to_char(func.timezone(zone.key, column), "YYYY-MM")
+
+
+def _scope(viewer: Viewer, all_bodies: bool, filters: CountFilters) -> tuple[ColumnElement[bool], Any]:
+    """Which reports count, and whether each is read whole (else its content keys are hidden)."""
+    if all_bodies:
+        everyone = Viewer(user=viewer.user, content_ids=None, manage_ids=viewer.manage_ids)
+        whole = or_(full_text(everyone), col(Situation.confidentiality) != Confidentiality.social)
+        shown = or_(visible(everyone), col(Situation.confidentiality) == Confidentiality.restricted)
+    else:
+        whole, shown = full_text(viewer), visible(viewer)
+    return (whole if filters.on_content else shown), whole
+
+
+def count(
+    session: Session,
+    viewer: Viewer,
+    group_by: Sequence[str],
+    filters: CountFilters,
+    zone: ZoneInfo,
+    *,
+    all_bodies: bool = False,
+) -> list[tuple[tuple[Any, ...], int]]:
+    """``[((key, …), n), …]`` in the order of ``group_by``; one query."""
+    unknown = [g for g in group_by if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown grouping: {unknown}")
+    counted, whole = _scope(viewer, all_bodies, filters)
+    columns: dict[str, Any] = {
+        "category": case((whole, col(Situation.category_id)), else_=None),
+        "severity": case((whole, col(Situation.severity)), else_=None),
+        "sector": col(Situation.sector_id),
+        "body": col(Situation.body_id),
+        "month": month_of(session, col(Situation.occurred_at), zone),
+    }
+    keys = [columns[g].label(g) for g in group_by]
+    stmt = select(*keys, func.count().label("n")).where(counted)  # type: ignore[call-overload]
+    if filters.body_ids:
+        stmt = stmt.where(col(Situation.body_id).in_(filters.body_ids))
+    if filters.sector_ids:
+        stmt = stmt.where(col(Situation.sector_id).in_(filters.sector_ids))
+    if filters.category_ids:
+        stmt = stmt.where(and_(whole, col(Situation.category_id).in_(filters.category_ids)))
+    if filters.severities:
+        stmt = stmt.where(and_(whole, col(Situation.severity).in_(filters.severities)))
+    if filters.since is not None:
+        stmt = stmt.where(col(Situation.occurred_at) >= _midnight(filters.since, zone))
+    if filters.until is not None:
+        stmt = stmt.where(col(Situation.occurred_at) < _midnight(filters.until + timedelta(days=1), zone))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return [(tuple(row[:-1]), int(row[-1])) for row in session.exec(stmt).all()]

@@ -1,0 +1,65 @@
+"""JSON API of activity figures (API.md ``/activity-figures``): the monthly counts of the
+organisations, one ``{organisation_id, series, month: "YYYY-MM", count}`` each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.pagination import Cursor, CursorParam, Limit, Paged
+from veille.stats import activity
+from veille.stats.models import ActivityFigureIn, ActivityFigurePublic
+
+router = APIRouter(tags=["activity figures"])
+MonthParam = Annotated[
+    str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, `YYYY-MM` (included)")
+]
+
+
+@router.get("/activity-figures", response_model=Paged[ActivityFigurePublic])
+def list_figures(
+    user: ApiUser,
+    session: SessionDep,
+    organisation_id: int | None = None,
+    series: Annotated[str | None, Query(max_length=120, description="A series' name")] = None,
+    since: MonthParam = None,
+    until: MonthParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Paged[ActivityFigurePublic]:
+    """The counts you may read: your organisation's (every organisation's for admins and
+    coordinators), in the order they were first entered. Another organisation's
+    ``organisation_id``: 404."""
+    items, next_cursor = activity.figures(
+        session,
+        user,
+        organisation_id=organisation_id,
+        series=series,
+        since=activity.parse_month(since) if since else None,
+        until=activity.parse_month(until) if until else None,
+        limit=limit,
+        cursor=Cursor.parse(cursor),
+    )
+    return Paged(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/activity-figures",
+    status_code=201,
+    response_model=ActivityFigurePublic,
+    responses={200: {"description": "An existing count, replaced", "model": ActivityFigurePublic}},
+)
+def put_figure(
+    data: ActivityFigureIn, user: ApiUser, session: SessionDep, settings: SettingsDep, response: Response
+) -> ActivityFigurePublic:
+    """Sets one month's count of a series of your organisation (201 when new, 200 when it
+    replaces the month's count). The series must exist (defined on the activity-figures pages):
+    an unknown name is refused (422) rather than created from a typo. A month that has not begun:
+    422."""
+    figure, created = activity.set_figure(session, user=user, data=data, today=settings.today())
+    session.commit()
+    if not created:
+        response.status_code = 200
+    return figure

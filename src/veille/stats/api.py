@@ -1,0 +1,81 @@
+"""JSON API of statistics: counts of reports and actions over what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from veille.actions import service as actions
+from veille.actions.enums import ActionKind
+from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.errors import InvalidInput
+from veille.i18n import N_
+from veille.situations import counts
+from veille.situations import service as situations
+from veille.stats import service
+
+router = APIRouter(tags=["statistics"])
+SituationGroup = Literal["category", "month", "sector", "body", "severity"]
+ActionGroup = Literal["kind", "status", "lead_organisation", "body", "month", "effect"]
+
+
+class Counts(BaseModel):
+    rows: list[dict[str, Any]]
+
+
+@router.get("/stats/situations", response_model=Counts)
+def situation_stats(
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    group_by: Annotated[list[SituationGroup], Query(min_length=1, max_length=3)],
+    body_id: int | None = None,
+    sector_id: int | None = None,
+    category: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Counts:
+    """Counts of the reports you may see, by the keys asked (``month``: when the facts happened,
+    "YYYY-MM" in the city's time zone). A `social` report you see as a stub counts with a null
+    category and severity; a filter on the category leaves it out. An unknown category: 422."""
+    category_ids: tuple[int, ...] = ()
+    if category:
+        found = [c.id for c in situations.categories(session, active_only=False) if c.code == category]
+        if not found or found[0] is None:
+            raise InvalidInput({"category": N_("Choose one of the proposed categories.")})
+        category_ids = (found[0],)
+    filters = counts.CountFilters(
+        body_ids=(body_id,) if body_id else (),
+        sector_ids=(sector_id,) if sector_id else (),
+        category_ids=category_ids,
+        since=since,
+        until=until,
+    )
+    return Counts(
+        rows=service.situation_counts(session, user, list(dict.fromkeys(group_by)), filters, settings.tz)
+    )
+
+
+@router.get("/stats/actions", response_model=Counts)
+def action_stats(
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    group_by: Annotated[list[ActionGroup], Query(min_length=1, max_length=3)],
+    body_id: int | None = None,
+    kind: ActionKind | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Counts:
+    """Counts of the actions you may see by the keys asked, each with how many are overdue
+    (``month``: when they were recorded)."""
+    filters = actions.CountFilters(
+        body_ids=(body_id,) if body_id else (), kinds=(kind.value,) if kind else (), since=since, until=until
+    )
+    rows = service.action_counts(
+        session, user, list(dict.fromkeys(group_by)), filters, settings.today(), settings.tz
+    )
+    return Counts(rows=rows)

@@ -1,0 +1,731 @@
+"""Local security diagnostics of a sector (autodiagnostic local de sécurité) and the annual
+report of the plenary council (issue 6; DESIGN.md §2–§4).
+
+A **diagnostic** is a record (a sector, a period, a title, the conclusions its authors write)
+and a document generated each time it is read, over what its reader may see:
+
+- the problems: the sector's reports by category, this period against the previous period of
+  the same length, and the problem files of the bodies covering the sector;
+- the measures in place: the actions of those bodies at work during the period, by kind and
+  status; their evaluated effect; what remains open today.
+
+A report is in the sector when it names the sector, or names none and its body covers this
+sector alone. Reports are counted through the situations' visibility rule and never shown: no
+title, description or place of a report reaches the document. A social report its reader sees
+only as a stub is counted apart, its category withheld (DESIGN.md §4 rule 3).
+
+The staff (admin, coordinators) and the chairs and secretaries of the bodies covering the
+sector create diagnostics, read them and write their conclusions; a chair or secretary whose
+bodies covering the sector are all closed still reads them. Anyone else is told nothing (404).
+
+The **annual report** of a plenary council aggregates the year across every body: meetings and
+attendance, reports, actions and evaluations. Aggregates only, whatever the reader: no text of
+any report or action (DESIGN.md §4 rule 5: the report goes beyond the bodies). Social reports
+are counted apart without their category. The issue grants these aggregates over all bodies to
+the coordinator and the plenary's chair: the staff and the chair read it; the plenary's
+secretaries, members and guests are refused (403), the chair presents it to them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from veille.actions import service as actions
+from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
+from veille.actions.models import Action
+from veille.audit import service as audit
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
+from veille.bodies.models import Body, BodySector
+from veille.directory.models import Sector, User
+from veille.directory.service import is_staff
+from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
+from veille.i18n import N_
+from veille.meetings.enums import AttendanceStatus, MeetingStatus
+from veille.meetings.models import Invitation, Meeting
+from veille.orm import utcnow
+from veille.situations import service as situations
+from veille.situations.enums import Confidentiality, ProblemStatus
+from veille.situations.models import Category, Problem, Situation
+from veille.situations.service import Viewer
+from veille.stats.models import ConclusionsIn, Diagnostic, DiagnosticIn
+
+STALE = N_(
+    "Someone else saved these conclusions in the meantime: your text was not saved. "
+    "Copy it, reload the page and try again."
+)
+NOT_AUTHOR = N_(
+    "Diagnostics are drawn up by the coordinators and by the chairs and secretaries of the bodies "
+    "covering a sector."
+)
+READ_ONLY = N_("The bodies through which you see this diagnostic are closed: it is read-only for you.")
+CHOOSE_SECTOR = N_("Choose one of the proposed sectors.")
+END_BEFORE_START = N_("The end of the period must come after its start.")
+NOT_BEGUN = N_("The period must have begun.")
+TOO_LONG = N_("A diagnostic covers at most five years.")
+NOT_PLENARY = N_("The annual report is that of a plenary council.")
+MAX_DAYS = 5 * 366
+LIST_LIMIT = 30  # actions listed by name in a diagnostic (open ones, evaluated ones)
+EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)
+ATTENDED = (AttendanceStatus.present, AttendanceStatus.represented)
+HELD = (MeetingStatus.held, MeetingStatus.minutes_approved)
+
+
+# Periods
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period of whole days, both ends included, in the city's time zone."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def previous(self) -> Window:
+        """The period of the same length just before."""
+        return Window(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) as aware datetimes."""
+        return (
+            datetime.combine(self.since, time.min, tzinfo=tz),
+            datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=tz),
+        )
+
+
+def year_window(year: int) -> Window:
+    return Window(date(year, 1, 1), date(year, 12, 31))
+
+
+def _at_work(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Actions at work during [start, end): decided before its end and not finished before its
+    start (a finished action's end is when it was done, or abandoned: its last change)."""
+    return and_(
+        col(Action.created_at) < end,
+        or_(
+            col(Action.status).in_(OPEN_STATUSES),
+            func.coalesce(col(Action.done_at), col(Action.updated_at)) >= start,
+        ),
+    )
+
+
+# Counting helpers
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Actions by kind and status."""
+
+    cells: dict[tuple[ActionKind, ActionStatus], int]
+
+    def get(self, kind: ActionKind, status: ActionStatus) -> int:
+        return self.cells.get((kind, status), 0)
+
+    def of_kind(self, kind: ActionKind) -> int:
+        return sum(n for (k, _), n in self.cells.items() if k == kind)
+
+    def of_status(self, status: ActionStatus) -> int:
+        return sum(n for (_, s), n in self.cells.items() if s == status)
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.of_status(s) for s in OPEN_STATUSES)
+
+    @property
+    def done(self) -> int:
+        return self.of_status(ActionStatus.done)
+
+    @property
+    def completion(self) -> int | None:
+        """Done actions as a share of those not abandoned, in per cent."""
+        counted = self.total - self.of_status(ActionStatus.abandoned)
+        return round(self.done * 100 / counted) if counted else None
+
+
+def _effects(pairs: Iterable[tuple[Effect | None, int]]) -> list[tuple[Effect | None, int]]:
+    """Finished actions by the effect observed (None: not evaluated yet), in a fixed order."""
+    counts: Counter[Effect | None] = Counter()
+    for effect, n in pairs:
+        counts[effect] += n
+    return [(e, counts[e]) for e in EFFECT_ORDER if counts[e]]
+
+
+def _rate(part: int, whole: int) -> int | None:
+    return round(part * 100 / whole) if whole else None
+
+
+# Who writes diagnostics
+
+
+def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
+    """The sectors of the bodies the person chairs or keeps the minutes of, each with whether
+    one of those bodies is open; None for the staff (every sector, always open)."""
+    if is_staff(viewer.user):
+        return None
+    if not viewer.manage_ids:
+        return {}
+    found = session.exec(
+        select(BodySector.sector_id, Body.status)
+        .join(Body, col(Body.id) == BodySector.body_id)
+        .where(col(BodySector.body_id).in_(sorted(viewer.manage_ids)))
+    ).all()
+    roles: dict[int, bool] = {}
+    for sector_id, status in found:
+        roles[sector_id] = roles.get(sector_id, False) or status == BodyStatus.active
+    return roles
+
+
+def author_sectors(session: Session, user: User) -> list[Sector]:
+    """The sectors the person may draw up a diagnostic of; 403 for who may draw up none."""
+    roles = _sector_roles(session, situations.viewer_for(session, user))
+    stmt = select(Sector).order_by(col(Sector.name))
+    if roles is not None:
+        writable = sorted(s for s, open_ in roles.items() if open_)
+        if not writable:
+            raise Forbidden(NOT_AUTHOR)
+        stmt = stmt.where(col(Sector.id).in_(writable))
+    return list(session.exec(stmt).all())
+
+
+@dataclass(frozen=True)
+class DiagnosticRow:
+    diagnostic: Diagnostic
+    sector: Sector
+
+
+def list_diagnostics(session: Session, user: User) -> list[DiagnosticRow]:
+    """The diagnostics the person may read, newest period first."""
+    roles = _sector_roles(session, situations.viewer_for(session, user))
+    stmt = select(Diagnostic, Sector).join(Sector, col(Sector.id) == Diagnostic.sector_id)
+    if roles is not None:
+        if not roles:
+            return []
+        stmt = stmt.where(col(Diagnostic.sector_id).in_(sorted(roles)))
+    found = session.exec(
+        stmt.order_by(col(Diagnostic.until).desc(), col(Diagnostic.id).desc()).limit(500)
+    ).all()
+    return [DiagnosticRow(diagnostic=d, sector=s) for d, s in found]
+
+
+def may_write_any(session: Session, user: User) -> bool:
+    roles = _sector_roles(session, situations.viewer_for(session, user))
+    return roles is None or any(roles.values())
+
+
+def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today: date) -> Diagnostic:
+    roles = _sector_roles(session, situations.viewer_for(session, user))
+    if roles is not None and not any(roles.values()):
+        raise Forbidden(NOT_AUTHOR)
+    errors: dict[str, str] = {}
+    known = session.get(Sector, data.sector_id) is not None
+    if not known or (roles is not None and not roles.get(data.sector_id)):
+        errors["sector_id"] = CHOOSE_SECTOR
+    if data.until < data.since:
+        errors["until"] = END_BEFORE_START
+    elif (data.until - data.since).days >= MAX_DAYS:
+        errors["until"] = TOO_LONG
+    if data.since > today:
+        errors["since"] = NOT_BEGUN
+    if errors:
+        raise InvalidInput(errors)
+    diagnostic = Diagnostic(
+        sector_id=data.sector_id,
+        since=data.since,
+        until=data.until,
+        title=data.title,
+        conclusions=data.conclusions,
+        created_by=user.id,
+    )
+    session.add(diagnostic)
+    session.flush()
+    audit.record(
+        session,
+        user_id=user.id,
+        verb="create",
+        entity="diagnostic",
+        entity_id=diagnostic.id,
+        sector_id=data.sector_id,
+        since=data.since.isoformat(),
+        until=data.until.isoformat(),
+    )
+    return diagnostic
+
+
+@dataclass(frozen=True)
+class DiagnosticAccess:
+    diagnostic: Diagnostic
+    sector: Sector
+    viewer: Viewer
+    can_edit: bool
+
+    @property
+    def window(self) -> Window:
+        return Window(self.diagnostic.since, self.diagnostic.until)
+
+    def require_edit(self) -> None:
+        if not self.can_edit:
+            raise Forbidden(READ_ONLY)
+
+
+def get_diagnostic(session: Session, user: User, diagnostic_id: int) -> DiagnosticAccess:
+    """404 for whoever is neither staff nor chair or secretary of a body covering the sector."""
+    found = session.exec(
+        select(Diagnostic, Sector)
+        .join(Sector, col(Sector.id) == Diagnostic.sector_id)
+        .where(Diagnostic.id == diagnostic_id)
+    ).first()
+    if found is None:
+        raise NotFound()
+    diagnostic, sector = found
+    viewer = situations.viewer_for(session, user)
+    roles = _sector_roles(session, viewer)
+    if roles is not None and diagnostic.sector_id not in roles:
+        raise NotFound()
+    return DiagnosticAccess(
+        diagnostic=diagnostic,
+        sector=sector,
+        viewer=viewer,
+        can_edit=roles is None or roles[diagnostic.sector_id],
+    )
+
+
+def save_conclusions(session: Session, *, access: DiagnosticAccess, data: ConclusionsIn) -> Diagnostic:
+    """The authors' conclusions; a save made on an older version is refused, never merged."""
+    access.require_edit()
+    diagnostic = access.diagnostic
+    session.refresh(diagnostic, with_for_update=True)
+    if diagnostic.version != data.version:
+        raise Conflict(STALE)
+    if diagnostic.conclusions == data.conclusions:
+        return diagnostic
+    diagnostic.conclusions = data.conclusions
+    diagnostic.version += 1
+    diagnostic.updated_at = utcnow()
+    session.add(diagnostic)
+    audit.record(
+        session,
+        user_id=access.viewer.user.id,
+        verb="update",
+        entity="diagnostic",
+        entity_id=diagnostic.id,
+        version=diagnostic.version,
+    )
+    return diagnostic
+
+
+# The diagnostic's document
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Reports of one category this period and the previous one; ``category`` None stands for
+    the social reports the reader sees as a stub (their category is not theirs to know)."""
+
+    category: Category | None
+    current: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.current - self.previous
+
+    @property
+    def percent(self) -> int | None:
+        return round(self.change * 100 / self.previous) if self.previous else None
+
+
+@dataclass(frozen=True)
+class ProblemLine:
+    problem: Problem
+    body: Body
+    reports: int  # of the file's reports, those the reader may see
+
+    @property
+    def open(self) -> bool:
+        return self.problem.status != ProblemStatus.closed
+
+
+@dataclass(frozen=True)
+class Document:
+    access: DiagnosticAccess
+    window: Window
+    previous: Window
+    today: date
+    bodies: list[Body]  # the bodies covering the sector whose content the reader sees
+    trends: list[Trend]  # categories first (most reports first), the stubs last
+    problems: list[ProblemLine]
+    grid: Grid
+    effects: list[tuple[Effect | None, int]]
+    evaluated: list[actions.Row]
+    evaluated_total: int
+    open_rows: list[actions.Row]  # open actions, overdue first then soonest due
+    open_total: int
+    overdue: int
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        return self.access.diagnostic
+
+    @property
+    def sector(self) -> Sector:
+        return self.access.sector
+
+    @property
+    def reports(self) -> int:
+        return sum(t.current for t in self.trends)
+
+    @property
+    def reports_before(self) -> int:
+        return sum(t.previous for t in self.trends)
+
+    @property
+    def reports_percent(self) -> int | None:
+        before = self.reports_before
+        return round((self.reports - before) * 100 / before) if before else None
+
+    @property
+    def open_problems(self) -> list[ProblemLine]:
+        return [p for p in self.problems if p.open]
+
+
+def _covering(session: Session, sector_id: int, viewer: Viewer) -> tuple[list[Body], list[int]]:
+    """The bodies covering the sector whose content the person sees, by name; and of all the
+    bodies covering it, those that cover this sector alone (their reports that name no sector
+    are the sector's)."""
+    found = session.exec(
+        select(Body)
+        .where(col(Body.id).in_(select(BodySector.body_id).where(BodySector.sector_id == sector_id)))
+        .options(selectinload(Body.sectors))  # type: ignore[arg-type]
+        .order_by(col(Body.name))
+    ).all()
+    seen = [b for b in found if b.id is not None and viewer.sees_body(b.id)]
+    alone = [b.id for b in found if b.id is not None and len(b.sectors) == 1]
+    return seen, alone
+
+
+def _in_sector(sector_id: int, alone: list[int]) -> ColumnElement[bool]:
+    named = col(Situation.sector_id) == sector_id
+    if not alone:
+        return named
+    return or_(named, and_(col(Situation.sector_id).is_(None), col(Situation.body_id).in_(alone)))
+
+
+def _trends(
+    session: Session, viewer: Viewer, where: ColumnElement[bool], window: Window, tz: ZoneInfo
+) -> list[Trend]:
+    """The reports the person may see, by category, in the window and the one before: one
+    query (the per-row flags are computed in a subquery, so that no expression with parameters
+    has to be repeated in GROUP BY, which PostgreSQL would refuse)."""
+    start, end = window.bounds(tz)
+    before, _ = window.previous().bounds(tz)
+    rows = (
+        sa_select(
+            col(Situation.category_id).label("category_id"),
+            case((situations.full_text(viewer), 1), else_=0).label("full"),
+            case((col(Situation.occurred_at) >= start, 1), else_=0).label("current"),
+        )
+        .where(
+            situations.visible(viewer),
+            where,
+            col(Situation.occurred_at) >= before,
+            col(Situation.occurred_at) < end,
+        )
+        .subquery()
+    )
+    counts: dict[int | None, list[int]] = {}
+    for category_id, full, current, n in session.execute(
+        sa_select(rows.c.category_id, rows.c.full, rows.c.current, func.count()).group_by(
+            rows.c.category_id, rows.c.full, rows.c.current
+        )
+    ).all():
+        key = category_id if full else None
+        counts.setdefault(key, [0, 0])[0 if current else 1] += n
+    by_id = {c.id: c for c in situations.categories(session, active_only=False)}
+    trends = [
+        Trend(category=by_id[k], current=v[0], previous=v[1])
+        for k, v in counts.items()
+        if k is not None and k in by_id
+    ]
+    trends.sort(key=lambda t: (-t.current, -t.previous, t.category.name if t.category else ""))
+    if None in counts:
+        trends.append(Trend(category=None, current=counts[None][0], previous=counts[None][1]))
+    return trends
+
+
+def _problems(
+    session: Session, viewer: Viewer, seen: Sequence[Body], start: datetime, end: datetime
+) -> list[ProblemLine]:
+    """The problem files of the bodies at work during the period: opened before its end and
+    not closed before its start; open ones first."""
+    by_id = {b.id: b for b in seen}
+    if not by_id:
+        return []
+    found = session.exec(
+        select(Problem)
+        .where(
+            col(Problem.body_id).in_(sorted(i for i in by_id if i is not None)),
+            col(Problem.created_at) < end,
+            or_(col(Problem.status) != ProblemStatus.closed, col(Problem.updated_at) >= start),
+        )
+        .order_by(col(Problem.status) == ProblemStatus.closed, col(Problem.updated_at).desc())
+    ).all()
+    counts = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
+    return [ProblemLine(problem=p, body=by_id[p.body_id], reports=counts.get(p.id or 0, 0)) for p in found]
+
+
+def document(session: Session, access: DiagnosticAccess, *, today: date, tz: ZoneInfo) -> Document:
+    """What the diagnostic shows to this reader: a fixed number of queries whatever the number
+    of reports and actions."""
+    viewer = access.viewer
+    window = access.window
+    start, end = window.bounds(tz)
+    seen, alone = _covering(session, access.diagnostic.sector_id, viewer)
+    trends = _trends(session, viewer, _in_sector(access.diagnostic.sector_id, alone), window, tz)
+    problems = _problems(session, viewer, seen, start, end)
+    body_ids = sorted(b.id for b in seen if b.id is not None)
+    found = (
+        list(
+            session.exec(
+                actions.by_due_date(
+                    select(Action).where(col(Action.body_id).in_(body_ids), _at_work(start, end))
+                )
+            ).all()
+        )
+        if body_ids
+        else []
+    )
+    grid = Grid(dict(Counter((a.kind, a.status) for a in found)))
+    finished = [a for a in found if a.status == ActionStatus.done]
+    evaluated = [a for a in finished if a.effect is not None]
+    still_open = [a for a in found if a.status in OPEN_STATUSES]
+    overdue = [a for a in still_open if a.due_on is not None and a.due_on < today]
+    # Overdue first (by due date), then the others as they come (soonest due first).
+    late = {a.id for a in overdue}
+    still_open = overdue + [a for a in still_open if a.id not in late]
+    shown_open, shown_evaluated = still_open[:LIST_LIMIT], evaluated[:LIST_LIMIT]
+    decorated = {r.action.id: r for r in actions.rows(session, [*shown_open, *shown_evaluated], today)}
+    return Document(
+        access=access,
+        window=window,
+        previous=window.previous(),
+        today=today,
+        bodies=seen,
+        trends=trends,
+        problems=problems,
+        grid=grid,
+        effects=_effects((a.effect, 1) for a in finished),
+        evaluated=[decorated[a.id] for a in shown_evaluated],
+        evaluated_total=len(evaluated),
+        open_rows=[decorated[a.id] for a in shown_open],
+        open_total=len(still_open),
+        overdue=len(overdue),
+    )
+
+
+# The annual report of the plenary
+
+
+@dataclass(frozen=True)
+class BodyYear:
+    """One body's year: its meetings and their attendance, its reports and actions."""
+
+    body: Body
+    held: int = 0
+    cancelled: int = 0
+    other_meetings: int = 0  # planned or convened, not (yet) held
+    invited: int = 0  # members invited to the meetings held (guests left out)
+    attended: int = 0  # of them, present or represented
+    reports: int = 0
+    actions: int = 0
+    done: int = 0
+
+    @property
+    def attendance(self) -> int | None:
+        return _rate(self.attended, self.invited)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.held or self.cancelled or self.other_meetings or self.reports or self.actions)
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    access: bodies.BodyAccess
+    year: int
+    today: date
+    lines: list[BodyYear]  # every body at work during the year, by kind then name
+    by_category: list[tuple[Category, int]]
+    social: int  # social reports, counted without their category
+    months: list[tuple[date, int]]  # reports by month
+    grid: Grid
+    effects: list[tuple[Effect | None, int]]
+    chairs: list[User]
+
+    @property
+    def body(self) -> Body:
+        return self.access.body
+
+    @property
+    def meetings_held(self) -> int:
+        return sum(line.held for line in self.lines)
+
+    @property
+    def meetings_cancelled(self) -> int:
+        return sum(line.cancelled for line in self.lines)
+
+    @property
+    def attendance(self) -> int | None:
+        return _rate(sum(line.attended for line in self.lines), sum(line.invited for line in self.lines))
+
+    @property
+    def reports(self) -> int:
+        return sum(n for _, n in self.by_category) + self.social
+
+    @property
+    def evaluated(self) -> int:
+        return sum(n for effect, n in self.effects if effect is not None)
+
+    @property
+    def bodies_at_work(self) -> int:
+        return sum(1 for line in self.lines if line.active)
+
+
+def annual_access(session: Session, user: User, body_id: int) -> bodies.BodyAccess:
+    """The plenary for its chair and the staff; 404 for another kind of body or an outsider,
+    403 for the plenary's other members."""
+    access = bodies.get_body_access(session, user, body_id)
+    if access.body.kind != BodyKind.plenary:
+        raise NotFound(NOT_PLENARY)
+    access.require_content()
+    if not access.can_chair:
+        raise Forbidden()
+    return access
+
+
+def _month_starts(year: int, tz: ZoneInfo) -> list[datetime]:
+    """The first instant of each month of the year, and of the next year."""
+    return [datetime(year + m // 12, m % 12 + 1, 1, tzinfo=tz) for m in range(13)]
+
+
+def annual_report(
+    session: Session, access: bodies.BodyAccess, *, year: int, today: date, tz: ZoneInfo
+) -> AnnualReport:
+    """The year across every body, aggregates only; a fixed number of queries."""
+    start, end = year_window(year).bounds(tz)
+    meetings: dict[int, Counter[str]] = {}
+    for body_id, status, n in session.exec(
+        select(Meeting.body_id, Meeting.status, func.count())
+        .where(col(Meeting.starts_at) >= start, col(Meeting.starts_at) < end)
+        .group_by(col(Meeting.body_id), col(Meeting.status))
+    ).all():
+        meetings.setdefault(body_id, Counter())[str(status)] += n
+    presence: dict[int, Counter[str]] = {}
+    for body_id, status, n in session.exec(
+        select(Meeting.body_id, Invitation.status, func.count())
+        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
+        .where(
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+            col(Meeting.status).in_(HELD),
+            col(Invitation.guest).is_(False),
+        )
+        .group_by(col(Meeting.body_id), col(Invitation.status))
+    ).all():
+        presence.setdefault(body_id, Counter())[str(status)] += n
+    reports: Counter[int] = Counter()
+    categories: Counter[int] = Counter()
+    social = 0
+    for body_id, category_id, confidentiality, n in session.exec(
+        select(Situation.body_id, Situation.category_id, Situation.confidentiality, func.count())
+        .where(col(Situation.occurred_at) >= start, col(Situation.occurred_at) < end)
+        .group_by(col(Situation.body_id), col(Situation.category_id), col(Situation.confidentiality))
+    ).all():
+        reports[body_id] += n
+        if confidentiality == Confidentiality.social:
+            social += n
+        else:
+            categories[category_id] += n
+    bounds = _month_starts(year, tz)
+    in_month = [
+        and_(col(Situation.occurred_at) >= bounds[m], col(Situation.occurred_at) < bounds[m + 1])
+        for m in range(12)
+    ]
+    by_month = session.execute(
+        sa_select(*(func.coalesce(func.sum(case((c, 1), else_=0)), 0) for c in in_month)).where(
+            col(Situation.occurred_at) >= start, col(Situation.occurred_at) < end
+        )
+    ).one()
+    months = [(date(year, m + 1, 1), int(n)) for m, n in enumerate(by_month)]
+    cells: Counter[tuple[ActionKind, ActionStatus]] = Counter()
+    effects: Counter[Effect | None] = Counter()
+    work: dict[int, list[int]] = {}
+    for body_id, kind, status, effect, n in session.execute(
+        sa_select(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect), func.count())
+        .where(_at_work(start, end))
+        .group_by(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect))
+    ).all():
+        cells[(ActionKind(kind), ActionStatus(status))] += n
+        tally = work.setdefault(body_id, [0, 0])
+        tally[0] += n
+        if status == ActionStatus.done:
+            tally[1] += n
+            effects[Effect(effect) if effect else None] += n
+    everyone = session.exec(select(Body)).all()
+    kinds = list(BodyKind)
+    lines = []
+    for body in sorted(everyone, key=lambda b: (kinds.index(b.kind), b.name)):
+        body_id = body.id or 0
+        held = meetings.get(body_id, Counter())
+        came = presence.get(body_id, Counter())
+        line = BodyYear(
+            body=body,
+            held=sum(held[s] for s in HELD),
+            cancelled=held[MeetingStatus.cancelled],
+            other_meetings=held[MeetingStatus.planned] + held[MeetingStatus.convened],
+            invited=sum(came.values()),
+            attended=sum(came[s] for s in ATTENDED),
+            reports=reports[body_id],
+            actions=work.get(body_id, [0, 0])[0],
+            done=work.get(body_id, [0, 0])[1],
+        )
+        if line.active or (body.status == BodyStatus.active and body.created_at < end):
+            lines.append(line)
+    by_id = {c.id: c for c in situations.categories(session, active_only=False)}
+    by_category = sorted(
+        ((by_id[i], n) for i, n in categories.items() if i in by_id), key=lambda p: (-p[1], p[0].name)
+    )
+    members = bodies.list_members(session, access=access)
+    return AnnualReport(
+        access=access,
+        year=year,
+        today=today,
+        lines=lines,
+        by_category=by_category,
+        social=social,
+        months=months,
+        grid=Grid(dict(cells)),
+        effects=[(e, effects[e]) for e in EFFECT_ORDER if effects[e]],
+        chairs=[m.user for m in members if m.role == MemberRole.chair and m.excluded_at is None],
+    )
+
+
+def report_years(today: date) -> list[int]:
+    """The years the report may be asked for: this one and the nine before."""
+    return list(range(today.year, today.year - 10, -1))

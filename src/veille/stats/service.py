@@ -1,0 +1,350 @@
+"""Statistics of reports and actions: the tables of the statistics page (and their charts and
+exports) and the counts of the API, over what each person may see.
+
+The counting itself lives with the records (``situations.counts``, ``actions.service.count``),
+under their visibility rules; this module names the keys and lays the numbers out. The staff and
+the chair of a plenary see aggregates over every body (counts and categories, never a text).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from statistics import median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_month_names
+from sqlmodel import Session
+
+from veille.actions import service as actions
+from veille.actions.enums import ActionKind, ActionStatus, Effect
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyKind, MemberRole
+from veille.bodies.models import Body
+from veille.directory import service as directory
+from veille.directory.models import User
+from veille.directory.service import is_staff
+from veille.i18n import N_, current_language, translate
+from veille.labels import LABELS
+from veille.situations import counts
+from veille.situations import service as situations
+from veille.stats.charts import Chart, grouped_bars
+from veille.stats.exports import Table
+
+HIDDEN = N_("Social coordination (not shown)")
+NOT_GIVEN = N_("Not given")
+TOTAL = N_("Total")
+
+
+@dataclass(frozen=True)
+class Filters:
+    body_ids: tuple[int, ...] = ()
+    sector_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose statistics: the person's viewer, and whether they see every body's aggregates."""
+
+    viewer: situations.Viewer
+    all_bodies: bool
+    bodies: list[Body]
+
+    @property
+    def action_viewer(self) -> situations.Viewer:
+        """Actions are counted over every body for those who see every body's aggregates."""
+        if not self.all_bodies:
+            return self.viewer
+        return situations.Viewer(user=self.viewer.user, content_ids=None, manage_ids=self.viewer.manage_ids)
+
+
+def scope(session: Session, user: User) -> Scope:
+    viewer = situations.viewer_for(session, user)
+    roles = bodies.roles_of(session, user)
+    visible = bodies.visible_bodies(session, user)
+    chairs_plenary = any(
+        b.kind == BodyKind.plenary and roles.get(b.id or 0) == MemberRole.chair for b in visible
+    )
+    all_bodies = is_staff(user) or chairs_plenary
+    listed = bodies.all_bodies(session) if all_bodies else [b for b in visible if viewer.sees_body(b.id or 0)]
+    return Scope(viewer=viewer, all_bodies=all_bodies, bodies=listed)
+
+
+def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
+    """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
+    they count through the bodies that cover it)."""
+    chosen = [b for b in scope.bodies if not filters.body_ids or b.id in filters.body_ids]
+    if filters.sector_ids:
+        chosen = [b for b in chosen if {s.id for s in b.sectors} & set(filters.sector_ids)]
+    return tuple(b.id for b in chosen if b.id is not None) or (-1,)
+
+
+def _situation_filters(filters: Filters) -> counts.CountFilters:
+    return counts.CountFilters(
+        body_ids=filters.body_ids,
+        sector_ids=filters.sector_ids,
+        category_ids=filters.category_ids,
+        since=filters.since,
+        until=filters.until,
+    )
+
+
+def _action_filters(scope: Scope, filters: Filters) -> actions.CountFilters:
+    narrowed = filters.body_ids or filters.sector_ids
+    return actions.CountFilters(
+        body_ids=_body_ids(scope, filters) if narrowed else (), since=filters.since, until=filters.until
+    )
+
+
+def _label(group: str, code: object) -> str:
+    return translate(LABELS[group].get(str(code), str(code)))
+
+
+def _years(filters: Filters, found: Iterable[str], today: date) -> list[int]:
+    """The years side by side: those of the period asked for, else those with reports."""
+    if filters.since or filters.until:
+        first = (filters.since or date(today.year - 2, 1, 1)).year
+        last = (filters.until or today).year
+        return list(range(first, last + 1))
+    years = sorted({int(month[:4]) for month in found})
+    return years or [today.year]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    table: Table
+    chart: Chart | None = None
+
+
+def situation_sections(
+    session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, today: date
+) -> list[Section]:
+    """Reports by month with the years side by side, by category (years side by side), by
+    sector and by severity; four queries."""
+    f = _situation_filters(filters)
+
+    def grouped(*keys: str) -> list[tuple[tuple[Any, ...], int]]:
+        return counts.count(session, scope.viewer, keys, f, zone, all_bodies=scope.all_bodies)
+
+    by_month = dict(grouped("month"))
+    years = _years(filters, (k[0] for k in by_month if k[0]), today)
+    months = [str(m) for m in get_month_names("wide", locale=current_language.get()).values()]
+    grid = [[by_month.get((f"{y}-{m:02d}",), 0) for y in years] for m in range(1, 13)]
+    totals = [sum(grid[m][i] for m in range(12)) for i in range(len(years))]
+    month_table = Table(
+        title=translate(N_("Reports by month, years side by side")),
+        columns=[translate(N_("Month")), *map(str, years)],
+        rows=[[months[m].capitalize(), *grid[m]] for m in range(12)],
+        footer=[[translate(TOTAL), *totals]],
+    )
+    month_chart = grouped_bars(
+        month_table.title,
+        translate(N_("%(total)s reports over the period."), total=sum(totals)),
+        [months[m][:3].capitalize() for m in range(12)],
+        {str(y): [grid[m][i] for m in range(12)] for i, y in enumerate(years)},
+    )
+
+    categories = {c.id: c.name for c in situations.categories(session, active_only=False)}
+    per_category: dict[Any, dict[int, int]] = defaultdict(dict)
+    for (category, month), n in grouped("category", "month"):
+        year = int(month[:4]) if month else 0
+        per_category[category][year] = per_category[category].get(year, 0) + n
+    ordered = sorted(per_category, key=lambda c: (c is None, categories.get(c, "")))
+    category_rows: list[list[Any]] = [
+        [
+            categories.get(c, "") if c is not None else translate(HIDDEN),
+            *[per_category[c].get(y, 0) for y in years],
+            sum(per_category[c].get(y, 0) for y in years),
+        ]
+        for c in ordered
+    ]
+    category_table = Table(
+        title=translate(N_("Reports by category")),
+        columns=[translate(N_("Category")), *map(str, years), translate(TOTAL)],
+        rows=category_rows,
+        footer=[[translate(TOTAL), *totals, sum(totals)]] if category_rows else [],
+    )
+    category_chart = grouped_bars(
+        category_table.title,
+        translate(N_("%(count)s categories."), count=len(category_rows)),
+        [str(r[0]) for r in category_rows],
+        {str(y): [int(r[1 + i] or 0) for r in category_rows] for i, y in enumerate(years)},
+    )
+
+    sectors = {s.id: s.name for s in directory.list_sectors(session)}
+    by_sector = sorted(grouped("sector"), key=lambda kv: (kv[0][0] is None, sectors.get(kv[0][0], "")))
+    sector_table = Table(
+        title=translate(N_("Reports by sector")),
+        columns=[translate(N_("Sector")), translate(N_("Reports"))],
+        rows=[[sectors.get(k[0], "") if k[0] else translate(NOT_GIVEN), n] for k, n in by_sector],
+        footer=[[translate(TOTAL), sum(n for _, n in by_sector)]],
+    )
+    by_severity = dict(grouped("severity"))
+    severity_rows: list[list[Any]] = [[_label("severity", s), by_severity.get((s,), 0)] for s in (1, 2, 3, 4)]
+    if by_severity.get((None,)):
+        severity_rows.append([translate(HIDDEN), by_severity[(None,)]])
+    severity_table = Table(
+        title=translate(N_("Reports by severity")),
+        columns=[translate(N_("Severity")), translate(N_("Reports"))],
+        rows=severity_rows,
+        footer=[[translate(TOTAL), sum(by_severity.values())]],
+    )
+    severity_chart = grouped_bars(
+        severity_table.title, "", [str(r[0]) for r in severity_rows], {"": [int(r[1]) for r in severity_rows]}
+    )
+    return [
+        Section("reports_by_month", month_table, month_chart),
+        Section("reports_by_category", category_table, category_chart),
+        Section("reports_by_sector", sector_table),
+        Section("reports_by_severity", severity_table, severity_chart),
+    ]
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    total: int
+    done: int
+    abandoned: int
+    overdue: int
+    median_days: float | None
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Done ÷ decided (abandoned ones left out); None with nothing decided."""
+        decided = self.total - self.abandoned
+        return round(100 * self.done / decided, 1) if decided else None
+
+
+def action_sections(
+    session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, today: date
+) -> tuple[ActionSummary, list[Section]]:
+    """Actions by kind and status, by lead organisation, and their evaluations; four queries."""
+    f = _action_filters(scope, filters)
+    by_kind_status = actions.count(session, scope.action_viewer, ("kind", "status"), f, today, zone)
+    cell = {(k[0], k[1]): n for k, n, _ in by_kind_status}
+    statuses = list(ActionStatus)
+    kind_rows: list[list[Any]] = [
+        [
+            _label("action_kind", kind),
+            *[cell.get((kind.value, s.value), 0) for s in statuses],
+            sum(cell.get((kind.value, s.value), 0) for s in statuses),
+        ]
+        for kind in ActionKind
+    ]
+    column_totals = [sum(cell.get((k.value, s.value), 0) for k in ActionKind) for s in statuses]
+    kind_table = Table(
+        title=translate(N_("Actions by kind and status")),
+        columns=[translate(N_("Kind")), *[_label("action_status", s) for s in statuses], translate(TOTAL)],
+        rows=kind_rows,
+        footer=[[translate(TOTAL), *column_totals, sum(column_totals)]],
+    )
+    kind_chart = grouped_bars(
+        kind_table.title,
+        "",
+        [_label("action_kind", k) for k in ActionKind],
+        {_label("action_status", s): [cell.get((k.value, s.value), 0) for k in ActionKind] for s in statuses},
+    )
+    organisations = {o.id: o.name for o in directory.list_organisations(session)}
+    by_lead: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"n": 0, "done": 0, "abandoned": 0, "overdue": 0}
+    )
+    for (lead, status), n, overdue in actions.count(
+        session, scope.action_viewer, ("lead_organisation", "status"), f, today, zone
+    ):
+        row = by_lead[lead]
+        row["n"] += n
+        row["overdue"] += overdue
+        if status in ("done", "abandoned"):
+            row[status] += n
+    lead_rows = [
+        [
+            organisations.get(lead, ""),
+            r["n"],
+            r["done"],
+            r["overdue"],
+            _rate(r["done"], r["n"] - r["abandoned"]),
+        ]
+        for lead, r in sorted(by_lead.items(), key=lambda kv: organisations.get(kv[0], ""))
+    ]
+    lead_table = Table(
+        title=translate(N_("Actions by lead organisation")),
+        columns=[
+            translate(N_("Lead organisation")),
+            translate(N_("Actions")),
+            _label("action_status", "done"),
+            translate(N_("Overdue")),
+            translate(N_("Completion rate (%)")),
+        ],
+        rows=lead_rows,
+    )
+    effects = {
+        k[0]: n for k, n, _ in actions.count(session, scope.action_viewer, ("effect",), f, today, zone)
+    }
+    effect_table = Table(
+        title=translate(N_("Evaluations of the actions done")),
+        columns=[translate(N_("Effect observed")), translate(N_("Actions"))],
+        rows=[[_label("effect", e), effects.get(e.value, 0)] for e in Effect],
+        footer=[[translate(TOTAL), sum(n for e, n in effects.items() if e is not None)]],
+    )
+    days = actions.completion_days(session, scope.action_viewer, f, zone)
+    summary = ActionSummary(
+        total=sum(column_totals),
+        done=cell_total(cell, "done"),
+        abandoned=cell_total(cell, "abandoned"),
+        overdue=sum(o for _, _, o in by_kind_status),
+        median_days=median(days) if days else None,
+    )
+    return summary, [
+        Section("actions_by_kind", kind_table, kind_chart),
+        Section("actions_by_lead", lead_table),
+        Section("actions_by_effect", effect_table),
+    ]
+
+
+def cell_total(cell: dict[tuple[str, str], int], status: str) -> int:
+    return sum(n for (_, s), n in cell.items() if s == status)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# The API's counts
+
+
+def situation_counts(
+    session: Session, user: User, group_by: list[str], filters: counts.CountFilters, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """API.md ``/stats/situations``: a category by its code, a body or sector by its id; a key a
+    stub hides is null."""
+    s = scope(session, user)
+    codes = situations.category_codes(session)
+    result = []
+    for keys, n in counts.count(session, s.viewer, group_by, filters, zone, all_bodies=s.all_bodies):
+        row: dict[str, Any] = {}
+        for name, value in zip(group_by, keys, strict=True):
+            row[name] = codes.get(value) if name == "category" and value is not None else value
+        result.append(row | {"count": n})
+    return result
+
+
+def action_counts(
+    session: Session,
+    user: User,
+    group_by: list[str],
+    filters: actions.CountFilters,
+    today: date,
+    zone: ZoneInfo,
+) -> list[dict[str, Any]]:
+    """API.md ``/stats/actions``, with the overdue ones of each group."""
+    rows = actions.count(session, scope(session, user).action_viewer, group_by, filters, today, zone)
+    return [
+        dict(zip(group_by, keys, strict=True)) | {"count": n, "overdue": overdue} for keys, n, overdue in rows
+    ]
