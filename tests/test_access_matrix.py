@@ -26,6 +26,14 @@ from veille.notifications import service as outbox
 from veille.notifications.enums import OutboxStatus
 from veille.orm import utcnow
 
+
+@pytest.fixture
+def engine_name() -> str:
+    """Who may call what does not depend on the engine: the matrix (about 2,000 calls) runs on
+    SQLite, while the suites of each domain, confidentiality first, run on both engines."""
+    return "sqlite"
+
+
 OK, LOGIN = "ok", "login"
 ALL = dict.fromkeys(PERSONAS, OK)
 LOGGED_IN = ALL | {"anonymous": LOGIN}

@@ -4,6 +4,7 @@ own), an action with its history, status, evaluation and referral."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -438,27 +439,55 @@ def edit_action(
     return redirect(request, f"/actions/{action_id}", flash=N_("The action is saved."))
 
 
+def _apply(
+    request: Request,
+    session: Session,
+    user: User,
+    settings: Settings,
+    action_id: int,
+    form: Form,
+    change: Callable[[service.ActionAccess], object],
+    then: str,
+    flash: str,
+) -> Response:
+    """Runs a change of the action's page; a refusal shows the page again with its message."""
+    try:
+        change(_access(session, user, action_id))
+    except ServiceError as exc:
+        return _refused(request, session, user, action_id, settings, exc, form)
+    session.commit()
+    return redirect(request, then, flash=flash)
+
+
 @router.post("/actions/{action_id}/evaluation")
 def evaluate(
     action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    access = _access(session, user, action_id)
-    try:
-        service.evaluate(session, access=access, data=parse_form(EvaluationIn, form))
-    except ServiceError as exc:
-        return _refused(request, session, user, action_id, settings, exc, form)
-    session.commit()
-    return redirect(request, f"/actions/{action_id}#evaluation", flash=N_("The evaluation is saved."))
+    return _apply(
+        request,
+        session,
+        user,
+        settings,
+        action_id,
+        form,
+        lambda access: service.evaluate(session, access=access, data=parse_form(EvaluationIn, form)),
+        f"/actions/{action_id}#evaluation",
+        N_("The evaluation is saved."),
+    )
 
 
 @router.post("/actions/{action_id}/refer")
 def refer(
     action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    access = _access(session, user, action_id)
-    try:
-        service.refer(session, access=access, data=parse_form(ReferIn, form))
-    except ServiceError as exc:
-        return _refused(request, session, user, action_id, settings, exc, form)
-    session.commit()
-    return redirect(request, f"/actions/{action_id}", flash=N_("The action is handed over."))
+    return _apply(
+        request,
+        session,
+        user,
+        settings,
+        action_id,
+        form,
+        lambda access: service.refer(session, access=access, data=parse_form(ReferIn, form)),
+        f"/actions/{action_id}",
+        N_("The action is handed over."),
+    )
