@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect, ReviewKind
 from veille.actions.models import Action, ActionSituation, GroupReview, RenewIn
-from veille.actions.service import DUE_SOON, Row, by_due_date, rows
+from veille.actions.service import DUE_SOON, Counts, Row, by_due_date, effects, rows
 from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
@@ -98,30 +98,6 @@ def period_of(body: Body, today: date) -> Period:
     if body.ends_on is not None:
         starts_on = min(starts_on, body.ends_on)
     return Period(starts_on=starts_on, ends_on=body.ends_on, today=today)
-
-
-@dataclass(frozen=True)
-class Counts:
-    """The group's actions by kind and status."""
-
-    cells: dict[tuple[ActionKind, ActionStatus], int]
-
-    def get(self, kind: ActionKind, status: ActionStatus) -> int:
-        return self.cells.get((kind, status), 0)
-
-    def of_kind(self, kind: ActionKind) -> int:
-        return sum(n for (k, _), n in self.cells.items() if k == kind)
-
-    def of_status(self, status: ActionStatus) -> int:
-        return sum(n for (_, s), n in self.cells.items() if s == status)
-
-    @property
-    def total(self) -> int:
-        return sum(self.cells.values())
-
-    @property
-    def open(self) -> int:
-        return sum(self.of_status(s) for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -294,9 +270,6 @@ def close(session: Session, access: bodies.BodyAccess) -> Body:
 # The final report
 
 
-EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)
-
-
 @dataclass(frozen=True)
 class FinalReport:
     access: bodies.BodyAccess
@@ -342,7 +315,6 @@ def final_report(session: Session, access: bodies.BodyAccess, today: date) -> Fi
         key=lambda a: kinds.index(a.kind),
     )
     cells = Counter((a.kind, a.status) for a in actions)
-    effects = Counter(a.effect for a in actions if a.status == ActionStatus.done)
     linked = session.exec(
         select(ActionSituation.situation_id)
         .join(Action, col(Action.id) == ActionSituation.action_id)
@@ -359,7 +331,7 @@ def final_report(session: Session, access: bodies.BodyAccess, today: date) -> Fi
         period=period_of(body, today),
         rows=rows(session, actions, today),
         counts=Counts(dict(cells)),
-        effects=[(e, effects[e]) for e in EFFECT_ORDER if effects[e]],
+        effects=effects((a.effect, 1) for a in actions if a.status == ActionStatus.done),
         reports=situations.category_counts(session, viewer, linked),
         reviews=list(reversed(reviews)),
         authors=authors,

@@ -10,6 +10,7 @@ is audited.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,11 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, true
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionStatus, Event
+from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Effect, Event
 from veille.actions.models import (
     Action,
     ActionBase,
@@ -143,30 +145,28 @@ class ActionAccess:
         self._require(self.can_refer)
 
 
-def partners_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
+Link = type[ActionPartner] | type[ActionSituation]
+
+
+def _linked(session: Session, model: Link, column: str, action_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The ids a link table holds for each action (one query)."""
     ids = sorted(set(action_ids))
     result: dict[int, list[int]] = {i: [] for i in ids}
     if ids:
-        for action_id, organisation_id in session.exec(
-            select(ActionPartner.action_id, ActionPartner.organisation_id).where(
-                col(ActionPartner.action_id).in_(ids)
-            )
-        ).all():
-            result[action_id].append(organisation_id)
+        found = session.exec(
+            select(model.action_id, getattr(model, column)).where(col(model.action_id).in_(ids))
+        ).all()
+        for action_id, other in found:
+            result[action_id].append(other)
     return result
+
+
+def partners_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
+    return _linked(session, ActionPartner, "organisation_id", action_ids)
 
 
 def situations_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
-    ids = sorted(set(action_ids))
-    result: dict[int, list[int]] = {i: [] for i in ids}
-    if ids:
-        for action_id, situation_id in session.exec(
-            select(ActionSituation.action_id, ActionSituation.situation_id).where(
-                col(ActionSituation.action_id).in_(ids)
-            )
-        ).all():
-            result[action_id].append(situation_id)
-    return result
+    return _linked(session, ActionSituation, "situation_id", action_ids)
 
 
 def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionAccess:
@@ -272,9 +272,7 @@ def owner_candidates(session: Session, body: Body) -> list[User]:
     return sorted(situations.people(session, ids).values(), key=lambda u: u.name)
 
 
-def _set_links(
-    session: Session, action: Action, model: type[ActionPartner] | type[ActionSituation], ids: list[int]
-) -> None:
+def _set_links(session: Session, action: Action, model: Link, ids: list[int]) -> None:
     column = "organisation_id" if model is ActionPartner else "situation_id"
     current = set(session.exec(select(getattr(model, column)).where(col(model.action_id) == action.id)).all())
     for other in current - set(ids):
@@ -813,3 +811,88 @@ def completion_days(session: Session, viewer: Viewer, filters: CountFilters, zon
         )
     ).all()
     return sorted((done - created).days for created, done in found if done is not None)
+
+
+# Actions by kind and status, and by effect: the reports of a group, a sector and the plenary
+
+EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Actions by kind and status."""
+
+    cells: dict[tuple[ActionKind, ActionStatus], int]
+
+    def get(self, kind: ActionKind, status: ActionStatus) -> int:
+        return self.cells.get((kind, status), 0)
+
+    def of_kind(self, kind: ActionKind) -> int:
+        return sum(n for (k, _), n in self.cells.items() if k == kind)
+
+    def of_status(self, status: ActionStatus) -> int:
+        return sum(n for (_, s), n in self.cells.items() if s == status)
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.of_status(s) for s in OPEN_STATUSES)
+
+    @property
+    def done(self) -> int:
+        return self.of_status(ActionStatus.done)
+
+    @property
+    def completion(self) -> int | None:
+        """Done actions as a share of those not abandoned, in per cent."""
+        counted = self.total - self.of_status(ActionStatus.abandoned)
+        return round(self.done * 100 / counted) if counted else None
+
+
+def effects(pairs: Iterable[tuple[Effect | None, int]]) -> list[tuple[Effect | None, int]]:
+    """Finished actions by the effect observed (None: not evaluated yet), in a fixed order."""
+    counts: Counter[Effect | None] = Counter()
+    for effect, n in pairs:
+        counts[effect] += n
+    return [(e, counts[e]) for e in EFFECT_ORDER if counts[e]]
+
+
+def _at_work(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Actions at work during [start, end): decided before its end and not finished before its
+    start (a finished action's end is when it was done, or abandoned: its last change)."""
+    return and_(
+        col(Action.created_at) < end,
+        or_(
+            col(Action.status).in_(OPEN_STATUSES),
+            func.coalesce(col(Action.done_at), col(Action.updated_at)) >= start,
+        ),
+    )
+
+
+def at_work(session: Session, body_ids: Iterable[int], start: datetime, end: datetime) -> list[Action]:
+    """The bodies' actions at work during [start, end), soonest due first; the caller has
+    checked that its reader sees these bodies."""
+    ids = sorted(body_ids)
+    if not ids:
+        return []
+    stmt = select(Action).where(col(Action.body_id).in_(ids), _at_work(start, end))
+    return list(session.exec(by_due_date(stmt)).all())
+
+
+def at_work_counts(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[int, ActionKind, ActionStatus, Effect | None, int]]:
+    """Every body's actions at work during [start, end) by body, kind, status and effect:
+    aggregates over all bodies, whoever reads (the plenary's annual report); one query."""
+    found = session.execute(
+        sa_select(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect), func.count())
+        .where(_at_work(start, end))
+        .group_by(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect))
+    ).all()
+    return [
+        (body_id, ActionKind(kind), ActionStatus(status), Effect(effect) if effect else None, int(n))
+        for body_id, kind, status, effect, n in found
+    ]

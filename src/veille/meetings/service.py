@@ -3,6 +3,7 @@ cancelled), invitations and attendance, round table, agenda and minutes (DESIGN.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -874,6 +875,42 @@ def attendance_by_organisation(
             total_excused + int(bool(excuse) and not came),
         )
     return held, tally
+
+
+def counts_by_body(session: Session, start: datetime, end: datetime) -> dict[int, Counter[MeetingStatus]]:
+    """Every body's meetings starting in [start, end), by status: aggregates over all bodies
+    (the plenary's annual report); one query."""
+    found = session.exec(
+        select(Meeting.body_id, Meeting.status, func.count())
+        .where(col(Meeting.starts_at) >= start, col(Meeting.starts_at) < end)
+        .group_by(col(Meeting.body_id), col(Meeting.status))
+    ).all()
+    counts: dict[int, Counter[MeetingStatus]] = {}
+    for body_id, status, n in found:
+        counts.setdefault(body_id, Counter())[MeetingStatus(status)] += n
+    return counts
+
+
+def presence_by_body(
+    session: Session, start: datetime, end: datetime
+) -> dict[int, Counter[AttendanceStatus]]:
+    """Every body's invitations to the meetings held in [start, end), by answer; guests, invited
+    to one meeting, are left out; one query."""
+    found = session.exec(
+        select(Meeting.body_id, Invitation.status, func.count())
+        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
+        .where(
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+            col(Meeting.status).in_(PAST),
+            col(Invitation.guest).is_(False),
+        )
+        .group_by(col(Meeting.body_id), col(Invitation.status))
+    ).all()
+    counts: dict[int, Counter[AttendanceStatus]] = {}
+    for body_id, status, n in found:
+        counts.setdefault(body_id, Counter())[AttendanceStatus(status)] += n
+    return counts
 
 
 def meeting_of(session: Session, meeting_id: int) -> Meeting | None:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, and_, case, func, or_, true
 from sqlmodel import Session, col, select
 
 from veille.situations.enums import Confidentiality
@@ -34,6 +34,10 @@ class CountFilters:
     # Days the facts happened, in the city's time zone, both included.
     since: date | None = None
     until: date | None = None
+    # A sector's reports: those naming it, and those naming none posted in a body that covers
+    # it alone (``alone_body_ids``).
+    in_sector: int | None = None
+    alone_body_ids: tuple[int, ...] = ()
 
     @property
     def on_content(self) -> bool:
@@ -72,10 +76,31 @@ def count(
     all_bodies: bool = False,
 ) -> list[tuple[tuple[Any, ...], int]]:
     """``[((key, …), n), …]`` in the order of ``group_by``; one query."""
+    counted, whole = _scope(viewer, all_bodies, filters)
+    return _count(session, counted, whole, group_by, filters, zone)
+
+
+def count_every(
+    session: Session, group_by: Sequence[str], filters: CountFilters, zone: ZoneInfo
+) -> list[tuple[tuple[Any, ...], int]]:
+    """As ``count``, over every report whoever reads, a social report's category and severity
+    withheld even from who could read it: the plenary's annual report goes beyond the bodies
+    (DESIGN.md §4 rule 5)."""
+    whole = col(Situation.confidentiality) != Confidentiality.social
+    return _count(session, true(), whole, group_by, filters, zone)
+
+
+def _count(
+    session: Session,
+    counted: ColumnElement[bool],
+    whole: Any,
+    group_by: Sequence[str],
+    filters: CountFilters,
+    zone: ZoneInfo,
+) -> list[tuple[tuple[Any, ...], int]]:
     unknown = [g for g in group_by if g not in GROUPS]
     if unknown:
         raise ValueError(f"unknown grouping: {unknown}")
-    counted, whole = _scope(viewer, all_bodies, filters)
     columns: dict[str, Any] = {
         "category": case((whole, col(Situation.category_id)), else_=None),
         "severity": case((whole, col(Situation.severity)), else_=None),
@@ -93,6 +118,12 @@ def count(
         stmt = stmt.where(and_(whole, col(Situation.category_id).in_(filters.category_ids)))
     if filters.severities:
         stmt = stmt.where(and_(whole, col(Situation.severity).in_(filters.severities)))
+    if filters.in_sector is not None:
+        named = col(Situation.sector_id) == filters.in_sector
+        if filters.alone_body_ids:
+            alone = col(Situation.body_id).in_(filters.alone_body_ids)
+            named = or_(named, and_(col(Situation.sector_id).is_(None), alone))
+        stmt = stmt.where(named)
     if filters.since is not None:
         stmt = stmt.where(col(Situation.occurred_at) >= _midnight(filters.since, zone))
     if filters.until is not None:

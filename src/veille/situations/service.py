@@ -766,6 +766,28 @@ def problem_of(session: Session, situation: Situation) -> Problem | None:
     return session.get(Problem, situation.problem_id) if situation.problem_id else None
 
 
+def problems_at_work(
+    session: Session, body_ids: Iterable[int], start: datetime, end: datetime
+) -> list[Problem]:
+    """The bodies' problem files at work during [start, end): opened before its end and not
+    closed before its start; open ones first. The caller has checked that its reader sees
+    these bodies."""
+    ids = sorted(body_ids)
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Problem)
+            .where(
+                col(Problem.body_id).in_(ids),
+                col(Problem.created_at) < end,
+                or_(col(Problem.status) != ProblemStatus.closed, col(Problem.updated_at) >= start),
+            )
+            .order_by(col(Problem.status) == ProblemStatus.closed, col(Problem.updated_at).desc())
+        ).all()
+    )
+
+
 def problem_counts(session: Session, viewer: Viewer, problem_ids: list[int]) -> dict[int, int]:
     """How many reports of each file the person may see."""
     if not problem_ids:

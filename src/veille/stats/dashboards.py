@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from veille.actions import service as actions
 from veille.actions.enums import ActionKind, ActionStatus
-from veille.actions.groups import Counts
+from veille.actions.service import Counts
 from veille.bodies import service as bodies
 from veille.bodies.models import Body
 from veille.directory import service as directory

@@ -29,33 +29,30 @@ secretaries, members and guests are refused (403), the chair presents it to them
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
-from sqlalchemy import select as sa_select
-from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from veille.actions import service as actions
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
-from veille.actions.models import Action
 from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
-from veille.bodies.models import Body, BodySector
+from veille.bodies.models import Body
+from veille.directory import service as directory
 from veille.directory.models import Sector, User
 from veille.directory.service import is_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.meetings.enums import AttendanceStatus, MeetingStatus
-from veille.meetings.models import Invitation, Meeting
+from veille.meetings import service as meetings
+from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
+from veille.situations import counts
 from veille.situations import service as situations
-from veille.situations.enums import Confidentiality, ProblemStatus
-from veille.situations.models import Category, Problem, Situation
+from veille.situations.enums import ProblemStatus
+from veille.situations.models import Category, Problem
 from veille.situations.service import Viewer
 from veille.stats.models import ConclusionsIn, Diagnostic, DiagnosticIn
 
@@ -75,9 +72,6 @@ TOO_LONG = N_("A diagnostic covers at most five years.")
 NOT_PLENARY = N_("The annual report is that of a plenary council.")
 MAX_DAYS = 5 * 366
 LIST_LIMIT = 30  # actions listed by name in a diagnostic (open ones, evaluated ones)
-EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)
-ATTENDED = (AttendanceStatus.present, AttendanceStatus.represented)
-HELD = (MeetingStatus.held, MeetingStatus.minutes_approved)
 
 
 # Periods
@@ -110,61 +104,7 @@ def year_window(year: int) -> Window:
     return Window(date(year, 1, 1), date(year, 12, 31))
 
 
-def _at_work(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Actions at work during [start, end): decided before its end and not finished before its
-    start (a finished action's end is when it was done, or abandoned: its last change)."""
-    return and_(
-        col(Action.created_at) < end,
-        or_(
-            col(Action.status).in_(OPEN_STATUSES),
-            func.coalesce(col(Action.done_at), col(Action.updated_at)) >= start,
-        ),
-    )
-
-
-# Counting helpers
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Actions by kind and status."""
-
-    cells: dict[tuple[ActionKind, ActionStatus], int]
-
-    def get(self, kind: ActionKind, status: ActionStatus) -> int:
-        return self.cells.get((kind, status), 0)
-
-    def of_kind(self, kind: ActionKind) -> int:
-        return sum(n for (k, _), n in self.cells.items() if k == kind)
-
-    def of_status(self, status: ActionStatus) -> int:
-        return sum(n for (_, s), n in self.cells.items() if s == status)
-
-    @property
-    def total(self) -> int:
-        return sum(self.cells.values())
-
-    @property
-    def open(self) -> int:
-        return sum(self.of_status(s) for s in OPEN_STATUSES)
-
-    @property
-    def done(self) -> int:
-        return self.of_status(ActionStatus.done)
-
-    @property
-    def completion(self) -> int | None:
-        """Done actions as a share of those not abandoned, in per cent."""
-        counted = self.total - self.of_status(ActionStatus.abandoned)
-        return round(self.done * 100 / counted) if counted else None
-
-
-def _effects(pairs: Iterable[tuple[Effect | None, int]]) -> list[tuple[Effect | None, int]]:
-    """Finished actions by the effect observed (None: not evaluated yet), in a fixed order."""
-    counts: Counter[Effect | None] = Counter()
-    for effect, n in pairs:
-        counts[effect] += n
-    return [(e, counts[e]) for e in EFFECT_ORDER if counts[e]]
+Grid = actions.Counts  # actions by kind and status
 
 
 def _rate(part: int, whole: int) -> int | None:
@@ -179,29 +119,15 @@ def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
     one of those bodies is open; None for the staff (every sector, always open)."""
     if is_staff(viewer.user):
         return None
-    if not viewer.manage_ids:
-        return {}
-    found = session.exec(
-        select(BodySector.sector_id, Body.status)
-        .join(Body, col(Body.id) == BodySector.body_id)
-        .where(col(BodySector.body_id).in_(sorted(viewer.manage_ids)))
-    ).all()
-    roles: dict[int, bool] = {}
-    for sector_id, status in found:
-        roles[sector_id] = roles.get(sector_id, False) or status == BodyStatus.active
-    return roles
+    return bodies.sectors_of(session, viewer.manage_ids)
 
 
 def author_sectors(session: Session, user: User) -> list[Sector]:
     """The sectors the person may draw up a diagnostic of; 403 for who may draw up none."""
     roles = _sector_roles(session, situations.viewer_for(session, user))
-    stmt = select(Sector).order_by(col(Sector.name))
-    if roles is not None:
-        writable = sorted(s for s, open_ in roles.items() if open_)
-        if not writable:
-            raise Forbidden(NOT_AUTHOR)
-        stmt = stmt.where(col(Sector.id).in_(writable))
-    return list(session.exec(stmt).all())
+    if roles is not None and not any(roles.values()):
+        raise Forbidden(NOT_AUTHOR)
+    return [s for s in directory.list_sectors(session) if roles is None or roles.get(s.id or 0)]
 
 
 @dataclass(frozen=True)
@@ -213,7 +139,7 @@ class DiagnosticRow:
 def list_diagnostics(session: Session, user: User) -> list[DiagnosticRow]:
     """The diagnostics the person may read, newest period first."""
     roles = _sector_roles(session, situations.viewer_for(session, user))
-    stmt = select(Diagnostic, Sector).join(Sector, col(Sector.id) == Diagnostic.sector_id)
+    stmt = select(Diagnostic)
     if roles is not None:
         if not roles:
             return []
@@ -221,7 +147,8 @@ def list_diagnostics(session: Session, user: User) -> list[DiagnosticRow]:
     found = session.exec(
         stmt.order_by(col(Diagnostic.until).desc(), col(Diagnostic.id).desc()).limit(500)
     ).all()
-    return [DiagnosticRow(diagnostic=d, sector=s) for d, s in found]
+    sectors = {s.id: s for s in directory.list_sectors(session)} if found else {}
+    return [DiagnosticRow(diagnostic=d, sector=sectors[d.sector_id]) for d in found]
 
 
 def may_write_any(session: Session, user: User) -> bool:
@@ -234,7 +161,7 @@ def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today
     if roles is not None and not any(roles.values()):
         raise Forbidden(NOT_AUTHOR)
     errors: dict[str, str] = {}
-    known = session.get(Sector, data.sector_id) is not None
+    known = any(s.id == data.sector_id for s in directory.list_sectors(session))
     if not known or (roles is not None and not roles.get(data.sector_id)):
         errors["sector_id"] = CHOOSE_SECTOR
     if data.until < data.since:
@@ -286,21 +213,16 @@ class DiagnosticAccess:
 
 def get_diagnostic(session: Session, user: User, diagnostic_id: int) -> DiagnosticAccess:
     """404 for whoever is neither staff nor chair or secretary of a body covering the sector."""
-    found = session.exec(
-        select(Diagnostic, Sector)
-        .join(Sector, col(Sector.id) == Diagnostic.sector_id)
-        .where(Diagnostic.id == diagnostic_id)
-    ).first()
-    if found is None:
+    diagnostic = session.get(Diagnostic, diagnostic_id)
+    if diagnostic is None:
         raise NotFound()
-    diagnostic, sector = found
     viewer = situations.viewer_for(session, user)
     roles = _sector_roles(session, viewer)
     if roles is not None and diagnostic.sector_id not in roles:
         raise NotFound()
     return DiagnosticAccess(
         diagnostic=diagnostic,
-        sector=sector,
+        sector=directory.get_sector(session, diagnostic.sector_id),
         viewer=viewer,
         can_edit=roles is None or roles[diagnostic.sector_id],
     )
@@ -409,85 +331,46 @@ def _covering(session: Session, sector_id: int, viewer: Viewer) -> tuple[list[Bo
     """The bodies covering the sector whose content the person sees, by name; and of all the
     bodies covering it, those that cover this sector alone (their reports that name no sector
     are the sector's)."""
-    found = session.exec(
-        select(Body)
-        .where(col(Body.id).in_(select(BodySector.body_id).where(BodySector.sector_id == sector_id)))
-        .options(selectinload(Body.sectors))  # type: ignore[arg-type]
-        .order_by(col(Body.name))
-    ).all()
+    found = bodies.covering(session, sector_id)
     seen = [b for b in found if b.id is not None and viewer.sees_body(b.id)]
     alone = [b.id for b in found if b.id is not None and len(b.sectors) == 1]
     return seen, alone
 
 
-def _in_sector(sector_id: int, alone: list[int]) -> ColumnElement[bool]:
-    named = col(Situation.sector_id) == sector_id
-    if not alone:
-        return named
-    return or_(named, and_(col(Situation.sector_id).is_(None), col(Situation.body_id).in_(alone)))
-
-
 def _trends(
-    session: Session, viewer: Viewer, where: ColumnElement[bool], window: Window, tz: ZoneInfo
+    session: Session, viewer: Viewer, sector_id: int, alone: list[int], window: Window, tz: ZoneInfo
 ) -> list[Trend]:
-    """The reports the person may see, by category, in the window and the one before: one
-    query (the per-row flags are computed in a subquery, so that no expression with parameters
-    has to be repeated in GROUP BY, which PostgreSQL would refuse)."""
-    start, end = window.bounds(tz)
-    before, _ = window.previous().bounds(tz)
-    rows = (
-        sa_select(
-            col(Situation.category_id).label("category_id"),
-            case((situations.full_text(viewer), 1), else_=0).label("full"),
-            case((col(Situation.occurred_at) >= start, 1), else_=0).label("current"),
+    """The sector's reports the person may see, by category, in the window and the one before;
+    the stubs' category is None."""
+    found: dict[int | None, list[int]] = {}
+    for i, period in enumerate((window, window.previous())):
+        filters = counts.CountFilters(
+            since=period.since, until=period.until, in_sector=sector_id, alone_body_ids=tuple(alone)
         )
-        .where(
-            situations.visible(viewer),
-            where,
-            col(Situation.occurred_at) >= before,
-            col(Situation.occurred_at) < end,
-        )
-        .subquery()
-    )
-    counts: dict[int | None, list[int]] = {}
-    for category_id, full, current, n in session.execute(
-        sa_select(rows.c.category_id, rows.c.full, rows.c.current, func.count()).group_by(
-            rows.c.category_id, rows.c.full, rows.c.current
-        )
-    ).all():
-        key = category_id if full else None
-        counts.setdefault(key, [0, 0])[0 if current else 1] += n
+        for (category_id,), n in counts.count(session, viewer, ["category"], filters, tz):
+            found.setdefault(category_id, [0, 0])[i] += n
     by_id = {c.id: c for c in situations.categories(session, active_only=False)}
     trends = [
         Trend(category=by_id[k], current=v[0], previous=v[1])
-        for k, v in counts.items()
+        for k, v in found.items()
         if k is not None and k in by_id
     ]
     trends.sort(key=lambda t: (-t.current, -t.previous, t.category.name if t.category else ""))
-    if None in counts:
-        trends.append(Trend(category=None, current=counts[None][0], previous=counts[None][1]))
+    if None in found:
+        trends.append(Trend(category=None, current=found[None][0], previous=found[None][1]))
     return trends
 
 
 def _problems(
-    session: Session, viewer: Viewer, seen: Sequence[Body], start: datetime, end: datetime
+    session: Session, viewer: Viewer, seen: list[Body], start: datetime, end: datetime
 ) -> list[ProblemLine]:
-    """The problem files of the bodies at work during the period: opened before its end and
-    not closed before its start; open ones first."""
-    by_id = {b.id: b for b in seen}
-    if not by_id:
+    """The problem files of the bodies at work during the period, open ones first."""
+    by_id = {b.id: b for b in seen if b.id is not None}
+    found = situations.problems_at_work(session, by_id, start, end)
+    if not found:
         return []
-    found = session.exec(
-        select(Problem)
-        .where(
-            col(Problem.body_id).in_(sorted(i for i in by_id if i is not None)),
-            col(Problem.created_at) < end,
-            or_(col(Problem.status) != ProblemStatus.closed, col(Problem.updated_at) >= start),
-        )
-        .order_by(col(Problem.status) == ProblemStatus.closed, col(Problem.updated_at).desc())
-    ).all()
-    counts = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
-    return [ProblemLine(problem=p, body=by_id[p.body_id], reports=counts.get(p.id or 0, 0)) for p in found]
+    reports = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
+    return [ProblemLine(problem=p, body=by_id[p.body_id], reports=reports.get(p.id or 0, 0)) for p in found]
 
 
 def document(session: Session, access: DiagnosticAccess, *, today: date, tz: ZoneInfo) -> Document:
@@ -497,20 +380,9 @@ def document(session: Session, access: DiagnosticAccess, *, today: date, tz: Zon
     window = access.window
     start, end = window.bounds(tz)
     seen, alone = _covering(session, access.diagnostic.sector_id, viewer)
-    trends = _trends(session, viewer, _in_sector(access.diagnostic.sector_id, alone), window, tz)
+    trends = _trends(session, viewer, access.diagnostic.sector_id, alone, window, tz)
     problems = _problems(session, viewer, seen, start, end)
-    body_ids = sorted(b.id for b in seen if b.id is not None)
-    found = (
-        list(
-            session.exec(
-                actions.by_due_date(
-                    select(Action).where(col(Action.body_id).in_(body_ids), _at_work(start, end))
-                )
-            ).all()
-        )
-        if body_ids
-        else []
-    )
+    found = actions.at_work(session, (b.id for b in seen if b.id is not None), start, end)
     grid = Grid(dict(Counter((a.kind, a.status) for a in found)))
     finished = [a for a in found if a.status == ActionStatus.done]
     evaluated = [a for a in finished if a.effect is not None]
@@ -530,7 +402,7 @@ def document(session: Session, access: DiagnosticAccess, *, today: date, tz: Zon
         trends=trends,
         problems=problems,
         grid=grid,
-        effects=_effects((a.effect, 1) for a in finished),
+        effects=actions.effects((a.effect, 1) for a in finished),
         evaluated=[decorated[a.id] for a in shown_evaluated],
         evaluated_total=len(evaluated),
         open_rows=[decorated[a.id] for a in shown_open],
@@ -619,88 +491,49 @@ def annual_access(session: Session, user: User, body_id: int) -> bodies.BodyAcce
     return access
 
 
-def _month_starts(year: int, tz: ZoneInfo) -> list[datetime]:
-    """The first instant of each month of the year, and of the next year."""
-    return [datetime(year + m // 12, m % 12 + 1, 1, tzinfo=tz) for m in range(13)]
-
-
 def annual_report(
     session: Session, access: bodies.BodyAccess, *, year: int, today: date, tz: ZoneInfo
 ) -> AnnualReport:
     """The year across every body, aggregates only; a fixed number of queries."""
-    start, end = year_window(year).bounds(tz)
-    meetings: dict[int, Counter[str]] = {}
-    for body_id, status, n in session.exec(
-        select(Meeting.body_id, Meeting.status, func.count())
-        .where(col(Meeting.starts_at) >= start, col(Meeting.starts_at) < end)
-        .group_by(col(Meeting.body_id), col(Meeting.status))
-    ).all():
-        meetings.setdefault(body_id, Counter())[str(status)] += n
-    presence: dict[int, Counter[str]] = {}
-    for body_id, status, n in session.exec(
-        select(Meeting.body_id, Invitation.status, func.count())
-        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
-        .where(
-            col(Meeting.starts_at) >= start,
-            col(Meeting.starts_at) < end,
-            col(Meeting.status).in_(HELD),
-            col(Invitation.guest).is_(False),
-        )
-        .group_by(col(Meeting.body_id), col(Invitation.status))
-    ).all():
-        presence.setdefault(body_id, Counter())[str(status)] += n
+    window = year_window(year)
+    start, end = window.bounds(tz)
+    meetings_held = meetings.counts_by_body(session, start, end)
+    presence = meetings.presence_by_body(session, start, end)
+    year_filters = counts.CountFilters(since=window.since, until=window.until)
     reports: Counter[int] = Counter()
     categories: Counter[int] = Counter()
     social = 0
-    for body_id, category_id, confidentiality, n in session.exec(
-        select(Situation.body_id, Situation.category_id, Situation.confidentiality, func.count())
-        .where(col(Situation.occurred_at) >= start, col(Situation.occurred_at) < end)
-        .group_by(col(Situation.body_id), col(Situation.category_id), col(Situation.confidentiality))
-    ).all():
+    for (body_id, category_id), n in counts.count_every(session, ["body", "category"], year_filters, tz):
         reports[body_id] += n
-        if confidentiality == Confidentiality.social:
+        if category_id is None:
             social += n
         else:
             categories[category_id] += n
-    bounds = _month_starts(year, tz)
-    in_month = [
-        and_(col(Situation.occurred_at) >= bounds[m], col(Situation.occurred_at) < bounds[m + 1])
-        for m in range(12)
-    ]
-    by_month = session.execute(
-        sa_select(*(func.coalesce(func.sum(case((c, 1), else_=0)), 0) for c in in_month)).where(
-            col(Situation.occurred_at) >= start, col(Situation.occurred_at) < end
-        )
-    ).one()
-    months = [(date(year, m + 1, 1), int(n)) for m, n in enumerate(by_month)]
+    by_month = {key: n for (key,), n in counts.count_every(session, ["month"], year_filters, tz)}
+    months = [(date(year, m, 1), by_month.get(f"{year:04d}-{m:02d}", 0)) for m in range(1, 13)]
     cells: Counter[tuple[ActionKind, ActionStatus]] = Counter()
-    effects: Counter[Effect | None] = Counter()
     work: dict[int, list[int]] = {}
-    for body_id, kind, status, effect, n in session.execute(
-        sa_select(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect), func.count())
-        .where(_at_work(start, end))
-        .group_by(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect))
-    ).all():
-        cells[(ActionKind(kind), ActionStatus(status))] += n
+    finished: list[tuple[Effect | None, int]] = []
+    for body_id, kind, status, effect, n in actions.at_work_counts(session, start, end):
+        cells[(kind, status)] += n
         tally = work.setdefault(body_id, [0, 0])
         tally[0] += n
         if status == ActionStatus.done:
             tally[1] += n
-            effects[Effect(effect) if effect else None] += n
-    everyone = session.exec(select(Body)).all()
+            finished.append((effect, n))
     kinds = list(BodyKind)
     lines = []
-    for body in sorted(everyone, key=lambda b: (kinds.index(b.kind), b.name)):
+    for body in sorted(bodies.all_bodies(session), key=lambda b: (kinds.index(b.kind), b.name)):
         body_id = body.id or 0
-        held = meetings.get(body_id, Counter())
+        held = meetings_held.get(body_id, Counter())
         came = presence.get(body_id, Counter())
         line = BodyYear(
             body=body,
-            held=sum(held[s] for s in HELD),
+            held=sum(held[s] for s in meetings.PAST),
             cancelled=held[MeetingStatus.cancelled],
             other_meetings=held[MeetingStatus.planned] + held[MeetingStatus.convened],
             invited=sum(came.values()),
-            attended=sum(came[s] for s in ATTENDED),
+            attended=sum(came[s] for s in meetings.ATTENDED),
             reports=reports[body_id],
             actions=work.get(body_id, [0, 0])[0],
             done=work.get(body_id, [0, 0])[1],
@@ -721,7 +554,7 @@ def annual_report(
         social=social,
         months=months,
         grid=Grid(dict(cells)),
-        effects=[(e, effects[e]) for e in EFFECT_ORDER if effects[e]],
+        effects=actions.effects(finished),
         chairs=[m.user for m in members if m.role == MemberRole.chair and m.excluded_at is None],
     )
 
