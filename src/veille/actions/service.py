@@ -184,18 +184,6 @@ def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionAccess
 # The rules of an action's content
 
 
-def _recording_access(session: Session, user: User, body_id: int) -> bodies.BodyAccess:
-    try:
-        access = bodies.get_body_access(session, user, body_id)
-    except NotFound as exc:
-        raise InvalidInput({"body_id": N_("Choose one of your bodies.")}) from exc
-    access.require_content()
-    if access.role == MemberRole.guest:
-        raise Forbidden(GUESTS)
-    access.require_open()
-    return access
-
-
 def check_due(body: Body, due_on: date | None) -> None:
     """A crime-treatment group works against the clock: every action is due by its end date."""
     ends_on = body.ends_on if body.kind == BodyKind.crime_treatment_group else None
@@ -310,7 +298,7 @@ def _entry(session: Session, action: Action, user: User, event: Event, **values:
 
 
 def create_action(session: Session, *, user: User, data: ActionCreate) -> Action:
-    access = _recording_access(session, user, data.body_id)
+    access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     if not access.can_manage and data.lead_organisation_id != user.organisation_id:
         raise Forbidden(OWN_LEAD)
     if data.status not in OPEN_STATUSES:

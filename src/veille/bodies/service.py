@@ -212,6 +212,20 @@ def names(session: Session, body_ids: set[int]) -> dict[int, str]:
     }
 
 
+def contributor_access(session: Session, user: User, body_id: int, *, guests: str) -> BodyAccess:
+    """Someone adding content to a body (a report, an action): one of their bodies (else a field
+    error, since the form offered it), its content open to them, not as a guest, the body open."""
+    try:
+        access = get_body_access(session, user, body_id)
+    except NotFound as exc:
+        raise InvalidInput({"body_id": N_("Choose one of your bodies.")}) from exc
+    access.require_content()
+    if access.role == MemberRole.guest:
+        raise Forbidden(guests)
+    access.require_open()
+    return access
+
+
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
     """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
     body = session.exec(

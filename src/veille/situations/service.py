@@ -269,18 +269,6 @@ def _category(session: Session, code: str, current: int | None = None) -> Catego
     return category
 
 
-def _posting_access(session: Session, user: User, body_id: int) -> bodies.BodyAccess:
-    try:
-        access = bodies.get_body_access(session, user, body_id)
-    except NotFound as exc:
-        raise InvalidInput({"body_id": N_("Choose one of your bodies.")}) from exc
-    access.require_content()
-    if access.role == MemberRole.guest:
-        raise Forbidden(GUESTS)
-    access.require_open()
-    return access
-
-
 def _check(session: Session, user: User, body: Body, data: SituationBase) -> list[int]:
     """The rules of a report's content; the organisations it is shared with."""
     errors: dict[str, str] = {}
@@ -355,7 +343,7 @@ def _fields(data: SituationBase, category: Category) -> dict[str, object]:
 
 
 def create_situation(session: Session, *, user: User, data: SituationCreate) -> Situation:
-    access = _posting_access(session, user, data.body_id)
+    access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     category = _category(session, data.category)
     shares = _check(session, user, access.body, data)
     situation = Situation(
