@@ -18,7 +18,7 @@ from veille.actions import flows, service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
+from veille.bodies.enums import BodyKind
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.deps import PageUser, SessionDep, SettingsDep
@@ -88,7 +88,7 @@ def actions_table(request: Request, user: PageUser, session: SessionDep, setting
         "organisations": directory.list_organisations(session),
         "owners": service.owners(session, viewer),
         "base_url": request.url.path + (f"?{encoded}" if encoded else ""),
-        "can_record": any(_may_record(session, user, b) for b in visible_bodies),
+        "can_record": any(service.may_record(session, user, b) for b in visible_bodies),
         "nav_active": "actions",
     }
     return render(request, "actions/table.html", context, fragment="actions/_table.html")
@@ -100,13 +100,12 @@ def actions_table(request: Request, user: PageUser, session: SessionDep, setting
 def _board_context(
     session: Session, access: bodies.BodyAccess, settings: Settings, **extra: Any
 ) -> dict[str, Any]:
-    viewer = service.viewer_for(session, access.user)
     columns = service.board(session, access, settings.today())
     return {
         "body": access.body,
         "access": access,
         "columns": columns,
-        "changeable": _changeable(viewer, access, columns),
+        "changeable": service.movable(access, columns),
         "moves": STATUS_MOVES,
         "reopen": REOPEN,
         "errors": {},
@@ -114,19 +113,6 @@ def _board_context(
         "moved": None,
         "nav_active": "actions",
     } | extra
-
-
-def _changeable(viewer: service.Viewer, access: bodies.BodyAccess, columns: list[service.Column]) -> set[int]:
-    """The cards this person may move: all for the chair, secretaries and staff; their
-    organisation's for the others."""
-    if access.body.status != BodyStatus.active or access.role == MemberRole.guest:
-        return set()
-    return {
-        r.action.id or 0
-        for column in columns
-        for r in column.rows
-        if access.can_manage or r.action.lead_organisation_id == viewer.organisation_id
-    }
 
 
 @router.get("/bodies/{body_id}/actions")
@@ -137,21 +123,13 @@ def body_board(
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     access.require_members()
-    context = _board_context(session, access, settings, can_record=_may_record(session, user, access.body))
+    context = _board_context(
+        session, access, settings, can_record=service.may_record(session, user, access.body)
+    )
     return render(request, "actions/board.html", context)
 
 
 # Recording an action
-
-
-def _may_record(session: Session, user: User, body: Body) -> bool:
-    if body.status != BodyStatus.active:
-        return False
-    try:
-        access = bodies.get_body_access(session, user, body.id or 0)
-    except NotFound:
-        return False
-    return access.can_see_members
 
 
 def _form_context(
@@ -167,7 +145,7 @@ def _form_context(
         "values": values,
         "body": body,
         "action": action,
-        "bodies": [b for b in bodies.visible_bodies(session, user) if _may_record(session, user, b)],
+        "bodies": [b for b in bodies.visible_bodies(session, user) if service.may_record(session, user, b)],
         "organisations": directory.list_organisations(session, active_only=True),
         "kinds": list(ActionKind),
         "statuses": list(OPEN_STATUSES) if action is None else None,
@@ -223,7 +201,7 @@ def _new_values(session: Session, user: User, request: Request) -> tuple[dict[st
     body = None
     if body_id.isdigit():
         body = next((b for b in bodies.visible_bodies(session, user) if b.id == int(body_id)), None)
-        if body is None or not _may_record(session, user, body):
+        if body is None or not service.may_record(session, user, body):
             raise NotFound()
         values["body_id"] = body.id
     return values, body

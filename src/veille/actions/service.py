@@ -656,6 +656,30 @@ def board(session: Session, access: bodies.BodyAccess, today: date) -> list[Colu
     return columns
 
 
+def movable(access: bodies.BodyAccess, columns: list[Column]) -> set[int]:
+    """The board's cards this person may move (``ActionAccess.can_change`` for a whole board):
+    all for the chair, the secretaries and the staff, their organisation's for the others."""
+    if access.body.status != BodyStatus.active or not access.can_see_members:
+        return set()
+    return {
+        r.action.id or 0
+        for column in columns
+        for r in column.rows
+        if access.can_manage or r.action.lead_organisation_id == access.user.organisation_id
+    }
+
+
+def may_record(session: Session, user: User, body: Body) -> bool:
+    """Whether the person may record actions in the body (``contributor_access`` as a yes/no)."""
+    if body.status != BodyStatus.active:
+        return False
+    try:
+        access = bodies.get_body_access(session, user, body.id or 0)
+    except NotFound:
+        return False
+    return access.can_see_members
+
+
 # What a meeting shows
 
 
