@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from sqlmodel import Session, SQLModel
 
 from veille.bodies import service as bodies
@@ -26,13 +26,10 @@ from veille.meetings.models import (
     RoundTableIn,
     RoundTablePublic,
 )
-from veille.notifications import service as outbox
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.web import ICS, PDF, download, validate
 
 router = APIRouter(tags=["meetings"])
-# Mail queued by a change leaves right after the response (when SMTP is configured).
-DELIVER = [Depends(outbox.deliver_after_response)]
 
 
 class MeetingPatch(SQLModel):
@@ -110,7 +107,7 @@ def get_meeting(meeting_id: int, user: ApiUser, session: SessionDep) -> Meeting:
     return service.get_meeting_access(session, user, meeting_id).meeting
 
 
-@router.patch("/meetings/{meeting_id}", response_model=MeetingPublic, dependencies=DELIVER)
+@router.patch("/meetings/{meeting_id}", response_model=MeetingPublic)
 def patch_meeting(
     meeting_id: int, patch: MeetingPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> Meeting:
@@ -120,13 +117,13 @@ def patch_meeting(
     return service.update_meeting(session, access=access, data=data, settings=settings)
 
 
-@router.post("/meetings/{meeting_id}/convene", response_model=MeetingPublic, dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/convene", response_model=MeetingPublic)
 def convene(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.convene(session, access=access, settings=settings)
 
 
-@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic, dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic)
 def cancel(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.cancel(session, access=access, settings=settings)
@@ -136,7 +133,6 @@ def cancel(meeting_id: int, user: ApiUser, session: SessionDep, settings: Settin
     "/meetings/{meeting_id}/invitations",
     response_model=AttendancePublic,
     status_code=201,
-    dependencies=DELIVER,
 )
 def invite(
     meeting_id: int, invite: Invite, user: ApiUser, session: SessionDep, settings: SettingsDep
@@ -279,7 +275,7 @@ def minutes_pdf(
     return download(data, PDF, f"compte-rendu-{meeting_id}.pdf")
 
 
-@router.post("/meetings/{meeting_id}/approve", response_model=MeetingPublic, dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/approve", response_model=MeetingPublic)
 def approve(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.approve(session, access=access, settings=settings)

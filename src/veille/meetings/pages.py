@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from veille.actions import service as actions
@@ -27,7 +27,6 @@ from veille.meetings.models import (
     RoundTableIn,
     SeriesForm,
 )
-from veille.notifications import service as outbox
 from veille.orm import utcnow
 from veille.pdf import render_pdf
 from veille.situations import service as situations
@@ -40,7 +39,6 @@ AGENDA, ATTENDANCE, ROUND_TABLE = (
     "meetings/_attendance.html",
     "meetings/_round_table.html",
 )
-DELIVER = [Depends(outbox.deliver_after_response)]
 
 
 # Lists
@@ -341,7 +339,7 @@ def edit_meeting_form(
     return render(request, "meetings/form.html", _form_context(access.body_access, meeting, values))
 
 
-@router.post("/meetings/{meeting_id}/edit", dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/edit")
 def edit_meeting(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
@@ -361,7 +359,7 @@ def edit_meeting(
     return redirect(request, f"/meetings/{meeting_id}", flash=N_("The meeting was saved."))
 
 
-@router.post("/meetings/{meeting_id}/convene", dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/convene")
 def convene(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -374,7 +372,7 @@ def convene(
     )
 
 
-@router.post("/meetings/{meeting_id}/cancel", dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/cancel")
 def cancel(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -383,7 +381,7 @@ def cancel(
     return redirect(request, f"/meetings/{meeting_id}", flash=N_("The meeting is cancelled."))
 
 
-@router.post("/meetings/{meeting_id}/approve", dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/approve")
 def approve(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -441,7 +439,7 @@ def record_attendance(
     )
 
 
-@router.post("/meetings/{meeting_id}/invitations", dependencies=DELIVER)
+@router.post("/meetings/{meeting_id}/invitations")
 def invite(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
