@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import func, select
 
+from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body, Membership
 
 
@@ -214,3 +217,36 @@ def test_unknown_person_is_located_in_the_path(api_for, world):
         f"/api/v1/bodies/{world.body.id}/members/999", json={"role": "member"}
     )
     assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
+
+
+@pytest.mark.parametrize("persona", ["chair", "secretary", "coordinator"])
+def test_nobody_retypes_a_body(api_for, world, session, persona):
+    """A GLTD's chair turning it into a plenary would count every body's reports (issue 13)."""
+    client = api_for(getattr(world, persona))
+    response = client.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1, "kind": "plenary"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "kind"],
+            "msg": "A body's kind is fixed when it is created: create a new body of the other kind instead.",
+            "type": "value_error",
+        }
+    ]
+    session.rollback()
+    body = session.get(Body, world.body.id)
+    assert (body.kind, body.version) == (BodyKind.watch_cell, 1)
+    # Sending the kind it has is harmless.
+    same = client.patch(f"/api/v1/bodies/{world.body.id}", json={"version": 1, "kind": "watch_cell"})
+    assert same.status_code == 200
+
+
+def test_a_crime_treatment_group_keeps_its_end_date(api_for, world, factory, session):
+    group = factory.body("GLTD", kind=BodyKind.crime_treatment_group, ends_on=date(2027, 1, 1))
+    factory.member(group, world.chair, MemberRole.chair)
+    client = api_for(world.chair)
+    for patch in ({"kind": "watch_cell", "ends_on": None}, {"kind": "watch_cell"}, {"ends_on": None}):
+        response = client.patch(f"/api/v1/bodies/{group.id}", json={"version": 1} | patch)
+        assert response.status_code == 422, patch
+    session.rollback()
+    group = session.get(Body, group.id)
+    assert (group.kind, group.ends_on, group.version) == (BodyKind.crime_treatment_group, date(2027, 1, 1), 1)

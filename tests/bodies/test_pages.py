@@ -295,3 +295,37 @@ def test_a_charter_typed_in_the_form_keeps_its_paragraphs(client_for, world):
     page = chair.get(f"/bodies/{world.body.id}/charter").text
     assert "<p>Article 1.</p>" in page
     assert "<p>Article 2.</p>" in page
+
+
+def test_the_edit_form_does_not_offer_the_kind(client_for, world, session):
+    page = client_for(world.chair).get(f"/bodies/{world.body.id}/edit")
+    assert page.status_code == 200
+    assert 'name="kind"' not in page.text
+    assert "Cellule de veille" in page.text  # the kind, shown
+    assert "Le type d’une instance est fixé à sa création." in page.text
+    # A form posted without a kind keeps the body's.
+    saved = client_for(world.chair).form(f"/bodies/{world.body.id}/edit", {"name": "Cellule", "version": "1"})
+    assert saved.status_code == 303
+    assert _fresh(session).get(Body, world.body.id).kind == BodyKind.watch_cell
+
+
+def test_a_posted_kind_is_refused(client_for, world, session):
+    response = client_for(world.secretary).form(
+        f"/bodies/{world.body.id}/edit", {"name": "Plénière", "kind": "plenary", "version": "1"}
+    )
+    assert response.status_code == 422
+    assert "Le type d’une instance est fixé à sa création" in response.text
+    body = _fresh(session).get(Body, world.body.id)
+    assert (body.kind, body.name, body.version) == (BodyKind.watch_cell, "Cellule de veille du centre", 1)
+
+
+def test_a_crime_treatment_group_cannot_lose_its_end_date_by_form(client_for, world, factory, session):
+    group = factory.body("GLTD", kind=BodyKind.crime_treatment_group, ends_on=date(2027, 1, 1))
+    factory.member(group, world.chair, MemberRole.chair)
+    for data in ({"kind": "watch_cell"}, {}):
+        response = client_for(world.chair).form(
+            f"/bodies/{group.id}/edit", {"name": "GLTD", "version": "1", "ends_on": ""} | data
+        )
+        assert response.status_code == 422
+    group = _fresh(session).get(Body, group.id)
+    assert (group.kind, group.ends_on) == (BodyKind.crime_treatment_group, date(2027, 1, 1))

@@ -72,8 +72,11 @@ def _values(body: Body) -> dict[str, Any]:
     return body.model_dump() | {"sector_ids": [str(i) for i in service.sector_ids(body)]}
 
 
-def _body_form(form: Form) -> BodyUpdate:
-    return parse_form(BodyUpdate, form, charter_required=form.get("charter_required") == "1")
+def _body_form(form: Form, body: Body | None = None) -> BodyUpdate:
+    """The edit form does not offer the kind (fixed at creation): the body's own is assumed, and
+    the service refuses any other one posted."""
+    kind = {"kind": body.kind} if body is not None and not form.get("kind") else {}
+    return parse_form(BodyUpdate, form, charter_required=form.get("charter_required") == "1", **kind)
 
 
 @router.get("/bodies/new")
@@ -153,7 +156,7 @@ def edit_body(body_id: int, request: Request, user: PageUser, session: SessionDe
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
     try:
-        service.update_body(session, access=access, data=_body_form(form))
+        service.update_body(session, access=access, data=_body_form(form, access.body))
     except InvalidInput as exc:
         session.rollback()
         return form_error_response(

@@ -28,6 +28,7 @@ from veille.i18n import N_
 from veille.orm import utcnow
 
 CLOSED = N_("This body is closed: it can no longer be changed.")
+KIND_FIXED = N_("A body's kind is fixed when it is created: create a new body of the other kind instead.")
 CHARTER_PENDING = N_("Accept the body's charter to see its content.")
 
 
@@ -297,6 +298,10 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
     body = access.body
     if data.version is not None and data.version != body.version:
         raise Conflict(N_("This body was changed by someone else: reload it and try again."))
+    if data.kind != body.kind:
+        # What a body's chair may see beyond it (a plenary's statistics and annual report) and a
+        # crime-treatment group's end date hang on its kind: nobody retypes a body.
+        raise InvalidInput({"kind": KIND_FIXED})
     _check_dates(data)
     if data.charter_required != body.charter_required and not access.can_chair:
         raise Forbidden(N_("Only the chair or the coordinator can require the charter or lift it."))
