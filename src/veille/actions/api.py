@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlmodel import Session, SQLModel
 
 from veille.actions import flows, service
@@ -23,13 +23,11 @@ from veille.actions.models import (
 )
 from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.directory.models import User
-from veille.notifications import service as outbox
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.situations import service as situations
 from veille.web import validate
 
 router = APIRouter(tags=["actions"])
-DELIVER = [Depends(outbox.deliver_after_response)]
 
 
 class ActionPatch(SQLModel):
@@ -111,7 +109,7 @@ def _one(session: Session, user: User, action: Action) -> ActionPublic:
     return public(session, service.viewer_for(session, user), [action])[0]
 
 
-@router.post("/actions", status_code=201, response_model=ActionPublic, dependencies=DELIVER)
+@router.post("/actions", status_code=201, response_model=ActionPublic)
 def create_action(
     data: ActionCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:
@@ -131,7 +129,7 @@ def get_action(action_id: int, user: ApiUser, session: SessionDep) -> ActionPubl
     return _one(session, user, _access(session, user, action_id).action)
 
 
-@router.patch("/actions/{action_id}", response_model=ActionPublic, dependencies=DELIVER)
+@router.patch("/actions/{action_id}", response_model=ActionPublic)
 def patch_action(
     action_id: int, patch: ActionPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:

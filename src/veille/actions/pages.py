@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -27,12 +27,10 @@ from veille.directory.models import User
 from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate
 from veille.meetings import service as meetings
-from veille.notifications import service as outbox
 from veille.situations import service as situations
 from veille.web import Form, form_error_response, is_htmx, parse_form, redirect, render, translated
 
 router = APIRouter()
-DELIVER = [Depends(outbox.deliver_after_response)]
 HISTORY = "actions/_history.html"
 BOARD = "actions/_board.html"
 SCOPES = ("all", "mine", "organisation")
@@ -224,7 +222,7 @@ def _lists(form: Form) -> dict[str, Any]:
     return values
 
 
-@router.post("/actions/new", dependencies=DELIVER)
+@router.post("/actions/new")
 def create_action(
     request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
@@ -390,7 +388,7 @@ def edit_action_form(action_id: int, request: Request, user: PageUser, session: 
     )
 
 
-@router.post("/actions/{action_id}/edit", dependencies=DELIVER)
+@router.post("/actions/{action_id}/edit")
 def edit_action(
     action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlmodel import Session, SQLModel
 
 from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.directory.models import User
-from veille.notifications import service as outbox
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.situations import flows, service
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
@@ -31,7 +30,6 @@ from veille.situations.models import (
 from veille.web import validate
 
 router = APIRouter(tags=["situations"])
-DELIVER = [Depends(outbox.deliver_after_response)]
 
 
 class SituationPatch(SQLModel):
@@ -116,7 +114,7 @@ def _one(session: Session, access: service.SituationAccess) -> SituationPublic |
     return _public(session, [access.situation], {access.situation.id or 0} if access.full else set())[0]
 
 
-@router.post("/situations", status_code=201, response_model=SituationPublic, dependencies=DELIVER)
+@router.post("/situations", status_code=201, response_model=SituationPublic)
 def create_situation(
     data: SituationCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
@@ -162,7 +160,6 @@ def list_updates(situation_id: int, user: ApiUser, session: SessionDep) -> list[
     "/situations/{situation_id}/updates",
     status_code=201,
     response_model=SituationUpdatePublic,
-    dependencies=DELIVER,
 )
 def post_update(
     situation_id: int, data: SituationUpdateIn, user: ApiUser, session: SessionDep, settings: SettingsDep
