@@ -21,7 +21,6 @@ from veille.directory import service as directory
 from veille.directory.models import User
 from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate
-from veille.notifications import service as outbox
 from veille.situations import files, flows, service
 from veille.situations.enums import STATUS_MOVES, Confidentiality, SituationStatus
 from veille.situations.models import (
@@ -38,7 +37,6 @@ from veille.venues import service as venues
 from veille.web import Form, download, form_error_response, is_htmx, parse_form, redirect, render, translated
 
 router = APIRouter()
-DELIVER = [Depends(outbox.deliver_after_response)]
 TIMELINE = "situations/_timeline.html"
 
 
@@ -246,7 +244,7 @@ def check_personal_data(request: Request, user: PageUser, form: Form) -> Respons
     return render(request, "situations/_privacy.html", {"hints": _form_hints(form)})
 
 
-@router.post("/situations/new", dependencies=DELIVER)
+@router.post("/situations/new")
 def create_situation(
     request: Request,
     user: PageUser,
@@ -321,7 +319,7 @@ def situation_page(situation_id: int, request: Request, user: PageUser, session:
     return render(request, "situations/detail.html", _detail_context(session, access))
 
 
-@router.post("/situations/{situation_id}/updates", dependencies=DELIVER)
+@router.post("/situations/{situation_id}/updates")
 def post_update(
     situation_id: int,
     request: Request,
