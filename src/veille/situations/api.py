@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel
 from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.directory.models import User
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
-from veille.situations import flows, service
+from veille.situations import service
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import (
     CategoryPublic,
@@ -118,15 +118,8 @@ def _one(session: Session, access: service.SituationAccess) -> SituationPublic |
 def create_situation(
     data: SituationCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
-    situation = service.create_situation(session, user=user, data=data)
-    flows.report_posted(session, situation=situation, settings=settings)
-    # Answered from this transaction: reading after the commit would take SQLite's write lock
-    # again and hold up the mail delivered after the response.
-    created = _one(
-        session, service.get_situation(session, service.viewer_for(session, user), situation.id or 0)
-    )
-    session.commit()
-    return created
+    situation = service.post_report(session, user=user, data=data, settings=settings)
+    return _one(session, service.get_situation(session, service.viewer_for(session, user), situation.id or 0))
 
 
 @router.get("/situations/{situation_id}", response_model=SituationPublic | SituationStub)
@@ -145,9 +138,7 @@ def patch_situation(
     current = _one(session, access).model_dump()
     data = validate(SituationUpdate, current | patch.model_dump(exclude_unset=True))
     service.update_situation(session, access=access, data=data)
-    patched = _one(session, service.get_situation(session, viewer, situation_id))
-    session.commit()
-    return patched
+    return _one(session, service.get_situation(session, viewer, situation_id))
 
 
 @router.get("/situations/{situation_id}/updates", response_model=list[SituationUpdatePublic])
@@ -165,10 +156,7 @@ def post_update(
     situation_id: int, data: SituationUpdateIn, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> Any:
     access = service.get_situation(session, service.viewer_for(session, user), situation_id)
-    update = service.add_update(session, access=access, data=data)
-    flows.update_posted(session, situation=access.situation, update=update, settings=settings)
-    session.commit()
-    return update
+    return service.post_update(session, access=access, data=data, settings=settings)
 
 
 @router.get("/situation-categories", response_model=list[CategoryPublic])
@@ -201,9 +189,7 @@ def list_problems(
 @router.post("/problems", status_code=201, response_model=ProblemPublic)
 def create_problem(data: ProblemCreate, user: ApiUser, session: SessionDep) -> ProblemPublic:
     problem = service.create_problem(session, user=user, data=data)
-    created = _problem(session, user, problem)
-    session.commit()
-    return created
+    return _problem(session, user, problem)
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic)
@@ -218,6 +204,4 @@ def patch_problem(problem_id: int, patch: ProblemPatch, user: ApiUser, session: 
     current = _problem(session, user, access.problem).model_dump()
     data = validate(ProblemUpdate, current | patch.model_dump(exclude_unset=True))
     service.update_problem(session, access=access, data=data)
-    patched = _problem(session, user, access.problem)
-    session.commit()
-    return patched
+    return _problem(session, user, access.problem)

@@ -3,6 +3,9 @@ database (``Settings.files_dir``), served only through the report's visibility.
 
 Photos are re-encoded without their metadata: a phone's picture carries the place it was
 taken and the device, personal data that the report does not need (DESIGN.md §4 rule 7).
+
+A new file is written before its change writes to the database (``kept``) and goes again if
+that change is not committed; a deleted one goes once its deletion is committed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import io
 import os
 import re
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +40,7 @@ IMAGE_FORMATS = {
 PDF_TYPE = "application/pdf"
 MAX_PER_REPORT = 10
 BAD_TYPE = N_("Only photos (JPEG, PNG, WebP) and PDF documents can be attached.")
+TOO_MANY = N_("A report holds at most 10 attachments.")
 
 
 @dataclass(frozen=True)
@@ -79,43 +85,113 @@ def _checked(upload: Upload, settings: Settings) -> tuple[bytes, str, str]:
     return out.getvalue(), content_type, _safe_name(upload.filename, extension)
 
 
+def _path(settings: Settings, key: str) -> Path:
+    return settings.files_dir / key
+
+
 def path_of(settings: Settings, attachment: Attachment) -> Path:
-    return settings.files_dir / attachment.key
+    return _path(settings, attachment.key)
 
 
-def add(session: Session, *, access: SituationAccess, upload: Upload, settings: Settings) -> Attachment:
-    """Writes the file, then its row; the file goes away again if the transaction does not
-    commit."""
-    access.require_update()
+@dataclass(frozen=True)
+class Stored:
+    """A checked file written under its key, whose row is not recorded yet."""
+
+    key: str
+    filename: str
+    content_type: str
+    size: int
+
+
+def store(uploads: Sequence[Upload], settings: Settings) -> list[Stored]:
+    """Checks every file (one bad file refuses them all), then writes them.
+
+    Called before the transaction writes anything: SQLite's write lock is not held while photos
+    are re-encoded and written. The caller records them (``record``) or discards them
+    (``kept``)."""
+    if len(uploads) > MAX_PER_REPORT:
+        raise InvalidInput({"file": TOO_MANY})
+    checked = [_checked(upload, settings) for upload in uploads]
+    stored: list[Stored] = []
+    try:
+        for data, content_type, filename in checked:
+            item = Stored(key=uuid.uuid4().hex, filename=filename, content_type=content_type, size=len(data))
+            path = _path(settings, item.key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".part")
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+            stored.append(item)
+    except BaseException:
+        discard(stored, settings)
+        raise
+    return stored
+
+
+def discard(stored: Iterable[Stored], settings: Settings) -> None:
+    for item in stored:
+        _path(settings, item.key).unlink(missing_ok=True)
+
+
+@contextmanager
+def kept(uploads: Sequence[Upload], settings: Settings) -> Iterator[list[Stored]]:
+    """The files stored for the block, which records and commits them: any error in it (a
+    refusal, a failed commit) removes them again, so a change that is not committed leaves no
+    file behind."""
+    stored = store(uploads, settings)
+    try:
+        yield stored
+    except BaseException:
+        discard(stored, settings)
+        raise
+
+
+def _require_room(session: Session, access: SituationAccess, more: int) -> None:
     count = session.exec(select(func.count()).where(Attachment.situation_id == access.situation.id)).one()
-    if count >= MAX_PER_REPORT:
-        raise InvalidInput({"file": N_("A report holds at most 10 attachments.")})
-    data, content_type, filename = _checked(upload, settings)
-    attachment = Attachment(
-        situation_id=access.situation.id or 0,
-        key=uuid.uuid4().hex,
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        created_by=access.viewer.user.id,
-    )
-    path = path_of(settings, attachment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-    event.listen(session, "after_soft_rollback", lambda *_: path.unlink(missing_ok=True), once=True)
-    session.add(attachment)
-    session.flush()
-    audit.record(
-        session,
-        user_id=access.viewer.user.id,
-        verb="attach",
-        entity="situation",
-        entity_id=access.situation.id,
-        attachment_id=attachment.id,
-    )
-    return attachment
+    if count + more > MAX_PER_REPORT:
+        raise InvalidInput({"file": TOO_MANY})
+
+
+def record(session: Session, *, access: SituationAccess, stored: Sequence[Stored]) -> list[Attachment]:
+    """The rows of stored files, each audited, in the caller's transaction."""
+    access.require_update()
+    _require_room(session, access, len(stored))
+    attachments = []
+    for item in stored:
+        attachment = Attachment(
+            situation_id=access.situation.id or 0,
+            key=item.key,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            created_by=access.viewer.user.id,
+        )
+        session.add(attachment)
+        session.flush()
+        audit.record(
+            session,
+            user_id=access.viewer.user.id,
+            verb="attach",
+            entity="situation",
+            entity_id=access.situation.id,
+            attachment_id=attachment.id,
+        )
+        attachments.append(attachment)
+    return attachments
+
+
+def attach(
+    session: Session, *, access: SituationAccess, uploads: Sequence[Upload], settings: Settings
+) -> list[Attachment]:
+    """Attaches files to a report, and commits."""
+    if not uploads:
+        raise InvalidInput({"file": N_("Choose a file.")})
+    access.require_update()
+    _require_room(session, access, len(uploads))  # before the files are checked and written
+    with kept(uploads, settings) as stored:
+        attachments = record(session, access=access, stored=stored)
+        session.commit()
+    return attachments
 
 
 def remove_after_commit(session: Session, settings: Settings, attachments: list[Attachment]) -> None:
@@ -139,6 +215,7 @@ def of_report(access: SituationAccess, attachment: Attachment | None) -> Attachm
 
 
 def delete(session: Session, *, access: SituationAccess, attachment: Attachment, settings: Settings) -> None:
+    """Removes an attachment, and commits (its file goes once committed)."""
     access.require_edit()
     remove_after_commit(session, settings, [attachment])
     audit.record(
@@ -149,3 +226,4 @@ def delete(session: Session, *, access: SituationAccess, attachment: Attachment,
         entity_id=access.situation.id,
         attachment_id=attachment.id,
     )
+    session.commit()

@@ -21,7 +21,7 @@ from veille.directory import service as directory
 from veille.directory.models import User
 from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate
-from veille.situations import files, flows, service
+from veille.situations import files, service
 from veille.situations.enums import STATUS_MOVES, Confidentiality, SituationStatus
 from veille.situations.models import (
     Attachment,
@@ -258,16 +258,11 @@ def create_situation(
         hints = _privacy_check(data, form)
         if hints:
             raise _privacy_error(hints)
-        situation = service.create_situation(session, user=user, data=data)
-        access = service.get_situation(session, service.viewer_for(session, user), situation.id or 0)
-        for upload in uploads:
-            files.add(session, access=access, upload=upload, settings=settings)
-        flows.report_posted(session, situation=situation, settings=settings)
+        situation = service.post_report(session, user=user, data=data, settings=settings, uploads=uploads)
     except InvalidInput as exc:
         session.rollback()
         context = _form_context(session, user, form, hints=_form_hints(form))
         return form_error_response(request, "situations/form.html", context, exc)
-    session.commit()
     return redirect(request, f"/situations/{situation.id}", flash=N_("The report is posted."))
 
 
@@ -330,8 +325,8 @@ def post_update(
 ) -> Response:
     access = _access(session, user, situation_id)
     try:
-        update = service.add_update(session, access=access, data=parse_form(SituationUpdateIn, form))
-        flows.update_posted(session, situation=access.situation, update=update, settings=settings)
+        data = parse_form(SituationUpdateIn, form)
+        service.post_update(session, access=access, data=data, settings=settings)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
@@ -342,7 +337,6 @@ def post_update(
         return render(
             request, "situations/detail.html", context, fragment=TIMELINE, status_code=exc.status_code
         )
-    session.commit()
     if not is_htmx(request):
         return redirect(request, f"/situations/{situation_id}#timeline", flash=N_("Your update is posted."))
     access = _access(session, user, situation_id)
@@ -361,7 +355,6 @@ def change_status(
     except ValueError as exc:
         raise InvalidInput({"status": N_("Choose one of the proposed values.")}) from exc
     service.set_status(session, access=access, status=status, version=version)
-    session.commit()
     return redirect(request, f"/situations/{situation_id}", flash=N_("The status of the report is changed."))
 
 
@@ -423,7 +416,6 @@ def edit_situation(
         return form_error_response(
             request, "situations/form.html", context, error, status_code=exc.status_code
         )
-    session.commit()
     return redirect(request, f"/situations/{situation_id}", flash=N_("The report is saved."))
 
 
@@ -434,7 +426,6 @@ def delete_situation(
     access = _access(session, user, situation_id)
     body_id = access.situation.body_id
     service.delete_situation(session, access=access, settings=settings)
-    session.commit()
     return redirect(request, f"/bodies/{body_id}/situations", flash=N_("The report is deleted."))
 
 
@@ -452,16 +443,12 @@ def add_attachments(
 ) -> Response:
     access = _access(session, user, situation_id)
     try:
-        if not uploads:
-            raise InvalidInput({"file": N_("Choose a file.")})
-        for upload in uploads:
-            files.add(session, access=access, upload=upload, settings=settings)
+        files.attach(session, access=access, uploads=uploads, settings=settings)
     except InvalidInput as exc:
         session.rollback()
         access = _access(session, user, situation_id)
         context = _detail_context(session, access, errors=translated(exc.errors))
         return render(request, "situations/detail.html", context, status_code=422)
-    session.commit()
     return redirect(request, f"/situations/{situation_id}#attachments", flash=N_("The file is attached."))
 
 
@@ -502,7 +489,6 @@ def delete_attachment(
 ) -> Response:
     access, attachment = _attachment(session, user, situation_id, attachment_id)
     files.delete(session, access=access, attachment=attachment, settings=settings)
-    session.commit()
     return redirect(request, f"/situations/{situation_id}#attachments", flash=N_("The file is removed."))
 
 
@@ -564,7 +550,6 @@ def create_problem(
         session.rollback()
         context = _problem_form_context(session, access, form)
         return form_error_response(request, "situations/problem_form.html", context, exc)
-    session.commit()
     return redirect(request, f"/problems/{problem.id}", flash=N_("The problem file is opened."))
 
 
@@ -616,7 +601,6 @@ def edit_problem(
         return form_error_response(
             request, "situations/problem_form.html", context, error, status_code=exc.status_code
         )
-    session.commit()
     return redirect(request, f"/problems/{problem_id}", flash=N_("The problem file is saved."))
 
 
@@ -652,7 +636,6 @@ def _save_category(
             "nav_active": "categories",
         }
         return form_error_response(request, "situations/categories.html", context, exc)
-    session.commit()
     return redirect(request, "/categories", flash=N_("The category is saved."))
 
 

@@ -4,6 +4,9 @@ status, updates, the feed and its filters, problem files, categories.
 Every list, count, search and single read goes through ``visible()`` and ``full_text()``: a
 report is seen whole, as a stub (a `social` report outside its organisations: only that a
 coordination is needed, its sector and date), or not at all (answered 404).
+
+A change that pages and API make commits in the function here that makes it, with the mail it
+queues (``post_report``, ``post_update``); the routes never commit.
 """
 
 from __future__ import annotations
@@ -342,10 +345,22 @@ def _fields(data: SituationBase, category: Category) -> dict[str, object]:
     }
 
 
-def create_situation(session: Session, *, user: User, data: SituationCreate) -> Situation:
+def _checked_new(session: Session, user: User, data: SituationCreate) -> tuple[Category, list[int]]:
+    """Every refusal of a new report, before anything is written."""
     access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     category = _category(session, data.category)
-    shares = _check(session, user, access.body, data)
+    return category, _check(session, user, access.body, data)
+
+
+def create_situation(session: Session, *, user: User, data: SituationCreate) -> Situation:
+    """A new report in the caller's transaction, without mail (the demo loads reports so);
+    pages and API post through ``post_report``."""
+    return _insert(session, user, data, *_checked_new(session, user, data))
+
+
+def _insert(
+    session: Session, user: User, data: SituationCreate, category: Category, shares: list[int]
+) -> Situation:
     situation = Situation(
         body_id=data.body_id,
         created_by=user.id,
@@ -365,6 +380,31 @@ def create_situation(session: Session, *, user: User, data: SituationCreate) -> 
         body_id=data.body_id,
         confidentiality=str(data.confidentiality),
     )
+    return situation
+
+
+def post_report(
+    session: Session,
+    *,
+    user: User,
+    data: SituationCreate,
+    settings: Settings,
+    uploads: Sequence[files.Upload] = (),
+) -> Situation:
+    """Posts a report with its files and the mail of the members who want one, and commits.
+
+    The report is checked first, then its files are written, then the rows: SQLite's write
+    lock is not held while photos are re-encoded, and a refusal writes nothing."""
+    from veille.situations import flows  # flows reads reports through this module
+
+    category, shares = _checked_new(session, user, data)
+    with files.kept(uploads, settings) as stored:
+        situation = _insert(session, user, data, category, shares)
+        if stored:
+            access = get_situation(session, viewer_for(session, user), situation.id or 0)
+            files.record(session, access=access, stored=stored)
+        flows.report_posted(session, situation=situation, settings=settings)
+        session.commit()
     return situation
 
 
@@ -394,6 +434,7 @@ def update_situation(session: Session, *, access: SituationAccess, data: Situati
     audit.record(
         session, user_id=access.viewer.user.id, verb="update", entity="situation", entity_id=situation.id
     )
+    session.commit()
     return situation
 
 
@@ -422,6 +463,7 @@ def set_status(
         entity_id=situation.id,
         status=str(status),
     )
+    session.commit()
     return situation
 
 
@@ -455,6 +497,8 @@ def updates(session: Session, *, access: SituationAccess) -> list[SituationUpdat
 def add_update(
     session: Session, *, access: SituationAccess, data: SituationUpdateIn
 ) -> SituationUpdateRecord:
+    """An update in the caller's transaction, without mail (the demo loads updates so); pages
+    and API post through ``post_update``."""
     access.require_update()
     situation = access.situation
     record = SituationUpdateRecord(
@@ -473,6 +517,19 @@ def add_update(
         entity_id=situation.id,
     )
     return record
+
+
+def post_update(
+    session: Session, *, access: SituationAccess, data: SituationUpdateIn, settings: Settings
+) -> SituationUpdateRecord:
+    """Posts an update with the mail of the report's author and the body's secretaries, and
+    commits."""
+    from veille.situations import flows  # flows reads reports through this module
+
+    update = add_update(session, access=access, data=data)
+    flows.update_posted(session, situation=access.situation, update=update, settings=settings)
+    session.commit()
+    return update
 
 
 # The feed
@@ -717,6 +774,7 @@ def create_problem(session: Session, *, user: User, data: ProblemCreate) -> Prob
     session.flush()
     _group(session, viewer_for(session, user), problem, data.situation_ids)
     audit.record(session, user_id=user.id, verb="create", entity="problem", entity_id=problem.id)
+    session.commit()
     return problem
 
 
@@ -734,6 +792,7 @@ def update_problem(session: Session, *, access: ProblemAccess, data: ProblemUpda
     audit.record(
         session, user_id=access.body_access.user.id, verb="update", entity="problem", entity_id=problem.id
     )
+    session.commit()
     return problem
 
 
@@ -858,6 +917,7 @@ def save_category(
     audit.record(
         session, user_id=actor.id, verb="save", entity="category", entity_id=category.id, code=data.code
     )
+    session.commit()
     return category
 
 
@@ -883,7 +943,7 @@ def attachments_of(session: Session, situation_id: int) -> list[Attachment]:
 
 def delete_situation(session: Session, *, access: SituationAccess, settings: Settings) -> None:
     """A report posted by mistake: gone with its updates and attachments (files included, once
-    the deletion is committed); the audit log keeps that it existed."""
+    the deletion is committed); the audit log keeps that it existed. Commits."""
     access.require_edit()
     situation = access.situation
     files.remove_after_commit(session, settings, attachments_of(session, situation.id or 0))
@@ -896,6 +956,7 @@ def delete_situation(session: Session, *, access: SituationAccess, settings: Set
         body_id=situation.body_id,
     )
     session.delete(situation)
+    session.commit()
 
 
 # What actions need of reports (the actions domain calls these, never the tables)
