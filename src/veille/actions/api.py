@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import Session, SQLModel
 
-from veille.actions import flows, service
+from veille.actions import service
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.actions.models import (
     Action,
@@ -113,11 +113,8 @@ def _one(session: Session, user: User, action: Action) -> ActionPublic:
 def create_action(
     data: ActionCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:
-    action = service.create_action(session, user=user, data=data)
-    flows.assigned(session, action=action, actor=user, settings=settings)
-    created = _one(session, user, action)
-    session.commit()
-    return created
+    action = service.record_action(session, user=user, data=data, settings=settings)
+    return _one(session, user, action)
 
 
 def _access(session: Session, user: ApiUser, action_id: int) -> service.ActionAccess:
@@ -135,23 +132,16 @@ def patch_action(
 ) -> ActionPublic:
     access = _access(session, user, action_id)
     access.require_change()
-    owner = access.action.owner_id
     current = _one(session, user, access.action).model_dump()
     data = validate(ActionUpdate, current | patch.model_dump(exclude_unset=True))
-    action = service.update_action(session, access=access, data=data)
-    if action.owner_id != owner:
-        flows.assigned(session, action=action, actor=user, settings=settings)
-    patched = _one(session, user, action)
-    session.commit()
-    return patched
+    action = service.update_action(session, access=access, data=data, settings=settings)
+    return _one(session, user, action)
 
 
 @router.post("/actions/{action_id}/refer", response_model=ActionPublic)
 def refer_action(action_id: int, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.refer(session, access=_access(session, user, action_id), data=data)
-    referred = _one(session, user, action)
-    session.commit()
-    return referred
+    return _one(session, user, action)
 
 
 @router.get("/actions/{action_id}/updates", response_model=list[ActionEntryPublic])
@@ -162,14 +152,10 @@ def list_updates(action_id: int, user: ApiUser, session: SessionDep) -> list[Any
 @router.post("/actions/{action_id}/updates", status_code=201, response_model=ActionEntryPublic)
 def post_update(action_id: int, data: ActionEntryIn, user: ApiUser, session: SessionDep) -> Any:
     entry = service.add_update(session, access=_access(session, user, action_id), data=data)
-    posted = ActionEntryPublic.model_validate(entry)
-    session.commit()
-    return posted
+    return ActionEntryPublic.model_validate(entry)
 
 
 @router.put("/actions/{action_id}/evaluation", response_model=ActionPublic)
 def put_evaluation(action_id: int, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.evaluate(session, access=_access(session, user, action_id), data=data)
-    evaluated = _one(session, user, action)
-    session.commit()
-    return evaluated
+    return _one(session, user, action)

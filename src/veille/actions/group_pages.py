@@ -101,7 +101,6 @@ def record_review(
         groups.record_review(session, access, kind, data.text, today=_today(settings))
     except ServiceError as exc:
         return _refused(request, session, user, body_id, settings, exc, raw, form)
-    session.commit()
     return redirect(request, f"/bodies/{body_id}/group", flash=REVIEW_SAVED[kind])
 
 
@@ -115,7 +114,6 @@ def renew_group(
         groups.renew(session, access, data, today=_today(settings))
     except ServiceError as exc:
         return _refused(request, session, user, body_id, settings, exc, "renewal", form)
-    session.commit()
     return redirect(
         request, f"/bodies/{body_id}/group", flash=N_("The group is renewed until its new end date.")
     )

@@ -198,7 +198,8 @@ def record_review(
     *,
     today: date | None = None,
 ) -> GroupReview:
-    """The chair's mid-term review (once half the period is over) or final conclusions."""
+    """The chair's mid-term review (once half the period is over) or final conclusions;
+    commits."""
     body = _group(access)
     access.require_chair()
     if kind not in (ReviewKind.mid_term, ReviewKind.final):
@@ -220,13 +221,15 @@ def record_review(
         body_id=body.id,
         kind=str(kind),
     )
+    session.commit()
     return review
 
 
 def renew(
     session: Session, access: bodies.BodyAccess, data: RenewIn, *, today: date | None = None
 ) -> GroupReview:
-    """Extends the group: a new end date, later than the current one and not in the past."""
+    """Extends the group: a new end date, later than the current one and not in the past;
+    commits."""
     body = _group(access)
     access.require_chair()
     today = today or date.today()
@@ -258,6 +261,7 @@ def renew(
         previous_ends_on=previous.isoformat() if previous else None,
         ends_on=data.ends_on.isoformat(),
     )
+    session.commit()
     return review
 
 

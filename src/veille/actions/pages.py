@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from veille.actions import flows, service
+from veille.actions import service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
@@ -231,13 +231,12 @@ def create_action(
         (b for b in bodies.visible_bodies(session, user) if str(b.id) == str(values.get("body_id"))), None
     )
     try:
-        action = service.create_action(session, user=user, data=parse_form(ActionCreate, values))
-        flows.assigned(session, action=action, actor=user, settings=settings)
+        data = parse_form(ActionCreate, values)
+        action = service.record_action(session, user=user, data=data, settings=settings)
     except InvalidInput as exc:
         session.rollback()
         context = _form_context(session, user, values, body=body)
         return form_error_response(request, "actions/form.html", context, exc)
-    session.commit()
     if action.agenda_item_id:
         url = f"/meetings/{action.meeting_id}#item-{action.agenda_item_id}"
         return redirect(request, url, flash=N_("The decision is recorded as an action."))
@@ -326,7 +325,6 @@ def post_update(
         return _refused(
             request, session, user, action_id, settings, exc, form, HISTORY if is_htmx(request) else None
         )
-    session.commit()
     if not is_htmx(request):
         return redirect(request, f"/actions/{action_id}#history", flash=N_("Your update is posted."))
     context = _detail_context(
@@ -350,7 +348,6 @@ def _status_change(session: Session, access: service.ActionAccess, form: Form) -
         if exc.status_code == 404:
             raise
         return exc
-    session.commit()
     return None
 
 
@@ -394,12 +391,10 @@ def edit_action(
 ) -> Response:
     access = _access(session, user, action_id)
     access.require_change()
-    owner = access.action.owner_id
     values = _lists(form) | {"status": access.action.status}
     try:
-        action = service.update_action(session, access=access, data=parse_form(ActionUpdate, values))
-        if action.owner_id != owner:
-            flows.assigned(session, action=action, actor=user, settings=settings)
+        data = parse_form(ActionUpdate, values)
+        service.update_action(session, access=access, data=data, settings=settings)
     except ServiceError as exc:
         if exc.status_code in (403, 404):
             raise
@@ -411,7 +406,6 @@ def edit_action(
         return form_error_response(
             request, "actions/form.html", context, exc, status_code=409 if "__all__" in exc.errors else 422
         )
-    session.commit()
     return redirect(request, f"/actions/{action_id}", flash=N_("The action is saved."))
 
 
@@ -426,12 +420,12 @@ def _apply(
     then: str,
     flash: str,
 ) -> Response:
-    """Runs a change of the action's page; a refusal shows the page again with its message."""
+    """Runs a change of the action's page (it commits); a refusal shows the page again with
+    its message."""
     try:
         change(_access(session, user, action_id))
     except ServiceError as exc:
         return _refused(request, session, user, action_id, settings, exc, form)
-    session.commit()
     return redirect(request, then, flash=flash)
 
 

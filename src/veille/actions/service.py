@@ -5,7 +5,8 @@ and the board, and the follow-up a meeting shows (DESIGN.md §3–§4).
 Only the members of the action's body see it, plus the members of the bodies it was referred
 from (they keep reading its history); only the lead organisation's members, the body's chair
 and secretaries (and the staff) change it; partner organisations post updates. Every change
-is audited.
+is audited and committed by its function here, with the mail it queues; the routes never
+commit.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
+from veille.config import Settings
 from veille.directory import service as directory
 from veille.directory.models import Organisation, User
 from veille.directory.service import is_staff
@@ -298,6 +300,8 @@ def _entry(session: Session, action: Action, user: User, event: Event, **values:
 
 
 def create_action(session: Session, *, user: User, data: ActionCreate) -> Action:
+    """A new action in the caller's transaction, without mail (the demo loads actions so);
+    pages and API record through ``record_action``."""
     access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     if not access.can_manage and data.lead_organisation_id != user.organisation_id:
         raise Forbidden(OWN_LEAD)
@@ -329,6 +333,16 @@ def create_action(session: Session, *, user: User, data: ActionCreate) -> Action
     audit.record(
         session, user_id=user.id, verb="create", entity="action", entity_id=action.id, body_id=data.body_id
     )
+    return action
+
+
+def record_action(session: Session, *, user: User, data: ActionCreate, settings: Settings) -> Action:
+    """Records an action with the mail of its owner, and commits."""
+    from veille.actions import flows  # flows builds on this module
+
+    action = create_action(session, user=user, data=data)
+    flows.assigned(session, action=action, actor=user, settings=settings)
+    session.commit()
     return action
 
 
@@ -364,10 +378,16 @@ def _touch(action: Action) -> None:
     action.updated_at = utcnow()
 
 
-def update_action(session: Session, *, access: ActionAccess, data: ActionUpdate) -> Action:
+def update_action(
+    session: Session, *, access: ActionAccess, data: ActionUpdate, settings: Settings
+) -> Action:
+    """Changes an action, mails a new owner, and commits."""
+    from veille.actions import flows  # flows builds on this module
+
     access.require_change()
     action = access.action
     _locked(session, action, data.version)
+    owner = action.owner_id
     user = access.viewer.user
     partners, linked = _check(session, access.viewer, access.body, data, current=action)
     event = _move(action, data.status, reopen=data.reopen)
@@ -388,6 +408,9 @@ def update_action(session: Session, *, access: ActionAccess, data: ActionUpdate)
         _entry(session, action, user, event, status=action.status, progress=action.progress)
     moved = {"status": str(action.status)} if event is not None else {}
     audit.record(session, user_id=user.id, verb="update", entity="action", entity_id=action.id, **moved)
+    if action.owner_id != owner:
+        flows.assigned(session, action=action, actor=user, settings=settings)
+    session.commit()
     return action
 
 
@@ -399,6 +422,7 @@ def set_status(
     _locked(session, action, version)
     event = _move(action, status, reopen=reopen)
     if event is None:
+        session.commit()  # ends the lock taken to compare versions
         return action
     _touch(action)
     session.add(action)
@@ -411,6 +435,7 @@ def set_status(
         entity_id=action.id,
         status=str(status),
     )
+    session.commit()
     return action
 
 
@@ -430,6 +455,7 @@ def add_update(session: Session, *, access: ActionAccess, data: ActionEntryIn) -
     audit.record(
         session, user_id=access.viewer.user.id, verb="update_posted", entity="action", entity_id=action.id
     )
+    session.commit()
     return entry
 
 
@@ -453,6 +479,7 @@ def evaluate(session: Session, *, access: ActionAccess, data: EvaluationIn) -> A
         entity_id=action.id,
         effect=str(data.effect),
     )
+    session.commit()
     return action
 
 
@@ -500,6 +527,7 @@ def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
         from_body_id=source,
         to_body_id=target.id,
     )
+    session.commit()
     return action
 
 
