@@ -14,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 from alembic.runtime.migration import MigrationContext
@@ -25,7 +26,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from veille import __version__, demo, migrate
+from veille import __version__, backup, demo, migrate
 from veille.actions import flows as action_flows
 from veille.config import ConfigError, Settings, load_settings
 from veille.db import make_engine, open_session
@@ -276,6 +277,33 @@ def build_parser() -> argparse.ArgumentParser:
         "records each one. Run it daily; a report is anonymised once.",
     )
     purge.set_defaults(handler=cmd_purge)
+
+    backup_parser = commands.add_parser(
+        "backup",
+        help="write the database and the attachments to one archive",
+        description="Write one archive (.tar.gz) holding a consistent copy of the database "
+        "(SQLite's online backup, or pg_dump for PostgreSQL), the attachments and a manifest with "
+        "their checksums and the schema revision. The server may keep running. A directory gets "
+        "a dated file name; an existing file is never overwritten. The archive holds every "
+        "confidential report: keep it as safe as the database.",
+    )
+    backup_parser.add_argument("dest", metavar="DEST", help="archive file to write, or a directory")
+    backup_parser.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="fill an empty database and data directory from a backup",
+        description="Check an archive written by 'veille backup' (checksums, database engine, "
+        "schema revision), then restore it into the database of VEILLE_DATABASE_URL and the "
+        "attachments directory. Both must be empty, unless --force. Stop the server first.",
+    )
+    restore.add_argument("archive", metavar="ARCHIVE", help="archive written by 'veille backup'")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the content of a database and data directory that are not empty",
+    )
+    restore.set_defaults(handler=cmd_restore)
     return parser
 
 
@@ -648,6 +676,46 @@ def cmd_purge(args: argparse.Namespace) -> int:
         with open_session(engine, write=True) as session:
             count = retention.purge(session, settings, now=utcnow())
     print(f"Anonymised {count} report(s) resolved more than {settings.retention_months} month(s) ago.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        try:
+            result = backup.create(engine, settings, Path(args.dest))
+        except backup.BackupError as exc:
+            raise CliError(str(exc)) from exc
+    manifest = result.manifest
+    if manifest.missing_files:
+        print(
+            f"{PROG}: warning: {len(manifest.missing_files)} attachment file(s) of the database were "
+            f"missing (deleted during the backup?), first {manifest.missing_files[0]}",
+            file=sys.stderr,
+        )
+    print(
+        f"Backup written to {result.path} ({backup.human_size(result.size)}): "
+        f"{backup.ENGINE_NAMES[manifest.engine]} database at revision {manifest.schema_revision}, "
+        f"{manifest.file_count} attachment file(s)."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings()
+    with _engine(settings) as engine:
+        try:
+            result = backup.restore(engine, settings, Path(args.archive), force=args.force)
+        except backup.BackupError as exc:
+            raise CliError(str(exc)) from exc
+    manifest = result.manifest
+    print(
+        f"Restored {args.archive} (written {manifest.created_at} by Veille {manifest.veille_version}): "
+        f"{backup.ENGINE_NAMES[manifest.engine]} database at revision {manifest.schema_revision}, "
+        f"{manifest.file_count} attachment file(s) in {settings.files_dir}."
+    )
+    if result.pending:
+        print("Migrations are pending: run 'veille db upgrade' (or 'veille serve', which applies them).")
     return 0
 
 
