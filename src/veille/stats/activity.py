@@ -154,6 +154,15 @@ def _check_name(session: Session, organisation_id: int, name: str, exclude_id: i
 def create_series(
     session: Session, *, user: User, organisation: Organisation, data: SeriesIn
 ) -> ActivitySeries:
+    """Adds a series to the organisation's grid, and commits."""
+    series = _new_series(session, user=user, organisation=organisation, data=data)
+    session.commit()
+    return series
+
+
+def _new_series(
+    session: Session, *, user: User, organisation: Organisation, data: SeriesIn
+) -> ActivitySeries:
     require_open(organisation)
     assert organisation.id is not None
     _check_name(session, organisation.id, data.name, None)
@@ -191,6 +200,7 @@ def update_series(
             entity_id=series.id,
             **changed,
         )
+    session.commit()
     return series
 
 
@@ -315,7 +325,7 @@ def save_counts(
     today: date,
 ) -> int:
     """Saves typed cells (``c-<series>-<YYYY-MM>`` → text) all together, or none of them: the
-    errors come back keyed by cell name. How many counts changed."""
+    errors come back keyed by cell name. How many counts changed; commits."""
     require_open(organisation)
     series_ids = {s.id for s in list_series(session, organisation.id or 0)}
     changes: dict[tuple[int, date], int | None] = {}
@@ -335,11 +345,13 @@ def save_counts(
             errors[name] = str(exc)
     if errors:
         raise InvalidInput(errors)
-    if not changes:
-        return 0
-    months = [m for _s, m in changes]
-    previous = counts_of(session, {s for s, _m in changes}, min(months), max(months))
-    return _write(session, user=user, changes=changes, previous=previous)
+    written = 0
+    if changes:
+        months = [m for _s, m in changes]
+        previous = counts_of(session, {s for s, _m in changes}, min(months), max(months))
+        written = _write(session, user=user, changes=changes, previous=previous)
+    session.commit()
+    return written
 
 
 def import_figures(
@@ -352,7 +364,8 @@ def import_figures(
 ) -> int:
     """Loads ``(series, "YYYY-MM", count)`` rows, as a team's published history gives them:
     the series missing are created in the order they first appear, after the existing ones;
-    then the counts are saved as the grid saves them (all or nothing). How many changed."""
+    then the counts are saved as the grid saves them: series and counts in one commit, or
+    nothing. How many changed."""
     existing = {s.name.lower(): s for s in list_series(session, organisation.id or 0)}
     position = max((s.position for s in existing.values()), default=0)
     values: dict[str, str] = {}
@@ -360,7 +373,7 @@ def import_figures(
         series = existing.get(name.strip().lower())
         if series is None:
             position += 1
-            series = create_series(
+            series = _new_series(
                 session, user=user, organisation=organisation, data=SeriesIn(name=name, position=position)
             )
             existing[name.strip().lower()] = series
@@ -371,8 +384,8 @@ def import_figures(
 def set_figure(
     session: Session, *, user: User, data: ActivityFigureIn, today: date
 ) -> tuple[ActivityFigurePublic, bool]:
-    """The API's upsert of one count, by series name; whether it was created. An unknown series
-    is refused (422): series are defined on purpose, not by a typo."""
+    """The API's upsert of one count, by series name; whether it was created; commits. An
+    unknown series is refused (422): series are defined on purpose, not by a typo."""
     organisation = get_organisation(session, user, data.organisation_id)
     require_open(organisation)
     series = session.exec(
@@ -390,6 +403,7 @@ def set_figure(
         raise InvalidInput({"month": str(exc)}) from exc
     previous = counts_of(session, [series.id], month, month)
     _write(session, user=user, changes={(series.id, month): data.count}, previous=previous)
+    session.commit()
     figure = ActivityFigurePublic(
         organisation_id=series.organisation_id, series=series.name, month=data.month, count=data.count
     )

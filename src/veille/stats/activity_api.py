@@ -59,7 +59,6 @@ def put_figure(
     an unknown name is refused (422) rather than created from a typo. A month that has not begun:
     422."""
     figure, created = activity.set_figure(session, user=user, data=data, today=settings.today())
-    session.commit()
     if not created:
         response.status_code = 200
     return figure

@@ -197,7 +197,6 @@ def save_grid(
             session, user, organisation, year, today, values=values, errors=_translated(exc.errors, user)
         )
         return render(request, GRID, context, status_code=422)
-    session.commit()
     return redirect(
         request, f"/activity/{organisation_id}/grid?year={year}", flash=N_("The figures are saved.")
     )
@@ -228,8 +227,6 @@ def save_cell(
     except InvalidInput as exc:
         session.rollback()
         error = translate(exc.errors[name], _language(user))
-    else:
-        session.commit()
     year = parsed[1].year
     if not is_htmx(request):
         if error is None:
@@ -295,7 +292,6 @@ def create_series(
             session, user, organisation, values=values, errors=_translated(exc.errors, user)
         )
         return render(request, SERIES, context, status_code=422)
-    session.commit()
     return redirect(
         request,
         f"/activity/{organisation_id}/series#series-{series.id}",
@@ -321,7 +317,6 @@ def update_series(
             session, user, organisation, row_errors={series_id: message}, typed={series_id: values}
         )
         return render(request, SERIES, context, status_code=422)
-    session.commit()
     return redirect(
         request, f"/activity/{organisation_id}/series#series-{series_id}", flash=N_("The series is saved.")
     )

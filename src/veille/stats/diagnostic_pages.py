@@ -151,7 +151,6 @@ def create_diagnostic(
     except InvalidInput as exc:
         session.rollback()
         return form_error_response(request, "stats/diagnostic_form.html", context, exc)
-    session.commit()
     return redirect(
         request,
         f"/diagnostics/{diagnostic.id}",
@@ -212,7 +211,6 @@ def save_conclusions(
             session, access, settings, user, conclusions=typed, error=message, version=form.get("version", "")
         )
         return render(request, PAGE, page, status_code=exc.status_code)
-    session.commit()
     if is_htmx(request):
         return render(request, STATUS, {"diagnostic": diagnostic, "error": None, "saved": True})
     return redirect(request, f"/diagnostics/{diagnostic_id}#conclusions", flash=SAVED)

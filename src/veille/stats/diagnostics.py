@@ -157,6 +157,7 @@ def may_write_any(session: Session, user: User) -> bool:
 
 
 def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today: date) -> Diagnostic:
+    """Records a diagnostic (its document is drawn when read), and commits."""
     roles = _sector_roles(session, situations.viewer_for(session, user))
     if roles is not None and not any(roles.values()):
         raise Forbidden(NOT_AUTHOR)
@@ -192,6 +193,7 @@ def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today
         since=data.since.isoformat(),
         until=data.until.isoformat(),
     )
+    session.commit()
     return diagnostic
 
 
@@ -229,13 +231,15 @@ def get_diagnostic(session: Session, user: User, diagnostic_id: int) -> Diagnost
 
 
 def save_conclusions(session: Session, *, access: DiagnosticAccess, data: ConclusionsIn) -> Diagnostic:
-    """The authors' conclusions; a save made on an older version is refused, never merged."""
+    """The authors' conclusions; a save made on an older version is refused, never merged.
+    Commits."""
     access.require_edit()
     diagnostic = access.diagnostic
     session.refresh(diagnostic, with_for_update=True)
     if diagnostic.version != data.version:
         raise Conflict(STALE)
     if diagnostic.conclusions == data.conclusions:
+        session.commit()  # ends the lock taken to compare versions
         return diagnostic
     diagnostic.conclusions = data.conclusions
     diagnostic.version += 1
@@ -249,6 +253,7 @@ def save_conclusions(session: Session, *, access: DiagnosticAccess, data: Conclu
         entity_id=diagnostic.id,
         version=diagnostic.version,
     )
+    session.commit()
     return diagnostic
 
 
