@@ -42,6 +42,7 @@ from veille.db import make_engine, open_session
 from veille.deps import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
 from veille.directory.models import User
 from veille.migrate import upgrade
+from veille.notifications.service import deliver_pending
 
 POSTGRES_URL = os.environ.get("VEILLE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("VEILLE_TEST_REQUIRE_POSTGRES") == "1"
@@ -381,7 +382,11 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives.
 
     - ``messages``: each mail as parsed with ``email.policy.default`` (``EmailMessage``);
-      ``envelopes``: the SMTP envelopes (``mail_from``, ``rcpt_tos``, raw ``content``).
+      ``envelopes``: the SMTP envelopes (``mail_from``, ``rcpt_tos``, raw ``content``). In a
+      test that has an app, reading ``messages`` first delivers what its outbox holds: the app's
+      sender thread runs in its lifespan, which the test clients do not start (the sender itself
+      is tested in tests/notifications/test_sender.py).
+    - ``wait_for(count)``: waits until ``count`` messages have arrived (a live server's sender).
     - ``configure(settings)``: a copy of the settings that delivers to this server.
     - ``refuse``: recipients answered ``550`` (refused for good); ``delay``: seconds to wait
       before accepting each message; ``credentials``: (user, password) that AUTH accepts,
@@ -396,8 +401,10 @@ class SmtpServer:
 
     host: str
     port: int
-    messages: list[EmailMessage] = field(default_factory=list)
+    received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
+    deliver: Any = None  # the outbox's delivery, called before ``messages`` is read
+    arrived: threading.Condition = field(default_factory=threading.Condition)
     refuse: set[str] = field(default_factory=set)
     delay: float = 0.0
     credentials: tuple[str, str] | None = None
@@ -406,11 +413,22 @@ class SmtpServer:
     def configure(self, settings: Settings, **overrides: Any) -> Settings:
         return settings.model_copy(update={"smtp_host": self.host, "smtp_port": self.port, **overrides})
 
+    @property
+    def messages(self) -> list[EmailMessage]:
+        if self.deliver is not None:
+            self.deliver()
+        return self.received
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[EmailMessage]:
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"{len(self.received)} mail(s) arrived, {count} awaited")
+        return self.received
+
 
 class _SmtpHandler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
-        self.lock = threading.Lock()
 
     async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _opts: Any) -> str:
         if address in self.server.refuse:
@@ -425,9 +443,10 @@ class _SmtpHandler:
         raw = envelope.content.replace(b"\r\n", b"\n")
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        with self.lock:
+        with self.server.arrived:
             self.server.envelopes.append(envelope)
-            self.server.messages.append(message)
+            self.server.received.append(message)
+            self.server.arrived.notify_all()
         return "250 Message accepted for delivery"
 
     def authenticate(self, _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
@@ -458,8 +477,15 @@ def running_smtp_server(**smtp_options: Any) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SmtpServer]:
     with running_smtp_server() as server:
+        if "app" in request.fixturenames:
+            # Looked up when the messages are read: the app's settings may depend on this server.
+            def deliver() -> None:
+                app = request.getfixturevalue("app")
+                deliver_pending(app.state.engine, app.state.settings)
+
+            server.deliver = deliver
         yield server
 
 

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import cache
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille import __version__
 from veille.config import Settings, load_settings
-from veille.db import make_engine
+from veille.db import is_busy, is_retryable, make_engine
 from veille.deps import CSRF_COOKIE, LoginRequired, csrf_token_for, new_csrf_cookie, verify_csrf
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
 from veille.i18n import N_, translate
+from veille.notifications.service import MailSender
 from veille.paths import STATIC
+from veille.situations.files import MAX_PER_REPORT
 from veille.web import is_htmx, login_url, render
 
 _settings: ContextVar[Settings] = ContextVar("settings")
 SWAGGER = "swagger-ui-5.35.0"
 API_PREFIX = "/api/v1"
+# A request runs at most this many times when PostgreSQL answers a deadlock or a
+# serialization failure; then, like a lock not had in time, it is answered 503.
+ATTEMPTS = 3
+RETRY_AFTER_SECONDS = 2
+# What a request may carry besides its attachments (the form's fields, the multipart framing).
+FORM_ALLOWANCE_BYTES = 1024 * 1024
 
 
 def current_settings() -> Settings:
@@ -50,15 +62,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        lock_timeout=settings.db_lock_timeout_seconds,
+    )
 
     _add_middleware(app, settings)
     _add_error_handlers(app)
     _add_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Routes run on as many threads as the pool has connections; one mail sender per process."""
+    settings: Settings = app.state.settings
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+    sender = MailSender(app.state.engine, settings) if settings.smtp_host else None
+    if sender is not None:
+        sender.start()
+        sender.wake()  # what earlier runs left in the outbox
+    try:
+        yield
+    finally:
+        if sender is not None:
+            await anyio.to_thread.run_sync(sender.stop)
 
 
 def _add_routers(app: FastAPI) -> None:
@@ -151,8 +184,83 @@ CSP = (
 )
 
 
+class RequestGuard:
+    """Reads a request's body, bounded, before anything parses it; runs the request again after
+    a PostgreSQL deadlock or serialization failure (its transaction was rolled back, so nothing
+    of it stays); answers 503 with ``Retry-After`` when the database could not give it a lock or
+    a connection in time, instead of a 500."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, refuse: Callable[[Request, int], Response]) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await self._read_body(scope, receive)
+        if body is None:
+            await self.refuse(Request(scope), 413)(scope, receive, send)
+            return
+        for attempt in range(1, ATTEMPTS + 1):
+            run = _Attempt(body, receive, send)
+            try:
+                await self.app(scope, run.receive, run.send)
+                return
+            except Exception as exc:
+                if run.started or not (is_retryable(exc) or is_busy(exc)):
+                    raise
+                if is_retryable(exc) and attempt < ATTEMPTS:
+                    continue
+                await self.refuse(Request(scope), 503)(scope, receive, send)
+                return
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None when it is larger than allowed (said or found)."""
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isascii() and length.isdigit() and int(length) > self.max_body:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+class _Attempt:
+    """One run of a request: its body replayed, and whether its answer has begun."""
+
+    def __init__(self, body: bytes, receive: Receive, send: Send) -> None:
+        self._pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+        self._receive = receive
+        self._send = send
+        self.started = False
+
+    async def receive(self) -> Message:
+        return self._pending.pop() if self._pending else await self._receive()
+
+    async def send(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     secure = settings.base_url.startswith("https://")
+    app.add_middleware(
+        RequestGuard,
+        max_body=settings.attachment_max_mb * 1024 * 1024 * MAX_PER_REPORT + FORM_ALLOWANCE_BYTES,
+        refuse=_refusal,
+    )
 
     @app.middleware("http")
     async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -176,6 +284,20 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             if not request.url.path.startswith(f"{API_PREFIX}/docs"):
                 headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+_REFUSALS = {
+    413: N_("This request is too large."),
+    503: N_("Veille is very busy at this moment and could not record this. Try again in a moment."),
+}
+
+
+def _refusal(request: Request, status: int) -> Response:
+    """The answer of ``RequestGuard``: a JSON body for the API, an error page otherwise."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    if _is_api(request):
+        return JSONResponse({"detail": _REFUSALS[status]}, status_code=status, headers=headers)
+    return _error_page(request, status, _REFUSALS[status], headers)
 
 
 def _is_api(request: Request) -> bool:
@@ -245,7 +367,9 @@ _TITLES = {
     405: N_("Not allowed"),
     409: N_("Not possible now"),
     422: N_("Invalid data"),
+    413: N_("Request too large"),
     429: N_("Too many attempts"),
+    503: N_("Service busy"),
 }
 _DEFAULT_MESSAGES = {
     403: N_("You are not allowed to do this."),

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     login_delay_seconds: float = Field(default=1.0, ge=0)
     demo: bool = False
 
+    # Database connections of one process: the routes run on as many threads (a request holds
+    # one connection), and a burst may open as many again. With N workers on PostgreSQL, keep
+    # 2 × N × db_pool_size under the server's max_connections.
+    db_pool_size: int = Field(default=15, ge=1, le=200)
+    # How long a request waits for the write lock, a row lock or a connection before it is
+    # answered 503 with Retry-After.
+    db_lock_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # A mail claimed by a sender is its own this long; if the sender dies before marking it
+    # sent, another sends it once the lease is over. Far longer than one SMTP send.
+    mail_lease_seconds: int = Field(default=600, ge=1)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

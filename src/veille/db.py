@@ -1,29 +1,67 @@
-"""Engine, sessions and the SQLite pragmas."""
+"""Engine, sessions, and how a transaction takes SQLite's write lock.
+
+SQLite lets one writer at a time. A transaction that starts by reading and then writes cannot
+wait for the lock once another writer has committed since its first read (SQLite answers "database
+is locked" at once), and a transaction that takes the lock at BEGIN holds it while the request
+checks permissions, hashes a password or renders a page. So every transaction here starts as a
+reader (plain ``BEGIN``: no lock) and, at its first write, becomes a writer: the reader part is
+ended (it wrote nothing) and ``BEGIN IMMEDIATE`` queues for the lock under the busy timeout. A
+``SELECT ... FOR UPDATE`` (``with_for_update``), which SQLite does not know, counts as a write, so
+the optimistic-lock step (lock, compare version, bump) reads the row inside the write
+transaction. The lock is then held from the first write to the commit only: reads see committed
+data as of each statement's transaction, as PostgreSQL's READ COMMITTED does.
+
+PostgreSQL needs none of this; it gets a lock timeout, so that a request waiting on a row lock
+gives up (answered 503) instead of holding a worker.
+"""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
 
-WRITE_OPTION = "veille_write"
+# How long a request waits for SQLite's write lock or a PostgreSQL row lock, and for a pooled
+# connection, before it is answered 503.
+LOCK_TIMEOUT_SECONDS = 5.0
+_MODE = "veille_txn"  # connection.info key: "read" or "write" while a transaction is open
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
+_FORCE_WRITE = "veille_write"  # execution option: take the write lock at BEGIN
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
-    backend = make_url(url).get_backend_name()
-    if backend == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+class DbSession(Session):
+    """The project's session: its engine is known to commit hooks (see ``on_commit``)."""
+
+
+def make_engine(
+    url: str, *, pool_size: int = 15, lock_timeout: float = LOCK_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
+    """An engine for SQLite (WAL, foreign keys, busy timeout, lock taken at the first write) or
+    PostgreSQL (psycopg 3, lock timeout); its pool holds ``pool_size`` connections and as many
+    again for bursts, and a request waits ``lock_timeout`` seconds for one."""
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": lock_timeout}
+    if make_url(url).get_backend_name() == "sqlite":
+        database = make_url(url).database
+        in_memory = not database or database == ":memory:"
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, **({} if in_memory else pool), **kwargs
+        )
+        _configure_sqlite(engine, lock_timeout)
         return engine
     if make_url(url).drivername == "postgresql":
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    options = f"-c lock_timeout={int(lock_timeout * 1000)}"
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool, **kwargs)
 
 
 def local_month(stored: str | None, zone: str) -> str | None:
@@ -34,14 +72,14 @@ def local_month(stored: str | None, zone: str) -> str | None:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event below emit BEGIN instead of pysqlite.
+        # Let the "begin" event below emit BEGIN instead of pysqlite.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -50,20 +88,46 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.create_function("veille_local_month", 2, local_month, deterministic=True)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # A transaction that reads then writes cannot be retried by the busy timeout once
-        # another writer holds the lock ("database is locked"); taking the write lock at
-        # BEGIN makes writers queue instead.
-        if connection.get_execution_options().get(WRITE_OPTION):
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_FORCE_WRITE):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.info[_MODE] = "write"
         else:
             connection.exec_driver_sql("BEGIN")
+            connection.info[_MODE] = "read"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get(_MODE) == "read" and _WRITE_SQL.match(statement):
+            _become_writer(connection, cursor)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        connection.info.pop(_MODE, None)
+
+
+def _become_writer(connection: Connection, cursor: Any) -> None:
+    """Ends the reader part of the transaction (it wrote nothing) and queues for the lock."""
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
+    connection.info[_MODE] = "write"
+
+
+@event.listens_for(DbSession, "do_orm_execute")
+def _lock_for_update(state: ORMExecuteState) -> None:
+    """``with_for_update`` on SQLite: take the write lock before reading the row."""
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        connection = state.session.connection()
+        if connection.info.get(_MODE) == "read":
+            _become_writer(connection, connection.connection.cursor())
 
 
 def open_session(engine: Engine, *, write: bool = False) -> Session:
-    """A session; ``write=True`` for requests that change data."""
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
-    return Session(bind, expire_on_commit=False)
+    """A session. ``write=True`` takes SQLite's write lock at BEGIN, for a batch that reads what
+    it is about to change and must not let another writer in between (the outbox's claim)."""
+    bind = engine.execution_options(**{_FORCE_WRITE: True}) if write else engine
+    return DbSession(bind, expire_on_commit=False, info={"engine": engine})
 
 
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
@@ -72,3 +136,21 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The database could not give this request a lock or a connection in time: answer 503."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    # The write lock is taken with the driver's own cursor (``_become_writer``): its error may
+    # come unwrapped.
+    error = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(error, sqlite3.OperationalError):
+        message = str(error).lower()
+        return "database is locked" in message or "database is busy" in message
+    return str(getattr(error, "sqlstate", "")) in {"55P03", "57014", "40001", "40P01"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A PostgreSQL serialization failure or deadlock: the transaction can simply run again."""
+    return isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "")) in {"40001", "40P01"}

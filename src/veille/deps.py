@@ -46,8 +46,8 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; requests that change data take the write lock up front."""
-    session = open_session(request.app.state.engine, write=request.method not in SAFE_METHODS)
+    """One session per request; it takes SQLite's write lock at its first write (see db.py)."""
+    session = open_session(request.app.state.engine)
     try:
         yield session
     finally:
@@ -66,13 +66,7 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     if resolved is None:
         return None
     if resolved.needs_touch:
-        if request.method in SAFE_METHODS:
-            with open_session(request.app.state.engine, write=True) as writer:
-                auth.touch_token(writer, resolved.token_id)
-        else:
-            # This request's session already holds the write lock (SQLite): a second writer
-            # would wait for it until the busy timeout.
-            auth.touch_token(session, resolved.token_id)
+        auth.touch_token(session, resolved.token_id)
     request.state.user = resolved.user
     return resolved.user
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from veille.deps import PageUser, SessionDep, SettingsDep
@@ -82,10 +82,8 @@ def retry_mail(
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
-    background_tasks: BackgroundTasks,
 ) -> Response:
     service.retry_mail(session, actor=user, mail_id=mail_id)
-    service.deliver_after_response(background_tasks, request)
     message = (
         N_("The mail is back in the queue: it is being sent again.")
         if settings.smtp_host

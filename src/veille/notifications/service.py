@@ -1,14 +1,17 @@
 """The outbox and its sender (DESIGN.md §5, Mail).
 
 Mail joins the outbox in the transaction of the change that causes it (``enqueue``), so it
-leaves only if that change is committed. ``deliver_pending`` sends what is due over SMTP, each
-mail in its own short transactions, and tries failures again later with a growing delay.
+leaves only if that change is committed. Each process runs one ``MailSender`` (started and stopped
+with the application): the commit of a transaction that queued mail wakes it, and it sweeps on a
+timer for retries; a request never waits for it. ``deliver_pending`` (also run by ``veille outbox
+flush``) sends what is due over SMTP and tries failures again later with a growing delay.
 
-Two senders (workers, hosts, the command line) never send the same mail: before sending, a
-sender *claims* the mail with an UPDATE that matches only while the mail is pending and due,
-and that moves its ``next_attempt_at`` past the time a send can take (a lease). The database
-lets one UPDATE win; the other matches no row and skips the mail. A sender that dies between
-the claim and the send leaves the mail pending: it is tried again once the lease is over.
+Two senders (workers, hosts, the command line) never send the same mail: a sender *claims* due
+mail before sending it, in one short transaction that moves each mail's ``next_attempt_at`` past
+the time a send can take (a lease). On PostgreSQL the claim reads with ``FOR UPDATE SKIP LOCKED``,
+so senders of other processes take other mail instead of waiting; on SQLite the claim holds the
+single write lock. A sender that dies between the claim and the mark leaves the mail pending: it
+is sent again once the lease is over (so a mail in flight at a crash may arrive twice).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,14 +29,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
-from fastapi import BackgroundTasks, Request
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, event, func, update
 from sqlalchemy.orm import defer, selectinload
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.config import Settings
-from veille.db import open_session
+from veille.db import DbSession, open_session
 from veille.directory.models import User
 from veille.directory.service import require_admin
 from veille.errors import Conflict, NotFound
@@ -52,10 +56,12 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-# A claimed mail belongs to its sender this long: far more than a send can take (SMTP_TIMEOUT
-# per network operation), so that no other sender takes it over while it is being sent.
-CLAIM_LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT = 30
+# Mail claimed in one transaction: a batch is sent over one SMTP connection.
+CLAIM_BATCH = 20
+# The sender looks for due mail (retries, mail queued by another process) at least this often.
+SWEEP_SECONDS = 30.0
+_QUEUED = "veille_mail_queued"  # session.info key: this transaction queued mail
 SUBJECT_MAX = 500
 KIND_MAX = 40
 ERROR_MAX = 2000
@@ -123,6 +129,7 @@ def enqueue(
     ]
     session.add(mail)
     session.flush()
+    session.info[_QUEUED] = True
     return mail
 
 
@@ -257,55 +264,29 @@ class _SmtpConnection:
 def deliver_pending(engine: Engine, settings: Settings, *, limit: int = 200) -> DeliveryResult:
     """Sends the pending mail that is due (at most ``limit``) over SMTP.
 
-    Each mail is claimed, then sent, then marked, in short transactions of its own. A failed
-    attempt is tried again after 1 min, 5 min, 30 min, 2 h and 12 h; the mail is marked failed
-    after the sixth, or at once when the server refuses it for good (a 5xx answer to the
-    recipient or to the message). When the server cannot be reached, the run stops: the rest
-    waits for the next run. Without ``settings.smtp_host`` nothing happens (empty result).
+    Mail is claimed in batches, then each is sent and marked in a short transaction of its own.
+    A failed attempt is tried again after 1 min, 5 min, 30 min, 2 h and 12 h; the mail is marked
+    failed after the sixth, or at once when the server refuses it for good (a 5xx answer to the
+    recipient or to the message). When the server cannot be reached, the run stops: the rest of
+    the batch is released for the next run. Without ``settings.smtp_host`` nothing happens.
     """
     if not settings.smtp_host:
         return DeliveryResult()
-    with open_session(engine) as session:
-        due = session.exec(
-            select(OutboxMail.id)
-            .where(OutboxMail.status == OutboxStatus.pending, col(OutboxMail.next_attempt_at) <= utcnow())
-            .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
-            .limit(limit)
-        ).all()
     counts = {OutboxStatus.sent: 0, OutboxStatus.failed: 0, OutboxStatus.pending: 0}
     stopped: str | None = None
     connection = _SmtpConnection(settings)
+    lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
-        for mail_id in due:
-            if mail_id is None:
-                continue
-            mail = _claim(engine, mail_id)
-            if mail is None:
-                continue  # another sender has it
-            try:
-                message = build_message(mail, settings)
-            except (ValueError, TypeError) as exc:
-                counts[_record_failure(engine, mail, f"cannot build the message: {exc}", True)] += 1
-                continue
-            try:
-                connection.send(message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, _text = next(iter(exc.recipients.values()), (0, b""))
-                outcome = _record_failure(engine, mail, _describe(exc), _permanent(code))
-                counts[outcome] += 1
-            except smtplib.SMTPDataError as exc:
-                outcome = _record_failure(engine, mail, _describe(exc), _permanent(exc.smtp_code))
-                counts[outcome] += 1
-            except (OSError, smtplib.SMTPException) as exc:
-                # Unreachable, refused our login or sender, or gone mid-send: the server, not
-                # this mail, is the problem, and the next mails would fail the same way.
-                stopped = _describe(exc, settings)
-                counts[_record_failure(engine, mail, stopped, False)] += 1
-                connection.close()
+        while stopped is None and sum(counts.values()) < limit:
+            batch = _claim(engine, min(CLAIM_BATCH, limit - sum(counts.values())), lease)
+            if not batch:
                 break
-            else:
-                _mark_sent(engine, mail)
-                counts[OutboxStatus.sent] += 1
+            for index, mail in enumerate(batch):
+                outcome, stopped = _send_one(engine, settings, connection, mail)
+                counts[outcome] += 1
+                if stopped is not None:
+                    _release(engine, batch[index + 1 :])
+                    break
     finally:
         connection.close()
     with open_session(engine) as session:
@@ -332,28 +313,75 @@ def deliver_pending(engine: Engine, settings: Settings, *, limit: int = 200) -> 
     return result
 
 
-def _claim(engine: Engine, mail_id: int) -> OutboxMail | None:
-    """The mail with its attachments if this sender won it, None if another one did."""
+def _send_one(
+    engine: Engine, settings: Settings, connection: _SmtpConnection, mail: OutboxMail
+) -> tuple[OutboxStatus, str | None]:
+    """Sends one claimed mail and records the outcome; the second value says why the run must
+    stop (the server, not this mail, is the problem)."""
+    try:
+        message = build_message(mail, settings)
+    except (ValueError, TypeError) as exc:
+        return _record_failure(engine, mail, f"cannot build the message: {exc}", True), None
+    try:
+        connection.send(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, _text = next(iter(exc.recipients.values()), (0, b""))
+        return _record_failure(engine, mail, _describe(exc), _permanent(code)), None
+    except smtplib.SMTPDataError as exc:
+        return _record_failure(engine, mail, _describe(exc), _permanent(exc.smtp_code)), None
+    except (OSError, smtplib.SMTPException) as exc:
+        # Unreachable, refused our login or sender, or gone mid-send: the next mails would
+        # fail the same way.
+        stopped = _describe(exc, settings)
+        connection.close()
+        return _record_failure(engine, mail, stopped, False), stopped
+    _mark_sent(engine, mail)
+    return OutboxStatus.sent, None
+
+
+def _claim(engine: Engine, size: int, lease: timedelta) -> list[OutboxMail]:
+    """Up to ``size`` due mails, with their attachments, now this sender's for ``lease``."""
     now = utcnow()
     with open_session(engine, write=True) as session:
-        claimed = session.exec(
+        ids = session.exec(
+            select(OutboxMail.id)
+            .where(OutboxMail.status == OutboxStatus.pending, col(OutboxMail.next_attempt_at) <= now)
+            .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return []
+        session.exec(
+            update(OutboxMail)
+            .where(col(OutboxMail.id).in_(ids))
+            .values(attempts=col(OutboxMail.attempts) + 1, next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        mails = session.exec(
+            select(OutboxMail)
+            .where(col(OutboxMail.id).in_(ids))
+            .order_by(col(OutboxMail.id))
+            .options(selectinload(OutboxMail.attachments))  # type: ignore[arg-type]
+        ).all()
+        session.commit()
+    return list(mails)
+
+
+def _release(engine: Engine, mails: Sequence[OutboxMail]) -> None:
+    """Gives back claimed mail that was not tried, due now, its attempt not counted."""
+    if not mails:
+        return
+    with open_session(engine) as session:
+        session.exec(
             update(OutboxMail)
             .where(
-                col(OutboxMail.id) == mail_id,
-                col(OutboxMail.status) == OutboxStatus.pending,
-                col(OutboxMail.next_attempt_at) <= now,
+                col(OutboxMail.id).in_([m.id for m in mails]), col(OutboxMail.status) == OutboxStatus.pending
             )
-            .values(attempts=col(OutboxMail.attempts) + 1, next_attempt_at=now + CLAIM_LEASE)
+            .values(attempts=col(OutboxMail.attempts) - 1, next_attempt_at=utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            session.rollback()
-            return None
-        mail = session.exec(
-            select(OutboxMail).where(OutboxMail.id == mail_id).options(selectinload(OutboxMail.attachments))  # type: ignore[arg-type]
-        ).one()
+        )
         session.commit()
-    return mail
 
 
 def _permanent(code: int) -> bool:
@@ -405,22 +433,67 @@ def _update(engine: Engine, mail: OutboxMail, values: dict[str, Any]) -> None:
         session.commit()
 
 
-def deliver_after_response(background_tasks: BackgroundTasks, request: Request) -> None:
-    """Schedules ``deliver_pending`` after the response when SMTP is configured (once per
-    request), so that the person does not wait for the mail server."""
-    settings: Settings = request.app.state.settings
-    if not settings.smtp_host or getattr(request.state, "outbox_delivery", False):
-        return
-    request.state.outbox_delivery = True
-    background_tasks.add_task(_deliver_in_background, request.app.state.engine, settings)
+class MailSender:
+    """The one sender of a process: a thread that delivers when woken and on a timer.
+
+    ``wake`` is called when a transaction that queued mail commits (see ``_wake_on_commit``),
+    so mail leaves within moments of the change, and the thread sweeps every ``SWEEP_SECONDS``
+    for retries and for mail queued by other processes. Requests never wait for it.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.interval = min(SWEEP_SECONDS, max(settings.mail_lease_seconds / 2, 0.5))
+        self._woken = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="veille-mail-sender", daemon=True)
+
+    def start(self) -> None:
+        _senders[self.engine] = self
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self, timeout: float = SMTP_TIMEOUT) -> None:
+        """Ends the thread after the mail it is sending; what is left waits in the outbox."""
+        _senders.pop(self.engine, None)
+        self._stopping.set()
+        self._woken.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._woken.wait(self.interval)
+            self._woken.clear()
+            if self._stopping.is_set():
+                break
+            try:
+                while not self._stopping.is_set():
+                    result = deliver_pending(self.engine, self.settings, limit=CLAIM_BATCH)
+                    if result.error or result.attempted < CLAIM_BATCH:
+                        break
+            except Exception:
+                # Nobody is left to tell: the mail stays in the outbox for the next sweep.
+                log.exception("outbox: delivery failed")
 
 
-def _deliver_in_background(engine: Engine, settings: Settings) -> None:
-    # Nobody is left to tell: the mail stays in the outbox for the next run.
-    try:
-        deliver_pending(engine, settings)
-    except Exception:
-        log.exception("outbox: delivery after a response failed")
+_senders: weakref.WeakKeyDictionary[Engine, MailSender] = weakref.WeakKeyDictionary()
+
+
+@event.listens_for(DbSession, "after_commit")
+def _wake_on_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED, False):
+        sender = _senders.get(session.info.get("engine"))  # type: ignore[arg-type]
+        if sender is not None:
+            sender.wake()
+
+
+@event.listens_for(DbSession, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 # Admin pages
@@ -486,5 +559,6 @@ def retry_mail(session: Session, *, actor: User, mail_id: int) -> OutboxMail:
     mail.next_attempt_at = utcnow()
     session.add(mail)
     audit.record(session, user_id=actor.id, verb="retry", entity="outbox_mail", entity_id=mail.id)
+    session.info[_QUEUED] = True  # the sender takes it at once
     session.commit()
     return mail
