@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format messages clean
+.PHONY: install run test load lint format messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,19 @@ run: install
 test: install
 	$(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS)
 
+## Many partners writing at once through a real server and SMTP server: SQLite, and PostgreSQL
+## with one and four workers when VEILLE_TEST_POSTGRES_URL is set (see docs/operations.md).
+load: install
+	$(BIN)/python scripts/loadtest.py
+
 lint: install
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations scripts
+	$(BIN)/ruff format --check src tests migrations scripts
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff check --fix src tests migrations
-	$(BIN)/ruff format src tests migrations
+	$(BIN)/ruff check --fix src tests migrations scripts
+	$(BIN)/ruff format src tests migrations scripts
 
 ## Extract the messages of the code and templates, and merge them into the French catalogue.
 messages: install
