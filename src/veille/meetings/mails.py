@@ -59,14 +59,6 @@ def answer_links(settings: Settings, meeting: Meeting, user_id: int) -> dict[str
     return {status: f"{base}?status={status}" for status in ("confirmed", "excused", "represented")}
 
 
-def _agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
-    return list(
-        session.exec(
-            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(col(AgendaItem.position))
-        ).all()
-    )
-
-
 def send_convocation(
     session: Session,
     access: MeetingAccess,
@@ -74,8 +66,11 @@ def send_convocation(
     invitation: Invitation,
     user: User,
     kind: str = CONVOCATION,
-    items: Sequence[AgendaItem] | None = None,
+    *,
+    items: Sequence[AgendaItem],
 ) -> None:
+    """``items``: the agenda as this recipient sees it (``service.agenda_seen_by``), never the
+    whole agenda for a guest."""
     meeting, body = access.meeting, access.body
     language = str(user.language)
     method = "CANCEL" if kind == CANCELLATION else "REQUEST"
@@ -91,7 +86,7 @@ def send_convocation(
         "body": body,
         "meeting": meeting,
         "when": _when(meeting, settings, language),
-        "items": _agenda(session, meeting) if items is None else items,
+        "items": items,
         "url": meeting_url(settings, meeting),
         "links": answer_links(settings, meeting, user.id) if kind != CANCELLATION and user.id else {},
     }
@@ -128,15 +123,6 @@ def recipients(session: Session, meeting: Meeting, body: Body, *, guests: bool =
         for i in invitations
         if i.user.active and ((guests and i.guest) or (not i.guest and i.user_id in members))
     ]
-
-
-def send_to_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
-    """One mail per invitee who may receive it; answers how many were queued."""
-    invitations = recipients(session, access.meeting, access.body)
-    items = _agenda(session, access.meeting)
-    for invitation in invitations:
-        send_convocation(session, access, settings, invitation, invitation.user, kind, items)
-    return len(invitations)
 
 
 def send_round_table_reminders(session: Session, meeting: Meeting, settings: Settings) -> int:

@@ -354,7 +354,7 @@ def update_meeting(
     meeting.version += 1
     if meeting.status == MeetingStatus.convened:
         meeting.sequence += 1
-        mails.send_to_invitees(session, access, settings, mails.UPDATE)
+        _mail_invitees(session, access, settings, mails.UPDATE)
     session.add(meeting)
     audit.record(
         session,
@@ -387,7 +387,7 @@ def convene(session: Session, *, access: MeetingAccess, settings: Settings) -> M
     meeting.version += 1
     session.add(meeting)
     session.flush()
-    count = mails.send_to_invitees(session, access, settings, mails.CONVOCATION)
+    count = _mail_invitees(session, access, settings, mails.CONVOCATION)
     audit.record(
         session, user_id=access.user.id, verb="convene", entity="meeting", entity_id=meeting.id, mails=count
     )
@@ -405,7 +405,7 @@ def cancel(session: Session, *, access: MeetingAccess, settings: Settings) -> Me
     meeting.version += 1
     if was_convened:
         meeting.sequence += 1
-        mails.send_to_invitees(session, access, settings, mails.CANCELLATION)
+        _mail_invitees(session, access, settings, mails.CANCELLATION)
     session.add(meeting)
     audit.record(session, user_id=access.user.id, verb="cancel", entity="meeting", entity_id=meeting.id)
     session.commit()
@@ -437,7 +437,9 @@ def invite_guest(session: Session, *, access: MeetingAccess, user_id: int, setti
     session.add(invitation)
     session.flush()
     if meeting.status == MeetingStatus.convened:
-        mails.send_convocation(session, access, settings, invitation, user)
+        mails.send_convocation(
+            session, access, settings, invitation, user, items=agenda_seen_by(session, access.meeting, user)
+        )
     audit.record(
         session,
         user_id=access.user.id,
@@ -448,6 +450,16 @@ def invite_guest(session: Session, *, access: MeetingAccess, user_id: int, setti
     )
     session.commit()
     return invitation
+
+
+def _mail_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
+    """One mail per invitee who may receive it (``mails.recipients``), each listing the agenda as
+    that person sees it on the meeting's page; answers how many were queued."""
+    invitations = mails.recipients(session, access.meeting, access.body)
+    for invitation in invitations:
+        items = [] if kind == mails.CANCELLATION else agenda_seen_by(session, access.meeting, invitation.user)
+        mails.send_convocation(session, access, settings, invitation, invitation.user, kind, items=items)
+    return len(invitations)
 
 
 # Attendance
@@ -644,6 +656,17 @@ def agenda(session: Session, *, access: MeetingAccess) -> list[AgendaItem]:
     if not access.full:
         stmt = stmt.where(col(AgendaItem.confidential).is_(False))
     return list(session.exec(stmt.order_by(col(AgendaItem.position), col(AgendaItem.id))).all())
+
+
+def agenda_seen_by(session: Session, meeting: Meeting, user: User) -> list[AgendaItem]:
+    """The agenda as this person sees it on the meeting's page (:func:`agenda` under their own
+    access), for what is mailed to them: a guest's mail lists no confidential item. Nothing for
+    someone who may not see the meeting."""
+    assert meeting.id is not None
+    try:
+        return agenda(session, access=get_meeting_access(session, user, meeting.id))
+    except (NotFound, Forbidden):
+        return []
 
 
 def _item(session: Session, access: MeetingAccess, item_id: int) -> AgendaItem:
