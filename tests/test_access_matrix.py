@@ -196,6 +196,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/meetings/{meeting_id}/invitations"): Case(
         BODY_MANAGE, {"user_id": "{other}"}, setup=meeting()
     ),
+    ("POST", "/meetings/{meeting_id}/invitations/{invitee_id}/withdraw"): Case(BODY_MANAGE, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/round-table"): Case(ROUND_TABLE, {"seen": "Calme"}, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/agenda"): Case(BODY_MANAGE, {"title": "Rodéos"}, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/agenda/order"): Case(BODY_MANAGE, {"ids": "{item}"}, setup=meeting()),
@@ -305,6 +306,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/meetings/{meeting_id}/invitations"): Case(
         BODY_MANAGE, {"user_id": "{other}"}, setup=meeting()
     ),
+    ("DELETE", "/api/v1/meetings/{meeting_id}/invitations/{user_id}"): Case(BODY_MANAGE, setup=meeting()),
     ("GET", "/api/v1/meetings/{meeting_id}/attendance"): Case(BODY_MEMBERS, setup=meeting()),
     ("PUT", "/api/v1/meetings/{meeting_id}/attendance/{user_id}"): Case(
         BODY_VIEW | {"guest": 403}, {"status": "confirmed"}, setup=meeting()

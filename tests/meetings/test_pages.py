@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
+from veille.bodies.enums import MemberRole
 from veille.bodies.models import Membership
 from veille.meetings.enums import AttendanceStatus, MeetingStatus, StandingItem
 from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
@@ -168,6 +169,7 @@ def test_guest_sees_the_agenda_only_until_the_minutes_are_approved(
     client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
     visitor = factory.user("Valérie Visiteuse", organisation=factory.organisation())
+    factory.member(world.body, visitor, MemberRole.guest)
     meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
     factory.item(
         meeting, "Occupation du hall B", notes="Noms des jeunes cités", decisions="Rondes renforcées"
@@ -182,7 +184,7 @@ def test_guest_sees_the_agenda_only_until_the_minutes_are_approved(
     items = api_for(visitor).get(f"/api/v1/meetings/{meeting.id}/agenda-items").json()["items"]
     assert items[0]["notes"] == "" and items[0]["decisions"] == ""
     assert client.get(f"/meetings/{other_meeting.id}").status_code == 404
-    assert client.get(f"/bodies/{world.body.id}").status_code == 404
+    assert api_for(visitor).get(f"/api/v1/bodies/{world.body.id}/members").status_code == 403
     assert api_for(visitor).get(f"/api/v1/meetings/{meeting.id}/minutes").status_code == 403
     meeting.status = MeetingStatus.minutes_approved
     factory._save(meeting)
@@ -267,8 +269,11 @@ def test_confidential_items_stay_in_the_body(
     factory.item(
         meeting, "Situation de la famille du 12", position=2, notes="Suivi social", confidential=True
     )
+    factory.member(world.body, visitor, MemberRole.guest)
     factory.invite(meeting, visitor, guest=True)
-    assert "Situation de la famille" not in client_for(visitor).get(f"/meetings/{meeting.id}").text
+    page = client_for(visitor).get(f"/meetings/{meeting.id}")
+    assert page.status_code == 200 and "Point public" in page.text
+    assert "Situation de la famille" not in page.text
     api = api_for(world.chair)
     inside = api.get(f"/api/v1/meetings/{meeting.id}/minutes").json()
     outside = api.get(f"/api/v1/meetings/{meeting.id}/minutes", params={"audience": "outside"}).json()

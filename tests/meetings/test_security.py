@@ -8,11 +8,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from tests.conftest import SmtpServer
 from tests.factories import Factory, World
+from veille.audit.models import AuditEvent
 from veille.bodies.enums import MemberRole
+from veille.bodies.models import Membership
 from veille.config import Settings
+from veille.meetings import mails, service
+from veille.meetings.enums import MeetingStatus
 from veille.notifications import service as outbox
 
 PUBLIC = "Rodéos sur le parking du marché"
@@ -75,3 +80,155 @@ def test_a_guests_mails_list_no_confidential_item(
     # The page shows the guest the same agenda as the mail.
     page = api_for(world.guest).get(f"/api/v1/meetings/{meeting.id}/agenda-items").json()["items"]
     assert [i["title"] for i in page] == [PUBLIC]
+
+
+# A guest out of the body, or whose invitation is withdrawn, keeps nothing of its meetings.
+
+
+def _guest_paths(
+    client_for: Any, api_for: Any, settings: Settings, session: Session, user: Any, meeting: Any
+) -> dict[str, int]:
+    """Every way a guest reads a meeting: status codes, and whether the lists name it."""
+    page, api = client_for(user), api_for(user)
+    link = mails.answer_links(settings, meeting, user.id)["confirmed"].removeprefix("http://testserver")
+    feed = service.feed_url(settings, service.feed(session, user=user)).removeprefix("http://testserver")
+    listed = f"/meetings/{meeting.id}" in page.get("/meetings").text
+    return {
+        "page": page.get(f"/meetings/{meeting.id}").status_code,
+        "page calendar file": page.get(f"/meetings/{meeting.id}/calendar.ics").status_code,
+        "api meeting": api.get(f"/api/v1/meetings/{meeting.id}").status_code,
+        "api agenda": api.get(f"/api/v1/meetings/{meeting.id}/agenda-items").status_code,
+        "api calendar file": api.get(f"/api/v1/meetings/{meeting.id}/calendar.ics").status_code,
+        "answer link": client_for().get(link).status_code,
+        "answer by link": client_for().form(link, {"status": "excused"}).status_code,
+        "listed": 200 if listed else 404,
+        "in the feed": 200 if meeting.uid in client_for().get(feed).text else 404,
+    }
+
+
+def _convened_with_guest(factory: Factory, world: World) -> Any:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.item(meeting, PUBLIC)
+    factory.invite(meeting, world.guest, guest=True)
+    return meeting
+
+
+@pytest.mark.parametrize("way_out", ["removed", "excluded", "withdrawn"])
+def test_a_guest_out_of_the_body_or_uninvited_keeps_nothing_of_its_meetings(
+    way_out: str,
+    client_for: Any,
+    api_for: Any,
+    world: World,
+    factory: Factory,
+    settings: Settings,
+    session: Session,
+) -> None:
+    meeting = _convened_with_guest(factory, world)
+    before = _guest_paths(client_for, api_for, settings, session, world.guest, meeting)
+    assert set(before.values()) == {200}, before
+    if way_out == "removed":
+        response = api_for(world.secretary).delete(f"/api/v1/bodies/{world.body.id}/members/{world.guest.id}")
+    elif way_out == "excluded":
+        response = api_for(world.chair).post(
+            f"/api/v1/bodies/{world.body.id}/members/{world.guest.id}/exclude", json={"reason": "Fuite"}
+        )
+    else:
+        response = api_for(world.secretary).delete(
+            f"/api/v1/meetings/{meeting.id}/invitations/{world.guest.id}"
+        )
+    assert response.status_code == 204, response.text
+    after = _guest_paths(client_for, api_for, settings, session, world.guest, meeting)
+    assert set(after.values()) == {404}, after
+
+
+def test_a_guests_access_ends_with_the_minutes_and_needs_the_guest_seat(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """A guest invitation of someone who is not (or no longer) the body's guest opens nothing."""
+    meeting = factory.meeting(world.body)
+    outsider = factory.user("Olga Extérieure")
+    factory.invite(meeting, outsider, guest=True)
+    assert client_for(outsider).get(f"/meetings/{meeting.id}").status_code == 404
+    assert api_for(outsider).get(f"/api/v1/meetings/{meeting.id}/agenda-items").status_code == 404
+    factory.member(world.body, outsider, MemberRole.guest)
+    assert client_for(outsider).get(f"/meetings/{meeting.id}").status_code == 200
+    meeting.status = MeetingStatus.minutes_approved
+    factory._save(meeting)
+    assert client_for(outsider).get(f"/meetings/{meeting.id}").status_code == 404
+
+
+def test_inviting_an_outsider_seats_them_as_the_bodys_guest(
+    client_for: Any, api_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    meeting = factory.meeting(world.body)
+    outsider = factory.user("Olga Extérieure")
+    invited = api_for(world.secretary).post(
+        f"/api/v1/meetings/{meeting.id}/invitations", json={"user_id": outsider.id}
+    )
+    assert invited.status_code == 201 and invited.json()["guest"] is True
+    session.rollback()
+    seat = session.exec(
+        select(Membership).where(Membership.body_id == world.body.id, Membership.user_id == outsider.id)
+    ).one()
+    assert seat.role == MemberRole.guest
+    assert client_for(outsider).get(f"/meetings/{meeting.id}").status_code == 200
+    events = session.exec(
+        select(AuditEvent.verb).where(AuditEvent.entity == "body", AuditEvent.entity_id == world.body.id)
+    ).all()
+    assert "add_member" in events
+    # Removed from the body, they lose the meeting.
+    api_for(world.secretary).delete(f"/api/v1/bodies/{world.body.id}/members/{outsider.id}")
+    assert client_for(outsider).get(f"/meetings/{meeting.id}").status_code == 404
+
+
+def test_withdrawing_an_invitation_by_page_is_audited_and_mailed(
+    client_for: Any,
+    api_for: Any,
+    world: World,
+    factory: Factory,
+    engine: Engine,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    session: Session,
+) -> None:
+    meeting = _convened_with_guest(factory, world)
+    page = client_for(world.secretary).get(f"/meetings/{meeting.id}").text
+    action = f"/meetings/{meeting.id}/invitations/{world.guest.id}/withdraw"
+    assert f'action="{action}"' in page
+    # A member sees no such button, and the route refuses them.
+    assert "/withdraw" not in client_for(world.member).get(f"/meetings/{meeting.id}").text
+    assert client_for(world.member).htmx(action).status_code == 403
+    response = client_for(world.secretary).htmx(action)
+    assert response.status_code == 200
+    assert "L’invitation est retirée." in response.text
+    assert client_for(world.guest).get(f"/meetings/{meeting.id}").status_code == 404
+    session.rollback()
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "withdraw_invitation")).one()
+    assert (event.user_id, event.entity_id) == (world.secretary.id, meeting.id)
+    assert event.detail == {"invitee": world.guest.id}
+    # The guest's calendar drops the event: a CANCEL of the same UID, without answer links.
+    outbox.deliver_pending(engine, settings)
+    [mail] = [m for m in smtp_server.messages if m["To"] == world.guest.email]
+    assert mail["Subject"].startswith("Invitation retirée")
+    [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    ics = part.get_payload(decode=True).decode()
+    assert "METHOD:CANCEL" in ics and meeting.uid in ics
+    assert "status=" not in mail.get_body(("plain",)).get_content()
+    # Again: nothing left to withdraw.
+    assert client_for(world.secretary).htmx(action).status_code == 404
+
+
+def test_withdrawing_an_invitation_by_api(api_for: Any, world: World, factory: Factory) -> None:
+    meeting = _convened_with_guest(factory, world)
+    url = f"/api/v1/meetings/{meeting.id}/invitations/{world.guest.id}"
+    assert api_for(world.member).delete(url).status_code == 403
+    assert api_for(world.guest).delete(url).status_code == 403
+    assert api_for(world.other).delete(url).status_code == 404
+    assert api_for(world.chair).delete(f"/api/v1/meetings/{meeting.id}/invitations/999").status_code == 404
+    assert api_for(world.chair).delete(url).status_code == 204
+    assert api_for(world.chair).delete(url).status_code == 404
+    held = factory.meeting(world.body, status=MeetingStatus.held, in_days=-0.05)
+    factory.invite(held, world.guest, guest=True)
+    refused = api_for(world.chair).delete(f"/api/v1/meetings/{held.id}/invitations/{world.guest.id}")
+    assert refused.status_code == 409
+    assert refused.json() == {"detail": "This meeting has been held: its invitations can no longer change."}

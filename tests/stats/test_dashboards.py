@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from tests.factories import Factory, World
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service as bodies
+from veille.bodies.enums import MemberRole
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
 from veille.i18n import translate
@@ -576,6 +577,7 @@ def test_home_lists_upcoming_meetings_and_those_waiting_for_an_answer(
     gone = factory.meeting(left, in_days=2)
     factory.invite(gone, world.member)
     hosted = factory.meeting(world.other_body, in_days=8)
+    factory.member(world.other_body, world.member, MemberRole.guest)  # a guest is seated in the body
     factory.invite(hosted, world.member, guest=True)
     for n in range(6):
         factory.meeting(world.body, in_days=10 + n)

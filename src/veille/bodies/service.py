@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy.orm import Mapped, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -200,6 +200,38 @@ def content_member_ids(session: Session, body: Body) -> set[int]:
         )
     ).all()
     return ids & set(accepted)
+
+
+def guest_of(user_id: Mapped[int] | int, body_id: Mapped[int] | int) -> ColumnElement[bool]:
+    """SQL: the person is a guest of the body now (not excluded; a removed guest has no row). A
+    guest's access to a meeting is this and the meeting's invitation, read at every access
+    (meetings.service.guest_meetings): the invitation alone is never trusted."""
+    return exists().where(
+        col(Membership.user_id) == user_id,
+        col(Membership.body_id) == body_id,
+        col(Membership.role) == MemberRole.guest,
+        _active_membership(),
+    )
+
+
+def seat_guest(session: Session, *, access: BodyAccess, user: User) -> Membership:
+    """Makes someone who is not a member the body's guest, in the caller's transaction (a meeting's
+    invitation of an outsider): what a guest sees of the body then ends when they are removed."""
+    access.require_manage()
+    assert access.body.id is not None and user.id is not None
+    membership = Membership(body_id=access.body.id, user_id=user.id, role=MemberRole.guest)
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="add_member",
+        entity="body",
+        entity_id=access.body.id,
+        member_id=user.id,
+        role=MemberRole.guest,
+    )
+    return membership
 
 
 def names(session: Session, body_ids: set[int]) -> dict[int, str]:

@@ -142,6 +142,15 @@ def invite(
     return _attendance(invitation)
 
 
+@router.delete("/meetings/{meeting_id}/invitations/{user_id}", status_code=204)
+def withdraw_invitation(
+    meeting_id: int, user_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = service.get_meeting_access(session, user, meeting_id)
+    service.withdraw_invitation(session, access=access, user_id=user_id, settings=settings)
+    return Response(status_code=204)
+
+
 @router.get("/meetings/{meeting_id}/attendance", response_model=Paged[AttendancePublic])
 def get_attendance(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged[AttendancePublic]:
     access = service.get_meeting_access(session, user, meeting_id)

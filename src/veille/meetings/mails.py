@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -29,11 +30,15 @@ if TYPE_CHECKING:
 CONVOCATION = "meeting_convocation"
 UPDATE = "meeting_update"
 CANCELLATION = "meeting_cancellation"
+WITHDRAWAL = "meeting_invitation_withdrawn"
 SUBJECTS = {
     CONVOCATION: N_("Convocation: %(body)s, %(when)s"),
     UPDATE: N_("Meeting changed: %(body)s, %(when)s"),
     CANCELLATION: N_("Meeting cancelled: %(body)s, %(when)s"),
+    WITHDRAWAL: N_("Invitation withdrawn: %(body)s, %(when)s"),
 }
+# The mails that take the event out of the recipient's calendar (iTIP CANCEL), without answer links.
+CANCELS = (CANCELLATION, WITHDRAWAL)
 
 
 def meeting_url(settings: Settings, meeting: Meeting) -> str:
@@ -73,7 +78,7 @@ def send_convocation(
     whole agenda for a guest."""
     meeting, body = access.meeting, access.body
     language = str(user.language)
-    method = "CANCEL" if kind == CANCELLATION else "REQUEST"
+    method = "CANCEL" if kind in CANCELS else "REQUEST"
     ics = calendar.calendar_file(
         [calendar_event(meeting, body.name, settings)],
         organizer=settings.mail_from,
@@ -88,7 +93,7 @@ def send_convocation(
         "when": _when(meeting, settings, language),
         "items": items,
         "url": meeting_url(settings, meeting),
-        "links": answer_links(settings, meeting, user.id) if kind != CANCELLATION and user.id else {},
+        "links": answer_links(settings, meeting, user.id) if kind not in CANCELS and user.id else {},
     }
     outbox.enqueue(
         session,
@@ -108,21 +113,20 @@ def send_convocation(
 
 
 def recipients(session: Session, meeting: Meeting, body: Body, *, guests: bool = True) -> list[Invitation]:
-    """The invitees a meeting's mail may go to: its guests (if asked), and the invited members
-    who still see the body's content (not those who left, were excluded, or have a charter to
-    accept); never a deactivated account."""
-    members = bodies.content_member_ids(session, body)
+    """The invitees a meeting's mail may go to: the invited members who still see the body's
+    content (not those who left, were excluded, or have a charter to accept), and its guests if
+    asked, while they are guests of the body (``bodies.guest_of``: not removed, not excluded);
+    never a deactivated account."""
+    seen: ColumnElement[bool] = col(Invitation.user_id).in_(sorted(bodies.content_member_ids(session, body)))
+    if guests:
+        seen = or_(seen, bodies.guest_of(col(Invitation.user_id), body.id or 0))
     invitations = session.exec(
         select(Invitation)
-        .where(Invitation.meeting_id == meeting.id)
+        .where(Invitation.meeting_id == meeting.id, seen)
         .options(selectinload(Invitation.user))  # type: ignore[arg-type]
         .order_by(col(Invitation.id))
     ).all()
-    return [
-        i
-        for i in invitations
-        if i.user.active and ((guests and i.guest) or (not i.guest and i.user_id in members))
-    ]
+    return [i for i in invitations if i.user.active]
 
 
 def send_round_table_reminders(session: Session, meeting: Meeting, settings: Settings) -> int:

@@ -455,6 +455,27 @@ def invite(
     return _change(request, session, user, meeting_id, ATTENDANCE, change, N_("The person is invited."))
 
 
+@router.post("/meetings/{meeting_id}/invitations/{invitee_id}/withdraw")
+def withdraw_invitation(
+    meeting_id: int,
+    invitee_id: int,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    access = service.get_meeting_access(session, user, meeting_id)
+    return _change(
+        request,
+        session,
+        user,
+        meeting_id,
+        ATTENDANCE,
+        lambda: service.withdraw_invitation(session, access=access, user_id=invitee_id, settings=settings),
+        N_("The invitation is withdrawn."),
+    )
+
+
 @router.post("/meetings/{meeting_id}/round-table")
 def round_table(
     meeting_id: int, request: Request, user: PageUser, session: SessionDep, form: Form

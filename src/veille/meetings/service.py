@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule, weekday
-from sqlalchemy import ColumnElement, and_, case, func, or_, true, update
+from sqlalchemy import ColumnElement, case, func, or_, true, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -165,15 +165,33 @@ def get_meeting_access(session: Session, user: User, meeting_id: int) -> Meeting
         select(Invitation).where(Invitation.meeting_id == meeting_id, Invitation.user_id == user.id)
     ).first()
     body_access = _full_body_access(session, user, meeting.body_id)
-    # A member's own invitation counts only while they are a member: left or excluded, they
-    # see nothing; a guest's invitation lasts until the minutes are approved.
-    guest = invitation is not None and invitation.guest
-    if body_access is None and (not guest or meeting.status == MeetingStatus.minutes_approved):
+    # An invitation counts only with the membership it was given for, read now: a member who
+    # left or was excluded sees nothing, nor does a guest removed from the body or excluded; a
+    # guest's access ends when the minutes are approved.
+    if body_access is None and (
+        invitation is None
+        or session.exec(guest_meetings(user).where(Invitation.meeting_id == meeting_id)).first() is None
+    ):
         raise NotFound()
     body = body_access.body if body_access else session.get(Body, meeting.body_id)
     assert body is not None
     return MeetingAccess(
         meeting=meeting, body=body, user=user, body_access=body_access, invitation=invitation
+    )
+
+
+def guest_meetings(user: User) -> SelectOfScalar[int]:
+    """The meetings the person sees as a guest (DESIGN.md §4 rule 4): invited to it, a guest of its
+    body now (``bodies.guest_of``: not excluded, not removed), and its minutes not approved yet.
+    The one rule of a guest's access, for a single meeting, the lists and the calendar feed."""
+    return (
+        select(Invitation.meeting_id)
+        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
+        .where(
+            Invitation.user_id == user.id,
+            bodies.guest_of(col(Invitation.user_id), col(Meeting.body_id)),
+            col(Meeting.status) != MeetingStatus.minutes_approved,
+        )
     )
 
 
@@ -187,13 +205,7 @@ def _visible_meetings(session: Session, user: User, *, mine: bool = False) -> Co
     if is_staff(user) and not mine:
         return true()
     body_ids = bodies.content_body_ids(session, user)
-    invited = select(Invitation.meeting_id).where(
-        Invitation.user_id == user.id, col(Invitation.guest).is_(True)
-    )
-    return or_(
-        col(Meeting.body_id).in_(body_ids),
-        and_(col(Meeting.id).in_(invited), col(Meeting.status) != MeetingStatus.minutes_approved),
-    )
+    return or_(col(Meeting.body_id).in_(body_ids), col(Meeting.id).in_(guest_meetings(user)))
 
 
 def upcoming_meetings(session: Session, user: User, *, limit: int = 20) -> list[tuple[Meeting, Body]]:
@@ -211,21 +223,16 @@ def upcoming_meetings(session: Session, user: User, *, limit: int = 20) -> list[
 
 def body_meetings(session: Session, access: bodies.BodyAccess) -> list[Meeting]:
     """A body's meetings, newest first; a body's guest sees only the meetings they are invited to."""
-    stmt = select(Meeting).where(Meeting.body_id == access.body.id)
-    if access.role == MemberRole.guest and not access.staff:
-        invited = select(Invitation.meeting_id).where(Invitation.user_id == access.user.id)
-        stmt = stmt.where(col(Meeting.id).in_(invited), col(Meeting.status) != MeetingStatus.minutes_approved)
-    else:
-        access.require_content()
+    stmt = body_meetings_query(access)
     return list(session.exec(stmt.order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())).all())
 
 
 def body_meetings_query(access: bodies.BodyAccess) -> SelectOfScalar[Meeting]:
-    """The API's list (keyset paginated): the same rule as :func:`body_meetings`."""
+    """A body's meetings as a query (the API's keyset pages, :func:`body_meetings`); a body's
+    guest gets the meetings they see as a guest (:func:`guest_meetings`)."""
     stmt = select(Meeting).where(Meeting.body_id == access.body.id)
     if access.role == MemberRole.guest and not access.staff:
-        invited = select(Invitation.meeting_id).where(Invitation.user_id == access.user.id)
-        return stmt.where(col(Meeting.id).in_(invited), col(Meeting.status) != MeetingStatus.minutes_approved)
+        return stmt.where(col(Meeting.id).in_(guest_meetings(access.user)))
     access.require_content()
     return stmt
 
@@ -432,7 +439,11 @@ def invite_guest(session: Session, *, access: MeetingAccess, user_id: int, setti
     ).first()
     if existing is not None:
         raise InvalidInput({"user_id": N_("This person is already invited.")})
-    guest = membership is None or membership.role == MemberRole.guest
+    if membership is None:
+        # An outsider becomes the body's guest: their access then rests on that membership too.
+        assert access.body_access is not None
+        membership = bodies.seat_guest(session, access=access.body_access, user=user)
+    guest = membership.role == MemberRole.guest
     invitation = Invitation(meeting_id=meeting.id, user_id=user_id, guest=guest)
     session.add(invitation)
     session.flush()
@@ -460,6 +471,36 @@ def _mail_invitees(session: Session, access: MeetingAccess, settings: Settings, 
         items = [] if kind == mails.CANCELLATION else agenda_seen_by(session, access.meeting, invitation.user)
         mails.send_convocation(session, access, settings, invitation, invitation.user, kind, items=items)
     return len(invitations)
+
+
+def withdraw_invitation(session: Session, *, access: MeetingAccess, user_id: int, settings: Settings) -> None:
+    """Withdraws someone's invitation before the meeting is held (a guest sees the meeting no
+    more); a convened meeting's invitee is mailed the calendar event's cancellation."""
+    access.require_editable()
+    meeting = access.meeting
+    if meeting.status not in (MeetingStatus.planned, MeetingStatus.convened):
+        raise Conflict(N_("This meeting has been held: its invitations can no longer change."))
+    invitation = session.exec(
+        select(Invitation)
+        .where(Invitation.meeting_id == meeting.id, Invitation.user_id == user_id)
+        .options(selectinload(Invitation.user))  # type: ignore[arg-type]
+    ).first()
+    if invitation is None:
+        raise NotFound()
+    if meeting.status == MeetingStatus.convened and invitation.user.active:
+        mails.send_convocation(
+            session, access, settings, invitation, invitation.user, mails.WITHDRAWAL, items=[]
+        )
+    session.delete(invitation)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="withdraw_invitation",
+        entity="meeting",
+        entity_id=meeting.id,
+        invitee=user_id,
+    )
+    session.commit()
 
 
 # Attendance
@@ -543,12 +584,15 @@ def link_invitation(
         .where(Invitation.meeting_id == meeting_id, Invitation.user_id == user_id)
         .options(selectinload(Invitation.user))  # type: ignore[arg-type]
     ).first()
-    body = session.get(Body, meeting.body_id)
-    if invitation is None or body is None or not invitation.user.active:
+    if invitation is None or not invitation.user.active:
         raise NotFound()
-    if not invitation.guest and bodies.roles_of(session, invitation.user).get(meeting.body_id) is None:
-        raise NotFound()  # left the body, or excluded, since the mail
-    return meeting, body, invitation
+    # The link gives no more than the person's own access, read now: someone who left the body,
+    # was excluded or removed, or whose invitation was withdrawn since the mail, gets 404.
+    try:
+        access = get_meeting_access(session, invitation.user, meeting_id)
+    except Forbidden as exc:
+        raise NotFound() from exc
+    return meeting, access.body, invitation
 
 
 def answer_by_link(
@@ -840,7 +884,10 @@ def awaiting_answer(session: Session, viewer: situations.Viewer, *, limit: int) 
     seen: ColumnElement[bool] = (
         true()
         if viewer.content_ids is None
-        else or_(col(Meeting.body_id).in_(sorted(viewer.content_ids)), col(Invitation.guest).is_(True))
+        else or_(
+            col(Meeting.body_id).in_(sorted(viewer.content_ids)),
+            col(Meeting.id).in_(guest_meetings(viewer.user)),
+        )
     )
     rows = session.exec(
         select(Meeting, Body)
