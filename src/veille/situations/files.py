@@ -3,6 +3,8 @@ database (``Settings.files_dir``), served only through the report's visibility.
 
 Photos are re-encoded without their metadata: a phone's picture carries the place it was
 taken and the device, personal data that the report does not need (DESIGN.md §4 rule 7).
+Their size is read from the file's header and refused beyond ``MAX_SIDE`` and ``MAX_PIXELS``
+before any pixel is decoded (docs/security.md, "Uploads").
 
 A new file is written before its change writes to the database (``kept``) and goes again if
 that change is not committed; a deleted one goes once its deletion is committed.
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import event, func
 from sqlmodel import Session, select
@@ -39,14 +41,35 @@ IMAGE_FORMATS = {
 }
 PDF_TYPE = "application/pdf"
 MAX_PER_REPORT = 10
+# A photo is decoded to be re-encoded; beyond these it is refused from its header, undecoded.
+# Phones take 12 megapixels by default; a 64-megapixel camera's full size (9248 × 6936)
+# passes, the 108- and 200-megapixel modes of a few phones do not. Decoded, the largest photo
+# allowed takes 256 MiB (4 bytes a pixel at most). Pillow's own check
+# (``Image.MAX_IMAGE_PIXELS``) is set to the same count: it warns above it and refuses above
+# twice it, while opening the file; both are turned into the same refusal.
+MAX_SIDE = 10_000
+MAX_PIXELS = 64 * 1024 * 1024
 BAD_TYPE = N_("Only photos (JPEG, PNG, WebP) and PDF documents can be attached.")
 TOO_MANY = N_("A report holds at most 10 attachments.")
+TOO_BIG_IMAGE = N_(
+    "This image is too large: at most 10,000 pixels a side and 64 megapixels. Reduce it and try again."
+)
 
 
 @dataclass(frozen=True)
 class Upload:
+    """A file sent: its name and its content, or the file that holds it (a form's upload),
+    read only once the files are counted, and no further than the size limit allows."""
+
     filename: str
-    data: bytes
+    content: bytes | BinaryIO
+
+    def read(self, limit: int) -> bytes:
+        """At most ``limit`` bytes of the content."""
+        if isinstance(self.content, bytes):
+            return self.content[:limit]
+        self.content.seek(0)
+        return self.content.read(limit)
 
 
 def _safe_name(filename: str, extension: str) -> str:
@@ -57,20 +80,37 @@ def _safe_name(filename: str, extension: str) -> str:
 
 def _checked(upload: Upload, settings: Settings) -> tuple[bytes, str, str]:
     """The bytes to keep, their type and a clean file name; refuses anything else."""
-    if not upload.data:
+    limit = settings.attachment_max_mb * 1024 * 1024
+    data = upload.read(limit + 1)  # one byte more tells a file too large, unread beyond
+    if not data:
         raise InvalidInput({"file": N_("Choose a file.")})
-    if len(upload.data) > settings.attachment_max_mb * 1024 * 1024:
+    if len(data) > limit:
         raise InvalidInput({"file": N_("This file is too large.")})
-    if upload.data.startswith(b"%PDF-"):
-        if b"%%EOF" not in upload.data[-2048:]:
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
             raise InvalidInput({"file": BAD_TYPE})
-        return upload.data, PDF_TYPE, _safe_name(upload.filename, ".pdf")
+        return data, PDF_TYPE, _safe_name(upload.filename, ".pdf")
+    found, clean = _photo(data)
+    content_type, extension = IMAGE_FORMATS[found]
+    return clean, content_type, _safe_name(upload.filename, extension)
+
+
+def _photo(data: bytes) -> tuple[str, bytes]:
+    """The photo's format and its pixels re-encoded without metadata (the first frame of an
+    animated one). Its size is checked from its header first: nothing is decoded before.
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False, and Pillow's limit on the text a PNG may
+    inflate (``PngImagePlugin.MAX_TEXT_CHUNK``) applies: a file beyond it is refused."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    formats = list(IMAGE_FORMATS)  # no other decoder runs
     try:
-        with Image.open(io.BytesIO(upload.data)) as probe:
+        with Image.open(io.BytesIO(data), formats=formats) as probe:
+            width, height = probe.size
+            if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+                raise InvalidInput({"file": TOO_BIG_IMAGE})
             probe.verify()
-        with Image.open(io.BytesIO(upload.data)) as image:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
             found = image.format or ""
             if found not in IMAGE_FORMATS:
                 raise InvalidInput({"file": BAD_TYPE})
@@ -79,10 +119,11 @@ def _checked(upload: Upload, settings: Settings) -> tuple[bytes, str, str]:
             if found == "JPEG" and clean.mode not in ("RGB", "L"):
                 clean = clean.convert("RGB")
             clean.save(out, format=found)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidInput({"file": TOO_BIG_IMAGE}) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput({"file": BAD_TYPE}) from exc
-    content_type, extension = IMAGE_FORMATS[found]
-    return out.getvalue(), content_type, _safe_name(upload.filename, extension)
+    return found, out.getvalue()
 
 
 def _path(settings: Settings, key: str) -> Path:
@@ -107,8 +148,8 @@ def store(uploads: Sequence[Upload], settings: Settings) -> list[Stored]:
     """Checks every file (one bad file refuses them all), then writes them.
 
     Called before the transaction writes anything: SQLite's write lock is not held while photos
-    are re-encoded and written. The caller records them (``record``) or discards them
-    (``kept``)."""
+    are re-encoded and written. The files are counted before any is read. The caller records
+    them (``record``) or discards them (``kept``)."""
     if len(uploads) > MAX_PER_REPORT:
         raise InvalidInput({"file": TOO_MANY})
     checked = [_checked(upload, settings) for upload in uploads]

@@ -59,15 +59,14 @@ class FeedQuery(BaseModel):
 
 
 async def read_uploads(request: Request) -> list[files.Upload]:
-    """The files of a multipart form, read up to the size limit (a larger one is refused
-    without being read whole)."""
+    """The files of a multipart form, unread: ``files.store`` counts them before it reads any,
+    each up to the size limit (a larger one is refused without being read whole)."""
     form = await request.form()
-    limit = request.app.state.settings.attachment_max_mb * 1024 * 1024
-    uploads = []
-    for value in form.getlist("files"):
-        if isinstance(value, UploadFile) and value.filename:
-            uploads.append(files.Upload(filename=value.filename, data=await value.read(limit + 1)))
-    return uploads
+    return [
+        files.Upload(filename=value.filename, content=value.file)
+        for value in form.getlist("files")
+        if isinstance(value, UploadFile) and value.filename
+    ]
 
 
 Uploads = Annotated[list[files.Upload], Depends(read_uploads)]
