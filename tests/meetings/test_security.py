@@ -18,7 +18,9 @@ from veille.bodies.models import Membership
 from veille.config import Settings
 from veille.meetings import mails, service
 from veille.meetings.enums import MeetingStatus
+from veille.meetings.models import AgendaItemSituation
 from veille.notifications import service as outbox
+from veille.situations.enums import Confidentiality
 
 PUBLIC = "Rodéos sur le parking du marché"
 SECRET = "Situation de la famille du 12"
@@ -232,3 +234,44 @@ def test_withdrawing_an_invitation_by_api(api_for: Any, world: World, factory: F
     refused = api_for(world.chair).delete(f"/api/v1/meetings/{held.id}/invitations/{world.guest.id}")
     assert refused.status_code == 409
     assert refused.json() == {"detail": "This meeting has been held: its invitations can no longer change."}
+
+
+# The agenda API names only the reports its reader may open.
+
+
+def test_the_agenda_api_names_only_the_reports_the_reader_may_open(
+    api_for: Any, world: World, factory: Factory
+) -> None:
+    meeting = factory.meeting(world.body)
+    public = factory.situation(world.body, world.member, "Rodéos sur le parking du marché")
+    # Posted by the city (the chair's organisation): the member, of the police, may not open it.
+    restricted = factory.situation(
+        world.body, world.chair, "Squat signalé par la mairie", confidentiality=Confidentiality.restricted
+    )
+    # Posted by the police: the chair sees it as a stub, which opens (without its text).
+    social = factory.situation(
+        world.body, world.member, "Famille suivie", confidentiality=Confidentiality.social
+    )
+    item = factory.item(meeting, "Rodéos")
+    factory.invite(meeting, world.guest, guest=True)
+    for report in (public, restricted, social):
+        factory._save(AgendaItemSituation(agenda_item_id=item.id, situation_id=report.id))
+    url = f"/api/v1/meetings/{meeting.id}/agenda-items"
+
+    def named(user: Any, item: dict[str, Any]) -> list[int]:
+        ids: list[int] = item["situation_ids"]
+        for situation_id in ids:  # every report named opens to the reader
+            assert api_for(user).get(f"/api/v1/situations/{situation_id}").status_code == 200
+        return ids
+
+    assert api_for(world.member).get(f"/api/v1/situations/{restricted.id}").status_code == 404
+    [listed] = api_for(world.member).get(url).json()["items"]
+    assert named(world.member, listed) == sorted([public.id, social.id])
+    [listed] = api_for(world.chair).get(url).json()["items"]
+    assert named(world.chair, listed) == sorted([public.id, restricted.id, social.id])
+    # The item routes answer the same way (the secretary, of the city, opens all three).
+    patched = api_for(world.secretary).patch(
+        f"/api/v1/agenda-items/{item.id}", json={"version": 1, "title": "Rodéos urbains"}
+    )
+    assert named(world.secretary, patched.json()) == sorted([public.id, restricted.id, social.id])
+    assert api_for(world.guest).get(url).json()["items"][0]["situation_ids"] == []

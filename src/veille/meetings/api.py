@@ -185,8 +185,8 @@ def _items(
     session: Session, items: list[AgendaItem], access: service.MeetingAccess
 ) -> list[AgendaItemPublic]:
     """A guest sees the agenda, not the minutes nor the reports and actions linked to it
-    (DESIGN.md §4 rule 4)."""
-    links = service.item_links(session, [i.id for i in items if i.id is not None]) if access.full else {}
+    (DESIGN.md §4 rule 4); a member, the linked reports they may open."""
+    links = service.links_seen_by(session, access, [i.id for i in items if i.id is not None])
     result = []
     for item in items:
         reports, actions = links.get(item.id or 0, ([], []))

@@ -786,6 +786,20 @@ def item_links(session: Session, item_ids: Sequence[int]) -> dict[int, tuple[lis
     return links
 
 
+def links_seen_by(
+    session: Session, access: MeetingAccess, item_ids: Sequence[int]
+) -> dict[int, tuple[list[int], list[int]]]:
+    """The reports and actions linked to each item as this person may name them: none for a
+    guest (DESIGN.md §4 rule 4), and only the reports the visibility rule lets them open
+    (``situations.visible_ids``), never one that would answer them 404."""
+    if not access.full:
+        return {i: ([], []) for i in item_ids}
+    links = item_links(session, item_ids)
+    viewer = situations.viewer_for(session, access.user)
+    opened = situations.visible_ids(session, viewer, {s for reports, _ in links.values() for s in reports})
+    return {i: ([s for s in reports if s in opened], found) for i, (reports, found) in links.items()}
+
+
 def _set_links(session: Session, access: MeetingAccess, item: AgendaItem, data: AgendaItemIn) -> None:
     """Links the reports and actions the person chose, among those of the body they read; links
     to reports they cannot read stay (someone who could read them put them there)."""

@@ -169,6 +169,16 @@ def full_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
     return {i for i in rows if i is not None}
 
 
+def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
+    """Which of these reports the person may open, whole or as a stub (:func:`visible`): what a
+    list of ids may name to them (one query)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = session.exec(select(Situation.id).where(col(Situation.id).in_(wanted), visible(viewer))).all()
+    return {i for i in rows if i is not None}
+
+
 def record_reads(session: Session, viewer: Viewer, situations: Sequence[Situation], via: str) -> None:
     """Audits every read of a restricted or social report (DESIGN.md §4 rule 6).
 
