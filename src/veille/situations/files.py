@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,9 @@ MAX_PER_REPORT = 10
 # twice it, while opening the file; both are turned into the same refusal.
 MAX_SIDE = 10_000
 MAX_PIXELS = 64 * 1024 * 1024
+# Photos decoded at once in one process: each may take up to 256 MiB (MAX_PIXELS × 4 bytes), so
+# a burst of uploads queues here instead of exhausting the server's memory.
+_DECODING = threading.BoundedSemaphore(2)
 BAD_TYPE = N_("Only photos (JPEG, PNG, WebP) and PDF documents can be attached.")
 TOO_MANY = N_("A report holds at most 10 attachments.")
 TOO_BIG_IMAGE = N_(
@@ -110,7 +114,7 @@ def _photo(data: bytes) -> tuple[str, bytes]:
             if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
                 raise InvalidInput({"file": TOO_BIG_IMAGE})
             probe.verify()
-        with Image.open(io.BytesIO(data), formats=formats) as image:
+        with _DECODING, Image.open(io.BytesIO(data), formats=formats) as image:
             found = image.format or ""
             if found not in IMAGE_FORMATS:
                 raise InvalidInput({"file": BAD_TYPE})
