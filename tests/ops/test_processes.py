@@ -1,0 +1,179 @@
+"""Two ``veille serve`` processes on one PostgreSQL database (issue 12): nothing lives in one
+process's memory. A session opened on one works on the other, logging out on one ends it on
+both, failed logins are counted across both, and each queued mail is sent once although each
+process runs its own mail sender.
+
+PostgreSQL only: two processes on one SQLite file are not a supported deployment, so these
+tests do not run on the SQLite parameter (skipped without VEILLE_TEST_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from tests.conftest import POSTGRES_URL, SECRET
+from tests.factories import PASSWORD, Factory, World
+from tests.ops.server import MailSink, ServerProcess, check_mail, mail_waiting, server_env, wait_for
+from veille.auth import service as auth
+from veille.auth.models import TokenKind
+from veille.config import Settings
+from veille.db import open_session
+from veille.deps import CSRF_COOKIE, SESSION_COOKIE
+
+REFUSE_AFTER = 4  # failed logins, per account, before any attempt is refused
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def engine_name() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("two processes share a PostgreSQL database: set VEILLE_TEST_POSTGRES_URL")
+    return "postgresql"
+
+
+@pytest.fixture
+def sink() -> Iterator[MailSink]:
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def servers(
+    database_url: str, world: World, sink: MailSink, tmp_path: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two servers, each with its own port, pool and mail sender, on this test's database."""
+    env = server_env(
+        database_url,
+        secret_key=SECRET,
+        data_dir=tmp_path / "files",
+        smtp=sink.address,
+        login_refuse_after=REFUSE_AFTER,
+        login_slow_after=REFUSE_AFTER,
+        login_delay_seconds=0,
+    )
+    first = ServerProcess(env, log_path=tmp_path / "first.log")
+    second = ServerProcess(env, log_path=tmp_path / "second.log")
+    try:
+        first.launch()
+        second.launch()
+        first.wait_up(60)
+        second.wait_up(60)
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
+def _browser(server: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.url, follow_redirects=False, timeout=10)
+
+
+def _csrf(client: httpx.Client) -> str:
+    """The token of the login form, as a browser holding the page has it."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    found = CSRF_FIELD.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def _logged_in(client: httpx.Client) -> bool:
+    response = client.get("/")
+    assert response.status_code in (200, 303), response.status_code
+    return response.status_code == 200
+
+
+def test_a_session_opened_on_one_process_works_and_ends_on_both(
+    servers: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    first, second = servers
+    with _browser(first) as on_first, _browser(second) as on_second:
+        token = _csrf(on_first)
+        response = on_first.post(
+            "/login", data={"csrf_token": token, "email": world.member.email, "password": PASSWORD}
+        )
+        assert response.status_code == 303
+        assert SESSION_COOKIE in on_first.cookies
+        # The same browser on the other process: its cookies, nothing else.
+        for name in (SESSION_COOKIE, CSRF_COOKIE):
+            on_second.cookies.set(name, on_first.cookies[name])
+        assert _logged_in(on_second)
+        assert _logged_in(on_first)
+
+        response = on_second.post("/logout", data={"csrf_token": token})
+        assert response.status_code == 303
+        assert not _logged_in(on_first)
+        assert not _logged_in(on_second)
+
+
+def test_failed_logins_are_counted_across_processes(
+    servers: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    first, second = servers
+    url = "/api/v1/auth/token"
+    wrong = {"email": world.member.email, "password": "not the password"}
+    right = {"email": world.member.email, "password": PASSWORD}
+    with _browser(first) as on_first, _browser(second) as on_second:
+        for attempt in range(REFUSE_AFTER):  # half on each: neither alone reaches the limit
+            client = on_first if attempt % 2 == 0 else on_second
+            assert client.post(url, json=wrong).status_code == 401
+        for client in (on_first, on_second):
+            response = client.post(url, json=right)
+            assert response.status_code == 429
+            assert int(response.headers["Retry-After"]) > 0
+
+
+def test_each_queued_mail_is_sent_once(
+    servers: tuple[ServerProcess, ServerProcess],
+    factory: Factory,
+    world: World,
+    engine: Engine,
+    settings: Settings,
+    sink: MailSink,
+) -> None:
+    """Partners post updates on both processes at once; each update mails the report's author
+    and the body's secretary, and each process's sender races the other for them."""
+    report = factory.situation(world.body, world.member, "Hall occupé chaque soir")
+    tokens = []
+    for person in (world.chair, world.secretary, world.member):
+        with open_session(engine, write=True) as session:
+            tokens.append(auth.issue_token(session, settings, user=person, kind=TokenKind.api)[0])
+    acknowledged: list[int] = []
+    failures: list[str] = []
+
+    def post_updates(server: ServerProcess, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=30) as http:
+            for step in range(15):
+                response = http.post(f"/situations/{report.id}/updates", json={"text": f"Passage n° {step}"})
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+                else:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+    threads = [
+        threading.Thread(target=post_updates, args=(server, token)) for server in servers for token in tokens
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert len(acknowledged) == 2 * 3 * 15
+
+    with contextlib.suppress(TimeoutError):  # what is left is said below
+        wait_for(lambda: mail_waiting(engine) == 0, timeout=30, what="the outbox to empty")
+    wait_for(lambda: sink.in_flight == 0, timeout=10, what="the SMTP server's last answer")
+    mail = check_mail(engine, sink)
+    assert mail.problems() == []
+    # Each update mails the author and the secretary, not the one who posted it: 30 updates by
+    # the chair (2 mails each), 30 by the secretary and 30 by the author (1 each).
+    assert len(mail.sent_ids) == 30 * 2 + 30 + 30
