@@ -41,6 +41,8 @@ from veille.notifications.models import OutboxMail
 
 HOST = "127.0.0.1"
 STARTED = "Application startup complete."
+# A bound, not a wait: a start takes seconds (each worker imports the app), more on a busy host.
+START_TIMEOUT = 120.0
 # <veille.{outbox id}.{stamp}@{domain}>: see veille.notifications.service.message_id.
 VEILLE_MESSAGE_ID = re.compile(r"<veille\.(\d+)\.(\d+)@[^>]+>")
 T = TypeVar("T")
@@ -107,7 +109,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
         """Starts the server and waits until it serves (migrations run first)."""
         self.launch()
         self.wait_up(timeout)

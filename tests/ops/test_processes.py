@@ -21,7 +21,15 @@ from sqlalchemy import Engine
 
 from tests.conftest import POSTGRES_URL, SECRET
 from tests.factories import PASSWORD, Factory, World
-from tests.ops.server import MailSink, ServerProcess, check_mail, mail_waiting, server_env, wait_for
+from tests.ops.server import (
+    START_TIMEOUT,
+    MailSink,
+    ServerProcess,
+    check_mail,
+    mail_waiting,
+    server_env,
+    wait_for,
+)
 from veille.auth import service as auth
 from veille.auth.models import TokenKind
 from veille.config import Settings
@@ -64,8 +72,8 @@ def servers(
     try:
         first.launch()
         second.launch()
-        first.wait_up(60)
-        second.wait_up(60)
+        first.wait_up(START_TIMEOUT)
+        second.wait_up(START_TIMEOUT)
         yield first, second
     finally:
         first.stop()
