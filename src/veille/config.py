@@ -40,11 +40,20 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=60, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
     api_token_days: int = Field(default=30, ge=1)
-    # Failed logins per account (or per address) in the window: slowed after the first
-    # threshold, refused after the second.
+    # Failed logins in the window, counted in the database (OWASP ASVS 5.0 §6.3), so that no one
+    # can lock someone else out from another client:
+    # - of one account from one client address: slowed after login_slow_after, refused after
+    #   login_refuse_after (that pair only; the right password still works from elsewhere);
+    # - from one client address, any account: refused after login_address_refuse_after (an
+    #   office may share one address);
+    # - of one account from every address: slowed after login_account_slow_after, and locked
+    #   after login_account_lock_after until the window passes or an admin releases it.
     login_window_minutes: int = Field(default=15, ge=1)
     login_slow_after: int = Field(default=3, ge=1)
     login_refuse_after: int = Field(default=10, ge=2)
+    login_address_refuse_after: int = Field(default=30, ge=2)
+    login_account_slow_after: int = Field(default=10, ge=1)
+    login_account_lock_after: int = Field(default=50, ge=2)
     login_delay_seconds: float = Field(default=1.0, ge=0)
     demo: bool = False
 

@@ -9,7 +9,7 @@ from veille.actions.models import (
     GroupReview,
 )
 from veille.audit.models import AuditEvent
-from veille.auth.models import AuthToken, LoginAttempt
+from veille.auth.models import AuthToken, LoginAttempt, LoginRelease
 from veille.bodies.models import Body, BodySector, Charter, CharterAcceptance, Membership
 from veille.directory.models import Organisation, Sector, User
 from veille.meetings.models import (
@@ -61,6 +61,7 @@ __all__ = [
     "HomeVisit",
     "Invitation",
     "LoginAttempt",
+    "LoginRelease",
     "Meeting",
     "Membership",
     "NotificationChoice",

@@ -44,6 +44,18 @@ class LoginAttempt(SQLModel, table=True):
     succeeded: bool = False
 
 
+class LoginRelease(SQLModel, table=True):
+    """An admin's release of an account locked by failed logins: its failures before ``at`` no
+    longer count, from any address (the audit log keeps who released it)."""
+
+    __tablename__ = "login_release"
+    __table_args__ = (Index("ix_login_release_email_at", "email", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    at: datetime = timestamp()
+
+
 class TokenRequest(SQLModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)

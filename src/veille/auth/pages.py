@@ -52,12 +52,15 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
     except InvalidInput as exc:
         return form_error_response(request, "auth/login.html", context, exc)
     except TooManyAttempts as exc:
-        errors = {
-            "__all__": translate(
-                "Too many failed attempts. Try again in %(minutes)s minutes.",
-                minutes=exc.retry_after // 60,
+        message = (
+            N_(
+                "Too many failed attempts on this account. Try again in %(minutes)s minutes, "
+                "or ask an administrator to release it."
             )
-        }
+            if isinstance(exc, auth.AccountLocked)
+            else N_("Too many failed attempts. Try again in %(minutes)s minutes.")
+        )
+        errors = {"__all__": translate(message, minutes=exc.retry_after // 60)}
         return render(
             request,
             "auth/login.html",

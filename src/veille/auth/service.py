@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, case, delete, func, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
-from veille.auth.models import AuthToken, LoginAttempt, TokenKind
+from veille.auth.models import AuthToken, LoginAttempt, LoginRelease, TokenKind
 from veille.config import Settings
 from veille.directory.models import User
 from veille.errors import InvalidInput, TooManyAttempts
@@ -45,48 +45,89 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+MAX_DELAY = 8.0
+ACCOUNT_LOCKED = N_(
+    "Too many failed attempts on this account. Try again later, or ask an administrator to release it."
+)
+
+
+class AccountLocked(TooManyAttempts):
+    """The account-wide ceiling: refused from every address until the window passes or an admin
+    releases the account (the same for an unknown address, so nothing is revealed)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.message = ACCOUNT_LOCKED
+
+
 @dataclass(frozen=True)
 class Throttle:
-    failures: int
+    """Failed logins in the window: of this account from this address (``pair``), from this
+    address for any account (``address``), of this account from every address (``account``)."""
+
+    pair: int
+    address: int
+    account: int
     delay: float
     refused: bool
+    locked: bool
+
+
+def _delay(settings: Settings, failures: int, slow_after: int) -> float:
+    excess = failures - slow_after + 1
+    return 0.0 if excess <= 0 else min(settings.login_delay_seconds * 2 ** (excess - 1), MAX_DELAY)
 
 
 def login_throttle(session: Session, settings: Settings, *, email: str, ip: str) -> Throttle:
-    """Failures for this account (since its last success) or from this address, in the window."""
+    """The failures that count against this attempt (OWASP ASVS 5.0 §6.3). An account's count
+    starts again at its last success or its release by an admin; a pair's, at that pair's own
+    last success (another client's success does not reset it) or the release."""
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    last_success = session.exec(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
-        )
+    account_success, pair_success = session.exec(
+        select(
+            func.max(LoginAttempt.at),
+            func.max(case((col(LoginAttempt.ip) == ip, LoginAttempt.at))),
+        ).where(LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True))
     ).one()
-    account_since = max(since, last_success) if last_success else since
-    by_account = session.exec(
-        select(func.count()).where(
-            LoginAttempt.email == email,
-            col(LoginAttempt.succeeded).is_(False),
-            LoginAttempt.at > account_since,
-        )
+    released = session.exec(select(func.max(LoginRelease.at)).where(LoginRelease.email == email)).one()
+    account_since = max(t for t in (since, account_success, released) if t is not None)
+    pair_since = max(t for t in (since, pair_success, released) if t is not None)
+    account, pair = session.exec(
+        select(
+            func.count(case((col(LoginAttempt.at) > account_since, 1))),
+            func.count(case((and_(col(LoginAttempt.ip) == ip, col(LoginAttempt.at) > pair_since), 1))),
+        ).where(LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > since)
     ).one()
-    by_address = session.exec(
+    address = session.exec(
         select(func.count()).where(
             LoginAttempt.ip == ip, col(LoginAttempt.succeeded).is_(False), LoginAttempt.at > since
         )
     ).one()
-    # An address may try several accounts (a shared office); it gets a larger allowance.
-    failures = max(by_account, by_address // 3)
-    refused = failures >= settings.login_refuse_after
-    excess = failures - settings.login_slow_after + 1
-    delay = 0.0 if excess <= 0 else min(settings.login_delay_seconds * 2 ** (excess - 1), 8.0)
-    return Throttle(failures=failures, delay=delay, refused=refused)
+    locked = account >= settings.login_account_lock_after
+    return Throttle(
+        pair=pair,
+        address=address,
+        account=account,
+        # An address may try several accounts (a shared office): it is slowed three times later.
+        delay=max(
+            _delay(settings, pair, settings.login_slow_after),
+            _delay(settings, address // 3, settings.login_slow_after),
+            _delay(settings, account, settings.login_account_slow_after),
+        ),
+        refused=locked
+        or pair >= settings.login_refuse_after
+        or address >= settings.login_address_refuse_after,
+        locked=locked,
+    )
 
 
 def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str) -> User:
     """The active user with these credentials; slowed, then refused, after repeated failures."""
-    email = email.strip().lower()
+    email, ip = email.strip().lower()[:254], ip[:64]
     throttle = login_throttle(session, settings, email=email, ip=ip)
     if throttle.refused:
-        raise TooManyAttempts(retry_after=settings.login_window_minutes * 60)
+        retry_after = settings.login_window_minutes * 60
+        raise AccountLocked(retry_after) if throttle.locked else TooManyAttempts(retry_after)
     user = session.exec(select(User).where(User.email == email)).first()
     password_hash = user.password_hash if user else None
     active = bool(user and user.active)
@@ -96,13 +137,36 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
     if throttle.delay:
         time.sleep(throttle.delay)
     ok = verify_password(password_hash, password) and active
-    session.add(LoginAttempt(email=email[:254], ip=ip[:64], succeeded=ok))
+    session.add(LoginAttempt(email=email, ip=ip, succeeded=ok))
     if not ok or user is None:
-        audit.record(session, user_id=None, verb="login_failed", entity="user", email=email[:254])
+        audit.record(session, user_id=None, verb="login_failed", entity="user", email=email)
         session.commit()
         raise InvalidInput({"__all__": BAD_CREDENTIALS})
     audit.record(session, user_id=user.id, verb="login", entity="user", entity_id=user.id)
     return user
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """An account's failed logins from every address in the window, and whether they lock it."""
+
+    failures: int
+    locked: bool
+    window_minutes: int
+
+
+def account_state(session: Session, settings: Settings, *, email: str) -> AccountState:
+    throttle = login_throttle(session, settings, email=email.strip().lower()[:254], ip="")
+    return AccountState(
+        failures=throttle.account, locked=throttle.locked, window_minutes=settings.login_window_minutes
+    )
+
+
+def release(session: Session, *, email: str) -> None:
+    """Lifts the account's lock, and its refusals from any one address: its failures so far no
+    longer count (in the caller's transaction; ``directory.service.release_login`` checks who
+    may). An address's own count, over every account, stays."""
+    session.add(LoginRelease(email=email.strip().lower()[:254]))
 
 
 def issue_token(
@@ -131,6 +195,7 @@ def issue_token(
         delete(AuthToken).where(col(AuthToken.user_id) == user.id, col(AuthToken.expires_at) <= now)
     )
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < now - timedelta(days=30)))
+    session.execute(delete(LoginRelease).where(col(LoginRelease.at) < now - timedelta(days=30)))
     session.commit()
     return raw, token
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlmodel import select
 
 from veille.deps import ApiUser, SessionDep
@@ -64,3 +64,10 @@ def list_users(
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(user: ApiUser, session: SessionDep, body: UserCreate) -> UserPublic:
     return UserPublic.model_validate(service.create_user(session, actor=user, data=body))
+
+
+@router.post("/users/{user_id}/unlock", status_code=204)
+def unlock_user(user_id: int, user: ApiUser, session: SessionDep) -> Response:
+    account = service.get_user(session, actor=user, user_id=user_id)
+    service.release_login(session, actor=user, user=account)
+    return Response(status_code=204)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import SQLModel
 
-from veille.deps import PageUser, SessionDep
+from veille.deps import PageUser, SessionDep, SettingsDep
 from veille.directory import service
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import (
@@ -191,15 +191,21 @@ def _user_form(session: SessionDep, actor: User, user_id: int | None) -> dict[st
         "organisations": service.list_organisations(session, active_only=True),
         "roles": list(UserRole),
         "languages": list(Language),
+        "login": None,
         "nav_active": "directory",
     }
 
 
 @router.get("/users/new")
 @router.get("/users/{user_id}/edit")
-def user_form(request: Request, user: PageUser, session: SessionDep, user_id: int | None = None) -> Response:
+def user_form(
+    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, user_id: int | None = None
+) -> Response:
     service.require_admin(user)
-    return render(request, "directory/user_form.html", _user_form(session, user, user_id))
+    context = _user_form(session, user, user_id)
+    if context["account"] is not None:
+        context["login"] = service.login_state(session, settings, actor=user, user=context["account"])
+    return render(request, "directory/user_form.html", context)
 
 
 @router.post("/users/new")
@@ -226,6 +232,17 @@ def save_user(
         save=save,
         done_url="/directory/users",
         done_message=N_("The account was saved."),
+    )
+
+
+@router.post("/users/{user_id}/unlock")
+def user_unlock(user_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+    account = service.get_user(session, actor=user, user_id=user_id)
+    service.release_login(session, actor=user, user=account)
+    return redirect(
+        request,
+        f"/directory/users/{user_id}/edit",
+        flash=N_("The account is released: its failed logins no longer count."),
     )
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from veille.audit import service as audit
 from veille.auth import service as auth
+from veille.config import Settings
 from veille.directory.enums import UserRole
 from veille.directory.models import (
     Organisation,
@@ -238,6 +239,21 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
         auth.revoke_all(session, user_id=user.id)
     _save(session, actor, user, "update", password_changed=bool(data.password))
     return user
+
+
+def login_state(session: Session, settings: Settings, *, actor: User, user: User) -> auth.AccountState:
+    """An account's failed logins and whether they lock it, for its admin page."""
+    require_admin(actor)
+    return auth.account_state(session, settings, email=user.email)
+
+
+def release_login(session: Session, *, actor: User, user: User) -> None:
+    """An admin releases an account locked by failed logins (``auth.release``): its failures so
+    far no longer count, from any address. Audited."""
+    require_admin(actor)
+    auth.release(session, email=user.email)
+    audit.record(session, user_id=actor.id, verb="release_login", entity="user", entity_id=user.id)
+    session.commit()
 
 
 def set_user_active(session: Session, *, actor: User, user: User, active: bool) -> None:
