@@ -103,6 +103,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.start_seconds = 0.0  # spent in start(), all starts together
         self._log_offset = 0
 
     @property
@@ -111,8 +112,10 @@ class ServerProcess:
 
     def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
         """Starts the server and waits until it serves (migrations run first)."""
+        began = time.monotonic()
         self.launch()
         self.wait_up(timeout)
+        self.start_seconds += time.monotonic() - began
         return self
 
     def launch(self) -> None:

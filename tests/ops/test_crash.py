@@ -176,8 +176,8 @@ def test_killed_server_loses_no_acknowledged_write_and_no_mail(
 
     mail = check_mail(engine, sink)
     print(
-        f"{engine_name}: {KILLS} kills ({in_flight_kills} with a mail on the wire), {len(acks)} "
-        f"acknowledged writes, {mail.summary()}"
+        f"{engine_name}: {KILLS} kills ({in_flight_kills} with a mail on the wire), {server.starts} "
+        f"starts in {server.start_seconds:.0f} s, {len(acks)} acknowledged writes, {mail.summary()}"
     )
     assert mail.problems(duplicates_allowed=KILLS) == []
     twice = sum(n - 1 for n in mail.duplicates.values())
