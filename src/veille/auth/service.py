@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,8 +24,6 @@ from veille.i18n import N_
 from veille.orm import utcnow
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so that the answer takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 BAD_CREDENTIALS = N_("Incorrect e-mail address or password.")
 # How often a session's last use is written back (it bounds idle expiry precision).
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -34,9 +33,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so that the answer takes as long either way
+    (made at the first use, not at import: every process start would pay for it)."""
+    return _hasher.hash("not a real password, only for timing")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

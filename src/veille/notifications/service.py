@@ -20,22 +20,24 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address, ContentTypeHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, func, update
+from sqlalchemy import Engine, Update, event, func, update
 from sqlalchemy.orm import defer, selectinload
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.config import Settings
-from veille.db import DbSession, open_session
+from veille.db import DbSession, is_busy, open_session
 from veille.directory.models import User
 from veille.directory.service import require_admin
 from veille.errors import Conflict, NotFound
@@ -62,6 +64,8 @@ CLAIM_BATCH = 20
 # The sender looks for due mail (retries, mail queued by another process) at least this often.
 SWEEP_SECONDS = 30.0
 _QUEUED = "veille_mail_queued"  # session.info key: this transaction queued mail
+BUSY_ATTEMPTS = 10  # 0.2 s doubling to 10 s between them: about a minute
+T = TypeVar("T")
 SUBJECT_MAX = 500
 KIND_MAX = 40
 ERROR_MAX = 2000
@@ -278,15 +282,19 @@ def deliver_pending(engine: Engine, settings: Settings, *, limit: int = 200) -> 
     lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
         while stopped is None and sum(counts.values()) < limit:
-            batch = _claim(engine, min(CLAIM_BATCH, limit - sum(counts.values())), lease)
+            size = min(CLAIM_BATCH, limit - sum(counts.values()))
+            batch = _persistently(partial(_claim, engine, size, lease))
             if not batch:
                 break
-            for index, mail in enumerate(batch):
-                outcome, stopped = _send_one(engine, settings, connection, mail)
-                counts[outcome] += 1
-                if stopped is not None:
-                    _release(engine, batch[index + 1 :])
-                    break
+            untried = list(batch)
+            try:
+                while untried and stopped is None:
+                    outcome, stopped = _send_one(engine, settings, connection, untried.pop(0))
+                    counts[outcome] += 1
+            finally:
+                # The server went away, or the database failed us: what was not tried is due
+                # again at once rather than after its lease.
+                _release(engine, untried)
     finally:
         connection.close()
     with open_session(engine) as session:
@@ -423,14 +431,35 @@ def _mark_sent(engine: Engine, mail: OutboxMail) -> None:
 
 
 def _update(engine: Engine, mail: OutboxMail, values: dict[str, Any]) -> None:
-    with open_session(engine, write=True) as session:
-        session.exec(
-            update(OutboxMail)
-            .where(col(OutboxMail.id) == mail.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+    _write(engine, update(OutboxMail).where(col(OutboxMail.id) == mail.id).values(**values))
+
+
+def _write(engine: Engine, statement: Update) -> None:
+    """Runs one UPDATE of the outbox in its own transaction, waiting out a busy database: a mail
+    the server accepted must be marked sent, or it would leave again after its lease."""
+
+    def run() -> None:
+        with open_session(engine) as session:
+            session.exec(statement.execution_options(synchronize_session=False))
+            session.commit()
+
+    _persistently(run)
+
+
+def _persistently(step: Callable[[], T]) -> T:
+    """``step``, tried again while the database is busy (the requests' writes come first; the
+    sender has nobody waiting on it), for about a minute at most."""
+    delay = 0.2
+    for _ in range(BUSY_ATTEMPTS - 1):
+        try:
+            return step()
+        except Exception as exc:
+            if not is_busy(exc):
+                raise
+            log.info("outbox: database busy, trying again in %.1f s", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    return step()
 
 
 class MailSender:
