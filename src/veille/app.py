@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import cache
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
@@ -21,7 +23,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from veille import __version__
 from veille.config import Settings, load_settings
 from veille.db import is_busy, is_retryable, make_engine
-from veille.deps import CSRF_COOKIE, LoginRequired, csrf_token_for, new_csrf_cookie, verify_csrf
+from veille.deps import (
+    CSRF_COOKIE,
+    LoginRequired,
+    csrf_token_for,
+    new_csrf_cookie,
+    refuse_unstorable_text,
+    verify_csrf,
+)
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
 from veille.i18n import N_, translate
 from veille.notifications.service import MailSender
@@ -38,6 +47,42 @@ ATTEMPTS = 3
 RETRY_AFTER_SECONDS = 2
 # What a request may carry besides its attachments (the form's fields, the multipart framing).
 FORM_ALLOWANCE_BYTES = 1024 * 1024
+
+
+class ErrorDetail(BaseModel):
+    """The body of every API refusal but 422."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidDetail(BaseModel):
+    """The body of a 422: one entry per refused value (``loc``: where it was, then its name)."""
+
+    detail: list[FieldError]
+
+
+def _error(description: str, model: type[BaseModel] = ErrorDetail) -> dict[str, Any]:
+    return {"description": description, "model": model}
+
+
+# What any operation of the API may answer besides its success: declared in the OpenAPI
+# document, which the fuzzing tests hold the answers to (tests/fuzz/).
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The body could not be read (not JSON)"),
+    401: _error("No valid bearer token"),
+    403: _error("Visible, but not yours to do"),
+    404: _error("Unknown, or not visible to you"),
+    409: _error("A stale version, or a change the record's state does not allow"),
+    413: _error("The request is too large"),
+    422: _error("A value is invalid or out of bounds", InvalidDetail),
+    503: _error("The database is busy: try again after Retry-After seconds"),
+}
 
 
 def current_settings() -> Settings:
@@ -124,7 +169,9 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.stats import pages as stats_pages
     from veille.venues import pages as venues_pages
 
-    pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    pages = APIRouter(
+        dependencies=[Depends(verify_csrf), Depends(refuse_unstorable_text)], include_in_schema=False
+    )
     for module in (
         actions_pages,
         group_pages,
@@ -144,7 +191,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     router = APIRouter()
     router.include_router(pages)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=API_ERRORS, dependencies=[Depends(refuse_unstorable_text)])
     for module in (
         auth_api,
         directory_api,

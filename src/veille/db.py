@@ -72,6 +72,11 @@ def local_month(stored: str | None, zone: str) -> str | None:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
 
 
+def unicode_lower(text: object) -> object:
+    """SQL ``lower()`` on SQLite, for every alphabet (NULL and non-text values as they are)."""
+    return text.lower() if isinstance(text, str) else text
+
+
 def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -86,6 +91,9 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
         # SQLite has no time zones: statistics group by the city's month with this function
         # (PostgreSQL does it with AT TIME ZONE).
         dbapi_connection.create_function("veille_local_month", 2, local_month, deterministic=True)
+        # SQLite's lower() folds ASCII letters only, PostgreSQL's every letter: the case-blind
+        # checks of unique names ("Γειά" and "ΓΕΙΆ") must agree on both, so lower() is Python's.
+        dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -1,9 +1,12 @@
-"""Dependencies shared by every router: database session, settings, current user, CSRF."""
+"""Dependencies shared by every router: database session, settings, current user, CSRF, text
+that no database can store."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
@@ -18,8 +21,9 @@ from veille.auth.models import TokenKind
 from veille.config import Settings
 from veille.db import open_session
 from veille.directory.models import User
-from veille.errors import ServiceError
+from veille.errors import InvalidInput, ServiceError
 from veille.i18n import N_
+from veille.signing import same_secret
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SESSION_COOKIE = "veille_session"
@@ -134,5 +138,51 @@ async def verify_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not cookie or not sent or not _same_origin(request, settings):
         raise CsrfRefused()
-    if not hmac.compare_digest(sent, csrf_token_for(settings, cookie)):
+    if not same_secret(sent, csrf_token_for(settings, cookie)):
         raise CsrfRefused()
+
+
+# Text that no database stores: NUL (PostgreSQL refuses it in text) and lone surrogates (no
+# UTF-8 encoding; only JSON can carry one). Refused at the edge, for every path, query, form and
+# JSON value of every route, pages and API alike, before anything parses them further.
+
+UNSTORABLE_TEXT = N_("This text holds a character that Veille cannot store (such as NUL).")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: object) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+async def _body_fields(request: Request) -> list[tuple[str, object]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            return [("__all__", json.loads(await request.body()))]
+        except (ValueError, RecursionError):
+            return []  # FastAPI answers it as a body that is not JSON
+    return []
+
+
+async def refuse_unstorable_text(request: Request) -> None:
+    fields: list[tuple[str, object]] = [*request.path_params.items(), *request.query_params.multi_items()]
+    if request.method not in SAFE_METHODS:
+        fields += await _body_fields(request)
+    for name, value in fields:
+        if _unstorable(name) or _unstorable(value):
+            field = name if not _unstorable(name) else "__all__"
+            raise InvalidInput({field: UNSTORABLE_TEXT})

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -23,6 +25,7 @@ from veille.errors import InvalidInput
 from veille.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext_, ngettext, translate
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
+from veille.signing import same_secret
 
 M = TypeVar("M", bound=BaseModel)
 FLASH_COOKIE = "veille_flash"
@@ -109,7 +112,7 @@ def _pop_flashes(request: Request) -> list[Flash]:
     if not raw or "." not in raw:
         return []
     payload, signature = raw.rsplit(".", 1)
-    if not hmac.compare_digest(signature, _sign(payload.encode(), _signing_key(request))):
+    if not same_secret(signature, _sign(payload.encode(), _signing_key(request))):
         return []
     try:
         category, message = json.loads(base64.urlsafe_b64decode(payload))
@@ -169,10 +172,22 @@ PDF = "application/pdf"
 ICS = "text/calendar; charset=utf-8"
 
 
-def download(data: bytes, media_type: str, filename: str) -> Response:
-    """A file to save (PDF, calendar, export), never shown inside the page."""
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """``Content-Disposition`` for any file name (RFC 6266): the name as typed, in UTF-8, in
+    ``filename*``, and an ASCII stand-in in ``filename`` for older clients. A header holds only
+    Latin-1, so a name such as "Γειά.pdf" or "plan 🗺.pdf" cannot go in ``filename`` as it is."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9._ ()-]+", "_", ascii_name).strip(" ._") or "file"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def download(data: bytes, media_type: str, filename: str, disposition: str = "attachment") -> Response:
+    """A file to save (PDF, calendar, export), never shown inside the page unless
+    ``disposition`` is ``inline``."""
     return Response(
-        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": content_disposition(filename, disposition)},
     )
 
 

@@ -4,7 +4,7 @@ compared with the expected number, as each person may see it."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import openpyxl
@@ -208,10 +208,11 @@ def test_action_figures(
 
 def test_empty_period(client_for: Any, world: World, reports: dict[str, Situation]) -> None:
     client = client_for(world.member)
-    page = client.get("/stats?since=2030-01-01&until=2030-12-31")
+    next_year = date.today().year + 1
+    page = client.get(f"/stats?since={next_year}-01-01&until={next_year}-12-31")
     assert page.status_code == 200
     assert "Rien à compter sur cette période." in page.text
-    bad = client.get("/stats?since=2030-01-01&until=2029-01-01")
+    bad = client.get(f"/stats?since={next_year}-01-01&until={next_year - 1}-01-01")
     assert "La fin de la période précède son début." in bad.text
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
@@ -25,6 +24,7 @@ from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.directory.models import User
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.situations import service as situations
+from veille.types import Day, Id, IdList, Int
 from veille.web import validate
 
 router = APIRouter(tags=["actions"])
@@ -34,18 +34,18 @@ class ActionPatch(SQLModel):
     """Only the fields sent change; ``version`` is the one read. ``reopen`` moves a done or
     abandoned action back to work (in progress, or planned)."""
 
-    version: int
+    version: Int
     title: str | None = None
     description: str | None = None
     kind: ActionKind | None = None
-    lead_organisation_id: int | None = None
-    owner_id: int | None = None
-    partner_organisation_ids: list[int] | None = None
-    due_on: date | None = None
+    lead_organisation_id: Id | None = None
+    owner_id: Id | None = None
+    partner_organisation_ids: IdList | None = None
+    due_on: Day | None = None
     status: ActionStatus | None = None
-    progress: int | None = None
-    situation_ids: list[int] | None = None
-    problem_id: int | None = None
+    progress: Int | None = None
+    situation_ids: IdList | None = None
+    problem_id: Id | None = None
     reopen: bool = False
 
 
@@ -81,11 +81,11 @@ def list_actions(
     user: ApiUser,
     session: SessionDep,
     settings: SettingsDep,
-    body_id: int | None = None,
+    body_id: Id | None = None,
     status: ActionStatus | None = None,
     kind: ActionKind | None = None,
-    lead_organisation_id: int | None = None,
-    owner_id: int | None = None,
+    lead_organisation_id: Id | None = None,
+    owner_id: Id | None = None,
     overdue: bool = False,
     limit: Limit = 50,
     cursor: CursorParam = None,
@@ -117,18 +117,18 @@ def create_action(
     return _one(session, user, action)
 
 
-def _access(session: Session, user: ApiUser, action_id: int) -> service.ActionAccess:
+def _access(session: Session, user: ApiUser, action_id: Id) -> service.ActionAccess:
     return service.get_action(session, service.viewer_for(session, user), action_id)
 
 
 @router.get("/actions/{action_id}", response_model=ActionPublic)
-def get_action(action_id: int, user: ApiUser, session: SessionDep) -> ActionPublic:
+def get_action(action_id: Id, user: ApiUser, session: SessionDep) -> ActionPublic:
     return _one(session, user, _access(session, user, action_id).action)
 
 
 @router.patch("/actions/{action_id}", response_model=ActionPublic)
 def patch_action(
-    action_id: int, patch: ActionPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
+    action_id: Id, patch: ActionPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:
     access = _access(session, user, action_id)
     access.require_change()
@@ -139,23 +139,23 @@ def patch_action(
 
 
 @router.post("/actions/{action_id}/refer", response_model=ActionPublic)
-def refer_action(action_id: int, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
+def refer_action(action_id: Id, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.refer(session, access=_access(session, user, action_id), data=data)
     return _one(session, user, action)
 
 
 @router.get("/actions/{action_id}/updates", response_model=list[ActionEntryPublic])
-def list_updates(action_id: int, user: ApiUser, session: SessionDep) -> list[Any]:
+def list_updates(action_id: Id, user: ApiUser, session: SessionDep) -> list[Any]:
     return service.history(session, access=_access(session, user, action_id))
 
 
 @router.post("/actions/{action_id}/updates", status_code=201, response_model=ActionEntryPublic)
-def post_update(action_id: int, data: ActionEntryIn, user: ApiUser, session: SessionDep) -> Any:
+def post_update(action_id: Id, data: ActionEntryIn, user: ApiUser, session: SessionDep) -> Any:
     entry = service.add_update(session, access=_access(session, user, action_id), data=data)
     return ActionEntryPublic.model_validate(entry)
 
 
 @router.put("/actions/{action_id}/evaluation", response_model=ActionPublic)
-def put_evaluation(action_id: int, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
+def put_evaluation(action_id: Id, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
     action = service.evaluate(session, access=_access(session, user, action_id), data=data)
     return _one(session, user, action)

@@ -21,6 +21,7 @@ from veille.directory.models import User
 from veille.errors import InvalidInput, ServiceError
 from veille.i18n import N_
 from veille.pdf import render_pdf
+from veille.types import Id
 from veille.web import PDF, Form, download, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -59,7 +60,7 @@ def _refused(
     request: Request,
     session: Session,
     user: User,
-    body_id: int,
+    body_id: Id,
     settings: Settings,
     exc: ServiceError,
     form_name: str,
@@ -79,7 +80,7 @@ def _refused(
 
 @router.get("/bodies/{body_id}/group")
 def group_page(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
@@ -89,7 +90,7 @@ def group_page(
 
 @router.post("/bodies/{body_id}/group/reviews")
 def record_review(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     raw = str(form.get("kind", ""))
@@ -106,7 +107,7 @@ def record_review(
 
 @router.post("/bodies/{body_id}/group/renew")
 def renew_group(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     try:
@@ -120,7 +121,7 @@ def renew_group(
 
 
 @router.post("/bodies/{body_id}/group/close")
-def close_group(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def close_group(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     groups.close(session, access)
     return redirect(
@@ -129,7 +130,7 @@ def close_group(body_id: int, request: Request, user: PageUser, session: Session
 
 
 @router.get("/bodies/{body_id}/group/report.pdf")
-def group_report(body_id: int, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+def group_report(body_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
     """The final report, for every member of the group (a draft while it is still active)."""
     access = bodies.get_body_access(session, user, body_id)
     report = groups.final_report(session, access, _today(settings))

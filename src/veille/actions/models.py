@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from veille.actions.enums import ActionKind, ActionStatus, Effect, Event, ReviewKind
 from veille.orm import enum_type, timestamp
 from veille.situations.models import LongText, Text1, Title, unix_newlines
+from veille.types import Day, Id, IdList, Int
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Progress = Annotated[int, Field(ge=0, le=100)]
@@ -119,27 +120,27 @@ class ActionBase(SQLModel):
     title: Title
     description: LongText = ""
     kind: ActionKind
-    lead_organisation_id: int
-    owner_id: int | None = None
-    partner_organisation_ids: list[int] = []
-    due_on: date | None = None
+    lead_organisation_id: Id
+    owner_id: Id | None = None
+    partner_organisation_ids: IdList = []
+    due_on: Day | None = None
     progress: Progress = 0
-    situation_ids: list[int] = []
-    problem_id: int | None = None
+    situation_ids: IdList = []
+    problem_id: Id | None = None
 
     _newlines = field_validator("description", mode="before")(unix_newlines)
 
 
 class ActionCreate(ActionBase):
-    body_id: int
+    body_id: Id
     status: ActionStatus = ActionStatus.proposed
-    meeting_id: int | None = None
-    agenda_item_id: int | None = None
+    meeting_id: Id | None = None
+    agenda_item_id: Id | None = None
 
 
 class ActionUpdate(ActionBase):
     status: ActionStatus
-    version: int
+    version: Int
     # A done or abandoned action goes back to work only when asked explicitly.
     reopen: bool = False
 
@@ -201,9 +202,9 @@ class EvaluationIn(SQLModel):
 
 
 class ReferIn(SQLModel):
-    body_id: int
+    body_id: Id
     # A new due date, when the receiving group ends before the current one.
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class ReviewIn(SQLModel):
@@ -213,7 +214,7 @@ class ReviewIn(SQLModel):
 
 
 class RenewIn(SQLModel):
-    ends_on: date
+    ends_on: Day
     text: LongText = ""
 
     _newlines = field_validator("text", mode="before")(unix_newlines)

@@ -5,7 +5,6 @@ own), an action with its history, status, evaluation and referral."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +27,7 @@ from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate
 from veille.meetings import service as meetings
 from veille.situations import service as situations
+from veille.types import Day, Id, parse_id, parse_int
 from veille.web import Form, form_error_response, is_htmx, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -39,18 +39,28 @@ SCOPES = ("all", "mine", "organisation")
 class TableQuery(BaseModel):
     """The table's filters as the query string gives them (blank means no filter)."""
 
-    body_id: int | None = None
+    body_id: Id | None = None
     kind: ActionKind | None = None
     status: ActionStatus | None = None
-    lead_organisation_id: int | None = None
-    owner_id: int | None = None
-    due_before: date | None = None
+    lead_organisation_id: Id | None = None
+    owner_id: Id | None = None
+    due_before: Day | None = None
     overdue: bool = False
 
 
+def _id_or_none(raw: object) -> int | None:
+    """An id given in the query or the form; None when blank or not an id."""
+    try:
+        return parse_id(raw)
+    except ValueError:
+        return None
+
+
 def _page(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+    try:
+        return parse_int(request.query_params.get("page", "1"), minimum=1, maximum=100_000)
+    except ValueError:
+        return 1
 
 
 @router.get("/actions")
@@ -115,7 +125,7 @@ def _board_context(
 
 @router.get("/bodies/{body_id}/actions")
 def body_board(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
@@ -153,7 +163,7 @@ def _form_context(
     if body is not None:
         viewer = service.viewer_for(session, user)
         access = bodies.get_body_access(session, user, body.id or 0)
-        linked = [int(i) for i in values.get("situation_ids", []) if str(i).isdigit()]
+        linked = [i for i in map(_id_or_none, values.get("situation_ids", [])) if i is not None]
         context |= {
             "owners": service.owner_candidates(session, body),
             "reports": situations.recent_readable(session, viewer, body.id or 0, linked),
@@ -176,29 +186,29 @@ def _new_values(session: Session, user: User, request: Request) -> tuple[dict[st
         "situation_ids": [],
         "partner_organisation_ids": [],
     }
-    body_id = params.get("body_id", "")
-    if params.get("agenda_item_id", "").isdigit():
-        meeting_access, item = meetings.get_item_access(session, user, int(params["agenda_item_id"]))
+    body_id = _id_or_none(params.get("body_id"))
+    if (item_id := _id_or_none(params.get("agenda_item_id"))) is not None:
+        meeting_access, item = meetings.get_item_access(session, user, item_id)
         values |= {"agenda_item_id": item.id, "meeting_id": item.meeting_id, "title": item.title}
-        body_id = str(meeting_access.meeting.body_id)
-    elif params.get("situation_id", "").isdigit():
+        body_id = meeting_access.meeting.body_id
+    elif (situation_id := _id_or_none(params.get("situation_id"))) is not None:
         viewer = service.viewer_for(session, user)
-        report = situations.get_situation(session, viewer, int(params["situation_id"]))
+        report = situations.get_situation(session, viewer, situation_id)
         report.require_full()
         values |= {"situation_ids": [report.situation.id], "title": report.situation.title}
-        body_id = str(report.situation.body_id)
-    elif params.get("problem_id", "").isdigit():
-        problem = situations.get_problem(session, user, int(params["problem_id"])).problem
+        body_id = report.situation.body_id
+    elif (problem_id := _id_or_none(params.get("problem_id"))) is not None:
+        problem = situations.get_problem(session, user, problem_id).problem
         viewer = service.viewer_for(session, user)
         values |= {
             "problem_id": problem.id,
             "title": problem.title,
             "situation_ids": situations.problem_situation_ids(session, viewer, problem),
         }
-        body_id = str(problem.body_id)
+        body_id = problem.body_id
     body = None
-    if body_id.isdigit():
-        body = next((b for b in bodies.visible_bodies(session, user) if b.id == int(body_id)), None)
+    if body_id is not None:
+        body = next((b for b in bodies.visible_bodies(session, user) if b.id == body_id), None)
         if body is None or not service.may_record(session, user, body):
             raise NotFound()
         values["body_id"] = body.id
@@ -246,7 +256,7 @@ def create_action(
 # One action
 
 
-def _access(session: Session, user: User, action_id: int) -> service.ActionAccess:
+def _access(session: Session, user: User, action_id: Id) -> service.ActionAccess:
     return service.get_action(session, service.viewer_for(session, user), action_id)
 
 
@@ -287,7 +297,7 @@ def _detail_context(
 
 @router.get("/actions/{action_id}")
 def action_page(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = _access(session, user, action_id)
     return render(request, "actions/detail.html", _detail_context(session, access, settings))
@@ -297,7 +307,7 @@ def _refused(
     request: Request,
     session: Session,
     user: User,
-    action_id: int,
+    action_id: Id,
     settings: Settings,
     exc: ServiceError,
     form: Form,
@@ -316,7 +326,7 @@ def _refused(
 
 @router.post("/actions/{action_id}/updates")
 def post_update(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = _access(session, user, action_id)
     try:
@@ -337,7 +347,7 @@ def _status_change(session: Session, access: service.ActionAccess, form: Form) -
     """Moves the action as the form asks; the refusal, if any (the caller shows it)."""
     try:
         status = ActionStatus(str(form.get("status", "")))
-        version = int(str(form.get("version", "")))
+        version = parse_int(form.get("version", ""))
     except ValueError:
         return InvalidInput({"status": N_("Choose one of the proposed values.")})
     try:
@@ -353,7 +363,7 @@ def _status_change(session: Session, access: service.ActionAccess, form: Form) -
 
 @router.post("/actions/{action_id}/status")
 def change_status(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     """From the action's page, or from the board (htmx: the board comes back, focus on the card
     moved)."""
@@ -372,7 +382,7 @@ def change_status(
 
 
 @router.get("/actions/{action_id}/edit")
-def edit_action_form(action_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def edit_action_form(action_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = _access(session, user, action_id)
     access.require_change()
     action = access.action
@@ -387,7 +397,7 @@ def edit_action_form(action_id: int, request: Request, user: PageUser, session: 
 
 @router.post("/actions/{action_id}/edit")
 def edit_action(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = _access(session, user, action_id)
     access.require_change()
@@ -414,7 +424,7 @@ def _apply(
     session: Session,
     user: User,
     settings: Settings,
-    action_id: int,
+    action_id: Id,
     form: Form,
     change: Callable[[service.ActionAccess], object],
     then: str,
@@ -431,7 +441,7 @@ def _apply(
 
 @router.post("/actions/{action_id}/evaluation")
 def evaluate(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _apply(
         request,
@@ -448,7 +458,7 @@ def evaluate(
 
 @router.post("/actions/{action_id}/refer")
 def refer(
-    action_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    action_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _apply(
         request,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Response
 from sqlmodel import SQLModel
 
@@ -22,6 +20,7 @@ from veille.bodies.models import (
 from veille.deps import ApiUser, SessionDep
 from veille.errors import NotFound
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.types import Day, Id, IdList, Int
 from veille.web import validate
 
 router = APIRouter(prefix="/bodies", tags=["bodies"])
@@ -30,13 +29,13 @@ router = APIRouter(prefix="/bodies", tags=["bodies"])
 class BodyPatch(SQLModel):
     """Only the fields sent change; ``version`` is the one read (optimistic concurrency)."""
 
-    version: int
+    version: Int
     kind: BodyKind | None = None
     name: str | None = None
     description: str | None = None
-    sector_ids: list[int] | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    sector_ids: IdList | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     cadence: Cadence | None = None
     charter_required: bool | None = None
 
@@ -65,12 +64,12 @@ def create_body(user: ApiUser, session: SessionDep, body: BodyCreate) -> BodyPub
 
 
 @router.get("/{body_id}", response_model=BodyPublic)
-def get_body(body_id: int, user: ApiUser, session: SessionDep) -> BodyPublic:
+def get_body(body_id: Id, user: ApiUser, session: SessionDep) -> BodyPublic:
     return _public(service.get_body_access(session, user, body_id).body)
 
 
 @router.patch("/{body_id}", response_model=BodyPublic)
-def patch_body(body_id: int, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
+def patch_body(body_id: Id, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
     access = service.get_body_access(session, user, body_id)
     current = _public(access.body).model_dump()
     data = validate(BodyUpdate, current | patch.model_dump(exclude_unset=True))
@@ -78,13 +77,13 @@ def patch_body(body_id: int, patch: BodyPatch, user: ApiUser, session: SessionDe
 
 
 @router.post("/{body_id}/close", response_model=BodyPublic)
-def close_body(body_id: int, user: ApiUser, session: SessionDep) -> BodyPublic:
+def close_body(body_id: Id, user: ApiUser, session: SessionDep) -> BodyPublic:
     access = service.get_body_access(session, user, body_id)
     return _public(service.close_body(session, access=access))
 
 
 @router.get("/{body_id}/charter", response_model=CharterPublic)
-def get_charter(body_id: int, user: ApiUser, session: SessionDep) -> CharterPublic:
+def get_charter(body_id: Id, user: ApiUser, session: SessionDep) -> CharterPublic:
     access = service.get_body_access(session, user, body_id)
     if access.charter is None:
         raise NotFound("This body has no charter.")
@@ -92,20 +91,20 @@ def get_charter(body_id: int, user: ApiUser, session: SessionDep) -> CharterPubl
 
 
 @router.put("/{body_id}/charter", response_model=CharterPublic)
-def put_charter(body_id: int, charter: CharterIn, user: ApiUser, session: SessionDep) -> CharterPublic:
+def put_charter(body_id: Id, charter: CharterIn, user: ApiUser, session: SessionDep) -> CharterPublic:
     access = service.get_body_access(session, user, body_id)
     saved = service.set_charter(session, access=access, text=charter.text, version=charter.version)
     return CharterPublic.model_validate(saved)
 
 
 @router.post("/{body_id}/charter/accept", status_code=204)
-def accept_charter(body_id: int, user: ApiUser, session: SessionDep) -> Response:
+def accept_charter(body_id: Id, user: ApiUser, session: SessionDep) -> Response:
     service.accept_charter(session, access=service.get_body_access(session, user, body_id))
     return Response(status_code=204)
 
 
 @router.get("/{body_id}/members", response_model=Paged[MemberPublic])
-def list_members(body_id: int, user: ApiUser, session: SessionDep) -> Paged[MemberPublic]:
+def list_members(body_id: Id, user: ApiUser, session: SessionDep) -> Paged[MemberPublic]:
     access = service.get_body_access(session, user, body_id)
     members = service.list_members(session, access=access)
     items = [MemberPublic.model_validate(m) for m in members if m.excluded_at is None]
@@ -114,7 +113,7 @@ def list_members(body_id: int, user: ApiUser, session: SessionDep) -> Paged[Memb
 
 @router.put("/{body_id}/members/{user_id}", response_model=MemberPublic)
 def put_member(
-    body_id: int, user_id: int, member: MemberSet, user: ApiUser, session: SessionDep
+    body_id: Id, user_id: Id, member: MemberSet, user: ApiUser, session: SessionDep
 ) -> MemberPublic:
     access = service.get_body_access(session, user, body_id)
     return MemberPublic.model_validate(
@@ -123,7 +122,7 @@ def put_member(
 
 
 @router.delete("/{body_id}/members/{user_id}", status_code=204)
-def delete_member(body_id: int, user_id: int, user: ApiUser, session: SessionDep) -> Response:
+def delete_member(body_id: Id, user_id: Id, user: ApiUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.remove_member(session, access=access, user_id=user_id)
     return Response(status_code=204)
@@ -131,7 +130,7 @@ def delete_member(body_id: int, user_id: int, user: ApiUser, session: SessionDep
 
 @router.post("/{body_id}/members/{user_id}/exclude", status_code=204)
 def exclude_member(
-    body_id: int, user_id: int, exclusion: Exclusion, user: ApiUser, session: SessionDep
+    body_id: Id, user_id: Id, exclusion: Exclusion, user: ApiUser, session: SessionDep
 ) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.exclude_member(session, access=access, user_id=user_id, reason=exclusion.reason)

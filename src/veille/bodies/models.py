@@ -10,6 +10,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from veille.bodies.enums import BodyKind, BodyStatus, Cadence, MemberRole
 from veille.directory.models import Name, Sector, User
 from veille.orm import enum_type, timestamp
+from veille.types import Day, IdList, Int
 
 CharterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 
@@ -43,11 +44,13 @@ class Body(BodyBase, table=True):
 
 
 class BodyCreate(BodyBase):
-    sector_ids: list[int] = []
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    sector_ids: IdList = []
 
 
 class BodyUpdate(BodyCreate):
-    version: int | None = None
+    version: Int | None = None
 
 
 class BodyPublic(SQLModel):
@@ -102,7 +105,7 @@ class Charter(SQLModel, table=True):
 
 class CharterIn(SQLModel):
     text: CharterText
-    version: int | None = None
+    version: Int | None = None
 
     @field_validator("text", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from veille.directory import service as directory
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.stats import dashboards
+from veille.types import Id, parse_id
 from veille.web import Form, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -97,7 +98,7 @@ def create_body(request: Request, user: PageUser, session: SessionDep, form: For
 
 
 @router.get("/bodies/{body_id}")
-def body_page(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def body_page(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
@@ -106,7 +107,7 @@ def body_page(body_id: int, request: Request, user: PageUser, session: SessionDe
 
 @router.get("/bodies/{body_id}/dashboard")
 def body_dashboard(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_body_access(session, user, body_id)
     if access.charter_pending:
@@ -145,14 +146,14 @@ def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: An
 
 
 @router.get("/bodies/{body_id}/edit")
-def edit_body_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def edit_body_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
     return render(request, "bodies/form.html", _form_context(session, access.body, _values(access.body)))
 
 
 @router.post("/bodies/{body_id}/edit")
-def edit_body(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def edit_body(body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
     try:
@@ -176,7 +177,7 @@ def edit_body(body_id: int, request: Request, user: PageUser, session: SessionDe
 
 
 @router.post("/bodies/{body_id}/close")
-def close_body(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def close_body(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.close_body(session, access=access)
     return redirect(request, f"/bodies/{body_id}", flash=N_("The body is closed: it is now read-only."))
@@ -189,7 +190,7 @@ def _members_response(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    body_id: int,
+    body_id: Id,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     notice: str | None = None,
@@ -209,7 +210,7 @@ def _members_response(
 
 
 def _member_change(
-    request: Request, session: SessionDep, user: PageUser, body_id: int, change: Any, done: str
+    request: Request, session: SessionDep, user: PageUser, body_id: Id, change: Any, done: str
 ) -> Response:
     """Runs a change of the members and answers the fragment, with the error in it if refused."""
     access = service.get_body_access(session, user, body_id)
@@ -233,13 +234,13 @@ def _role(form: Form) -> MemberRole:
 
 def _user_id(form: Form) -> int:
     try:
-        return int(str(form.get("user_id", "")))
+        return parse_id(form.get("user_id", ""))
     except ValueError as exc:
         raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
 
 
 @router.post("/bodies/{body_id}/members")
-def add_member(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def add_member(body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     return _member_change(
         request,
         session,
@@ -252,7 +253,7 @@ def add_member(body_id: int, request: Request, user: PageUser, session: SessionD
 
 @router.post("/bodies/{body_id}/members/{member_id}/role")
 def change_member_role(
-    body_id: int, member_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    body_id: Id, member_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     return _member_change(
         request,
@@ -266,7 +267,7 @@ def change_member_role(
 
 @router.post("/bodies/{body_id}/members/{member_id}/remove")
 def remove_member(
-    body_id: int, member_id: int, request: Request, user: PageUser, session: SessionDep
+    body_id: Id, member_id: Id, request: Request, user: PageUser, session: SessionDep
 ) -> Response:
     return _member_change(
         request,
@@ -280,7 +281,7 @@ def remove_member(
 
 @router.post("/bodies/{body_id}/members/{member_id}/exclude")
 def exclude_member(
-    body_id: int, member_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    body_id: Id, member_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     return _member_change(
         request,
@@ -298,7 +299,7 @@ def exclude_member(
 
 
 @router.get("/bodies/{body_id}/charter")
-def charter_page(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def charter_page(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     return render(
         request,
@@ -308,7 +309,7 @@ def charter_page(body_id: int, request: Request, user: PageUser, session: Sessio
 
 
 @router.post("/bodies/{body_id}/charter/accept")
-def accept_charter(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def accept_charter(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     service.accept_charter(session, access=access)
     return redirect(
@@ -319,7 +320,7 @@ def accept_charter(body_id: int, request: Request, user: PageUser, session: Sess
 
 
 @router.get("/bodies/{body_id}/charter/edit")
-def edit_charter_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def edit_charter_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_chair()
     text = access.charter.text if access.charter else ""
@@ -338,7 +339,7 @@ def edit_charter_form(body_id: int, request: Request, user: PageUser, session: S
 
 
 @router.post("/bodies/{body_id}/charter/edit")
-def edit_charter(body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def edit_charter(body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_chair()
     context = {

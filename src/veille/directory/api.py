@@ -18,6 +18,7 @@ from veille.directory.models import (
     UserPublic,
 )
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.types import Id
 
 router = APIRouter(tags=["directory"])
 
@@ -67,7 +68,7 @@ def create_user(user: ApiUser, session: SessionDep, body: UserCreate) -> UserPub
 
 
 @router.post("/users/{user_id}/unlock", status_code=204)
-def unlock_user(user_id: int, user: ApiUser, session: SessionDep) -> Response:
+def unlock_user(user_id: Id, user: ApiUser, session: SessionDep) -> Response:
     account = service.get_user(session, actor=user, user_id=user_id)
     service.release_login(session, actor=user, user=account)
     return Response(status_code=204)

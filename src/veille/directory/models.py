@@ -9,6 +9,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.orm import enum_type, timestamp
+from veille.types import Id
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
@@ -86,10 +87,12 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase):
+    organisation_id: Id
     password: Password
 
 
 class UserUpdate(UserBase):
+    organisation_id: Id
     password: Password | None = None
 
 

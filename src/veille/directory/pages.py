@@ -22,6 +22,7 @@ from veille.directory.models import (
 from veille.errors import InvalidInput
 from veille.i18n import N_
 from veille.pagination import PageNumber
+from veille.types import Id
 from veille.web import Form, form_error_response, parse_form, redirect, render
 
 router = APIRouter(prefix="/directory")
@@ -61,7 +62,7 @@ def sectors(request: Request, user: PageUser, session: SessionDep) -> Response:
     )
 
 
-def _sector_form(session: SessionDep, sector_id: int | None) -> dict[str, Any]:
+def _sector_form(session: SessionDep, sector_id: Id | None) -> dict[str, Any]:
     sector = service.get_sector(session, sector_id) if sector_id else None
     return {
         "sector": sector,
@@ -73,7 +74,7 @@ def _sector_form(session: SessionDep, sector_id: int | None) -> dict[str, Any]:
 @router.get("/sectors/new")
 @router.get("/sectors/{sector_id}/edit")
 def sector_form(
-    request: Request, user: PageUser, session: SessionDep, sector_id: int | None = None
+    request: Request, user: PageUser, session: SessionDep, sector_id: Id | None = None
 ) -> Response:
     service.require_staff(user)
     return render(request, "directory/sector_form.html", _sector_form(session, sector_id))
@@ -82,7 +83,7 @@ def sector_form(
 @router.post("/sectors/new")
 @router.post("/sectors/{sector_id}/edit")
 def save_sector(
-    request: Request, user: PageUser, session: SessionDep, form: Form, sector_id: int | None = None
+    request: Request, user: PageUser, session: SessionDep, form: Form, sector_id: Id | None = None
 ) -> Response:
     service.require_staff(user)
     context = _sector_form(session, sector_id)
@@ -112,7 +113,7 @@ def organisations(request: Request, user: PageUser, session: SessionDep) -> Resp
     )
 
 
-def _organisation_form(session: SessionDep, organisation_id: int | None) -> dict[str, Any]:
+def _organisation_form(session: SessionDep, organisation_id: Id | None) -> dict[str, Any]:
     organisation = service.get_organisation(session, organisation_id) if organisation_id else None
     return {
         "organisation": organisation,
@@ -125,7 +126,7 @@ def _organisation_form(session: SessionDep, organisation_id: int | None) -> dict
 @router.get("/organisations/new")
 @router.get("/organisations/{organisation_id}/edit")
 def organisation_form(
-    request: Request, user: PageUser, session: SessionDep, organisation_id: int | None = None
+    request: Request, user: PageUser, session: SessionDep, organisation_id: Id | None = None
 ) -> Response:
     service.require_staff(user)
     return render(request, "directory/organisation_form.html", _organisation_form(session, organisation_id))
@@ -138,7 +139,7 @@ def save_organisation(
     user: PageUser,
     session: SessionDep,
     form: Form,
-    organisation_id: int | None = None,
+    organisation_id: Id | None = None,
 ) -> Response:
     service.require_staff(user)
     context = _organisation_form(session, organisation_id)
@@ -159,7 +160,7 @@ def save_organisation(
 
 @router.post("/organisations/{organisation_id}/active")
 def organisation_active(
-    organisation_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    organisation_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     service.require_staff(user)
     organisation = service.get_organisation(session, organisation_id)
@@ -181,7 +182,7 @@ def users(request: Request, user: PageUser, session: SessionDep, page: PageNumbe
     )
 
 
-def _user_form(session: SessionDep, actor: User, user_id: int | None) -> dict[str, Any]:
+def _user_form(session: SessionDep, actor: User, user_id: Id | None) -> dict[str, Any]:
     account = service.get_user(session, actor=actor, user_id=user_id) if user_id else None
     return {
         "account": account,
@@ -199,7 +200,7 @@ def _user_form(session: SessionDep, actor: User, user_id: int | None) -> dict[st
 @router.get("/users/new")
 @router.get("/users/{user_id}/edit")
 def user_form(
-    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, user_id: int | None = None
+    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, user_id: Id | None = None
 ) -> Response:
     service.require_admin(user)
     context = _user_form(session, user, user_id)
@@ -211,7 +212,7 @@ def user_form(
 @router.post("/users/new")
 @router.post("/users/{user_id}/edit")
 def save_user(
-    request: Request, user: PageUser, session: SessionDep, form: Form, user_id: int | None = None
+    request: Request, user: PageUser, session: SessionDep, form: Form, user_id: Id | None = None
 ) -> Response:
     service.require_admin(user)
     context = _user_form(session, user, user_id)
@@ -236,7 +237,7 @@ def save_user(
 
 
 @router.post("/users/{user_id}/unlock")
-def user_unlock(user_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def user_unlock(user_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     account = service.get_user(session, actor=user, user_id=user_id)
     service.release_login(session, actor=user, user=account)
     return redirect(
@@ -247,7 +248,7 @@ def user_unlock(user_id: int, request: Request, user: PageUser, session: Session
 
 
 @router.post("/users/{user_id}/active")
-def user_active(user_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def user_active(user_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     account = service.get_user(session, actor=user, user_id=user_id)
     active = form.get("active") == "1"
     try:

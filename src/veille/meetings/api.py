@@ -27,49 +27,50 @@ from veille.meetings.models import (
     RoundTablePublic,
 )
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.types import Id, IdList, Int, Moment
 from veille.web import ICS, PDF, download, validate
 
 router = APIRouter(tags=["meetings"])
 
 
 class MeetingPatch(SQLModel):
-    version: int
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    version: Int
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     location: str | None = None
 
 
 class AgendaItemPatch(SQLModel):
     """Only the fields sent change; ``notes``, ``decisions`` and ``confidential`` are the minutes."""
 
-    version: int
+    version: Int
     title: str | None = None
     description: str | None = None
     presenter: str | None = None
     notes: str | None = None
     decisions: str | None = None
     confidential: bool | None = None
-    situation_ids: list[int] | None = None
-    action_ids: list[int] | None = None
+    situation_ids: IdList | None = None
+    action_ids: IdList | None = None
 
 
 class Invite(SQLModel):
-    user_id: int
+    user_id: Id
 
 
 class DecisionPublic(SQLModel):
-    action_id: int
-    agenda_item_id: int | None
+    action_id: Id
+    agenda_item_id: Id | None
     title: str
     kind: str
-    lead_organisation_id: int
+    lead_organisation_id: Id
     due_on: date | None
     status: str
 
 
 class MinutesPublic(SQLModel):
     meeting: MeetingPublic
-    body_id: int
+    body_id: Id
     audience: str
     approved_at: datetime | None
     attendance: list[AttendancePublic]
@@ -87,7 +88,7 @@ def _attendance(invitation: Invitation) -> AttendancePublic:
 
 @router.get("/bodies/{body_id}/meetings", response_model=Paged[MeetingPublic])
 def list_meetings(
-    body_id: int, user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+    body_id: Id, user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[MeetingPublic]:
     access = bodies.get_body_access(session, user, body_id)
     items, next_cursor = keyset_page(
@@ -97,19 +98,19 @@ def list_meetings(
 
 
 @router.post("/bodies/{body_id}/meetings", response_model=MeetingPublic, status_code=201)
-def create_meeting(body_id: int, meeting: MeetingIn, user: ApiUser, session: SessionDep) -> Meeting:
+def create_meeting(body_id: Id, meeting: MeetingIn, user: ApiUser, session: SessionDep) -> Meeting:
     access = bodies.get_body_access(session, user, body_id)
     return service.create_meeting(session, access=access, data=meeting)
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingPublic)
-def get_meeting(meeting_id: int, user: ApiUser, session: SessionDep) -> Meeting:
+def get_meeting(meeting_id: Id, user: ApiUser, session: SessionDep) -> Meeting:
     return service.get_meeting_access(session, user, meeting_id).meeting
 
 
 @router.patch("/meetings/{meeting_id}", response_model=MeetingPublic)
 def patch_meeting(
-    meeting_id: int, patch: MeetingPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, patch: MeetingPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     current = MeetingPublic.model_validate(access.meeting).model_dump()
@@ -118,13 +119,13 @@ def patch_meeting(
 
 
 @router.post("/meetings/{meeting_id}/convene", response_model=MeetingPublic)
-def convene(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
+def convene(meeting_id: Id, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.convene(session, access=access, settings=settings)
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic)
-def cancel(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
+def cancel(meeting_id: Id, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.cancel(session, access=access, settings=settings)
 
@@ -135,7 +136,7 @@ def cancel(meeting_id: int, user: ApiUser, session: SessionDep, settings: Settin
     status_code=201,
 )
 def invite(
-    meeting_id: int, invite: Invite, user: ApiUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, invite: Invite, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> AttendancePublic:
     access = service.get_meeting_access(session, user, meeting_id)
     invitation = service.invite_guest(session, access=access, user_id=invite.user_id, settings=settings)
@@ -144,7 +145,7 @@ def invite(
 
 @router.delete("/meetings/{meeting_id}/invitations/{user_id}", status_code=204)
 def withdraw_invitation(
-    meeting_id: int, user_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, user_id: Id, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     service.withdraw_invitation(session, access=access, user_id=user_id, settings=settings)
@@ -152,7 +153,7 @@ def withdraw_invitation(
 
 
 @router.get("/meetings/{meeting_id}/attendance", response_model=Paged[AttendancePublic])
-def get_attendance(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged[AttendancePublic]:
+def get_attendance(meeting_id: Id, user: ApiUser, session: SessionDep) -> Paged[AttendancePublic]:
     access = service.get_meeting_access(session, user, meeting_id)
     rows = service.attendance(session, access=access)
     return Paged(items=[_attendance(i) for i in rows], next_cursor=None)
@@ -160,14 +161,14 @@ def get_attendance(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged
 
 @router.put("/meetings/{meeting_id}/attendance/{user_id}", response_model=AttendancePublic)
 def put_attendance(
-    meeting_id: int, user_id: int, answer: AttendanceIn, user: ApiUser, session: SessionDep
+    meeting_id: Id, user_id: Id, answer: AttendanceIn, user: ApiUser, session: SessionDep
 ) -> AttendancePublic:
     access = service.get_meeting_access(session, user, meeting_id)
     return _attendance(service.set_attendance(session, access=access, user_id=user_id, data=answer))
 
 
 @router.get("/meetings/{meeting_id}/round-table", response_model=Paged[RoundTablePublic])
-def get_round_table(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged[RoundTablePublic]:
+def get_round_table(meeting_id: Id, user: ApiUser, session: SessionDep) -> Paged[RoundTablePublic]:
     access = service.get_meeting_access(session, user, meeting_id)
     entries = service.round_table(session, access=access)
     return Paged(items=[RoundTablePublic.model_validate(e) for e in entries], next_cursor=None)
@@ -175,7 +176,7 @@ def get_round_table(meeting_id: int, user: ApiUser, session: SessionDep) -> Page
 
 @router.post("/meetings/{meeting_id}/round-table", response_model=RoundTablePublic)
 def post_round_table(
-    meeting_id: int, entry: RoundTableIn, user: ApiUser, session: SessionDep
+    meeting_id: Id, entry: RoundTableIn, user: ApiUser, session: SessionDep
 ) -> RoundTablePublic:
     access = service.get_meeting_access(session, user, meeting_id)
     return RoundTablePublic.model_validate(service.save_round_table(session, access=access, data=entry))
@@ -200,20 +201,20 @@ def _items(
 
 
 @router.get("/meetings/{meeting_id}/agenda-items", response_model=Paged[AgendaItemPublic])
-def list_items(meeting_id: int, user: ApiUser, session: SessionDep) -> Paged[AgendaItemPublic]:
+def list_items(meeting_id: Id, user: ApiUser, session: SessionDep) -> Paged[AgendaItemPublic]:
     access = service.get_meeting_access(session, user, meeting_id)
     return Paged(items=_items(session, service.agenda(session, access=access), access), next_cursor=None)
 
 
 @router.post("/meetings/{meeting_id}/agenda-items", response_model=AgendaItemPublic, status_code=201)
-def add_item(meeting_id: int, item: AgendaItemIn, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
+def add_item(meeting_id: Id, item: AgendaItemIn, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
     access = service.get_meeting_access(session, user, meeting_id)
     return _items(session, [service.add_item(session, access=access, data=item)], access)[0]
 
 
 @router.post("/meetings/{meeting_id}/agenda-items/order", response_model=Paged[AgendaItemPublic])
 def order_items(
-    meeting_id: int, order: AgendaOrder, user: ApiUser, session: SessionDep
+    meeting_id: Id, order: AgendaOrder, user: ApiUser, session: SessionDep
 ) -> Paged[AgendaItemPublic]:
     access = service.get_meeting_access(session, user, meeting_id)
     items = service.reorder(session, access=access, ids=order.ids)
@@ -221,7 +222,7 @@ def order_items(
 
 
 @router.patch("/agenda-items/{item_id}", response_model=AgendaItemPublic)
-def patch_item(item_id: int, patch: AgendaItemPatch, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
+def patch_item(item_id: Id, patch: AgendaItemPatch, user: ApiUser, session: SessionDep) -> AgendaItemPublic:
     access, item = service.get_item_access(session, user, item_id)
     sent = patch.model_fields_set
     current = AgendaItemPublic.model_validate(item).model_dump(exclude={"situation_ids", "action_ids"})
@@ -240,21 +241,21 @@ def patch_item(item_id: int, patch: AgendaItemPatch, user: ApiUser, session: Ses
 
 
 @router.delete("/agenda-items/{item_id}", status_code=204)
-def delete_item(item_id: int, user: ApiUser, session: SessionDep) -> Response:
+def delete_item(item_id: Id, user: ApiUser, session: SessionDep) -> Response:
     access, item = service.get_item_access(session, user, item_id)
     service.delete_item(session, access=access, item=item)
     return Response(status_code=204)
 
 
 @router.post("/agenda-items/{item_id}/carry-over", response_model=MeetingPublic)
-def carry_over(item_id: int, user: ApiUser, session: SessionDep) -> Meeting:
+def carry_over(item_id: Id, user: ApiUser, session: SessionDep) -> Meeting:
     access, item = service.get_item_access(session, user, item_id)
     return service.carry_over(session, access=access, item=item)
 
 
 @router.get("/meetings/{meeting_id}/minutes", response_model=MinutesPublic)
 def get_minutes(
-    meeting_id: int, user: ApiUser, session: SessionDep, audience: Literal["body", "outside"] = "body"
+    meeting_id: Id, user: ApiUser, session: SessionDep, audience: Literal["body", "outside"] = "body"
 ) -> MinutesPublic:
     access = service.get_meeting_access(session, user, meeting_id)
     minutes = service.minutes(session, access=access, audience=audience)
@@ -272,7 +273,7 @@ def get_minutes(
 
 @router.get("/meetings/{meeting_id}/minutes.pdf", response_class=Response)
 def minutes_pdf(
-    meeting_id: int,
+    meeting_id: Id,
     user: ApiUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -285,13 +286,13 @@ def minutes_pdf(
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingPublic)
-def approve(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
+def approve(meeting_id: Id, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Meeting:
     access = service.get_meeting_access(session, user, meeting_id)
     return service.approve(session, access=access, settings=settings)
 
 
 @router.get("/meetings/{meeting_id}/calendar.ics", response_class=Response)
-def meeting_calendar(meeting_id: int, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Response:
+def meeting_calendar(meeting_id: Id, user: ApiUser, session: SessionDep, settings: SettingsDep) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     data = service.meeting_calendar(session, access=access, settings=settings)
     return download(data, ICS, f"reunion-{meeting_id}.ics")

@@ -13,6 +13,8 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from veille.meetings.enums import MeetingStatus
 from veille.meetings.models import Meeting
 from veille.orm import utcnow
+from veille.signing import same_secret
+from veille.types import parse_id, parse_int
 
 PRODID = "-//Veille//Veille//FR"
 
@@ -81,10 +83,13 @@ def feed_token(key: bytes, user_id: int, generation: int) -> str:
 
 def parse_feed_token(key: bytes, token: str) -> tuple[int, int] | None:
     parts = token.split("-")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3:
         return None
-    user_id, generation = int(parts[0]), int(parts[1])
-    if not hmac.compare_digest(feed_token(key, user_id, generation), token):
+    try:
+        user_id, generation = parse_id(parts[0]), parse_int(parts[1], minimum=0)
+    except ValueError:
+        return None
+    if not same_secret(token, feed_token(key, user_id, generation)):
         return None
     return user_id, generation
 
@@ -96,4 +101,4 @@ def answer_signature(key: bytes, meeting: Meeting, user_id: int) -> str:
 
 
 def valid_answer_signature(key: bytes, meeting: Meeting, user_id: int, signature: str) -> bool:
-    return hmac.compare_digest(answer_signature(key, meeting, user_id), signature)
+    return same_secret(signature, answer_signature(key, meeting, user_id))

@@ -1,6 +1,6 @@
 """Meetings, their invitations and attendance, agenda items (with the minutes), round table."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator, model_validator
@@ -10,6 +10,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from veille.directory.models import Organisation, User
 from veille.meetings.enums import AttendanceStatus, MeetingStatus, StandingItem
 from veille.orm import enum_type, timestamp
+from veille.types import Day, IdList, Int, Moment
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -55,10 +56,10 @@ class MeetingPublic(SQLModel):
 class MeetingIn(SQLModel):
     """A meeting as the API and the forms give it (times with an offset, or local in the form)."""
 
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     location: Line = ""
-    version: int | None = None
+    version: Int | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> "MeetingIn":
@@ -70,17 +71,17 @@ class MeetingIn(SQLModel):
 class MeetingForm(SQLModel):
     """The page's form: a day and local times, in the city's time zone."""
 
-    day: date
+    day: Day
     start: time
     end: time
     location: Line = ""
-    version: int | None = None
+    version: Int | None = None
 
 
 class SeriesForm(SQLModel):
     """Meetings generated from the body's cadence, e.g. the first Tuesday of the month at 14:00."""
 
-    first_month: date
+    first_month: Day
     ordinal: int = Field(ge=-1, le=4)
     weekday: int = Field(ge=0, le=6)
     start: time
@@ -172,8 +173,8 @@ class AgendaItemIn(SQLModel):
     description: LongText = ""
     presenter: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     # The reports and actions the item will discuss; None leaves them as they are.
-    situation_ids: list[int] | None = None
-    action_ids: list[int] | None = None
+    situation_ids: IdList | None = None
+    action_ids: IdList | None = None
 
     _newlines = field_validator("description", mode="before")(_unix_newlines)
 
@@ -187,7 +188,7 @@ class NotesIn(SQLModel):
     notes: LongText = ""
     decisions: LongText = ""
     confidential: bool = False
-    version: int
+    version: Int
 
     _newlines = field_validator("notes", "decisions", mode="before")(_unix_newlines)
 
@@ -209,7 +210,7 @@ class AgendaItemPublic(SQLModel):
 
 
 class AgendaOrder(SQLModel):
-    ids: list[int]
+    ids: IdList
 
 
 class RoundTableEntry(SQLModel, table=True):

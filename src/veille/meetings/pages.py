@@ -30,6 +30,7 @@ from veille.meetings.models import (
 from veille.orm import utcnow
 from veille.pdf import render_pdf
 from veille.situations import service as situations
+from veille.types import Id, parse_id, parse_ids, parse_int
 from veille.web import ICS, PDF, Form, download, form_error_response, parse_form, redirect, render, translated
 
 router = APIRouter()
@@ -65,7 +66,7 @@ def _body_context(session: SessionDep, access: bodies.BodyAccess, **extra: Any) 
 
 
 @router.get("/bodies/{body_id}/meetings")
-def body_meetings(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def body_meetings(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
@@ -89,7 +90,7 @@ def _form_context(access: bodies.BodyAccess, meeting: Any, values: dict[str, Any
 
 
 @router.get("/bodies/{body_id}/meetings/new")
-def new_meeting_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def new_meeting_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     values = {"start": "14:00", "end": "16:00"}
@@ -98,7 +99,7 @@ def new_meeting_form(body_id: int, request: Request, user: PageUser, session: Se
 
 @router.post("/bodies/{body_id}/meetings/new")
 def create_meeting(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
@@ -112,7 +113,7 @@ def create_meeting(
 
 @router.post("/bodies/{body_id}/meetings/series")
 def plan_series(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
@@ -253,7 +254,7 @@ def _new_reports(
 
 
 @router.get("/meetings/{meeting_id}")
-def meeting_page(meeting_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def meeting_page(meeting_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     return render(
         request, "meetings/detail.html", _meeting_context(session, access, request.app.state.settings.today())
@@ -264,7 +265,7 @@ def _fragment(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    meeting_id: int,
+    meeting_id: Id,
     fragment: str,
     *,
     errors: dict[str, str] | None = None,
@@ -290,7 +291,7 @@ def _change(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    meeting_id: int,
+    meeting_id: Id,
     fragment: str,
     change: Callable[[], object],
     done: str,
@@ -322,7 +323,7 @@ def _change(
 
 @router.get("/meetings/{meeting_id}/edit")
 def edit_meeting_form(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     access.require_editable()
@@ -341,7 +342,7 @@ def edit_meeting_form(
 
 @router.post("/meetings/{meeting_id}/edit")
 def edit_meeting(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     access.require_editable()
@@ -361,7 +362,7 @@ def edit_meeting(
 
 @router.post("/meetings/{meeting_id}/convene")
 def convene(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     service.convene(session, access=access, settings=settings)
@@ -374,7 +375,7 @@ def convene(
 
 @router.post("/meetings/{meeting_id}/cancel")
 def cancel(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     service.cancel(session, access=access, settings=settings)
@@ -383,7 +384,7 @@ def cancel(
 
 @router.post("/meetings/{meeting_id}/approve")
 def approve(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     service.approve(session, access=access, settings=settings)
@@ -400,7 +401,7 @@ def _answer(form: Form) -> AttendanceIn:
 
 
 @router.post("/meetings/{meeting_id}/attendance")
-def answer(meeting_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def answer(meeting_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     assert user.id is not None
     return _change(
@@ -417,7 +418,7 @@ def answer(meeting_id: int, request: Request, user: PageUser, session: SessionDe
 
 @router.post("/meetings/{meeting_id}/attendance/{invitee_id}")
 def record_attendance(
-    meeting_id: int, invitee_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    meeting_id: Id, invitee_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
 
@@ -441,13 +442,13 @@ def record_attendance(
 
 @router.post("/meetings/{meeting_id}/invitations")
 def invite(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
 
     def change() -> object:
         try:
-            invitee = int(str(form.get("user_id", "")))
+            invitee = parse_id(form.get("user_id", ""))
         except ValueError as exc:
             raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
         return service.invite_guest(session, access=access, user_id=invitee, settings=settings)
@@ -457,8 +458,8 @@ def invite(
 
 @router.post("/meetings/{meeting_id}/invitations/{invitee_id}/withdraw")
 def withdraw_invitation(
-    meeting_id: int,
-    invitee_id: int,
+    meeting_id: Id,
+    invitee_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -478,7 +479,7 @@ def withdraw_invitation(
 
 @router.post("/meetings/{meeting_id}/round-table")
 def round_table(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     return _change(
@@ -497,7 +498,7 @@ def round_table(
 
 
 @router.post("/meetings/{meeting_id}/agenda")
-def add_item(meeting_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def add_item(meeting_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     return _change(
         request,
@@ -513,14 +514,14 @@ def add_item(meeting_id: int, request: Request, user: PageUser, session: Session
 
 @router.post("/meetings/{meeting_id}/agenda/order")
 def order_items(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
 
     def change() -> object:
         raw = form.get("ids", [])
         try:
-            ids = [int(i) for i in (raw if isinstance(raw, list) else [raw])]
+            ids = parse_ids(raw)
         except ValueError as exc:
             raise InvalidInput({"ids": N_("Give every item of the agenda once.")}) from exc
         return service.reorder(session, access=access, ids=ids)
@@ -532,7 +533,7 @@ def _item_change(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    item_id: int,
+    item_id: Id,
     change: Callable[[service.MeetingAccess, AgendaItem], object],
     done: str,
 ) -> Response:
@@ -542,7 +543,7 @@ def _item_change(
 
 
 @router.post("/agenda-items/{item_id}/move")
-def move_item(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def move_item(item_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     offset = -1 if form.get("direction") == "up" else 1
     return _item_change(
         request,
@@ -555,23 +556,24 @@ def move_item(item_id: int, request: Request, user: PageUser, session: SessionDe
 
 
 @router.post("/agenda-items/{item_id}/edit")
-def edit_item(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def edit_item(item_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     def change(access: service.MeetingAccess, item: AgendaItem) -> object:
         values = dict(form)
         if form.get("links"):  # the link boxes were shown: none ticked means none
             values.setdefault("situation_ids", [])
             values.setdefault("action_ids", [])
         data = parse_form(AgendaItemIn, values)
-        version = str(form.get("version") or item.version)
-        if not version.isdigit():
-            raise InvalidInput({"__all__": N_("Reload the page and try again.")})
-        return service.update_item(session, access=access, item=item, data=data, version=int(version))
+        try:
+            version = parse_int(str(form.get("version") or item.version))
+        except ValueError as exc:
+            raise InvalidInput({"__all__": N_("Reload the page and try again.")}) from exc
+        return service.update_item(session, access=access, item=item, data=data, version=version)
 
     return _item_change(request, session, user, item_id, change, N_("The item was saved."))
 
 
 @router.post("/agenda-items/{item_id}/delete")
-def delete_item(item_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def delete_item(item_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     return _item_change(
         request,
         session,
@@ -583,7 +585,7 @@ def delete_item(item_id: int, request: Request, user: PageUser, session: Session
 
 
 @router.post("/agenda-items/{item_id}/carry-over")
-def carry_over(item_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def carry_over(item_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     return _item_change(
         request,
         session,
@@ -595,7 +597,7 @@ def carry_over(item_id: int, request: Request, user: PageUser, session: SessionD
 
 
 @router.post("/agenda-items/{item_id}/notes")
-def save_notes(item_id: int, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
+def save_notes(item_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     """Saved as the secretary types: answers only the item's save status and its new version,
     so that the text being typed is never replaced."""
     access, item = service.get_item_access(session, user, item_id)
@@ -620,7 +622,7 @@ def save_notes(item_id: int, request: Request, user: PageUser, session: SessionD
 
 @router.get("/meetings/{meeting_id}/minutes.pdf")
 def minutes_pdf(
-    meeting_id: int,
+    meeting_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -635,7 +637,7 @@ def minutes_pdf(
 
 @router.get("/meetings/{meeting_id}/convocation.pdf")
 def convocation_pdf(
-    meeting_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    meeting_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """A printable convocation, for partners who do not read mail."""
     access = service.get_meeting_access(session, user, meeting_id)
@@ -654,7 +656,7 @@ def convocation_pdf(
 
 
 @router.get("/meetings/{meeting_id}/calendar.ics")
-def meeting_calendar(meeting_id: int, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+def meeting_calendar(meeting_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
     access = service.get_meeting_access(session, user, meeting_id)
     return download(
         service.meeting_calendar(session, access=access, settings=settings), ICS, f"reunion-{meeting_id}.ics"
@@ -706,8 +708,8 @@ def _answer_context(
 
 @router.get("/meetings/{meeting_id}/answer/{invitee_id}/{signature}")
 def answer_link(
-    meeting_id: int,
-    invitee_id: int,
+    meeting_id: Id,
+    invitee_id: Id,
     signature: str,
     request: Request,
     session: SessionDep,
@@ -725,8 +727,8 @@ def answer_link(
 
 @router.post("/meetings/{meeting_id}/answer/{invitee_id}/{signature}")
 def answer_link_post(
-    meeting_id: int,
-    invitee_id: int,
+    meeting_id: Id,
+    invitee_id: Id,
     signature: str,
     request: Request,
     session: SessionDep,

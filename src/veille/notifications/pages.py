@@ -11,6 +11,7 @@ from veille.i18n import N_
 from veille.notifications import service
 from veille.notifications.enums import OutboxStatus
 from veille.pagination import PageNumber
+from veille.types import Id
 from veille.web import redirect, render
 
 router = APIRouter(prefix="/admin/outbox")
@@ -58,7 +59,7 @@ def outbox(
 
 @router.get("/{mail_id}")
 def mail_detail(
-    mail_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    mail_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     mail, attachments = service.get_mail(session, actor=user, mail_id=mail_id)
     account = directory.get_user(session, actor=user, user_id=mail.user_id) if mail.user_id else None
@@ -77,7 +78,7 @@ def mail_detail(
 
 @router.post("/{mail_id}/retry")
 def retry_mail(
-    mail_id: int,
+    mail_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,

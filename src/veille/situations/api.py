@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from sqlmodel import Session, SQLModel
 
 from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.directory.models import User
+from veille.errors import InvalidInput
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.situations import service
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
@@ -27,6 +27,7 @@ from veille.situations.models import (
     SituationUpdateIn,
     SituationUpdatePublic,
 )
+from veille.types import Day, Id, IdList, Int, Moment, check_period
 from veille.web import validate
 
 router = APIRouter(tags=["situations"])
@@ -35,27 +36,27 @@ router = APIRouter(tags=["situations"])
 class SituationPatch(SQLModel):
     """Only the fields sent change; ``version`` is the one read."""
 
-    version: int
+    version: Int
     title: str | None = None
     description: str | None = None
     category: str | None = None
-    sector_id: int | None = None
-    venue_id: int | None = None
+    sector_id: Id | None = None
+    venue_id: Id | None = None
     place: str | None = None
-    occurred_at: datetime | None = None
-    severity: int | None = None
+    occurred_at: Moment | None = None
+    severity: Int | None = None
     status: SituationStatus | None = None
     confidentiality: Confidentiality | None = None
-    shared_with_organisation_ids: list[int] | None = None
+    shared_with_organisation_ids: IdList | None = None
     names_person: bool | None = None
 
 
 class ProblemPatch(SQLModel):
-    version: int
+    version: Int
     title: str | None = None
     analysis: str | None = None
     status: ProblemStatus | None = None
-    situation_ids: list[int] | None = None
+    situation_ids: IdList | None = None
 
 
 def _public(
@@ -84,18 +85,23 @@ def _public(
 def list_situations(
     user: ApiUser,
     session: SessionDep,
-    body_id: int | None = None,
-    sector_id: int | None = None,
+    settings: SettingsDep,
+    body_id: Id | None = None,
+    sector_id: Id | None = None,
     category: str | None = None,
     status: SituationStatus | None = None,
     severity: Annotated[int | None, Query(ge=1, le=4)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    since: date | None = None,
+    since: Day | None = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Paged[Any]:
     """Newest first. A `social` report that you may not read comes as a stub; filters on what a
-    stub does not show (category, status, severity, q) leave stubs out."""
+    stub does not show (category, status, severity, q) leave stubs out. ``since``: from 2000 to
+    next year (422 otherwise)."""
+    period = check_period(since, None, settings.today(), max_years=None)
+    if period:
+        raise InvalidInput(period)
     viewer = service.viewer_for(session, user)
     filters = service.Filters(
         body_id=body_id,
@@ -123,14 +129,14 @@ def create_situation(
 
 
 @router.get("/situations/{situation_id}", response_model=SituationPublic | SituationStub)
-def get_situation(situation_id: int, user: ApiUser, session: SessionDep) -> SituationPublic | SituationStub:
+def get_situation(situation_id: Id, user: ApiUser, session: SessionDep) -> SituationPublic | SituationStub:
     viewer = service.viewer_for(session, user)
     return _one(session, service.get_situation(session, viewer, situation_id, audit_via="api"))
 
 
 @router.patch("/situations/{situation_id}", response_model=SituationPublic)
 def patch_situation(
-    situation_id: int, patch: SituationPatch, user: ApiUser, session: SessionDep
+    situation_id: Id, patch: SituationPatch, user: ApiUser, session: SessionDep
 ) -> SituationPublic | SituationStub:
     viewer = service.viewer_for(session, user)
     access = service.get_situation(session, viewer, situation_id)
@@ -142,7 +148,7 @@ def patch_situation(
 
 
 @router.get("/situations/{situation_id}/updates", response_model=list[SituationUpdatePublic])
-def list_updates(situation_id: int, user: ApiUser, session: SessionDep) -> list[Any]:
+def list_updates(situation_id: Id, user: ApiUser, session: SessionDep) -> list[Any]:
     access = service.get_situation(session, service.viewer_for(session, user), situation_id, audit_via="api")
     return service.updates(session, access=access)
 
@@ -153,7 +159,7 @@ def list_updates(situation_id: int, user: ApiUser, session: SessionDep) -> list[
     response_model=SituationUpdatePublic,
 )
 def post_update(
-    situation_id: int, data: SituationUpdateIn, user: ApiUser, session: SessionDep, settings: SettingsDep
+    situation_id: Id, data: SituationUpdateIn, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> Any:
     access = service.get_situation(session, service.viewer_for(session, user), situation_id)
     return service.post_update(session, access=access, data=data, settings=settings)
@@ -175,7 +181,7 @@ def _problem(session: Session, user: User, problem: Problem) -> ProblemPublic:
 def list_problems(
     user: ApiUser,
     session: SessionDep,
-    body_id: int | None = None,
+    body_id: Id | None = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Paged[ProblemPublic]:
@@ -193,12 +199,12 @@ def create_problem(data: ProblemCreate, user: ApiUser, session: SessionDep) -> P
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic)
-def get_problem(problem_id: int, user: ApiUser, session: SessionDep) -> ProblemPublic:
+def get_problem(problem_id: Id, user: ApiUser, session: SessionDep) -> ProblemPublic:
     return _problem(session, user, service.get_problem(session, user, problem_id).problem)
 
 
 @router.patch("/problems/{problem_id}", response_model=ProblemPublic)
-def patch_problem(problem_id: int, patch: ProblemPatch, user: ApiUser, session: SessionDep) -> ProblemPublic:
+def patch_problem(problem_id: Id, patch: ProblemPatch, user: ApiUser, session: SessionDep) -> ProblemPublic:
     access = service.get_problem(session, user, problem_id)
     access.body_access.require_manage()
     current = _problem(session, user, access.problem).model_dump()

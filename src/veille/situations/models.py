@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from veille.orm import enum_type, timestamp
 from veille.situations.enums import Confidentiality, NotificationMode, ProblemStatus, SituationStatus
+from veille.types import Id, IdList, Int, Moment
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -101,17 +102,17 @@ class SituationReferral(SQLModel, table=True):
 
 
 class SituationBase(SQLModel):
-    body_id: int
+    body_id: Id
     title: Title
     description: LongText = ""
     category: CategoryCode
-    sector_id: int | None = None
-    venue_id: int | None = None
+    sector_id: Id | None = None
+    venue_id: Id | None = None
     place: Line = ""
-    occurred_at: datetime
+    occurred_at: Moment
     severity: int = Field(default=2, ge=1, le=4)
     confidentiality: Confidentiality = Confidentiality.body
-    shared_with_organisation_ids: list[int] = []
+    shared_with_organisation_ids: IdList = []
     names_person: bool = False
 
     _newlines = field_validator("description", mode="before")(unix_newlines)
@@ -123,7 +124,7 @@ class SituationCreate(SituationBase):
 
 class SituationUpdate(SituationBase):
     status: SituationStatus
-    version: int
+    version: Int
 
 
 class SituationPublic(SQLModel):
@@ -211,11 +212,11 @@ class Problem(SQLModel, table=True):
 
 
 class ProblemCreate(SQLModel):
-    body_id: int
+    body_id: Id
     title: Title
     analysis: LongText = ""
     status: ProblemStatus = ProblemStatus.scanning
-    situation_ids: list[int] = []
+    situation_ids: IdList = []
 
     _newlines = field_validator("analysis", mode="before")(unix_newlines)
 
@@ -224,8 +225,8 @@ class ProblemUpdate(SQLModel):
     title: Title
     analysis: LongText = ""
     status: ProblemStatus
-    situation_ids: list[int] = []
-    version: int
+    situation_ids: IdList = []
+    version: Int
 
     _newlines = field_validator("analysis", mode="before")(unix_newlines)
 

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 from veille.deps import ApiUser, SessionDep
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
+from veille.types import Id
 
 router = APIRouter(prefix="/bodies", tags=["notifications"])
 
@@ -20,19 +21,19 @@ class NotificationsPublic(SQLModel):
     """``each``: a mail for each new report; ``digest``: a daily digest (the default);
     ``none``: no mail."""
 
-    body_id: int
+    body_id: Id
     mode: NotificationMode
 
 
 @router.get("/{body_id}/notifications", response_model=NotificationsPublic)
-def get_notifications(body_id: int, user: ApiUser, session: SessionDep) -> NotificationsPublic:
+def get_notifications(body_id: Id, user: ApiUser, session: SessionDep) -> NotificationsPublic:
     access = flows.choice_access(session, user, body_id)
     return NotificationsPublic(body_id=body_id, mode=flows.current_mode(session, access))
 
 
 @router.put("/{body_id}/notifications", response_model=NotificationsPublic)
 def put_notifications(
-    body_id: int, data: NotificationsIn, user: ApiUser, session: SessionDep
+    body_id: Id, data: NotificationsIn, user: ApiUser, session: SessionDep
 ) -> NotificationsPublic:
     access = flows.choice_access(session, user, body_id)
     return NotificationsPublic(body_id=body_id, mode=flows.set_mode(session, access=access, mode=data.mode))

@@ -11,6 +11,7 @@ from veille.deps import PageUser, SessionDep
 from veille.i18n import N_, translate
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
+from veille.types import Id
 from veille.web import Form, is_htmx, redirect, render, translated
 
 router = APIRouter()
@@ -44,14 +45,14 @@ def _render(
 
 
 @router.get("/bodies/{body_id}/notifications")
-def notifications(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def notifications(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = flows.choice_access(session, user, body_id)
     return _render(request, access, flows.current_mode(session, access))
 
 
 @router.post("/bodies/{body_id}/notifications")
 def set_notifications(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = flows.choice_access(session, user, body_id)
     try:

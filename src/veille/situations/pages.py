@@ -33,6 +33,7 @@ from veille.situations.models import (
     SituationUpdateIn,
 )
 from veille.situations.privacy import HINTS, personal_data_hints
+from veille.types import Day, Id, Int, check_period, parse_int
 from veille.venues import service as venues
 from veille.web import Form, download, form_error_response, is_htmx, parse_form, redirect, render, translated
 
@@ -41,19 +42,19 @@ TIMELINE = "situations/_timeline.html"
 
 
 class When(BaseModel):
-    occurred_on: date
+    occurred_on: Day
     occurred_time: time | None = None
 
 
 class FeedQuery(BaseModel):
     """The feed's filters as the page's query string gives them (blank means no filter)."""
 
-    body_id: int | None = None
-    sector_id: int | None = None
+    body_id: Id | None = None
+    sector_id: Id | None = None
     category: str | None = None
-    severity: int | None = None
+    severity: Int | None = None
     status: SituationStatus | None = None
-    since: date | None = None
+    since: date | None = None  # bounded by check_period
     until: date | None = None
     q: str | None = None
 
@@ -81,12 +82,16 @@ def _filters(request: Request) -> tuple[service.Filters, dict[str, str], dict[st
         query = FeedQuery.model_validate({k: v for k, v in values.items() if v.strip()})
     except ValueError:
         return service.Filters(), values, {"__all__": translate(N_("Check the filters."))}
+    today = request.app.state.settings.today()
+    period = check_period(query.since, query.until, today, max_years=None)
+    if period:
+        return service.Filters(), values, {k: translate(v) for k, v in period.items()}
     q = (query.q or "").strip()[:200] or None
     return service.Filters(**(query.model_dump() | {"q": q})), values, {}
 
 
 def _feed_context(
-    request: Request, session: Session, user: User, settings: Settings, *, body_id: int | None
+    request: Request, session: Session, user: User, settings: Settings, *, body_id: Id | None
 ) -> dict[str, Any]:
     viewer = service.viewer_for(session, user)
     filters, values, errors = _filters(request)
@@ -109,8 +114,10 @@ def _feed_context(
 
 
 def _page(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+    try:
+        return parse_int(request.query_params.get("page", "1"), minimum=1, maximum=100_000)
+    except ValueError:
+        return 1
 
 
 @router.get("/situations")
@@ -121,7 +128,7 @@ def my_feed(request: Request, user: PageUser, session: SessionDep, settings: Set
 
 @router.get("/bodies/{body_id}/situations")
 def body_feed(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
@@ -269,7 +276,7 @@ def create_situation(
 
 
 def _access(
-    session: Session, user: User, situation_id: int, via: str | None = None
+    session: Session, user: User, situation_id: Id, via: str | None = None
 ) -> service.SituationAccess:
     return service.get_situation(session, service.viewer_for(session, user), situation_id, audit_via=via)
 
@@ -308,14 +315,14 @@ def _detail_context(session: Session, access: service.SituationAccess, **extra: 
 
 
 @router.get("/situations/{situation_id}")
-def situation_page(situation_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def situation_page(situation_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = _access(session, user, situation_id)
     return render(request, "situations/detail.html", _detail_context(session, access))
 
 
 @router.post("/situations/{situation_id}/updates")
 def post_update(
-    situation_id: int,
+    situation_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -345,12 +352,12 @@ def post_update(
 
 @router.post("/situations/{situation_id}/status")
 def change_status(
-    situation_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    situation_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = _access(session, user, situation_id)
     try:
         status = SituationStatus(str(form.get("status", "")))
-        version = int(str(form.get("version", "")))
+        version = parse_int(form.get("version", ""))
     except ValueError as exc:
         raise InvalidInput({"status": N_("Choose one of the proposed values.")}) from exc
     service.set_status(session, access=access, status=status, version=version)
@@ -359,7 +366,7 @@ def change_status(
 
 @router.get("/situations/{situation_id}/edit")
 def edit_situation_form(
-    situation_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    situation_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = _access(session, user, situation_id)
     access.require_edit()
@@ -388,7 +395,7 @@ def edit_situation_form(
 
 @router.post("/situations/{situation_id}/edit")
 def edit_situation(
-    situation_id: int,
+    situation_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -420,7 +427,7 @@ def edit_situation(
 
 @router.post("/situations/{situation_id}/delete")
 def delete_situation(
-    situation_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    situation_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = _access(session, user, situation_id)
     body_id = access.situation.body_id
@@ -433,7 +440,7 @@ def delete_situation(
 
 @router.post("/situations/{situation_id}/attachments")
 def add_attachments(
-    situation_id: int,
+    situation_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -452,7 +459,7 @@ def add_attachments(
 
 
 def _attachment(
-    session: Session, user: User, situation_id: int, attachment_id: int
+    session: Session, user: User, situation_id: Id, attachment_id: Id
 ) -> tuple[service.SituationAccess, Attachment]:
     access = _access(session, user, situation_id, via="attachment")
     return access, files.of_report(access, session.get(Attachment, attachment_id))
@@ -460,8 +467,8 @@ def _attachment(
 
 @router.get("/situations/{situation_id}/attachments/{attachment_id}")
 def get_attachment(
-    situation_id: int,
-    attachment_id: int,
+    situation_id: Id,
+    attachment_id: Id,
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -470,17 +477,18 @@ def get_attachment(
     path = files.path_of(settings, attachment)
     if not path.exists():
         raise NotFound()
-    response = download(path.read_bytes(), attachment.content_type, attachment.filename)
-    if attachment.content_type.startswith("image/"):
-        response.headers["Content-Disposition"] = f'inline; filename="{attachment.filename}"'
+    inline = attachment.content_type.startswith("image/")
+    response = download(
+        path.read_bytes(), attachment.content_type, attachment.filename, "inline" if inline else "attachment"
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @router.post("/situations/{situation_id}/attachments/{attachment_id}/delete")
 def delete_attachment(
-    situation_id: int,
-    attachment_id: int,
+    situation_id: Id,
+    attachment_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -495,7 +503,7 @@ def delete_attachment(
 
 
 @router.get("/bodies/{body_id}/problems")
-def body_problems(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def body_problems(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     problems = service.body_problems(session, access)
     counts = service.problem_counts(
@@ -528,7 +536,7 @@ def _problem_form_context(
 
 
 @router.get("/bodies/{body_id}/problems/new")
-def new_problem_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def new_problem_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     values = {"situation_ids": request.query_params.getlist("situation_ids"), "status": "scanning"}
@@ -537,7 +545,7 @@ def new_problem_form(body_id: int, request: Request, user: PageUser, session: Se
 
 @router.post("/bodies/{body_id}/problems/new")
 def create_problem(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
@@ -553,7 +561,7 @@ def create_problem(
 
 
 @router.get("/problems/{problem_id}")
-def problem_page(problem_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def problem_page(problem_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_problem(session, user, problem_id)
     viewer = service.viewer_for(session, user)
     context = {
@@ -567,7 +575,7 @@ def problem_page(problem_id: int, request: Request, user: PageUser, session: Ses
 
 
 @router.get("/problems/{problem_id}/edit")
-def edit_problem_form(problem_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def edit_problem_form(problem_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_problem(session, user, problem_id)
     access.body_access.require_manage()
     problem = access.problem
@@ -584,7 +592,7 @@ def edit_problem_form(problem_id: int, request: Request, user: PageUser, session
 
 @router.post("/problems/{problem_id}/edit")
 def edit_problem(
-    problem_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    problem_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     access = service.get_problem(session, user, problem_id)
     access.body_access.require_manage()
@@ -618,7 +626,7 @@ def categories_page(request: Request, user: PageUser, session: SessionDep) -> Re
 
 
 def _save_category(
-    request: Request, user: User, session: Session, form: Form, category_id: int | None
+    request: Request, user: User, session: Session, form: Form, category_id: Id | None
 ) -> Response:
     directory.require_staff(user)
     values = form | {"active": form.get("active") == "1"}
@@ -645,6 +653,6 @@ def add_category(request: Request, user: PageUser, session: SessionDep, form: Fo
 
 @router.post("/categories/{category_id}")
 def edit_category(
-    category_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    category_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     return _save_category(request, user, session, form, category_id)

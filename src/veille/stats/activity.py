@@ -44,12 +44,13 @@ from veille.stats.models import (
     ActivitySeries,
     SeriesIn,
 )
+from veille.types import MAX_DAY, MAX_INT, MIN_DAY, parse_int
 
 MIN_YEAR = 1990
 MAX_COUNT = 1_000_000
 # A chart tells apart as many years as it has colours; older years stay in reach of the filter.
 MAX_YEARS = len(PALETTE)
-CELL = re.compile(r"^c-(\d+)-(\d{4})-(\d{2})$")
+CELL = re.compile(r"c-([0-9]{1,10})-([0-9]{4})-([0-9]{2})")
 
 WHOLE_NUMBER = N_("Enter a whole number, 0 or more.")
 TOO_LARGE = N_("Enter a number below one million.")
@@ -240,8 +241,10 @@ def cell_name(series_id: int, month: date) -> str:
 
 
 def parse_cell_name(name: str) -> tuple[int, date] | None:
-    found = CELL.match(name)
-    if found is None or not 1 <= int(found[3]) <= 12:
+    found = CELL.fullmatch(name)
+    if found is None or not 1 <= int(found[1]) <= MAX_INT or not 1 <= int(found[3]) <= 12:
+        return None
+    if not MIN_DAY.year <= int(found[2]) <= MAX_DAY.year:
         return None
     return int(found[1]), date(int(found[2]), int(found[3]), 1)
 
@@ -483,7 +486,10 @@ def grid(session: Session, organisation: Organisation, year: int, today: date) -
 
 def clamp_year(raw: str | None, today: date) -> int:
     """The year asked for (a bad one: this year), between 1990 and this year."""
-    year = int(raw) if raw and raw.strip().isdigit() and len(raw.strip()) <= 4 else today.year
+    try:
+        year = parse_int(raw)
+    except ValueError:
+        year = today.year
     return min(max(year, MIN_YEAR), today.year)
 
 

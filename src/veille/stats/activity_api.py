@@ -11,10 +11,11 @@ from veille.deps import ApiUser, SessionDep, SettingsDep
 from veille.pagination import Cursor, CursorParam, Limit, Paged
 from veille.stats import activity
 from veille.stats.models import ActivityFigureIn, ActivityFigurePublic
+from veille.types import MONTH_PATTERN, Id
 
 router = APIRouter(tags=["activity figures"])
 MonthParam = Annotated[
-    str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, `YYYY-MM` (included)")
+    str | None, Query(pattern=MONTH_PATTERN, description="A month, `YYYY-MM` (included), 1900 to 2199")
 ]
 
 
@@ -22,7 +23,7 @@ MonthParam = Annotated[
 def list_figures(
     user: ApiUser,
     session: SessionDep,
-    organisation_id: int | None = None,
+    organisation_id: Id | None = None,
     series: Annotated[str | None, Query(max_length=120, description="A series' name")] = None,
     since: MonthParam = None,
     until: MonthParam = None,

@@ -22,6 +22,7 @@ from veille.i18n import N_, translate
 from veille.stats import activity
 from veille.stats.exports import to_csv, to_xlsx
 from veille.stats.models import SeriesIn
+from veille.types import MAX_PERIOD_YEARS, PERIOD_TOO_LONG, Id, parse_id, parse_int
 from veille.web import Form, download, is_htmx, parse_form, redirect, render
 
 router = APIRouter()
@@ -56,9 +57,12 @@ def activity_home(request: Request, user: PageUser, session: SessionDep) -> Resp
     """A member goes straight to their organisation's figures; the staff choose one."""
     if not is_staff(user):
         return redirect(request, f"/activity/{user.organisation_id}")
-    chosen = request.query_params.get("organisation_id", "")
-    if chosen.isdigit():
-        return redirect(request, f"/activity/{int(chosen)}")
+    try:
+        chosen: int | None = parse_id(request.query_params.get("organisation_id"))
+    except ValueError:
+        chosen = None  # none chosen yet
+    if chosen is not None:
+        return redirect(request, f"/activity/{chosen}")
     context = {
         "rows": activity.overview(session, user),
         "organisations": directory.list_organisations(session),
@@ -74,9 +78,7 @@ def _year(raw: str | None, today: date) -> int | None:
     text = (raw or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not activity.MIN_YEAR <= int(text) <= today.year:
-        raise ValueError(text)
-    return int(text)
+    return parse_int(text, minimum=activity.MIN_YEAR, maximum=today.year)
 
 
 def _tables(
@@ -88,12 +90,14 @@ def _tables(
         errors = {}
     except ValueError:
         since, until, errors = None, None, {"__all__": N_("Check the filters.")}
+    if since is not None and until is not None and abs(until - since) >= MAX_PERIOD_YEARS:
+        since, until, errors = None, None, {"__all__": PERIOD_TOO_LONG}
     return activity.year_tables(session, organisation, since=since, until=until, today=today), errors
 
 
 @router.get("/activity/{organisation_id}")
 def figures_page(
-    organisation_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    organisation_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     organisation = activity.get_organisation(session, user, organisation_id)
     today = settings.today()
@@ -118,7 +122,7 @@ def _slug(text: str) -> str:
 
 @router.get("/activity/{organisation_id}/export")
 def export(
-    organisation_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    organisation_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """One series (``series=<id>``) or all of them: CSV (all: one long table) or XLSX (one sheet
     per series)."""
@@ -163,7 +167,7 @@ def _grid_context(
 
 @router.get("/activity/{organisation_id}/grid")
 def grid_page(
-    organisation_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    organisation_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     organisation = activity.get_organisation(session, user, organisation_id)
     today = settings.today()
@@ -177,7 +181,7 @@ def _cells(form: Form) -> dict[str, str]:
 
 @router.post("/activity/{organisation_id}/grid")
 def save_grid(
-    organisation_id: int,
+    organisation_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -204,7 +208,7 @@ def save_grid(
 
 @router.post("/activity/{organisation_id}/grid/cell")
 def save_cell(
-    organisation_id: int,
+    organisation_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -262,7 +266,7 @@ def _series_context(session: Session, user: User, organisation: Organisation, **
 
 
 @router.get("/activity/{organisation_id}/series")
-def series_page(organisation_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def series_page(organisation_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     organisation = activity.get_organisation(session, user, organisation_id)
     return render(request, SERIES, _series_context(session, user, organisation))
 
@@ -278,7 +282,7 @@ def _series_values(form: Form) -> dict[str, Any]:
 
 @router.post("/activity/{organisation_id}/series")
 def create_series(
-    organisation_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    organisation_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     organisation = activity.get_organisation(session, user, organisation_id)
     values = _series_values(form)
@@ -301,7 +305,7 @@ def create_series(
 
 @router.post("/activity/{organisation_id}/series/{series_id}")
 def update_series(
-    organisation_id: int, series_id: int, request: Request, user: PageUser, session: SessionDep, form: Form
+    organisation_id: Id, series_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
     organisation = activity.get_organisation(session, user, organisation_id)
     series = activity.get_series(session, organisation, series_id)

@@ -16,6 +16,7 @@ from veille.i18n import N_
 from veille.situations import counts
 from veille.situations import service as situations
 from veille.stats import service
+from veille.types import Day, Id, check_period
 
 router = APIRouter(tags=["statistics"])
 SituationGroup = Literal["category", "month", "sector", "body", "severity"]
@@ -26,21 +27,28 @@ class Counts(BaseModel):
     rows: list[dict[str, Any]]
 
 
+def _check_period(since: date | None, until: date | None, today: date) -> None:
+    errors = check_period(since, until, today)
+    if errors:
+        raise InvalidInput(errors)
+
+
 @router.get("/stats/situations", response_model=Counts)
 def situation_stats(
     user: ApiUser,
     session: SessionDep,
     settings: SettingsDep,
     group_by: Annotated[list[SituationGroup], Query(min_length=1, max_length=3)],
-    body_id: int | None = None,
-    sector_id: int | None = None,
+    body_id: Id | None = None,
+    sector_id: Id | None = None,
     category: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> Counts:
     """Counts of the reports you may see, by the keys asked (``month``: when the facts happened,
     "YYYY-MM" in the city's time zone). A `social` report you see as a stub counts with a null
     category and severity; a filter on the category leaves it out. An unknown category: 422."""
+    _check_period(since, until, settings.today())
     category_ids: tuple[int, ...] = ()
     if category:
         found = [c.id for c in situations.categories(session, active_only=False) if c.code == category]
@@ -65,13 +73,14 @@ def action_stats(
     session: SessionDep,
     settings: SettingsDep,
     group_by: Annotated[list[ActionGroup], Query(min_length=1, max_length=3)],
-    body_id: int | None = None,
+    body_id: Id | None = None,
     kind: ActionKind | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> Counts:
     """Counts of the actions you may see by the keys asked, each with how many are overdue
     (``month``: when they were recorded)."""
+    _check_period(since, until, settings.today())
     filters = actions.CountFilters(
         body_ids=(body_id,) if body_id else (), kinds=(kind.value,) if kind else (), since=since, until=until
     )

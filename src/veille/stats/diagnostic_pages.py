@@ -21,6 +21,7 @@ from veille.pdf import render_pdf
 from veille.stats import charts, diagnostics
 from veille.stats.exports import Table
 from veille.stats.models import ConclusionsIn, DiagnosticIn
+from veille.types import Id
 from veille.web import PDF, Form, download, form_error_response, is_htmx, parse_form, redirect, render
 
 router = APIRouter()
@@ -163,9 +164,7 @@ def create_diagnostic(
 
 
 @router.get("/diagnostics/{diagnostic_id}.pdf")
-def diagnostic_pdf(
-    diagnostic_id: int, user: PageUser, session: SessionDep, settings: SettingsDep
-) -> Response:
+def diagnostic_pdf(diagnostic_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
     access = diagnostics.get_diagnostic(session, user, diagnostic_id)
     context = _diagnostic_context(session, access, settings, user) | {"settings": settings}
     return download(
@@ -177,7 +176,7 @@ def diagnostic_pdf(
 
 @router.get("/diagnostics/{diagnostic_id}")
 def diagnostic_page(
-    diagnostic_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    diagnostic_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = diagnostics.get_diagnostic(session, user, diagnostic_id)
     return render(request, PAGE, _diagnostic_context(session, access, settings, user))
@@ -185,7 +184,7 @@ def diagnostic_page(
 
 @router.post("/diagnostics/{diagnostic_id}/conclusions")
 def save_conclusions(
-    diagnostic_id: int,
+    diagnostic_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -220,7 +219,7 @@ def save_conclusions(
 
 
 def _annual_context(
-    session: Session, user: User, body_id: int, year: int | None, settings: Settings
+    session: Session, user: User, body_id: Id, year: int | None, settings: Settings
 ) -> dict[str, Any]:
     access = diagnostics.annual_access(session, user, body_id)
     today = settings.today()
@@ -259,7 +258,7 @@ YEAR = Query(default=None, ge=2000, le=2100)
 
 @router.get("/bodies/{body_id}/annual-report.pdf")
 def annual_report_pdf(
-    body_id: int, user: PageUser, session: SessionDep, settings: SettingsDep, year: int | None = YEAR
+    body_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep, year: int | None = YEAR
 ) -> Response:
     context = _annual_context(session, user, body_id, year, settings) | {"settings": settings}
     return download(
@@ -271,7 +270,7 @@ def annual_report_pdf(
 
 @router.get("/bodies/{body_id}/annual-report")
 def annual_report_page(
-    body_id: int,
+    body_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,

@@ -55,6 +55,7 @@ from veille.situations.enums import ProblemStatus
 from veille.situations.models import Category, Problem
 from veille.situations.service import Viewer
 from veille.stats.models import ConclusionsIn, Diagnostic, DiagnosticIn
+from veille.types import period_bounds
 
 STALE = N_(
     "Someone else saved these conclusions in the meantime: your text was not saved. "
@@ -165,11 +166,14 @@ def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today
     known = any(s.id == data.sector_id for s in directory.list_sectors(session))
     if not known or (roles is not None and not roles.get(data.sector_id)):
         errors["sector_id"] = CHOOSE_SECTOR
-    if data.until < data.since:
+    bounds = period_bounds(data.since, data.until, today)
+    if bounds:
+        errors |= bounds
+    elif data.until < data.since:
         errors["until"] = END_BEFORE_START
     elif (data.until - data.since).days >= MAX_DAYS:
         errors["until"] = TOO_LONG
-    if data.since > today:
+    if data.since > today and "since" not in errors:
         errors["since"] = NOT_BEGUN
     if errors:
         raise InvalidInput(errors)

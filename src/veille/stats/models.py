@@ -10,9 +10,10 @@ from sqlmodel import Field, SQLModel
 
 from veille.orm import timestamp
 from veille.situations.models import LongText, unix_newlines
+from veille.types import MONTH_PATTERN, Day, Id, Int
 
 SeriesName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 
 
 class ActivitySeries(SQLModel, table=True):
@@ -79,7 +80,7 @@ class HomeVisit(SQLModel, table=True):
 class ActivityFigureIn(SQLModel):
     """API.md: ``{organisation_id, series, month: "YYYY-MM", count}``."""
 
-    organisation_id: int
+    organisation_id: Id
     series: SeriesName
     month: Month
     count: int = Field(ge=0, le=1_000_000)
@@ -99,9 +100,9 @@ class SeriesIn(SQLModel):
 
 
 class DiagnosticIn(SQLModel):
-    sector_id: int
-    since: date
-    until: date
+    sector_id: Id
+    since: Day
+    until: Day
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     conclusions: LongText = ""
 
@@ -110,6 +111,6 @@ class DiagnosticIn(SQLModel):
 
 class ConclusionsIn(SQLModel):
     conclusions: LongText = ""
-    version: int
+    version: Int
 
     _newlines = field_validator("conclusions", mode="before")(unix_newlines)

@@ -20,6 +20,7 @@ from veille.errors import NotFound
 from veille.i18n import N_, translate
 from veille.situations import service as situations
 from veille.stats import exports, service
+from veille.types import IdList, check_period
 from veille.web import download, render
 
 router = APIRouter()
@@ -27,10 +28,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class StatsQuery(BaseModel):
-    body_id: list[int] = []
-    sector_id: list[int] = []
-    category_id: list[int] = []
-    since: date | None = None
+    body_id: IdList = []
+    sector_id: IdList = []
+    category_id: IdList = []
+    since: date | None = None  # bounded by check_period
     until: date | None = None
 
 
@@ -50,12 +51,9 @@ def _filters(request: Request, today: date) -> tuple[service.Filters, dict[str, 
         # Three calendar years side by side, this one included.
         query.since = date(today.year - 2, 1, 1)
         values["since"] = query.since.isoformat()
-    if query.since and query.until and query.since > query.until:
-        return (
-            service.Filters(),
-            values,
-            {"until": translate(N_("The end of the period comes before its start."))},
-        )
+    errors = check_period(query.since, query.until, today)
+    if errors:
+        return service.Filters(), values, {field: translate(message) for field, message in errors.items()}
     filters = service.Filters(
         body_ids=tuple(query.body_id),
         sector_ids=tuple(query.sector_id),

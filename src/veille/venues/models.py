@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from veille.orm import timestamp
 from veille.situations.models import unix_newlines
+from veille.types import Day, Int
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -50,8 +51,8 @@ class VenueIn(SQLModel):
     name: Title
     address: Line = ""
     kind: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    signed_on: date | None = None
-    withdrawn_on: date | None = None
+    signed_on: Day | None = None
+    withdrawn_on: Day | None = None
     notes: LongText = ""
 
     _newlines = field_validator("notes", mode="before")(unix_newlines)
@@ -60,14 +61,14 @@ class VenueIn(SQLModel):
 class VenueUpdate(VenueIn):
     """``version`` is the one read, so that no save overwrites someone else's."""
 
-    version: int
+    version: Int
 
 
 class SignatureIn(SQLModel):
     """The day a venue signed the charter, or withdrew from it."""
 
-    day: date
-    version: int
+    day: Day
+    version: Int
 
 
 class ArticleIn(SQLModel):

@@ -19,6 +19,7 @@ from veille.i18n import N_, translate
 from veille.orm import utcnow
 from veille.pagination import PageNumber
 from veille.situations import service as situations
+from veille.types import Id
 from veille.venues import service
 from veille.venues.models import ArticleIn, CharterArticle, SignatureIn, Venue, VenueIn, VenueUpdate
 from veille.web import Form, form_error_response, is_htmx, parse_form, redirect, render, translated
@@ -62,7 +63,7 @@ def _list_context(
 
 @router.get("/bodies/{body_id}/venues")
 def body_venues(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
@@ -75,12 +76,12 @@ def _article_change(
     session: SessionDep,
     settings: Settings,
     user: PageUser,
-    body_id: int,
+    body_id: Id,
     change: Callable[[], object],
     done: str,
     *,
     form: Form,
-    article_id: int | None = None,
+    article_id: Id | None = None,
 ) -> Response:
     """Runs a change of the articles; answers the refreshed articles to htmx, the page (or a
     redirect to it) otherwise, with the refusal next to the form that caused it."""
@@ -108,7 +109,7 @@ def _article_change(
 
 @router.post("/bodies/{body_id}/charter-articles")
 def add_article(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
@@ -129,7 +130,7 @@ def _on_article(
     session: SessionDep,
     settings: Settings,
     user: PageUser,
-    article_id: int,
+    article_id: Id,
     change: Callable[[bodies.BodyAccess, CharterArticle], object],
     done: str,
     form: Form,
@@ -151,7 +152,7 @@ def _on_article(
 
 @router.post("/charter-articles/{article_id}/edit")
 def edit_article(
-    article_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    article_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _on_article(
         request,
@@ -169,7 +170,7 @@ def edit_article(
 
 @router.post("/charter-articles/{article_id}/delete")
 def delete_article(
-    article_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    article_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _on_article(
         request,
@@ -185,7 +186,7 @@ def delete_article(
 
 @router.post("/charter-articles/{article_id}/move")
 def move_article(
-    article_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    article_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     offset = -1 if form.get("direction") == "up" else 1
     return _on_article(
@@ -216,7 +217,7 @@ def _form_error(
 
 
 @router.get("/bodies/{body_id}/venues/new")
-def new_venue_form(body_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def new_venue_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     return render(request, "venues/form.html", _form_context(access, None, {}))
@@ -224,7 +225,7 @@ def new_venue_form(body_id: int, request: Request, user: PageUser, session: Sess
 
 @router.post("/bodies/{body_id}/venues/new")
 def create_venue(
-    body_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
@@ -238,7 +239,7 @@ def create_venue(
 
 
 @router.get("/venues/{venue_id}/edit")
-def edit_venue_form(venue_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+def edit_venue_form(venue_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_venue(session, user, venue_id)
     access.require_edit()
     values = access.venue.model_dump(exclude={"id", "body_id", "created_at"})
@@ -247,7 +248,7 @@ def edit_venue_form(venue_id: int, request: Request, user: PageUser, session: Se
 
 @router.post("/venues/{venue_id}/edit")
 def edit_venue(
-    venue_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    venue_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = service.get_venue(session, user, venue_id)
     access.require_edit()
@@ -288,7 +289,7 @@ def _venue_context(
 
 @router.get("/venues/{venue_id}")
 def venue_page(
-    venue_id: int,
+    venue_id: Id,
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -304,7 +305,7 @@ def _signature(
     session: SessionDep,
     settings: Settings,
     user: PageUser,
-    venue_id: int,
+    venue_id: Id,
     form: Form,
     change: Callable[..., Venue],
     done: str,
@@ -324,7 +325,7 @@ def _signature(
 
 @router.post("/venues/{venue_id}/sign")
 def sign(
-    venue_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    venue_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _signature(
         request, session, settings, user, venue_id, form, service.sign, N_("The signature is recorded.")
@@ -333,7 +334,7 @@ def sign(
 
 @router.post("/venues/{venue_id}/withdraw")
 def withdraw(
-    venue_id: int, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    venue_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return _signature(
         request, session, settings, user, venue_id, form, service.withdraw, N_("The withdrawal is recorded.")
