@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from veille import demo
-from veille.auth.service import authenticate
+from veille.directory.service import authenticate
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, Membership

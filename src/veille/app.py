@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille import __version__
-from veille.config import Settings, load_settings
+from veille.config import Settings, load_settings, use_settings
 from veille.db import is_busy, is_retryable, make_engine
 from veille.deps import (
     CSRF_COOKIE,
@@ -38,7 +37,6 @@ from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
 from veille.web import is_htmx, login_url, render
 
-_settings: ContextVar[Settings] = ContextVar("settings")
 SWAGGER = "swagger-ui-5.35.0"
 API_PREFIX = "/api/v1"
 # A request runs at most this many times when PostgreSQL answers a deadlock or a
@@ -85,19 +83,9 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def current_settings() -> Settings:
-    """The settings of the application, or for a command without one, those of the environment."""
-    try:
-        return _settings.get()
-    except LookupError:
-        settings = load_settings()
-        _settings.set(settings)
-        return settings
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    _settings.set(settings)
+    use_settings(settings)
     settings.signing_key  # noqa: B018  (fails early on a missing secret)
 
     app = FastAPI(
@@ -151,16 +139,15 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.actions import api as actions_api
     from veille.actions import group_pages
     from veille.actions import pages as actions_pages
-    from veille.audit import api as audit_api
-    from veille.auth import api as auth_api
-    from veille.auth import pages as auth_pages
     from veille.bodies import api as bodies_api
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
+    from veille.directory import login_pages, token_api
     from veille.directory import pages as directory_pages
     from veille.meetings import api as meetings_api
     from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
+    from veille.oversight import api as oversight_api
     from veille.situations import api as situations_api
     from veille.situations import notification_api, notification_pages
     from veille.situations import pages as situations_pages
@@ -175,7 +162,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     for module in (
         actions_pages,
         group_pages,
-        auth_pages,
+        login_pages,
         bodies_pages,
         directory_pages,
         meetings_pages,
@@ -193,7 +180,7 @@ def _routes() -> tuple[BaseRoute, ...]:
 
     api = APIRouter(prefix=API_PREFIX, responses=API_ERRORS, dependencies=[Depends(refuse_unstorable_text)])
     for module in (
-        auth_api,
+        token_api,
         directory_api,
         bodies_api,
         meetings_api,
@@ -202,7 +189,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         stats_api,
         activity_api,
         notification_api,
-        audit_api,
+        oversight_api,
     ):
         api.include_router(module.router)
     router.include_router(api)
@@ -311,7 +298,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
     @app.middleware("http")
     async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        _settings.set(settings)
+        use_settings(settings)
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = cookie is None
         if cookie is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -142,3 +143,21 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "VEILLE_" + str(first["loc"][0]).upper() if first["loc"] else "VEILLE_*"
         raise ConfigError(f"{name}: {first['msg']}") from exc
+
+
+_current: ContextVar[Settings] = ContextVar("settings")
+
+
+def use_settings(settings: Settings) -> None:
+    """Makes these the settings that ``current_settings`` answers in this context."""
+    _current.set(settings)
+
+
+def current_settings() -> Settings:
+    """The settings of the application, or for a command without one, those of the environment."""
+    try:
+        return _current.get()
+    except LookupError:
+        settings = load_settings()
+        _current.set(settings)
+        return settings

@@ -1,5 +1,5 @@
-"""Dependencies shared by every router: database session, settings, current user, CSRF, text
-that no database can store."""
+"""Dependencies shared by every router: database session, settings, CSRF, text that no
+database can store (the person asking is found by ``directory.current``)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,10 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from veille.auth import service as auth
-from veille.auth.models import TokenKind
 from veille.config import Settings
 from veille.db import open_session
-from veille.directory.models import User
 from veille.errors import InvalidInput, ServiceError
 from veille.i18n import N_
 from veille.signing import same_secret
@@ -60,50 +56,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
-    if not raw:
-        return None
-    settings = get_settings(request)
-    resolved = auth.resolve_token(session, settings, raw=raw, kind=kind)
-    if resolved is None:
-        return None
-    if resolved.needs_touch:
-        auth.touch_token(session, resolved.token_id)
-    request.state.user = resolved.user
-    return resolved.user
-
-
-def optional_page_user(request: Request, session: SessionDep) -> User | None:
-    return _resolve(request, session, request.cookies.get(SESSION_COOKIE), TokenKind.session)
-
-
-def page_user(user: Annotated[User | None, Depends(optional_page_user)]) -> User:
-    if user is None:
-        raise LoginRequired()
-    return user
-
-
-_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
-
-
-def api_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str | None:
-    return credentials.credentials if credentials else None
-
-
-def api_user(request: Request, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]) -> User:
-    user = _resolve(request, session, raw, TokenKind.api)
-    if user is None:
-        raise LoginRequired()
-    return user
-
-
-PageUser = Annotated[User, Depends(page_user)]
-OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
-ApiUser = Annotated[User, Depends(api_user)]
 
 
 # CSRF: a random cookie, and a token derived from it with the secret key (signed double

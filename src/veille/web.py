@@ -8,6 +8,8 @@ import hmac
 import json
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -20,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
-from veille.directory.service import page_permissions
+from veille.config import current_settings
 from veille.errors import InvalidInput
 from veille.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext_, ngettext, translate
 from veille.labels import LABELS
@@ -51,8 +53,6 @@ def _format_date(value: date | None, fmt: str = "long") -> str:
 
 
 def _format_datetime(value: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
-    from veille.app import current_settings
-
     if value is None:
         return ""
     return format_datetime(value, fmt, tzinfo=current_settings().tz, locale=current_language.get())
@@ -121,6 +121,10 @@ def _pop_flashes(request: Request) -> list[Flash]:
     return [Flash(category=category, message=translate(message))]
 
 
+# A person nobody has found yet (login page, error pages) is offered nothing.
+NOTHING: Mapping[str, bool] = defaultdict(bool)
+
+
 def render(
     request: Request,
     template: str,
@@ -140,7 +144,8 @@ def render(
     values: dict[str, Any] = {
         "request": request,
         "current_user": user,
-        "can": page_permissions(user),
+        # What the navigation may offer, set with the person by the dependency that finds them.
+        "can": getattr(request.state, "can", NOTHING),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "lang": lang,
         "flashes": flashes,

@@ -190,11 +190,14 @@ def test_a_form_posted_after_a_long_pause_saves_at_once(client_for, world, sessi
 
 def test_failed_login_delay_holds_no_transaction(world, session, settings, monkeypatch):
     from veille.auth import service as auth
+    from veille.directory import service as directory
     from veille.errors import InvalidInput
 
     held = []
     monkeypatch.setattr(auth.time, "sleep", lambda _seconds: held.append(session.in_transaction()))
     for _ in range(settings.login_slow_after + 2):
         with contextlib.suppress(InvalidInput):
-            auth.authenticate(session, settings, email="member@example.org", password="wrong", ip="10.0.0.9")
+            directory.authenticate(
+                session, settings, email="member@example.org", password="wrong", ip="10.0.0.9"
+            )
     assert held == [False, False]

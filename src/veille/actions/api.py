@@ -20,7 +20,8 @@ from veille.actions.models import (
     EvaluationPublic,
     ReferIn,
 )
-from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.directory.models import User
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.situations import service as situations

@@ -16,7 +16,8 @@ from veille.actions.enums import ActionKind, ActionStatus, ReviewKind
 from veille.actions.models import RenewIn, ReviewIn
 from veille.bodies import service as bodies
 from veille.config import Settings
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import InvalidInput, ServiceError
 from veille.i18n import N_

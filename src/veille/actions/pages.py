@@ -20,8 +20,9 @@ from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind
 from veille.bodies.models import Body
 from veille.config import Settings
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
+from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate

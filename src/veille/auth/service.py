@@ -8,18 +8,17 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, case, delete, func, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, and_, case, delete, func, update
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.auth.models import AuthToken, LoginAttempt, LoginRelease, TokenKind
 from veille.config import Settings
-from veille.directory.models import User
-from veille.errors import InvalidInput, TooManyAttempts
+from veille.errors import TooManyAttempts
 from veille.i18n import N_
 from veille.orm import utcnow
 
@@ -127,16 +126,23 @@ def login_throttle(session: Session, settings: Settings, *, email: str, ip: str)
     )
 
 
-def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str) -> User:
-    """The active user with these credentials; slowed, then refused, after repeated failures."""
-    email, ip = email.strip().lower()[:254], ip[:64]
+def check_credentials(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    ip: str,
+    password: str,
+    password_hash: str | None,
+    active: bool,
+) -> bool:
+    """Whether the password matches the account's hash (``None``: no such account, checked
+    against a dummy hash all the same) and the account is active; slowed, then refused, after
+    repeated failures. The attempt is recorded; a failure is audited and committed."""
     throttle = login_throttle(session, settings, email=email, ip=ip)
     if throttle.refused:
         retry_after = settings.login_window_minutes * 60
         raise AccountLocked(retry_after) if throttle.locked else TooManyAttempts(retry_after)
-    user = session.exec(select(User).where(User.email == email)).first()
-    password_hash = user.password_hash if user else None
-    active = bool(user and user.active)
     # The delay and Argon2 run outside any transaction: a write lock held while sleeping would
     # let failed logins stall every other writer.
     session.rollback()
@@ -144,12 +150,10 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
         time.sleep(throttle.delay)
     ok = verify_password(password_hash, password) and active
     session.add(LoginAttempt(email=email, ip=ip, succeeded=ok))
-    if not ok or user is None:
+    if not ok:
         audit.record(session, user_id=None, verb="login_failed", entity="user", email=email)
         session.commit()
-        raise InvalidInput({"__all__": BAD_CREDENTIALS})
-    audit.record(session, user_id=user.id, verb="login", entity="user", entity_id=user.id)
-    return user
+    return ok
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,15 @@ def release(session: Session, *, email: str) -> None:
     session.add(LoginRelease(email=email.strip().lower()[:254]))
 
 
+class Account(Protocol):
+    """What tokens need of a person: their id (the directory keeps the rest)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
 def issue_token(
-    session: Session, settings: Settings, *, user: User, kind: TokenKind
+    session: Session, settings: Settings, *, user: Account, kind: TokenKind
 ) -> tuple[str, AuthToken]:
     """A new random secret for a session or API token; only its hash is stored."""
     raw = secrets.token_urlsafe(32)
@@ -206,31 +217,21 @@ def issue_token(
     return raw, token
 
 
-@dataclass(frozen=True)
-class Resolved:
-    user: User
-    token_id: int
-    needs_touch: bool
+def token_matches(raw: str, kind: TokenKind) -> ColumnElement[bool]:
+    """The filter of the token behind this secret (the directory joins its person to it)."""
+    return and_(col(AuthToken.token_hash) == hash_token(raw), col(AuthToken.kind) == kind)
 
 
-def resolve_token(session: Session, settings: Settings, *, raw: str, kind: TokenKind) -> Resolved | None:
-    """The active user behind a session or API token still within its idle and absolute expiry."""
-    row = session.exec(
-        select(AuthToken, User)
-        .join(User, col(User.id) == AuthToken.user_id)
-        .where(AuthToken.token_hash == hash_token(raw), AuthToken.kind == kind)
-        .options(joinedload(User.organisation))  # type: ignore[arg-type]
-    ).first()
-    if row is None:
-        return None
-    token, user = row
+def token_expired(settings: Settings, token: AuthToken) -> bool:
+    """Past its absolute expiry or, for a session, its idle limit."""
     now = utcnow()
     idle_limit = token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
-    expired = token.expires_at <= now or (kind == TokenKind.session and idle_limit <= now)
-    if expired or not user.active:
-        return None
-    assert token.id is not None
-    return Resolved(user=user, token_id=token.id, needs_touch=now - token.last_used_at > _TOUCH_EVERY)
+    return token.expires_at <= now or (token.kind == TokenKind.session and idle_limit <= now)
+
+
+def needs_touch(token: AuthToken) -> bool:
+    """Whether the token's last use is old enough to be written back."""
+    return utcnow() - token.last_used_at > _TOUCH_EVERY
 
 
 def touch_token(session: Session, token_id: int) -> None:

@@ -17,7 +17,8 @@ from veille.bodies.models import (
     MemberPublic,
     MemberSet,
 )
-from veille.deps import ApiUser, SessionDep
+from veille.deps import SessionDep
+from veille.directory.current import ApiUser
 from veille.errors import NotFound
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
 from veille.types import Day, Id, IdList, Int

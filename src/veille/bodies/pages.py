@@ -11,8 +11,9 @@ from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyUpdate, CharterIn
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
+from veille.directory.current import PageUser
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.stats import dashboards

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlmodel import select
 
-from veille.deps import ApiUser, SessionDep
+from veille.deps import SessionDep
 from veille.directory import service
+from veille.directory.current import ApiUser
 from veille.directory.models import (
     Organisation,
     OrganisationCreate,

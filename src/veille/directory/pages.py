@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import SQLModel
 
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service
+from veille.directory.current import PageUser
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import (
     OrganisationCreate,

@@ -45,6 +45,21 @@ def page_permissions(user: User | None) -> dict[str, bool]:
     }
 
 
+def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str) -> User:
+    """The active person with these credentials (``auth.check_credentials`` throttles and
+    records the attempt); a refusal is one message whether the address exists or not."""
+    email, ip = email.strip().lower()[:254], ip[:64]
+    user = session.exec(select(User).where(User.email == email)).first()
+    password_hash, active = (user.password_hash, user.active) if user else (None, False)
+    if not auth.check_credentials(
+        session, settings, email=email, ip=ip, password=password, password_hash=password_hash, active=active
+    ):
+        raise InvalidInput({"__all__": auth.BAD_CREDENTIALS})
+    assert user is not None
+    audit.record(session, user_id=user.id, verb="login", entity="user", entity_id=user.id)
+    return user
+
+
 def require_staff(user: User | None) -> None:
     """``None`` is the platform itself (command line, demo loader), before any account exists."""
     if user is not None and not is_staff(user):

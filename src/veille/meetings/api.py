@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session, SQLModel
 
 from veille.bodies import service as bodies
-from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.meetings import mails, service
 from veille.meetings.models import (
     AgendaItem,

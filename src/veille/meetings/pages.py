@@ -11,8 +11,9 @@ from fastapi.responses import Response
 
 from veille.actions import service as actions
 from veille.bodies import service as bodies
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
+from veille.directory.current import PageUser
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.meetings import mails, service

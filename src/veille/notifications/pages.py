@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
+from veille.directory.current import PageUser
 from veille.i18n import N_
 from veille.notifications import service
 from veille.notifications.enums import OutboxStatus

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlmodel import Session, SQLModel
 
-from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.directory.models import User
 from veille.errors import InvalidInput
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import SQLModel
 
-from veille.deps import ApiUser, SessionDep
+from veille.deps import SessionDep
+from veille.directory.current import ApiUser
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
 from veille.types import Id

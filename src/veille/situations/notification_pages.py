@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from veille.bodies.service import BodyAccess
-from veille.deps import PageUser, SessionDep
+from veille.deps import SessionDep
+from veille.directory.current import PageUser
 from veille.i18n import N_, translate
 from veille.situations import flows
 from veille.situations.enums import NotificationMode

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.pagination import Cursor, CursorParam, Limit, Paged
 from veille.stats import activity
 from veille.stats.models import ActivityFigureIn, ActivityFigurePublic

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from veille.actions import service as actions
 from veille.actions.enums import ActionKind
-from veille.deps import ApiUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.errors import InvalidInput
 from veille.i18n import N_
 from veille.situations import counts

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.config import Settings
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import Conflict, InvalidInput
 from veille.i18n import N_, translate

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from veille.config import Settings
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
+from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import NotFound
 from veille.i18n import N_, translate

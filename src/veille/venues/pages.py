@@ -13,7 +13,8 @@ from fastapi.responses import Response
 
 from veille.bodies import service as bodies
 from veille.config import Settings
-from veille.deps import PageUser, SessionDep, SettingsDep
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import PageUser
 from veille.errors import Conflict, InvalidInput, ServiceError
 from veille.i18n import N_, translate
 from veille.orm import utcnow

@@ -8,7 +8,9 @@ from fastapi.responses import Response
 
 from veille.auth import service as auth
 from veille.auth.models import TokenKind
-from veille.deps import SESSION_COOKIE, OptionalPageUser, SessionDep, SettingsDep
+from veille.deps import SESSION_COOKIE, SessionDep, SettingsDep
+from veille.directory import service as directory
+from veille.directory.current import OptionalPageUser
 from veille.errors import InvalidInput, TooManyAttempts
 from veille.i18n import N_, translate
 from veille.web import Form, form_error_response, redirect, render
@@ -39,7 +41,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
     try:
         # Argon2 and the throttling delay run off the event loop.
         user = await run_in_threadpool(
-            auth.authenticate,
+            directory.authenticate,
             session,
             settings,
             email=email,

@@ -7,7 +7,8 @@ from sqlmodel import SQLModel
 
 from veille.audit import service as audit
 from veille.audit.models import AuditEventPublic
-from veille.deps import ApiUser, SessionDep
+from veille.deps import SessionDep
+from veille.directory.current import ApiUser
 from veille.directory.service import require_admin
 
 router = APIRouter(tags=["audit"])

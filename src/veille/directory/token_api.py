@@ -9,7 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from veille.auth import service as auth
 from veille.auth.models import TokenKind, TokenRequest, TokenResponse
-from veille.deps import ApiUser, SessionDep, SettingsDep, api_token
+from veille.deps import SessionDep, SettingsDep
+from veille.directory import service as directory
+from veille.directory.current import ApiUser, api_token
 from veille.errors import InvalidInput, ServiceError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -26,7 +28,7 @@ async def create_token(
     ip = request.client.host if request.client else "unknown"
     try:
         user = await run_in_threadpool(
-            auth.authenticate, session, settings, email=body.email, password=body.password, ip=ip
+            directory.authenticate, session, settings, email=body.email, password=body.password, ip=ip
         )
     except InvalidInput as exc:
         raise BadCredentials(auth.BAD_CREDENTIALS) from exc

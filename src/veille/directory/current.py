@@ -1,0 +1,71 @@
+"""The person asking: found once per request from the session cookie (pages) or the bearer
+token (API), with what the navigation may offer them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import joinedload
+from sqlmodel import Session, col, select
+
+from veille.auth import service as auth
+from veille.auth.models import AuthToken, TokenKind
+from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
+from veille.directory.models import User
+from veille.directory.service import page_permissions
+
+
+def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
+    """The active person behind a token still within its expiry, in one query."""
+    if not raw:
+        return None
+    row = session.exec(
+        select(AuthToken, User)
+        .join(User, col(User.id) == AuthToken.user_id)
+        .where(auth.token_matches(raw, kind))
+        .options(joinedload(User.organisation))  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    if not user.active or auth.token_expired(get_settings(request), token):
+        return None
+    if auth.needs_touch(token):
+        assert token.id is not None
+        auth.touch_token(session, token.id)
+    request.state.user = user
+    request.state.can = page_permissions(user)
+    return user
+
+
+def optional_page_user(request: Request, session: SessionDep) -> User | None:
+    return _resolve(request, session, request.cookies.get(SESSION_COOKIE), TokenKind.session)
+
+
+def page_user(user: Annotated[User | None, Depends(optional_page_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def api_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def api_user(request: Request, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]) -> User:
+    user = _resolve(request, session, raw, TokenKind.api)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
+ApiUser = Annotated[User, Depends(api_user)]

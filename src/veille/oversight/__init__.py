@@ -1,0 +1,1 @@
+"""Oversight of the platform: the audit trail read by admins."""
