@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -20,10 +20,11 @@ from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2_fragments import render_block
 from pydantic import BaseModel, ValidationError
 
 from veille.config import current_settings
-from veille.errors import InvalidInput
+from veille.errors import InvalidInput, ServiceError
 from veille.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext_, ngettext, translate
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
@@ -132,9 +133,11 @@ def render(
     *,
     status_code: int = 200,
     fragment: str | None = None,
+    block: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """Renders the page, or only ``fragment`` when htmx asks for it."""
+    """Renders the page or, when htmx asks for it, only the named ``block`` of the page's own
+    template: the part a form or a filter replaces."""
     name = fragment if fragment and is_htmx(request) else template
     user = getattr(request.state, "user", None)
     # French first: an anonymous visitor sees French; a person may choose English.
@@ -154,7 +157,10 @@ def render(
     }
     values.update(context or {})
     try:
-        html = env.get_template(name).render(values)
+        if block and is_htmx(request):
+            html = render_block(env, template, block, values)
+        else:
+            html = env.get_template(name).render(values)
     finally:
         current_language.reset(token)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
@@ -288,6 +294,27 @@ def parse_form(model: type[M], form: FormData, **extra: Any) -> M:
         return model.model_validate(values)
     except ValidationError as exc:
         raise InvalidInput(validation_errors(exc)) from exc
+
+
+def run_change(
+    change: Callable[[], object],
+    *,
+    done: Callable[[], Response],
+    refused: Callable[[dict[str, str], int], Response],
+) -> Response:
+    """The one way a page form applies a change: the service checks and commits it, then
+    ``done`` answers (a redirect, or the block the form replaces). A refusal answers ``refused``
+    with its messages by field (``__all__`` for the whole form) and its status (422 bad input,
+    403, 409 stale or not allowed now); a record that is not there stays the 404 page."""
+    try:
+        change()
+    except InvalidInput as exc:
+        return refused(translated(exc.errors), exc.status_code)
+    except ServiceError as exc:
+        if exc.status_code == 404:
+            raise
+        return refused({"__all__": translate(exc.message)}, exc.status_code)
+    return done()
 
 
 def form_error_response(

@@ -138,28 +138,28 @@ def all_bodies(session: Session) -> list[Body]:
 
 def roles_of(session: Session, user: User) -> dict[int, MemberRole]:
     """The person's role in each body they belong to."""
-    rows = session.exec(
-        select(Membership.body_id, Membership.role).where(Membership.user_id == user.id, _active_membership())
-    ).all()
-    return {body_id: MemberRole(role) for body_id, role in rows}
+    return standing_of(session, user)[0]
 
 
 def content_body_ids(session: Session, user: User) -> list[int]:
-    """The bodies whose content the person sees as a member: not as a guest, not excluded, and
-    with the current charter accepted where the body requires it (DESIGN.md §4 rules 2–4)."""
+    """The bodies whose content the person sees as a member (see ``standing_of``)."""
+    return sorted(standing_of(session, user)[1])
+
+
+def standing_of(session: Session, user: User) -> tuple[dict[int, MemberRole], frozenset[int]]:
+    """The person's role in each body they belong to, and the bodies whose content they see as
+    a member: not as a guest, not excluded, and with the current charter accepted where the body
+    requires it (confidentiality rules 2–4). One query, two more where a charter gates a body."""
     rows = session.exec(
-        select(Body.id, Body.charter_required)
-        .join(Membership, col(Membership.body_id) == Body.id)
-        .where(
-            Membership.user_id == user.id,
-            _active_membership(),
-            col(Membership.role) != MemberRole.guest,
-        )
+        select(Membership.body_id, Membership.role, Body.charter_required)
+        .join(Body, col(Body.id) == Membership.body_id)
+        .where(Membership.user_id == user.id, _active_membership())
     ).all()
-    ids = [body_id for body_id, _required in rows if body_id is not None]
-    gated = [body_id for body_id, required in rows if required]
+    roles = {body_id: MemberRole(role) for body_id, role, _required in rows}
+    ids = {body_id for body_id, role, _required in rows if role != MemberRole.guest}
+    gated = [body_id for body_id, role, required in rows if required and role != MemberRole.guest]
     if not gated:
-        return ids
+        return roles, frozenset(ids)
     latest = dict(
         session.exec(
             select(Charter.body_id, func.max(Charter.version))
@@ -174,7 +174,7 @@ def content_body_ids(session: Session, user: User) -> list[int]:
             )
         ).all()
     )
-    return [i for i in ids if i not in latest or (i, latest[i]) in accepted]
+    return roles, frozenset(i for i in ids if i not in latest or (i, latest[i]) in accepted)
 
 
 def content_member_ids(session: Session, body: Body) -> set[int]:
