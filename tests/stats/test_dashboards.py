@@ -358,7 +358,10 @@ def test_body_page_links_to_its_dashboard(client_for, world) -> None:  # type: i
         f'href="/bodies/{world.body.id}/dashboard"'
         in client_for(world.coordinator).get(f"/bodies/{world.body.id}").text
     )
-    assert "/dashboard" not in client_for(world.guest).get(f"/bodies/{world.body.id}").text
+    assert (
+        f"/bodies/{world.body.id}/dashboard"
+        not in client_for(world.guest).get(f"/bodies/{world.body.id}").text
+    )
 
 
 @pytest.mark.parametrize(
