@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from veille import access
 from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
@@ -65,69 +66,28 @@ PLENARY = N_("A plenary council holds no restricted or social report, and no fac
 GUESTS = N_("Guests do not post reports.")
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """The bodies whose content a person sees, and where they chair or keep the minutes."""
-
-    user: User
-    content_ids: frozenset[int] | None  # None: admin and coordinators see every body
-    manage_ids: frozenset[int]
-    # Reports of other bodies handed to the person's bodies with an action, and those of them
-    # handed to a body they chair or keep the minutes of.
-    referred_ids: frozenset[int] = frozenset()
-    referred_managed_ids: frozenset[int] = frozenset()
-
-    @property
-    def organisation_id(self) -> int:
-        return self.user.organisation_id
-
-    def sees_body(self, body_id: int) -> bool:
-        return self.content_ids is None or body_id in self.content_ids
-
-
-def viewer_for(session: Session, user: User) -> Viewer:
-    content = frozenset(bodies.content_body_ids(session, user))
-    roles = bodies.roles_of(session, user)
-    manage = (
-        frozenset(
-            body_id for body_id, role in roles.items() if role in (MemberRole.chair, MemberRole.secretary)
-        )
-        & content
-    )
-    if is_staff(user):
-        return Viewer(user=user, content_ids=None, manage_ids=manage)
-    referred = (
-        session.exec(
-            select(SituationReferral.situation_id, SituationReferral.body_id).where(
-                col(SituationReferral.body_id).in_(sorted(content))
-            )
-        ).all()
-        if content
-        else []
-    )
-    return Viewer(
-        user=user,
-        content_ids=content,
-        manage_ids=manage,
-        referred_ids=frozenset(s for s, _ in referred),
-        referred_managed_ids=frozenset(s for s, b in referred if b in manage),
-    )
+# Until every caller takes the viewer from its request (veille.access), the old names.
+Viewer = access.Viewer
+viewer_for = access.viewer_of
 
 
 # The rule (DESIGN.md §4 rule 3), once, in SQL.
 
 
-def _among(body_ids: frozenset[int], referred_ids: frozenset[int]) -> ColumnElement[bool]:
-    """Reports of these bodies, and those handed to them (a plain ``IN`` when there are none,
-    so that the usual feeds keep their index)."""
-    own = col(Situation.body_id).in_(sorted(body_ids)) if body_ids else false()
-    return or_(own, col(Situation.id).in_(sorted(referred_ids))) if referred_ids else own
+def _among(body_ids: frozenset[int]) -> ColumnElement[bool]:
+    """Reports of these bodies, and those handed to them with an action."""
+    if not body_ids:
+        return false()
+    referred = select(SituationReferral.situation_id).where(
+        col(SituationReferral.body_id).in_(sorted(body_ids))
+    )
+    return or_(col(Situation.body_id).in_(sorted(body_ids)), col(Situation.id).in_(referred))
 
 
 def _in_bodies(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.content_ids is None:
         return true()
-    return _among(viewer.content_ids, viewer.referred_ids)
+    return _among(viewer.content_ids)
 
 
 def _shared(viewer: Viewer) -> ColumnElement[bool]:
@@ -139,7 +99,7 @@ def _shared(viewer: Viewer) -> ColumnElement[bool]:
 
 def full_text(viewer: Viewer) -> ColumnElement[bool]:
     """Reports the person reads whole."""
-    managed = _among(viewer.manage_ids, viewer.referred_managed_ids)
+    managed = _among(viewer.manage_ids)
     return and_(
         _in_bodies(viewer),
         or_(
