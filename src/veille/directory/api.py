@@ -26,6 +26,7 @@ router = APIRouter(tags=["directory"])
 
 @router.get("/me", response_model=UserPublic)
 def me(user: ApiUser) -> UserPublic:
+    """The person the token belongs to."""
     return UserPublic.model_validate(user)
 
 
@@ -33,12 +34,14 @@ def me(user: ApiUser) -> UserPublic:
 def list_sectors(
     _user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[SectorPublic]:
+    """The city's sectors, for every signed-in person (a page at a time)."""
     items, next_cursor = keyset_page(session, select(Sector), Sector, Cursor.parse(cursor), limit)
     return Paged(items=[SectorPublic.model_validate(s) for s in items], next_cursor=next_cursor)
 
 
 @router.post("/sectors", response_model=SectorPublic, status_code=201)
 def create_sector(user: ApiUser, session: SessionDep, body: SectorCreate) -> SectorPublic:
+    """Creates a sector (admins and coordinators)."""
     return SectorPublic.model_validate(service.save_sector(session, actor=user, data=body))
 
 
@@ -46,12 +49,14 @@ def create_sector(user: ApiUser, session: SessionDep, body: SectorCreate) -> Sec
 def list_organisations(
     _user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[OrganisationPublic]:
+    """The partner organisations, for every signed-in person (a page at a time)."""
     items, next_cursor = keyset_page(session, select(Organisation), Organisation, Cursor.parse(cursor), limit)
     return Paged(items=[OrganisationPublic.model_validate(o) for o in items], next_cursor=next_cursor)
 
 
 @router.post("/organisations", response_model=OrganisationPublic, status_code=201)
 def create_organisation(user: ApiUser, session: SessionDep, body: OrganisationCreate) -> OrganisationPublic:
+    """Creates a partner organisation (admins and coordinators)."""
     return OrganisationPublic.model_validate(service.save_organisation(session, actor=user, data=body))
 
 
@@ -59,17 +64,20 @@ def create_organisation(user: ApiUser, session: SessionDep, body: OrganisationCr
 def list_users(
     user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[UserPublic]:
+    """The accounts (admins; a page at a time)."""
     items, next_cursor = service.api_users(session, actor=user, limit=limit, cursor=cursor)
     return Paged(items=[UserPublic.model_validate(u) for u in items], next_cursor=next_cursor)
 
 
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(user: ApiUser, session: SessionDep, body: UserCreate) -> UserPublic:
+    """Creates an account (admins); its password must be long enough."""
     return UserPublic.model_validate(service.create_user(session, actor=user, data=body))
 
 
 @router.post("/users/{user_id}/unlock", status_code=204)
 def unlock_user(user_id: Id, user: ApiUser, session: SessionDep) -> Response:
+    """Releases an account locked by failed logins (admins); the release is audited."""
     account = service.get_user(session, actor=user, user_id=user_id)
     service.release_login(session, actor=user, user=account)
     return Response(status_code=204)

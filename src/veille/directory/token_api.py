@@ -25,6 +25,8 @@ class BadCredentials(ServiceError):
 async def create_token(
     request: Request, body: TokenRequest, session: SessionDep, settings: SettingsDep
 ) -> TokenResponse:
+    """Exchanges an e-mail address and password for an API token (throttled like the login
+    page; 401 on bad credentials)."""
     ip = request.client.host if request.client else "unknown"
     try:
         user = await run_in_threadpool(
@@ -40,6 +42,7 @@ async def create_token(
 def revoke_token(
     _user: ApiUser, session: SessionDep, raw: Annotated[str | None, Depends(api_token)]
 ) -> Response:
+    """Revokes the token used for this request."""
     assert raw is not None
     auth.revoke_token(session, raw=raw)
     return Response(status_code=204)

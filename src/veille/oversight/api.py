@@ -27,6 +27,7 @@ def list_audit(
     cursor: str | None = None,
     entity: str | None = None,
 ) -> AuditPage:
+    """The audit trail, newest first, optionally of one kind of record (admins; a page at a time)."""
     require_admin(user)
     items, next_cursor = audit.list_events(session, limit=limit, cursor=cursor, entity=entity)
     return AuditPage(items=[AuditEventPublic.model_validate(e) for e in items], next_cursor=next_cursor)
