@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from veille.access import viewer_of
 from veille.actions import service as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.actions.models import Action, ActionCreate, ActionEntry, ActionEntryIn, EvaluationIn, ReferIn
@@ -944,14 +945,10 @@ def _load_reports(
         situation = situations.create_situation(session, user=author, data=data)
         session.commit()
         for key, text in spec.updates:
-            access = situations.get_situation(
-                session, situations.viewer_for(session, users[key]), situation.id or 0
-            )
+            access = situations.get_situation(session, viewer_of(session, users[key]), situation.id or 0)
             situations.add_update(session, access=access, data=SituationUpdateIn(text=text))
         if spec.status is not None:
-            access = situations.get_situation(
-                session, situations.viewer_for(session, author), situation.id or 0
-            )
+            access = situations.get_situation(session, viewer_of(session, author), situation.id or 0)
             situations.set_status(session, access=access, status=spec.status, version=situation.version)
         session.commit()
         posted[spec.title] = situation
@@ -1329,7 +1326,7 @@ def _load_actions(
 
 
 def _step(session: Session, action: Action, step: _Step, user: User, loaded: dict[str, Body]) -> None:
-    access = actions.get_action(session, actions.viewer_for(session, user), action.id or 0)
+    access = actions.get_action(session, viewer_of(session, user), action.id or 0)
     if step.refer_to is not None:
         actions.refer(session, access=access, data=ReferIn(body_id=loaded[step.refer_to].id or 0))
     elif step.status is not None:
