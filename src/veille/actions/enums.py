@@ -1,3 +1,5 @@
+"""The codes of actions: kind, status and evaluation; stored as text, labelled in labels.py."""
+
 from enum import StrEnum
 
 

@@ -1,3 +1,5 @@
+"""The codes of bodies: kinds, status and the roles of members; stored as text, labelled in labels.py."""
+
 from enum import StrEnum
 
 

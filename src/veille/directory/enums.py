@@ -1,3 +1,5 @@
+"""The codes of the directory: roles of accounts and kinds of organisations; stored as text."""
+
 from enum import StrEnum
 
 

@@ -1,3 +1,5 @@
+"""The codes of meetings: status, invitation answers, presence; stored as text, labelled in labels.py."""
+
 from enum import StrEnum
 
 

@@ -1,3 +1,5 @@
+"""The codes of mail: an outbox row's state and a member's mail choice; stored as text."""
+
 from enum import StrEnum
 
 

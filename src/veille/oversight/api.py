@@ -1,3 +1,5 @@
+"""The audit trail for admins (JSON): every change and every read of a confidential report."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,3 +1,5 @@
+"""The codes of reports: kinds, confidentiality, status; stored as text, labelled in labels.py."""
+
 from enum import StrEnum
 
 
