@@ -556,7 +556,7 @@ MATRIX |= {
 # staff read and manage them; to anyone else, even the chair of a body, they do not exist.
 # Series 1 of the police is "Contacts", with a count.
 def activity_series(factory: Factory, world: World) -> None:
-    from veille.stats.models import ActivityCount, ActivitySeries
+    from veille.activity.models import ActivityCount, ActivitySeries
 
     series = factory._save(ActivitySeries(organisation_id=world.organisation.id, name="Contacts"))
     assert series.id == 1

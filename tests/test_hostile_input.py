@@ -18,7 +18,8 @@ from veille.audit.models import AuditEvent
 from veille.config import Settings
 from veille.directory.models import Sector
 from veille.meetings import calendar
-from veille.stats.models import ActivitySeries, Diagnostic
+from veille.activity.models import ActivitySeries
+from veille.stats.models import Diagnostic
 from veille.types import MAX_IDS, MAX_INT, check_period, parse_id, parse_ids, parse_int
 from veille.web import FLASH_COOKIE
 

@@ -139,11 +139,14 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.actions import api as actions_api
     from veille.actions import group_pages
     from veille.actions import pages as actions_pages
+    from veille.activity import api as activity_api
+    from veille.activity import pages as activity_pages
     from veille.bodies import api as bodies_api
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
     from veille.directory import login_pages, token_api
     from veille.directory import pages as directory_pages
+    from veille.home import pages as home_pages
     from veille.meetings import api as meetings_api
     from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
@@ -151,8 +154,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.situations import api as situations_api
     from veille.situations import notification_api, notification_pages
     from veille.situations import pages as situations_pages
-    from veille.stats import activity_api, activity_pages, diagnostic_pages
     from veille.stats import api as stats_api
+    from veille.stats import diagnostic_pages
     from veille.stats import pages as stats_pages
     from veille.venues import pages as venues_pages
 
@@ -160,6 +163,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         dependencies=[Depends(verify_csrf), Depends(refuse_unstorable_text)], include_in_schema=False
     )
     for module in (
+        home_pages,
         actions_pages,
         group_pages,
         login_pages,

@@ -8,10 +8,12 @@ from veille.actions.models import (
     ActionSituation,
     GroupReview,
 )
+from veille.activity.models import ActivityCount, ActivitySeries
 from veille.audit.models import AuditEvent
 from veille.auth.models import AuthToken, LoginAttempt, LoginRelease
 from veille.bodies.models import Body, BodySector, Charter, CharterAcceptance, Membership
 from veille.directory.models import Organisation, Sector, User
+from veille.home.models import HomeVisit
 from veille.meetings.models import (
     AgendaItem,
     AgendaItemAction,
@@ -32,7 +34,7 @@ from veille.situations.models import (
     SituationShare,
     SituationUpdateRecord,
 )
-from veille.stats.models import ActivityCount, ActivitySeries, Diagnostic, HomeVisit
+from veille.stats.models import Diagnostic
 from veille.venues.models import CharterArticle, Venue
 
 __all__ = [

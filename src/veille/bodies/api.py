@@ -53,6 +53,7 @@ def _public(body: Body) -> BodyPublic:
 def list_bodies(
     user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[BodyPublic]:
+    """The bodies you belong to (every body for admins and coordinators), by id, one page."""
     items, next_cursor = keyset_page(
         session, service.visible_bodies_query(user), Body, Cursor.parse(cursor), limit
     )
@@ -61,16 +62,20 @@ def list_bodies(
 
 @router.post("", response_model=BodyPublic, status_code=201)
 def create_body(user: ApiUser, session: SessionDep, body: BodyCreate) -> BodyPublic:
+    """Creates a body (admins and coordinators only)."""
     return _public(service.create_body(session, actor=user, data=body))
 
 
 @router.get("/{body_id}", response_model=BodyPublic)
 def get_body(body_id: Id, user: ApiUser, session: SessionDep) -> BodyPublic:
+    """One body you belong to (any for admins and coordinators); 404 for anyone else."""
     return _public(service.get_body_access(session, user, body_id).body)
 
 
 @router.patch("/{body_id}", response_model=BodyPublic)
 def patch_body(body_id: Id, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
+    """Changes the fields sent; its chair, its secretaries and the staff may. ``version`` is the one
+    read: a body changed since is refused (409). Its kind is fixed (422)."""
     access = service.get_body_access(session, user, body_id)
     current = _public(access.body).model_dump()
     data = validate(BodyUpdate, current | patch.model_dump(exclude_unset=True))
@@ -79,12 +84,14 @@ def patch_body(body_id: Id, patch: BodyPatch, user: ApiUser, session: SessionDep
 
 @router.post("/{body_id}/close", response_model=BodyPublic)
 def close_body(body_id: Id, user: ApiUser, session: SessionDep) -> BodyPublic:
+    """Closes the body for good: read-only from then on; its chair and the staff may."""
     access = service.get_body_access(session, user, body_id)
     return _public(service.close_body(session, access=access))
 
 
 @router.get("/{body_id}/charter", response_model=CharterPublic)
 def get_charter(body_id: Id, user: ApiUser, session: SessionDep) -> CharterPublic:
+    """The body's current charter, for whoever may see the body; 404 when it has none."""
     access = service.get_body_access(session, user, body_id)
     if access.charter is None:
         raise NotFound("This body has no charter.")
@@ -93,6 +100,8 @@ def get_charter(body_id: Id, user: ApiUser, session: SessionDep) -> CharterPubli
 
 @router.put("/{body_id}/charter", response_model=CharterPublic)
 def put_charter(body_id: Id, charter: CharterIn, user: ApiUser, session: SessionDep) -> CharterPublic:
+    """A new version of the charter (its chair and the staff): every member is asked to accept it
+    again. ``version``, the one read: a charter changed since is refused (409)."""
     access = service.get_body_access(session, user, body_id)
     saved = service.set_charter(session, access=access, text=charter.text, version=charter.version)
     return CharterPublic.model_validate(saved)
@@ -100,12 +109,15 @@ def put_charter(body_id: Id, charter: CharterIn, user: ApiUser, session: Session
 
 @router.post("/{body_id}/charter/accept", status_code=204)
 def accept_charter(body_id: Id, user: ApiUser, session: SessionDep) -> Response:
+    """Records that you, a member, accept the body's current charter."""
     service.accept_charter(session, access=service.get_body_access(session, user, body_id))
     return Response(status_code=204)
 
 
 @router.get("/{body_id}/members", response_model=Paged[MemberPublic])
 def list_members(body_id: Id, user: ApiUser, session: SessionDep) -> Paged[MemberPublic]:
+    """The body's members and their roles (not its excluded ones), for its members who are not
+    guests and the staff."""
     access = service.get_body_access(session, user, body_id)
     members = service.list_members(session, access=access)
     items = [MemberPublic.model_validate(m) for m in members if m.excluded_at is None]
@@ -116,6 +128,8 @@ def list_members(body_id: Id, user: ApiUser, session: SessionDep) -> Paged[Membe
 def put_member(
     body_id: Id, user_id: Id, member: MemberSet, user: ApiUser, session: SessionDep
 ) -> MemberPublic:
+    """Adds a person with this role or changes their role; its secretaries and chair and the staff
+    may (a chair is named by the chair or the staff)."""
     access = service.get_body_access(session, user, body_id)
     return MemberPublic.model_validate(
         service.set_member(session, access=access, user_id=user_id, role=member.role)
@@ -124,6 +138,8 @@ def put_member(
 
 @router.delete("/{body_id}/members/{user_id}", status_code=204)
 def delete_member(body_id: Id, user_id: Id, user: ApiUser, session: SessionDep) -> Response:
+    """Removes a person from the body; its secretaries and chair and the staff may (a chair's seat,
+    the chair or the staff)."""
     access = service.get_body_access(session, user, body_id)
     service.remove_member(session, access=access, user_id=user_id)
     return Response(status_code=204)
@@ -133,6 +149,8 @@ def delete_member(body_id: Id, user_id: Id, user: ApiUser, session: SessionDep) 
 def exclude_member(
     body_id: Id, user_id: Id, exclusion: Exclusion, user: ApiUser, session: SessionDep
 ) -> Response:
+    """Excludes a member who breached the charter, with the reason (its chair and the staff):
+    their access ends at once."""
     access = service.get_body_access(session, user, body_id)
     service.exclude_member(session, access=access, user_id=user_id, reason=exclusion.reason)
     return Response(status_code=204)

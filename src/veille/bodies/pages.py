@@ -1,4 +1,5 @@
-"""HTML pages of bodies: lists, body page, forms, members (htmx fragment), charter."""
+"""HTML pages of bodies: the list, a body's page, its forms, its members (each change answers
+the page's ``members`` block to htmx) and its charter."""
 
 from __future__ import annotations
 
@@ -7,39 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyUpdate, CharterIn
-from veille.deps import SessionDep, SettingsDep
+from veille.deps import SessionDep
 from veille.directory import service as directory
 from veille.directory.current import PageUser
-from veille.errors import Conflict, InvalidInput, ServiceError
+from veille.errors import InvalidInput
 from veille.i18n import N_, translate
-from veille.stats import dashboards
 from veille.types import Id, parse_id
-from veille.web import Form, form_error_response, parse_form, redirect, render, translated
+from veille.web import Form, parse_form, redirect, render, run_change
 
 router = APIRouter()
-
-
-@router.get("/")
-def home(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
-    dashboard = dashboards.home(session, user, settings.today())
-    roles = service.roles_of(session, user)
-    bodies = service.visible_bodies(session, user, member_only=True)
-    return render(
-        request,
-        "bodies/home.html",
-        {
-            "home": dashboard,
-            "bodies": bodies,
-            "body": None,
-            "roles": roles,
-            "counts": service.member_counts(session, user, bodies, roles),
-            "nav_active": "home",
-        },
-    )
 
 
 @router.get("/bodies")
@@ -81,6 +61,14 @@ def _body_form(form: Form, body: Body | None = None) -> BodyUpdate:
     return parse_form(BodyUpdate, form, charter_required=form.get("charter_required") == "1", **kind)
 
 
+def _form_again(
+    request: Request, session: SessionDep, body: Body | None, form: Form, errors: dict[str, str], status: int
+) -> Response:
+    session.rollback()
+    context = _form_context(session, body, form) | {"errors": errors}
+    return render(request, "bodies/form.html", context, status_code=status)
+
+
 @router.get("/bodies/new")
 def new_body_form(request: Request, user: PageUser, session: SessionDep) -> Response:
     directory.require_staff(user)
@@ -90,12 +78,12 @@ def new_body_form(request: Request, user: PageUser, session: SessionDep) -> Resp
 @router.post("/bodies/new")
 def create_body(request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     directory.require_staff(user)
-    try:
-        body = service.create_body(session, actor=user, data=_body_form(form))
-    except InvalidInput as exc:
-        session.rollback()
-        return form_error_response(request, "bodies/form.html", _form_context(session, None, form), exc)
-    return redirect(request, f"/bodies/{body.id}", flash=N_("The body was created."))
+    created: list[Body] = []
+    return run_change(
+        lambda: created.append(service.create_body(session, actor=user, data=_body_form(form))),
+        done=lambda: redirect(request, f"/bodies/{created[0].id}", flash=N_("The body was created.")),
+        refused=lambda errors, status: _form_again(request, session, None, form, errors, status),
+    )
 
 
 @router.get("/bodies/{body_id}")
@@ -104,28 +92,6 @@ def body_page(body_id: Id, request: Request, user: PageUser, session: SessionDep
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     return render(request, "bodies/detail.html", _detail_context(session, access))
-
-
-@router.get("/bodies/{body_id}/dashboard")
-def body_dashboard(
-    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
-) -> Response:
-    access = service.get_body_access(session, user, body_id)
-    if access.charter_pending:
-        return redirect(request, f"/bodies/{body_id}/charter")
-    dashboard = dashboards.body_dashboard(session, access, settings.today(), settings.tz)
-    return render(
-        request,
-        "stats/body_dashboard.html",
-        {
-            "dash": dashboard,
-            "access": access,
-            "body": access.body,
-            "kinds": list(ActionKind),
-            "statuses": list(ActionStatus),
-            "nav_active": "bodies",
-        },
-    )
 
 
 def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
@@ -157,24 +123,12 @@ def edit_body_form(body_id: Id, request: Request, user: PageUser, session: Sessi
 def edit_body(body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
-    try:
-        service.update_body(session, access=access, data=_body_form(form, access.body))
-    except InvalidInput as exc:
-        session.rollback()
-        return form_error_response(
-            request, "bodies/form.html", _form_context(session, access.body, form), exc
-        )
-    except Conflict as exc:
-        # Someone saved in between: the form again, with what this person typed.
-        session.rollback()
-        return form_error_response(
-            request,
-            "bodies/form.html",
-            _form_context(session, access.body, form),
-            InvalidInput({"__all__": exc.message}),
-            status_code=409,
-        )
-    return redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved."))
+    # Refused, or someone saved in between (409): the form again, with what this person typed.
+    return run_change(
+        lambda: service.update_body(session, access=access, data=_body_form(form, access.body)),
+        done=lambda: redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved.")),
+        refused=lambda errors, status: _form_again(request, session, access.body, form, errors, status),
+    )
 
 
 @router.post("/bodies/{body_id}/close")
@@ -184,46 +138,22 @@ def close_body(body_id: Id, request: Request, user: PageUser, session: SessionDe
     return redirect(request, f"/bodies/{body_id}", flash=N_("The body is closed: it is now read-only."))
 
 
-# Members: each change answers the refreshed members fragment.
-
-
-def _members_response(
-    request: Request,
-    session: SessionDep,
-    user: PageUser,
-    body_id: Id,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    notice: str | None = None,
-) -> Response:
-    session.rollback()
-    access = service.get_body_access(session, user, body_id)
-    context = _detail_context(
-        session, access, errors=translated(errors or {}), notice=translate(notice) if notice else None
-    )
-    return render(
-        request,
-        "bodies/detail.html",
-        context,
-        fragment="bodies/_members.html",
-        status_code=status_code,
-    )
+# Members: each change answers the page's refreshed ``members`` block, the refusal in it.
 
 
 def _member_change(
     request: Request, session: SessionDep, user: PageUser, body_id: Id, change: Any, done: str
 ) -> Response:
-    """Runs a change of the members and answers the fragment, with the error in it if refused."""
+    """Runs a change of the members; answers the members, with the notice or the refusal."""
     access = service.get_body_access(session, user, body_id)
-    try:
-        change(access)
-    except InvalidInput as exc:
-        return _members_response(request, session, user, body_id, exc.errors, status_code=422)
-    except ServiceError as exc:
-        if exc.status_code == 404:
-            raise
-        return _members_response(request, session, user, body_id, {"__all__": exc.message}, exc.status_code)
-    return _members_response(request, session, user, body_id, notice=done)
+
+    def members(errors: dict[str, str], status_code: int, notice: str | None = None) -> Response:
+        session.rollback()
+        fresh = service.get_body_access(session, user, body_id)
+        context = _detail_context(session, fresh, errors=errors, notice=translate(notice) if notice else None)
+        return render(request, "bodies/detail.html", context, block="members", status_code=status_code)
+
+    return run_change(lambda: change(access), done=lambda: members({}, 200, done), refused=members)
 
 
 def _role(form: Form) -> MemberRole:
@@ -350,9 +280,17 @@ def edit_charter(body_id: Id, request: Request, user: PageUser, session: Session
         "version": form.get("version"),
         "nav_active": "bodies",
     }
-    try:
+
+    def save() -> None:
         data = parse_form(CharterIn, form)
         service.set_charter(session, access=access, text=data.text, version=data.version)
-    except InvalidInput as exc:
-        return form_error_response(request, "bodies/charter_form.html", context, exc)
-    return redirect(request, f"/bodies/{body_id}/charter", flash=N_("The charter was saved."))
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        session.rollback()
+        return render(request, "bodies/charter_form.html", context | {"errors": errors}, status_code=status)
+
+    return run_change(
+        save,
+        done=lambda: redirect(request, f"/bodies/{body_id}/charter", flash=N_("The charter was saved.")),
+        refused=refused,
+    )

@@ -1,8 +1,9 @@
-"""Bodies, memberships and charters: who sees a body, who may change it (DESIGN.md §4)."""
+"""Bodies, memberships and charters: who sees a body, who may change it (the confidentiality
+rules, docs/confidentiality.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, func
@@ -26,10 +27,13 @@ from veille.directory.service import is_staff, require_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
 from veille.orm import utcnow
+from veille.versions import bump, lock_version
 
 CLOSED = N_("This body is closed: it can no longer be changed.")
 KIND_FIXED = N_("A body's kind is fixed when it is created: create a new body of the other kind instead.")
 CHARTER_PENDING = N_("Accept the body's charter to see its content.")
+BODY_STALE = N_("This body was changed by someone else: reload it and try again.")
+CHARTER_STALE = N_("The charter was changed by someone else: reload it and try again.")
 
 
 @dataclass(frozen=True)
@@ -327,9 +331,7 @@ def create_body(session: Session, *, actor: User, data: BodyCreate) -> Body:
 
 def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Body:
     access.require_manage()
-    body = access.body
-    if data.version is not None and data.version != body.version:
-        raise Conflict(N_("This body was changed by someone else: reload it and try again."))
+    body = lock_version(session, access.body, data.version, BODY_STALE)
     if data.kind != body.kind:
         # What a body's chair may see beyond it (a plenary's statistics and annual report) and a
         # crime-treatment group's end date hang on its kind: nobody retypes a body.
@@ -339,7 +341,7 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
         raise Forbidden(N_("Only the chair or the coordinator can require the charter or lift it."))
     body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))
     _set_sectors(session, body, data.sector_ids)
-    body.version += 1
+    bump(body)
     session.add(body)
     audit.record(session, user_id=access.user.id, verb="update", entity="body", entity_id=body.id)
     session.commit()
@@ -349,7 +351,7 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
 def close_body(session: Session, *, access: BodyAccess) -> Body:
     access.require_chair()
     access.body.status = BodyStatus.closed
-    access.body.version += 1
+    bump(access.body)
     session.add(access.body)
     audit.record(session, user_id=access.user.id, verb="close", entity="body", entity_id=access.body.id)
     session.commit()
@@ -473,8 +475,10 @@ def set_charter(session: Session, *, access: BodyAccess, text: str, version: int
     """A new version of the charter: every member is asked to accept it again."""
     access.require_chair()
     current = access.charter
-    if version is not None and version != (current.version if current else 0):
-        raise Conflict(N_("The charter was changed by someone else: reload it and try again."))
+    if current is not None:
+        lock_version(session, current, version, CHARTER_STALE)
+    elif version:  # none yet: it can only have been read as version 0
+        raise Conflict(CHARTER_STALE)
     if current is not None and current.text == text:
         return current
     assert access.body.id is not None
@@ -536,7 +540,7 @@ def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance
 
 
 def member_counts(
-    session: Session, user: User, bodies: list[Body], roles: dict[int, MemberRole]
+    session: Session, user: User, bodies: list[Body], roles: Mapping[int, MemberRole]
 ) -> dict[int, int]:
     """Active members of the bodies whose members this person may see (``roles``: roles_of)."""
     body_ids = [

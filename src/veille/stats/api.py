@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from veille.actions import service as actions
+from veille.actions import counts as actions
 from veille.actions.enums import ActionKind
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import ApiUser

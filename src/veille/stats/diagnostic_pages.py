@@ -11,16 +11,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from veille import charts
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import Conflict, InvalidInput
+from veille.exports import Table
 from veille.i18n import N_, translate
 from veille.pdf import render_pdf
-from veille.stats import charts, diagnostics
-from veille.stats.exports import Table
+from veille.stats import diagnostics
 from veille.stats.models import ConclusionsIn, DiagnosticIn
 from veille.types import Id
 from veille.web import PDF, Form, download, form_error_response, is_htmx, parse_form, redirect, render

@@ -35,7 +35,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from veille.actions import service as actions
+from veille.actions import counts as actions
+from veille.actions import lists as action_lists
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
 from veille.audit import service as audit
 from veille.bodies import service as bodies
@@ -46,7 +47,7 @@ from veille.directory.models import Sector, User
 from veille.directory.service import is_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.meetings import service as meetings
+from veille.meetings import lists as meetings
 from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
 from veille.situations import counts
@@ -304,9 +305,9 @@ class Document:
     problems: list[ProblemLine]
     grid: Grid
     effects: list[tuple[Effect | None, int]]
-    evaluated: list[actions.Row]
+    evaluated: list[action_lists.Row]
     evaluated_total: int
-    open_rows: list[actions.Row]  # open actions, overdue first then soonest due
+    open_rows: list[action_lists.Row]  # open actions, overdue first then soonest due
     open_total: int
     overdue: int
 
@@ -401,7 +402,7 @@ def document(session: Session, access: DiagnosticAccess, *, today: date, tz: Zon
     late = {a.id for a in overdue}
     still_open = overdue + [a for a in still_open if a.id not in late]
     shown_open, shown_evaluated = still_open[:LIST_LIMIT], evaluated[:LIST_LIMIT]
-    decorated = {r.action.id: r for r in actions.rows(session, [*shown_open, *shown_evaluated], today)}
+    decorated = {r.action.id: r for r in action_lists.rows(session, [*shown_open, *shown_evaluated], today)}
     return Document(
         access=access,
         window=window,

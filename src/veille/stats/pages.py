@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
+from veille import exports
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
@@ -20,7 +21,7 @@ from veille.directory.models import User
 from veille.errors import NotFound
 from veille.i18n import N_, translate
 from veille.situations import service as situations
-from veille.stats import exports, service
+from veille.stats import service
 from veille.types import IdList, check_period
 from veille.web import download, render
 

@@ -1,7 +1,7 @@
 """Statistics of reports and actions: the tables of the statistics page (and their charts and
 exports) and the counts of the API, over what each person may see.
 
-The counting itself lives with the records (``situations.counts``, ``actions.service.count``),
+The counting itself lives with the records (``situations.counts``, ``actions.counts.count``),
 under their visibility rules; this module names the keys and lays the numbers out. The staff and
 the chair of a plenary see aggregates over every body (counts and categories, never a text).
 """
@@ -19,20 +19,20 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_month_names
 from sqlmodel import Session
 
-from veille.actions import service as actions
+from veille.actions import counts as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body
+from veille.charts import Chart, grouped_bars
 from veille.directory import service as directory
 from veille.directory.models import User
 from veille.directory.service import is_staff
+from veille.exports import Table
 from veille.i18n import N_, current_language, translate
 from veille.labels import LABELS
 from veille.situations import counts
 from veille.situations import service as situations
-from veille.stats.charts import Chart, grouped_bars
-from veille.stats.exports import Table
 
 HIDDEN = N_("Social coordination (not shown)")
 NOT_GIVEN = N_("Not given")

@@ -1,156 +1,50 @@
-"""The dashboards: a person's home page (what awaits them) and a body's dashboard (what it
-deals with, how its actions go, who comes to its meetings).
+"""A body's dashboard: what the body deals with (its reports by month and category, its open
+problem files), how its actions go (by kind and status, the overdue ones) and who comes to its
+meetings (attendance by organisation).
 
 Every figure is taken over what the reader may see, through the rules of the domains that own
-the records (``situations.service.visible``/``full_text`` and ``situations.counts`` for
-reports, ``actions.service.query``/``count`` for actions, the body's access for its meetings).
-Both pages answer in a fixed number of queries whatever the number of records: lists are
-capped, figures are counted in SQL.
-
-The charts and tables are laid out when the template asks for them, so that their words are
-in the reader's language (the page's language is set while it renders).
+the records (``situations.counts`` for reports, ``actions.lists.query``, ``actions.counts.count`` for
+actions, the body's access for its meetings); a fixed number of queries whatever the number of
+records. The charts and tables are laid out when the template asks for them, so that their
+words are in the reader's language (the page's language is set while it renders).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import case, func
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from veille.actions import service as actions
+from veille.access import Viewer
+from veille.actions import lists as actions
+from veille.actions.counts import CountFilters, Counts, count
 from veille.actions.enums import ActionKind, ActionStatus
-from veille.actions.service import Counts
 from veille.bodies import service as bodies
 from veille.bodies.models import Body
+from veille.charts import LEFT, RIGHT, WIDTH, Chart, grouped_bars
 from veille.directory import service as directory
-from veille.directory.models import Organisation, User
+from veille.directory.models import Organisation
+from veille.exports import Table
 from veille.i18n import N_, current_language, ngettext, translate
-from veille.meetings import service as meetings
-from veille.meetings.enums import AttendanceStatus, MeetingStatus
+from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
-from veille.orm import utcnow
 from veille.situations import counts
 from veille.situations import service as situations
 from veille.situations.enums import ProblemStatus
 from veille.situations.models import Problem
-from veille.stats.charts import LEFT, RIGHT, WIDTH, Chart, grouped_bars
-from veille.stats.exports import Table
-from veille.stats.models import HomeVisit
-
-# The home page
-HOME_MEETINGS = 5
-HOME_ANSWERS = 10
-HOME_ACTIONS = 8
-HOME_REPORTS = 10
-# Visits closer together than this are one visit: the list of new reports stays the same
-# while the person goes back and forth between their home and the pages it links to.
-VISIT_GAP = timedelta(minutes=30)
-FIRST_VISIT = timedelta(days=7)
 
 # A body's dashboard
 MONTHS = 12
 ATTENDANCE_MEETINGS = 12
 OVERDUE_LIMIT = 10
-ATTENDED = (AttendanceStatus.present, AttendanceStatus.represented)
-PAST = (MeetingStatus.held, MeetingStatus.minutes_approved)
 
 SOCIAL = N_("Social coordination")
 # A chart's labels share its width: about 6 units a character at the chart's font size.
 LABEL_UNIT = 6.5
 TOTAL = N_("Total")
-
-
-# Home: "since my last visit"
-
-
-def record_visit(session: Session, user: User, now: datetime | None = None) -> datetime:
-    """Notes that the person opens their home page; answers since when reports are new to them.
-
-    A visit more than ``VISIT_GAP`` after the last one moves the mark: what was new then is no
-    longer new. A first visit shows the last ``FIRST_VISIT``. Called on a GET, it ends the read
-    transaction before writing, as ``situations.service.record_reads`` does (SQLite cannot turn
-    a transaction that has read into a writer once another has written).
-    """
-    now = now or utcnow()
-    visit = session.get(HomeVisit, user.id)
-    if visit is not None and now - visit.seen_at < VISIT_GAP:
-        return visit.previous_seen_at or visit.seen_at - FIRST_VISIT
-    session.commit()
-    if visit is None:
-        since = now - FIRST_VISIT
-        session.add(HomeVisit(user_id=user.id or 0, seen_at=now))
-    else:
-        since = visit.seen_at
-        visit.previous_seen_at, visit.seen_at = visit.seen_at, now
-        session.add(visit)
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same person's other tab recorded the visit at the same moment.
-        session.rollback()
-    return since
-
-
-# Home
-
-
-@dataclass(frozen=True)
-class Home:
-    since: datetime
-    upcoming: list[tuple[Meeting, Body]]
-    awaiting: list[tuple[Meeting, Body]]
-    actions: list[actions.Row]
-    open_actions: int
-    overdue_actions: int
-    reports: list[situations.Row]
-    new_reports: int
-
-    @property
-    def more_actions(self) -> bool:
-        return self.open_actions > len(self.actions)
-
-    @property
-    def more_reports(self) -> bool:
-        return self.new_reports > len(self.reports)
-
-
-def _my_actions(
-    session: Session, viewer: situations.Viewer, today: date
-) -> tuple[list[actions.Row], int, int]:
-    """The open actions the person owns (soonest due first, capped), how many, how many late."""
-    stmt = actions.query(viewer, actions.Filters(owner_id=viewer.user.id, open_only=True), today)
-    mine = stmt.subquery()
-    late = func.sum(case((mine.c.due_on < today, 1), else_=0))
-    total, overdue = session.exec(select(func.count(), late).select_from(mine)).one()
-    found = session.exec(actions.by_due_date(stmt).limit(HOME_ACTIONS)).all()
-    return actions.rows(session, found, today), int(total), int(overdue or 0)
-
-
-def home(session: Session, user: User, today: date, now: datetime | None = None) -> Home:
-    """What the home page shows, in a fixed number of queries."""
-    since = record_visit(session, user, now)
-    viewer = situations.viewer_for(session, user)
-    upcoming = meetings.upcoming_meetings(session, user, limit=HOME_MEETINGS)
-    mine, open_actions, overdue = _my_actions(session, viewer, today)
-    reports, new_reports = situations.posted_since(session, viewer, since, limit=HOME_REPORTS)
-    return Home(
-        since=since,
-        upcoming=upcoming,
-        awaiting=meetings.awaiting_answer(session, viewer, limit=HOME_ANSWERS),
-        actions=mine,
-        open_actions=open_actions,
-        overdue_actions=overdue,
-        reports=reports,
-        new_reports=new_reports,
-    )
-
-
-# A body's dashboard
 
 
 def fit_labels(labels: list[str], width: int = WIDTH - LEFT - RIGHT) -> list[str]:
@@ -341,7 +235,7 @@ class BodyDashboard:
 
 
 def _reports(
-    session: Session, viewer: situations.Viewer, body_id: int, months: list[date], today: date, zone: ZoneInfo
+    session: Session, viewer: Viewer, body_id: int, months: list[date], today: date, zone: ZoneInfo
 ) -> dict[str | None, dict[str, int]]:
     """The body's reports the person may see, by category (None: seen as a stub) and month of
     the facts, over the months; one query (``situations.counts``: the statistics' rule)."""
@@ -361,7 +255,7 @@ def _reports(
     return result
 
 
-def _problems(session: Session, access: bodies.BodyAccess, viewer: situations.Viewer) -> list[ProblemLine]:
+def _problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -> list[ProblemLine]:
     """The body's problem files still open, with how many of their reports the person sees."""
     found = [p for p in situations.body_problems(session, access) if p.status != ProblemStatus.closed]
     reports = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
@@ -369,16 +263,14 @@ def _problems(session: Session, access: bodies.BodyAccess, viewer: situations.Vi
 
 
 def _action_counts(
-    session: Session, viewer: situations.Viewer, body_id: int, today: date, zone: ZoneInfo
+    session: Session, viewer: Viewer, body_id: int, today: date, zone: ZoneInfo
 ) -> tuple[Counts, int]:
-    found = actions.count(
-        session, viewer, ("kind", "status"), actions.CountFilters(body_ids=(body_id,)), today, zone
-    )
+    found = count(session, viewer, ("kind", "status"), CountFilters(body_ids=(body_id,)), today, zone)
     cells = {(ActionKind(kind), ActionStatus(status)): n for (kind, status), n, _ in found}
     return Counts(cells=cells), sum(late for _, _, late in found)
 
 
-def _overdue(session: Session, viewer: situations.Viewer, body_id: int, today: date) -> list[actions.Row]:
+def _overdue(session: Session, viewer: Viewer, body_id: int, today: date) -> list[actions.Row]:
     stmt = actions.query(viewer, actions.Filters(body_id=body_id, overdue=True), today)
     found = session.exec(actions.by_due_date(stmt).limit(OVERDUE_LIMIT)).all()
     return actions.rows(session, found, today)
@@ -397,12 +289,13 @@ def _attendance(session: Session, body_id: int) -> tuple[list[Meeting], list[Att
     return held, lines
 
 
-def body_dashboard(session: Session, access: bodies.BodyAccess, today: date, zone: ZoneInfo) -> BodyDashboard:
+def body_dashboard(
+    session: Session, viewer: Viewer, access: bodies.BodyAccess, today: date, zone: ZoneInfo
+) -> BodyDashboard:
     """A body's dashboard, for its members and the staff (not its guests): a fixed number of
     queries whatever the number of reports, actions and meetings."""
     access.require_members()
     body_id = access.body.id or 0
-    viewer = situations.viewer_for(session, access.user)
     months = last_months(today)
     action_counts, overdue_count = _action_counts(session, viewer, body_id, today, zone)
     held, attendance = _attendance(session, body_id)

@@ -12,18 +12,20 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.factories import Factory, World
+from veille.access import viewer_of
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service as bodies
 from veille.bodies.enums import MemberRole
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
+from veille.home import dashboard as dashboards
+from veille.home import service as home_service
+from veille.home.models import HomeVisit
 from veille.i18n import translate
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.orm import utcnow
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
-from veille.stats import dashboards
-from veille.stats.models import HomeVisit
 
 PARIS = ZoneInfo("Europe/Paris")
 SOCIAL = translate(dashboards.SOCIAL)
@@ -95,7 +97,7 @@ def reports(factory: Factory, world: World) -> dict[str, Situation]:
 
 def _dashboard(session: Session, world: World, user: User, today: date = TODAY) -> dashboards.BodyDashboard:
     access = bodies.get_body_access(session, user, world.body.id or 0)
-    return dashboards.body_dashboard(session, access, today, PARIS)
+    return dashboards.body_dashboard(session, viewer_of(session, user), access, today, PARIS)
 
 
 def test_twelve_months_end_with_this_one() -> None:
@@ -458,7 +460,7 @@ def test_first_visit_shows_the_last_seven_days_and_is_recorded(session, world, f
     now = utcnow()
     recent = factory.situation(world.body, world.chair, "Récent", created_at=now - timedelta(days=6))
     factory.situation(world.body, world.chair, "Ancien", created_at=now - timedelta(days=8))
-    home = dashboards.home(session, world.member, date.today(), now=now)
+    home = home_service.home(session, viewer_of(session, world.member), date.today(), now=now)
     assert home.since == now - timedelta(days=7)
     assert [r.situation.id for r in home.reports] == [recent.id]
     visit = _visit(session, world.member)
@@ -472,7 +474,7 @@ def test_a_later_visit_shows_what_came_since_the_last_one(session, world, factor
     factory._save(HomeVisit(user_id=world.member.id, seen_at=last, previous_seen_at=now - timedelta(days=3)))
     new = factory.situation(world.body, world.chair, "Depuis", created_at=now - timedelta(hours=1))
     factory.situation(world.body, world.chair, "Avant", created_at=now - timedelta(hours=6))
-    home = dashboards.home(session, world.member, date.today(), now=now)
+    home = home_service.home(session, viewer_of(session, world.member), date.today(), now=now)
     assert home.since == last
     assert [r.situation.id for r in home.reports] == [new.id]
     visit = _visit(session, world.member)
@@ -487,7 +489,7 @@ def test_visits_half_an_hour_apart_are_one_visit(session, world, factory) -> Non
         HomeVisit(user_id=world.member.id, seen_at=now - timedelta(minutes=10), previous_seen_at=before)
     )
     shown = factory.situation(world.body, world.chair, "Hier", created_at=now - timedelta(days=1))
-    home = dashboards.home(session, world.member, date.today(), now=now)
+    home = home_service.home(session, viewer_of(session, world.member), date.today(), now=now)
     assert home.since == before
     assert [r.situation.id for r in home.reports] == [shown.id]
     visit = _visit(session, world.member)
@@ -514,7 +516,7 @@ def test_new_reports_follow_the_confidentiality_rule(session, world, factory, cl
     )
     factory.situation(world.other_body, world.other, "Ailleurs")
     factory.situation(world.body, world.member, "Le mien")
-    home = dashboards.home(session, world.member, date.today())
+    home = home_service.home(session, viewer_of(session, world.member), date.today())
     assert [(r.situation.id, r.full) for r in home.reports] == [(stub.id, False), (whole.id, True)]
     assert home.new_reports == 2
     page = _home_page(client_for, session, world.member)
@@ -542,12 +544,12 @@ def _home_page(client_for: Any, session: Session, user: User) -> str:
 
 
 def test_new_reports_are_capped_with_a_link_to_all(session, world, factory, client_for) -> None:  # type: ignore[no-untyped-def]
-    for n in range(dashboards.HOME_REPORTS + 3):
+    for n in range(home_service.HOME_REPORTS + 3):
         factory.situation(world.body, world.chair, f"Signalement {n}")
-    home = dashboards.home(session, world.member, date.today())
-    assert len(home.reports) == dashboards.HOME_REPORTS
-    assert home.new_reports == dashboards.HOME_REPORTS + 3
-    assert home.reports[0].situation.title == f"Signalement {dashboards.HOME_REPORTS + 2}"  # newest first
+    home = home_service.home(session, viewer_of(session, world.member), date.today())
+    assert len(home.reports) == home_service.HOME_REPORTS
+    assert home.new_reports == home_service.HOME_REPORTS + 3
+    assert home.reports[0].situation.title == f"Signalement {home_service.HOME_REPORTS + 2}"  # newest first
     page = _home_page(client_for, session, world.member)
     assert 'class="dash-more"' in page
     assert 'href="/situations"' in page
@@ -585,10 +587,10 @@ def test_home_lists_upcoming_meetings_and_those_waiting_for_an_answer(
     for n in range(6):
         factory.meeting(world.body, in_days=10 + n)
 
-    home = dashboards.home(session, world.member, date.today())
+    home = home_service.home(session, viewer_of(session, world.member), date.today())
     assert [m.id for m, _ in home.awaiting] == [waiting.id, hosted.id]
     upcoming = [m.id for m, _ in home.upcoming]
-    assert len(upcoming) == dashboards.HOME_MEETINGS
+    assert len(upcoming) == home_service.HOME_MEETINGS
     assert upcoming[:4] == [closed.id, waiting.id, cancelled.id, answered.id]
     assert uninvited.id in upcoming
     assert gone.id not in upcoming
@@ -606,7 +608,7 @@ def test_home_lists_my_open_actions_with_overdue_and_due_soon(session, world, fa
     undated = factory.action(world.body, police, "Sans date", owner=world.member, due_in_days=None)
     factory.action(world.body, police, "Finie", owner=world.member, status=ActionStatus.done, due_in_days=-5)
     factory.action(world.body, police, "D'un autre", owner=world.chair, due_in_days=-5)
-    home = dashboards.home(session, world.member, date.today())
+    home = home_service.home(session, viewer_of(session, world.member), date.today())
     assert [r.action.id for r in home.actions] == [late.id, soon.id, later.id, undated.id]
     assert [(r.overdue, r.due_soon) for r in home.actions] == [
         (True, False),
@@ -621,11 +623,11 @@ def test_home_lists_my_open_actions_with_overdue_and_due_soon(session, world, fa
 
 
 def test_my_actions_are_capped(session, world, factory) -> None:  # type: ignore[no-untyped-def]
-    for n in range(dashboards.HOME_ACTIONS + 2):
+    for n in range(home_service.HOME_ACTIONS + 2):
         factory.action(world.body, world.organisation, f"Action {n}", owner=world.member, due_in_days=n)
-    home = dashboards.home(session, world.member, date.today())
-    assert len(home.actions) == dashboards.HOME_ACTIONS
-    assert home.open_actions == dashboards.HOME_ACTIONS + 2
+    home = home_service.home(session, viewer_of(session, world.member), date.today())
+    assert len(home.actions) == home_service.HOME_ACTIONS
+    assert home.open_actions == home_service.HOME_ACTIONS + 2
     assert home.more_actions
 
 

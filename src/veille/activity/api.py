@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from veille.access import ApiViewer
+from veille.activity import counts
+from veille.activity.models import ActivityFigureIn, ActivityFigurePublic
 from veille.deps import SessionDep, SettingsDep
-from veille.directory.current import ApiUser
 from veille.pagination import Cursor, CursorParam, Limit, Paged
-from veille.stats import activity
-from veille.stats.models import ActivityFigureIn, ActivityFigurePublic
 from veille.types import MONTH_PATTERN, Id
 
 router = APIRouter(tags=["activity figures"])
@@ -22,7 +22,7 @@ MonthParam = Annotated[
 
 @router.get("/activity-figures", response_model=Paged[ActivityFigurePublic])
 def list_figures(
-    user: ApiUser,
+    viewer: ApiViewer,
     session: SessionDep,
     organisation_id: Id | None = None,
     series: Annotated[str | None, Query(max_length=120, description="A series' name")] = None,
@@ -34,13 +34,13 @@ def list_figures(
     """The counts you may read: your organisation's (every organisation's for admins and
     coordinators), in the order they were first entered. Another organisation's
     ``organisation_id``: 404."""
-    items, next_cursor = activity.figures(
+    items, next_cursor = counts.figures(
         session,
-        user,
+        viewer,
         organisation_id=organisation_id,
         series=series,
-        since=activity.parse_month(since) if since else None,
-        until=activity.parse_month(until) if until else None,
+        since=counts.parse_month(since) if since else None,
+        until=counts.parse_month(until) if until else None,
         limit=limit,
         cursor=Cursor.parse(cursor),
     )
@@ -54,13 +54,13 @@ def list_figures(
     responses={200: {"description": "An existing count, replaced", "model": ActivityFigurePublic}},
 )
 def put_figure(
-    data: ActivityFigureIn, user: ApiUser, session: SessionDep, settings: SettingsDep, response: Response
+    data: ActivityFigureIn, viewer: ApiViewer, session: SessionDep, settings: SettingsDep, response: Response
 ) -> ActivityFigurePublic:
     """Sets one month's count of a series of your organisation (201 when new, 200 when it
-    replaces the month's count). The series must exist (defined on the activity-figures pages):
-    an unknown name is refused (422) rather than created from a typo. A month that has not begun:
-    422."""
-    figure, created = activity.set_figure(session, user=user, data=data, today=settings.today())
+    replaces the month's count); admins and coordinators set any organisation's. The series must
+    exist (defined on the activity-figures pages): an unknown name is refused (422) rather than
+    created from a typo. A month that has not begun: 422."""
+    figure, created = counts.set_figure(session, viewer=viewer, data=data, today=settings.today())
     if not created:
         response.status_code = 200
     return figure

@@ -1,5 +1,5 @@
 """Charts drawn on the server as SVG (no script): the geometry here, the drawing in
-``templates/stats/_chart.html``. Every chart has its table beside it, which is what screen
+``templates/_chart.html``. Every chart has its table beside it, which is what screen
 readers and exports use; the SVG carries a title and a one-line summary."""
 
 from __future__ import annotations

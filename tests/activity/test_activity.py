@@ -21,12 +21,14 @@ from sqlmodel import Session, col, select
 
 import veille
 from tests.factories import PASSWORD, Factory, World
+from veille.activity import counts as activity_counts
+from veille.activity import series as activity_series
+from veille.activity import tables as activity_tables
+from veille.activity.models import ActivityCount, ActivitySeries
 from veille.audit.models import AuditEvent
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import Organisation, User
 from veille.i18n import translate
-from veille.stats import activity
-from veille.stats.models import ActivityCount, ActivitySeries
 
 DATA = Path(veille.__file__).resolve().parent / "data" / "outreach-activity-2013-2016.csv"
 LINK = "Développer le lien"
@@ -83,7 +85,7 @@ def counts(session: Session) -> dict[tuple[str, str], int]:
             ActivitySeries, col(ActivitySeries.id) == ActivityCount.series_id
         )
     ).all()
-    return {(name, activity.month_key(month)): n for name, month, n in rows}
+    return {(name, activity_counts.month_key(month)): n for name, month, n in rows}
 
 
 def fr(message: str, **params: Any) -> str:
@@ -102,7 +104,7 @@ def test_month_year_tables_give_back_the_published_figures(
 ) -> None:
     load(factory, team)
     truth = expected()
-    tables = activity.year_tables(session, team, today=date(2026, 3, 15))
+    tables = activity_tables.year_tables(session, team, today=date(2026, 3, 15))
     assert tables.years == YEARS
     assert [s.series.name for s in tables.series] == list(truth)
     for series in tables.series:
@@ -139,12 +141,12 @@ def test_year_on_year_change_is_empty_after_a_year_without_counts(
     ):
         factory.session.add(ActivityCount(series_id=series.id, month=month, count=n))
     factory.session.commit()
-    [years] = activity.year_tables(session, team, today=date(2024, 1, 10)).series
+    [years] = activity_tables.year_tables(session, team, today=date(2024, 1, 10)).series
     assert years.years == [2019, 2020, 2021, 2022, 2023]
     assert years.totals == [10, None, 20, 0, 5]
     assert years.changes == [None, None, None, -100.0, None]  # nothing to compare with after 0
     # The filter narrows the years; more than eight years by default keeps the last eight.
-    narrowed = activity.year_tables(session, team, since=2021, until=2022, today=date(2024, 1, 10))
+    narrowed = activity_tables.year_tables(session, team, since=2021, until=2022, today=date(2024, 1, 10))
     assert narrowed.years == [2021, 2022] and narrowed.series[0].totals == [20, 0]
 
 
@@ -171,7 +173,7 @@ def test_the_page_shows_each_series_with_its_chart_dashes_and_changes(
     assert by_month["Janvier"] == ["—"] * 4
     assert by_month["Octobre"] == ["—", "—", "—", str(want_october(expected()))]
     assert by_month[fr("Total")] == ["229", "409", "352", "1\u202f802"]
-    assert by_month[fr(activity.CHANGE)] == ["—", "+78,6\u202f%", "\u221213,9\u202f%", "+411,9\u202f%"]
+    assert by_month[fr(activity_tables.CHANGE)] == ["—", "+78,6\u202f%", "\u221213,9\u202f%", "+411,9\u202f%"]
     # One chart per series: an SVG with its title, and bars for the years.
     assert page.text.count('class="chart__svg"') == 5
     assert "<title>Mai · 2016 : 238</title>" in page.text
@@ -210,7 +212,7 @@ def test_csv_export_gives_the_tables_and_neutralises_a_formula_name(
     assert [LINK, "Mai", "57", "39", "55", "238"] in lines
     assert [LINK, "Janvier", "", "", "", ""] in lines
     assert [LINK, fr("Total"), "229", "409", "352", "1802"] in lines
-    assert [LINK, fr(activity.CHANGE_PERCENT), "", "78,6", "-13,9", "411,9"] in lines
+    assert [LINK, fr(activity_tables.CHANGE_PERCENT), "", "78,6", "-13,9", "411,9"] in lines
     assert ["'=1+1", "Mai", "", "", "", "3"] in lines
     assert not any(row[0].startswith("=") for row in lines)
     # One series alone: its name in the corner, neutralised too.
@@ -241,7 +243,7 @@ def test_xlsx_export_has_one_sheet_per_series_and_keeps_a_formula_as_text(
     assert rows[5] == ["Mai", 57, 39, 55, 238]
     assert rows[1] == ["Janvier", None, None, None, None]
     assert rows[13] == [fr("Total"), 229, 409, 352, 1802]
-    assert rows[14] == [fr(activity.CHANGE_PERCENT), None, 78.6, -13.9, 411.9]
+    assert rows[14] == [fr(activity_tables.CHANGE_PERCENT), None, 78.6, -13.9, 411.9]
     corner = book["=1+1"]["A1"]
     assert corner.data_type == "s" and isinstance(corner.value, str) and "=1+1" in corner.value
     assert not str(corner.value).startswith("=")
@@ -252,7 +254,7 @@ def test_xlsx_export_has_one_sheet_per_series_and_keeps_a_formula_as_text(
 
 def _grid_form(series: ActivitySeries, **cells: str) -> dict[str, str]:
     return {"year": "2016"} | {
-        activity.cell_name(series.id or 0, date(2016, int(m[1:]), 1)): v for m, v in cells.items()
+        activity_counts.cell_name(series.id or 0, date(2016, int(m[1:]), 1)): v for m, v in cells.items()
     }
 
 
@@ -265,7 +267,7 @@ def test_member_enters_a_year_in_the_grid(
     client = client_for(worker)
     page = client.get(f"/activity/{team.id}/grid?year=2016")
     assert page.status_code == 200
-    name = activity.cell_name(contacts.id or 0, date(2016, 3, 1))
+    name = activity_counts.cell_name(contacts.id or 0, date(2016, 3, 1))
     assert f'<label class="sr-only" for="{name}">Contacts, mars 2016</label>' in page.text
     assert re.search(
         rf'<input class="input activity-cell__input" type="number" min="0"[^>]*id="{name}"', page.text
@@ -307,29 +309,29 @@ def test_grid_refuses_what_is_not_a_count_and_saves_nothing(
     )
     assert response.status_code == 422
     assert counts(session) == {}  # not even January
-    whole = fr(activity.WHOLE_NUMBER)
+    whole = fr(activity_counts.WHOLE_NUMBER)
     for month in (2, 3, 4):
-        name = activity.cell_name(contacts.id or 0, date(2016, month, 1))
+        name = activity_counts.cell_name(contacts.id or 0, date(2016, month, 1))
         assert re.search(rf'id="status-{name}">{re.escape(whole)}</span>', response.text), month
         assert 'aria-invalid="true"' in response.text
-    assert fr(activity.TOO_LARGE) in response.text
+    assert fr(activity_counts.TOO_LARGE) in response.text
     # What was typed is kept for correction.
     for name, value in (("m2", "-3"), ("m3", "douze"), ("m1", "5")):
-        cell = activity.cell_name(contacts.id or 0, date(2016, int(name[1:]), 1))
+        cell = activity_counts.cell_name(contacts.id or 0, date(2016, int(name[1:]), 1))
         assert f'id="{cell}" name="{cell}" value="{value}"' in response.text
     # A month to come, and another organisation's series.
-    future = activity.cell_name(contacts.id or 0, NEXT_MONTHS)
-    other = activity.cell_name(foreign.id or 0, date(2016, 1, 1))
+    future = activity_counts.cell_name(contacts.id or 0, NEXT_MONTHS)
+    other = activity_counts.cell_name(foreign.id or 0, date(2016, 1, 1))
     response = client.form(f"/activity/{team.id}/grid", {"year": "2016", future: "1", other: "2"})
     assert response.status_code == 422
-    assert fr(activity.UNKNOWN_SERIES) in response.text and counts(session) == {}
+    assert fr(activity_counts.UNKNOWN_SERIES) in response.text and counts(session) == {}
 
 
 def test_a_cell_is_saved_by_htmx_with_its_status_and_an_announcement(
     client_for: Any, factory: Factory, session: Session, team: Organisation, worker: User, world: World
 ) -> None:
     contacts = factory._save(ActivitySeries(organisation_id=team.id, name="Contacts"))
-    name = activity.cell_name(contacts.id or 0, date(2016, 3, 1))
+    name = activity_counts.cell_name(contacts.id or 0, date(2016, 3, 1))
     client = client_for(worker)
     url = f"/activity/{team.id}/grid/cell"
     saved = client.htmx(url, {name: "12"})
@@ -339,7 +341,7 @@ def test_a_cell_is_saved_by_htmx_with_its_status_and_an_announcement(
     assert counts(session) == {("Contacts", "2016-03"): 12}
     refused = client.htmx(url, {name: "-4"})
     assert refused.status_code == 422
-    assert fr(activity.WHOLE_NUMBER) in refused.text and "activity-cell__status--error" in refused.text
+    assert fr(activity_counts.WHOLE_NUMBER) in refused.text and "activity-cell__status--error" in refused.text
     assert counts(session) == {("Contacts", "2016-03"): 12}
     assert client.htmx(url, {name: ""}).status_code == 200
     assert counts(session) == {}
@@ -348,7 +350,8 @@ def test_a_cell_is_saved_by_htmx_with_its_status_and_an_announcement(
     assert plain.status_code == 303 and plain.headers["location"] == f"/activity/{team.id}/grid?year=2016"
     # Someone else's series, or a name that is no cell: refused.
     foreign = factory._save(ActivitySeries(organisation_id=world.organisation.id, name="Contrôles"))
-    assert client.htmx(url, {activity.cell_name(foreign.id or 0, date(2016, 3, 1)): "1"}).status_code == 404
+    foreign_cell = activity_counts.cell_name(foreign.id or 0, date(2016, 3, 1))
+    assert client.htmx(url, {foreign_cell: "1"}).status_code == 404
     assert client.htmx(url, {"c-x": "1"}).status_code == 422
     assert counts(session) == {("Contacts", "2016-03"): 8}
 
@@ -359,10 +362,10 @@ def test_the_grid_of_this_year_closes_the_months_to_come(
     contacts = factory._save(ActivitySeries(organisation_id=team.id, name="Contacts"))
     page = client_for(worker).get(f"/activity/{team.id}/grid")
     today = date.today()
-    current = activity.cell_name(contacts.id or 0, today.replace(day=1))
+    current = activity_counts.cell_name(contacts.id or 0, today.replace(day=1))
     assert f'id="{current}"' in page.text
     if today.month < 12:
-        later = activity.cell_name(contacts.id or 0, date(today.year, 12, 1))
+        later = activity_counts.cell_name(contacts.id or 0, date(today.year, 12, 1))
         assert re.search(rf'id="{later}" name="{later}" value="" disabled', page.text)
     # A year out of range shows this year.
     assert f">{today.year}</h2>" in client_for(worker).get(f"/activity/{team.id}/grid?year=3000").text
@@ -378,21 +381,21 @@ def test_member_defines_renames_and_retires_series(
     url = f"/activity/{team.id}/series"
     response = client.form(url, {"name": "Contacts", "position": "1", "active": "1"})
     assert response.status_code == 303
-    [series] = activity.list_series(session, team.id or 0)
+    [series] = activity_series.list_series(session, team.id or 0)
     assert (series.name, series.position, series.active) == ("Contacts", 1, True)
     # The same name again (whatever the case) is refused, in French.
     again = client.form(url, {"name": " contacts ", "active": "1"})
-    assert again.status_code == 422 and fr(activity.SAME_NAME) in again.text
+    assert again.status_code == 422 and fr(activity_series.SAME_NAME) in again.text
     assert client.form(url, {"name": "", "active": "1"}).status_code == 422
     assert client.form(url, {"name": "Gestion de crise", "position": "2", "active": "1"}).status_code == 303
     # Rename, and retire (an unticked box): it leaves the grid.
     edit = client.form(f"{url}/{series.id}", {"name": "Contacts établis", "position": "1"})
     assert edit.status_code == 303
     clash = client.form(f"{url}/{series.id}", {"name": "Gestion de crise", "position": "1", "active": "1"})
-    assert clash.status_code == 422 and fr(activity.SAME_NAME) in clash.text
+    assert clash.status_code == 422 and fr(activity_series.SAME_NAME) in clash.text
     session.rollback()
     session.expire_all()
-    assert [(s.name, s.active) for s in activity.list_series(session, team.id or 0)] == [
+    assert [(s.name, s.active) for s in activity_series.list_series(session, team.id or 0)] == [
         ("Contacts établis", False),
         ("Gestion de crise", True),
     ]
@@ -408,8 +411,8 @@ def test_a_deactivated_organisation_keeps_its_figures_read_only(
     client = client_for(worker)
     assert client.get(f"/activity/{team.id}").status_code == 200
     grid = client.get(f"/activity/{team.id}/grid?year=2016")
-    assert "hx-post" not in grid.text and fr(activity.INACTIVE) in grid.text
-    name = activity.cell_name(series[LINK].id or 0, date(2016, 5, 1))
+    assert "hx-post" not in grid.text and fr(activity_series.INACTIVE) in grid.text
+    name = activity_counts.cell_name(series[LINK].id or 0, date(2016, 5, 1))
     assert client.form(f"/activity/{team.id}/grid", {"year": "2016", name: "1"}).status_code == 409
     assert client.form(f"/activity/{team.id}/series", {"name": "Nouvelle", "active": "1"}).status_code == 409
     figure = {"organisation_id": team.id, "series": LINK, "month": "2016-05", "count": 1}
@@ -447,7 +450,7 @@ def test_only_the_organisation_and_the_staff_reach_its_figures(
     chair and secretary of a body included) is told it does not exist, the anonymous log in."""
     series = load(factory, team)
     link = series[LINK]
-    cell = activity.cell_name(link.id or 0, date(2016, 5, 1))
+    cell = activity_counts.cell_name(link.id or 0, date(2016, 5, 1))
     data = {
         "/activity/{org}/grid": {"year": "2016", cell: "240"},
         "/activity/{org}/grid/cell": {cell: "241"},
@@ -632,7 +635,7 @@ def test_grid_and_year_table_in_a_browser(
     page.goto(f"{live_server}/activity/{team.id}/grid?year=2016")
     cell = page.get_by_label(f"{LINK}, novembre 2016")
     cell.fill("41")
-    status = page.locator(f"#status-{activity.cell_name(series[LINK].id or 0, date(2016, 11, 1))}")
+    status = page.locator(f"#status-{activity_counts.cell_name(series[LINK].id or 0, date(2016, 11, 1))}")
     expect(status).to_have_class(re.compile("activity-cell__status--saved"))
     expect(page.locator("#activity-grid-status")).to_contain_text("novembre 2016")
     assert counts(session)[(LINK, "2016-11")] == 41

@@ -18,11 +18,11 @@ from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
+from veille.home.models import HomeVisit
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import Meeting
 from veille.orm import utcnow
 from veille.situations.enums import Confidentiality, ProblemStatus
-from veille.stats.models import HomeVisit
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,0 +1,119 @@
+"""A person's home page: what awaits them (the meetings to come and those to answer, the
+actions they own, the reports posted since their last visit).
+
+Every figure is taken over what the reader may see, through the rules of the domains that own
+the records (``situations.service.posted_since`` for reports, ``actions.lists.query`` for
+actions, the meetings' own rules); the page answers in a fixed number of queries whatever the
+number of records: lists are capped, figures are counted in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from veille.access import Viewer
+from veille.actions import lists as actions
+from veille.bodies.models import Body
+from veille.directory.models import User
+from veille.home.models import HomeVisit
+from veille.meetings import lists as meetings
+from veille.meetings.models import Meeting
+from veille.orm import utcnow
+from veille.situations import service as situations
+
+# The home page
+HOME_MEETINGS = 5
+HOME_ANSWERS = 10
+HOME_ACTIONS = 8
+HOME_REPORTS = 10
+# Visits closer together than this are one visit: the list of new reports stays the same
+# while the person goes back and forth between their home and the pages it links to.
+VISIT_GAP = timedelta(minutes=30)
+FIRST_VISIT = timedelta(days=7)
+
+
+# Home: "since my last visit"
+
+
+def record_visit(session: Session, user: User, now: datetime | None = None) -> datetime:
+    """Notes that the person opens their home page; answers since when reports are new to them.
+
+    A visit more than ``VISIT_GAP`` after the last one moves the mark: what was new then is no
+    longer new. A first visit shows the last ``FIRST_VISIT``. Called on a GET, it ends the read
+    transaction before writing, as ``situations.service.record_reads`` does (SQLite cannot turn
+    a transaction that has read into a writer once another has written).
+    """
+    now = now or utcnow()
+    visit = session.get(HomeVisit, user.id)
+    if visit is not None and now - visit.seen_at < VISIT_GAP:
+        return visit.previous_seen_at or visit.seen_at - FIRST_VISIT
+    session.commit()
+    if visit is None:
+        since = now - FIRST_VISIT
+        session.add(HomeVisit(user_id=user.id or 0, seen_at=now))
+    else:
+        since = visit.seen_at
+        visit.previous_seen_at, visit.seen_at = visit.seen_at, now
+        session.add(visit)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same person's other tab recorded the visit at the same moment.
+        session.rollback()
+    return since
+
+
+# Home
+
+
+@dataclass(frozen=True)
+class Home:
+    since: datetime
+    upcoming: list[tuple[Meeting, Body]]
+    awaiting: list[tuple[Meeting, Body]]
+    actions: list[actions.Row]
+    open_actions: int
+    overdue_actions: int
+    reports: list[situations.Row]
+    new_reports: int
+
+    @property
+    def more_actions(self) -> bool:
+        return self.open_actions > len(self.actions)
+
+    @property
+    def more_reports(self) -> bool:
+        return self.new_reports > len(self.reports)
+
+
+def _my_actions(session: Session, viewer: Viewer, today: date) -> tuple[list[actions.Row], int, int]:
+    """The open actions the person owns (soonest due first, capped), how many, how many late."""
+    stmt = actions.query(viewer, actions.Filters(owner_id=viewer.user.id, open_only=True), today)
+    mine = stmt.subquery()
+    late = func.sum(case((mine.c.due_on < today, 1), else_=0))
+    total, overdue = session.exec(select(func.count(), late).select_from(mine)).one()
+    found = session.exec(actions.by_due_date(stmt).limit(HOME_ACTIONS)).all()
+    return actions.rows(session, found, today), int(total), int(overdue or 0)
+
+
+def home(session: Session, viewer: Viewer, today: date, now: datetime | None = None) -> Home:
+    """What the home page shows, in a fixed number of queries."""
+    since = record_visit(session, viewer.user, now)
+    upcoming = meetings.upcoming_meetings(session, viewer, limit=HOME_MEETINGS)
+    mine, open_actions, overdue = _my_actions(session, viewer, today)
+    reports, new_reports = situations.posted_since(session, viewer, since, limit=HOME_REPORTS)
+    return Home(
+        since=since,
+        upcoming=upcoming,
+        awaiting=meetings.awaiting_answer(session, viewer, limit=HOME_ANSWERS),
+        actions=mine,
+        open_actions=open_actions,
+        overdue_actions=overdue,
+        reports=reports,
+        new_reports=new_reports,
+    )
