@@ -276,12 +276,14 @@ def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[
 def test_demo_mediation_team_has_its_published_activity_figures(
     db: Session, accounts: list[demo.DemoAccount]
 ) -> None:
-    from veille.stats import activity
+    from veille.activity import counts
+    from veille.activity import series as activity_series
+    from veille.activity import tables as activity_tables
 
     lucas = by_email(db, "lucas.petit@valmont.example")
     organisation = db.get(Organisation, lucas.organisation_id)
     assert organisation is not None
-    series = activity.list_series(db, organisation.id or 0)
+    series = activity_series.list_series(db, organisation.id or 0)
     assert [s.name for s in series] == [
         "Développer le lien",
         "Flânage",
@@ -289,8 +291,8 @@ def test_demo_mediation_team_has_its_published_activity_figures(
         "Gestion de crise",
         "Appels reçus « voisinage »",
     ]
-    assert len(activity.counts_of(db, [s.id or 0 for s in series])) == 105
-    tables = activity.year_tables(db, organisation, today=TODAY)
+    assert len(counts.counts_of(db, [s.id or 0 for s in series])) == 105
+    tables = activity_tables.year_tables(db, organisation, today=TODAY)
     assert tables.years == [2013, 2014, 2015, 2016]
     # The yearly totals the team published (data/README.md).
     assert tables.series[0].totals == [229, 409, 352, 1802]

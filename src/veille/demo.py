@@ -17,6 +17,7 @@ from veille.access import viewer_of
 from veille.actions import service as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.actions.models import Action, ActionCreate, ActionEntry, ActionEntryIn, EvaluationIn, ReferIn
+from veille.activity import counts as activity
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyCreate
@@ -39,7 +40,6 @@ from veille.paths import PACKAGE_DIR
 from veille.situations import service as situations
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
-from veille.stats import activity
 from veille.venues import service as venues
 from veille.venues.models import ArticleIn, SignatureIn, VenueIn
 
