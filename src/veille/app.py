@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille import __version__
+from veille.actions import at_meetings
 from veille.config import Settings, load_settings, use_settings
 from veille.db import is_busy, is_retryable, make_engine
 from veille.deps import (
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_middleware(app, settings)
     _add_error_handlers(app)
     _add_routers(app)
+    at_meetings.register()  # actions add their decisions, follow-up and links to meetings
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -35,7 +35,7 @@ from veille.directory import service as directory
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.directory.models import Organisation, OrganisationCreate, UserBase, UserCreate
 from veille.errors import InvalidInput, ServiceError
-from veille.meetings import service as meetings
+from veille.meetings import attendance as meetings
 from veille.notifications import service as notifications
 from veille.orm import utcnow
 from veille.situations import flows, retention

@@ -32,7 +32,11 @@ from veille.directory.models import (
     User,
     UserCreate,
 )
-from veille.meetings import service as meetings
+from veille.meetings import access as meeting_access
+from veille.meetings import agenda as meeting_agenda
+from veille.meetings import attendance as meeting_attendance
+from veille.meetings import minutes as meeting_minutes
+from veille.meetings import scheduling as meeting_scheduling
 from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
@@ -727,34 +731,34 @@ def _load_meetings(
     secretary = users["secretary"]
     body_access = bodies.get_body_access(session, secretary, body.id)
 
-    past = meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, -26))
+    past = meeting_scheduling.create_meeting(session, access=body_access, data=_meeting_times(settings, -26))
     assert past.id is not None
-    access = meetings.get_meeting_access(session, secretary, past.id)
+    access = meeting_access.get_meeting_access(session, viewer_of(session, secretary), past.id)
     answers = {"transit": AttendanceIn(status=AttendanceStatus.excused)}
     answers["mediation"] = AttendanceIn(status=AttendanceStatus.represented, represented_by="Yanis Haddad")
     invited = {key: users[key].id for key, role in members if role != MemberRole.guest}
     for user_id in invited.values():
         assert user_id is not None
-        meetings.invite_guest(session, access=access, user_id=user_id, settings=settings)
+        meeting_attendance.invite_guest(session, access=access, user_id=user_id, settings=settings)
     for key, user_id in invited.items():
         answer = answers.get(key, AttendanceIn(status=AttendanceStatus.present))
-        meetings.set_attendance(session, access=access, user_id=user_id or 0, data=answer)
-    for item in meetings.agenda(session, access=access):
+        meeting_attendance.set_attendance(session, access=access, user_id=user_id or 0, data=answer)
+    for item in meeting_agenda.agenda(session, access=access):
         if item.standing is None:
             continue
         notes, decisions = _PAST_NOTES[item.standing]
-        meetings.save_notes(
+        meeting_agenda.save_notes(
             session,
             access=access,
             item=item,
             data=NotesIn(notes=notes, decisions=decisions, version=item.version),
         )
-    hall = meetings.add_item(
+    hall = meeting_agenda.add_item(
         session,
         access=access,
         data=AgendaItemIn(title="Occupation du hall, 12 rue des Acacias", presenter="Valoire Habitat"),
     )
-    meetings.save_notes(
+    meeting_agenda.save_notes(
         session,
         access=access,
         item=hall,
@@ -765,12 +769,14 @@ def _load_meetings(
             version=hall.version,
         ),
     )
-    meetings.approve(session, access=access, settings=settings)
+    meeting_minutes.approve(session, access=access, settings=settings)
 
-    upcoming = meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, 5))
+    upcoming = meeting_scheduling.create_meeting(
+        session, access=body_access, data=_meeting_times(settings, 5)
+    )
     assert upcoming.id is not None
-    access = meetings.get_meeting_access(session, secretary, upcoming.id)
-    meetings.add_item(
+    access = meeting_access.get_meeting_access(session, viewer_of(session, secretary), upcoming.id)
+    meeting_agenda.add_item(
         session,
         access=access,
         data=AgendaItemIn(
@@ -779,12 +785,13 @@ def _load_meetings(
             presenter="Police municipale",
         ),
     )
-    meetings.convene(session, access=access, settings=settings)
+    meeting_scheduling.convene(session, access=access, settings=settings)
     for key, status in (("police", AttendanceStatus.confirmed), ("transit", AttendanceStatus.excused)):
-        member_access = meetings.get_meeting_access(session, users[key], upcoming.id)
+        member_viewer = viewer_of(session, users[key])
+        member_access = meeting_access.get_meeting_access(session, member_viewer, upcoming.id)
         user_id = users[key].id
         assert user_id is not None
-        meetings.set_attendance(
+        meeting_attendance.set_attendance(
             session, access=member_access, user_id=user_id, data=AttendanceIn(status=status)
         )
     for key, update in (
@@ -797,10 +804,13 @@ def _load_meetings(
             RoundTableIn(seen="Moins de regroupements square Voltaire.", done="Deux maraudes par semaine."),
         ),
     ):
-        meetings.save_round_table(
-            session, access=meetings.get_meeting_access(session, users[key], upcoming.id), data=update
+        member_viewer = viewer_of(session, users[key])
+        meeting_attendance.save_round_table(
+            session,
+            access=meeting_access.get_meeting_access(session, member_viewer, upcoming.id),
+            data=update,
         )
-    meetings.create_meeting(session, access=body_access, data=_meeting_times(settings, 33))
+    meeting_scheduling.create_meeting(session, access=body_access, data=_meeting_times(settings, 33))
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def test_approved_minutes_are_mailed_to_members_with_the_pdf(
 def test_round_table_reminder_two_days_before(
     world: World, factory: Factory, smtp_server: SmtpServer, session: Session, settings: Settings, engine: Any
 ) -> None:
-    from veille.meetings import service
+    from veille.meetings import attendance
     from veille.notifications import service as outbox
 
     meeting = factory.meeting(world.body, in_days=1.5, status=MeetingStatus.convened)
@@ -211,8 +211,8 @@ def test_round_table_reminder_two_days_before(
 
     police = world.member.organisation_id
     factory._save(RoundTableEntry(meeting_id=meeting.id, organisation_id=police, seen="Calme"))
-    assert service.remind_round_table(session, settings) == 2  # the city's two people; police has posted
-    assert service.remind_round_table(session, settings) == 0  # once per meeting
+    assert attendance.remind_round_table(session, settings) == 2  # the city's two people; police has posted
+    assert attendance.remind_round_table(session, settings) == 0  # once per meeting
     outbox.deliver_pending(engine, settings)
     assert sorted(m["To"] for m in smtp_server.messages) == sorted([world.chair.email, world.secretary.email])
 

@@ -16,7 +16,7 @@ from veille.audit.models import AuditEvent
 from veille.bodies.enums import MemberRole
 from veille.bodies.models import Membership
 from veille.config import Settings
-from veille.meetings import mails, service
+from veille.meetings import feeds, mails
 from veille.meetings.enums import MeetingStatus
 from veille.meetings.models import AgendaItemSituation
 from veille.notifications import service as outbox
@@ -93,7 +93,7 @@ def _guest_paths(
     """Every way a guest reads a meeting: status codes, and whether the lists name it."""
     page, api = client_for(user), api_for(user)
     link = mails.answer_links(settings, meeting, user.id)["confirmed"].removeprefix("http://testserver")
-    feed = service.feed_url(settings, service.feed(session, user=user)).removeprefix("http://testserver")
+    feed = feeds.feed_url(settings, feeds.feed(session, user=user)).removeprefix("http://testserver")
     listed = f"/meetings/{meeting.id}" in page.get("/meetings").text
     return {
         "page": page.get(f"/meetings/{meeting.id}").status_code,

@@ -26,7 +26,7 @@ from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import InvalidInput, NotFound, ServiceError
 from veille.i18n import N_, translate
-from veille.meetings import service as meetings
+from veille.meetings import access as meetings
 from veille.situations import service as situations
 from veille.types import Day, Id, parse_id, parse_int
 from veille.web import Form, form_error_response, is_htmx, parse_form, redirect, render, translated
@@ -189,7 +189,7 @@ def _new_values(session: Session, user: User, request: Request) -> tuple[dict[st
     }
     body_id = _id_or_none(params.get("body_id"))
     if (item_id := _id_or_none(params.get("agenda_item_id"))) is not None:
-        meeting_access, item = meetings.get_item_access(session, user, item_id)
+        meeting_access, item = meetings.get_item_access(session, service.viewer_for(session, user), item_id)
         values |= {"agenda_item_id": item.id, "meeting_id": item.meeting_id, "title": item.title}
         body_id = meeting_access.meeting.body_id
     elif (situation_id := _id_or_none(params.get("situation_id"))) is not None:

@@ -48,7 +48,7 @@ from veille.directory.models import Organisation, User
 from veille.directory.service import is_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.meetings import service as meetings
+from veille.meetings import access as meetings
 from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
 from veille.pagination import Page, numbered_page
@@ -273,15 +273,17 @@ def _set_links(session: Session, action: Action, model: Link, ids: list[int]) ->
         session.add(model(action_id=action.id or 0, **{column: other}))
 
 
-def _decision(session: Session, user: User, body: Body, data: ActionCreate) -> tuple[int | None, int | None]:
+def _decision(
+    session: Session, viewer: Viewer, body: Body, data: ActionCreate
+) -> tuple[int | None, int | None]:
     """The meeting (and agenda item) that decided the action: of its body, not cancelled."""
     meeting_id, item_id = data.meeting_id, data.agenda_item_id
     try:
         if item_id is not None:
-            access, item = meetings.get_item_access(session, user, item_id)
+            access, item = meetings.get_item_access(session, viewer, item_id)
             meeting_id = item.meeting_id
         elif meeting_id is not None:
-            access = meetings.get_meeting_access(session, user, meeting_id)
+            access = meetings.get_meeting_access(session, viewer, meeting_id)
         else:
             return None, None
     except NotFound as exc:
@@ -309,7 +311,7 @@ def create_action(session: Session, *, user: User, data: ActionCreate) -> Action
         raise InvalidInput({"status": N_("A new action is proposed, planned or in progress.")})
     viewer = viewer_for(session, user)
     partners, linked = _check(session, viewer, access.body, data)
-    meeting_id, item_id = _decision(session, user, access.body, data)
+    meeting_id, item_id = _decision(session, viewer, access.body, data)
     action = Action(
         body_id=data.body_id,
         title=data.title,

@@ -7,7 +7,6 @@ recipient's language, and carries the meeting as a calendar event where a calend
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import selectinload
@@ -19,13 +18,10 @@ from veille.config import Settings
 from veille.directory.models import User
 from veille.i18n import N_, translate
 from veille.meetings import calendar
+from veille.meetings.access import MeetingAccess
 from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
 from veille.notifications import service as outbox
-from veille.pdf import render_pdf
 from veille.web import render_text
-
-if TYPE_CHECKING:
-    from veille.meetings.service import MeetingAccess, Minutes
 
 CONVOCATION = "meeting_convocation"
 UPDATE = "meeting_update"
@@ -51,7 +47,7 @@ def calendar_event(meeting: Meeting, body_name: str, settings: Settings) -> cale
     return calendar.CalendarEvent(meeting=meeting, summary=body_name, description=url, url=url)
 
 
-def _when(meeting: Meeting, settings: Settings, language: str) -> str:
+def when_text(meeting: Meeting, settings: Settings, language: str) -> str:
     from babel.dates import format_datetime
 
     return format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=settings.tz, locale=language)
@@ -74,7 +70,7 @@ def send_convocation(
     *,
     items: Sequence[AgendaItem],
 ) -> None:
-    """``items``: the agenda as this recipient sees it (``service.agenda_seen_by``), never the
+    """``items``: the agenda as this recipient sees it (``agenda.agenda_seen_by``), never the
     whole agenda for a guest."""
     meeting, body = access.meeting, access.body
     language = str(user.language)
@@ -90,7 +86,7 @@ def send_convocation(
         "user": user,
         "body": body,
         "meeting": meeting,
-        "when": _when(meeting, settings, language),
+        "when": when_text(meeting, settings, language),
         "items": items,
         "url": meeting_url(settings, meeting),
         "links": answer_links(settings, meeting, user.id) if kind not in CANCELS and user.id else {},
@@ -144,7 +140,7 @@ def send_round_table_reminders(session: Session, meeting: Meeting, settings: Set
         if user.organisation_id in posted:
             continue
         language = str(user.language)
-        when = _when(meeting, settings, language)
+        when = when_text(meeting, settings, language)
         context = {"user": user, "body": body, "when": when, "url": meeting_url(settings, meeting)}
         outbox.enqueue(
             session,
@@ -158,41 +154,3 @@ def send_round_table_reminders(session: Session, meeting: Meeting, settings: Set
         )
         count += 1
     return count
-
-
-def minutes_pdf(minutes: Minutes, settings: Settings, language: str) -> bytes:
-    return render_pdf("meetings/minutes_pdf.html", {"minutes": minutes, "settings": settings}, language)
-
-
-def send_minutes(session: Session, access: MeetingAccess, settings: Settings, minutes: Minutes) -> int:
-    """The approved minutes, to the body's members (its guests' access ended with approval)."""
-    ids = bodies.content_member_ids(session, access.body)
-    members = session.exec(select(User).where(col(User.id).in_(ids)).order_by(col(User.id))).all()
-    documents: dict[str, bytes] = {}
-    for user in members:
-        language = str(user.language)
-        if language not in documents:
-            documents[language] = minutes_pdf(minutes, settings, language)
-        when = _when(access.meeting, settings, language)
-        context = {
-            "user": user,
-            "body": access.body,
-            "when": when,
-            "url": meeting_url(settings, access.meeting),
-        }
-        outbox.enqueue(
-            session,
-            to=user.email,
-            subject=translate(N_("Minutes: %(body)s, %(when)s"), language, body=access.body.name, when=when),
-            text=render_text("meetings/mail/minutes.txt", context, language),
-            attachments=[
-                outbox.Attachment(
-                    filename=f"compte-rendu-{access.meeting.id}.pdf",
-                    content_type="application/pdf",
-                    data=documents[language],
-                )
-            ],
-            user_id=user.id,
-            kind="meeting_minutes",
-        )
-    return len(members)

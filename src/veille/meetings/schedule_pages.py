@@ -1,0 +1,207 @@
+"""Pages that schedule meetings: the lists (mine, a body's), planning one or a series, moving
+one, and its state changes (convene, cancel, approve the minutes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from veille.access import PageViewer
+from veille.bodies import service as bodies
+from veille.deps import SessionDep, SettingsDep
+from veille.i18n import N_
+from veille.meetings import lists, minutes, scheduling
+from veille.meetings.access import get_meeting_access
+from veille.meetings.models import Meeting, MeetingForm, MeetingIn, SeriesForm
+from veille.types import Id
+from veille.web import Form, parse_form, redirect, render, run_change
+
+router = APIRouter()
+
+
+@router.get("/meetings")
+def my_meetings(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    return render(
+        request,
+        "meetings/mine.html",
+        {"upcoming": lists.upcoming_meetings(session, viewer, limit=50), "nav_active": "meetings"},
+    )
+
+
+def _body_context(session: Session, access: bodies.BodyAccess, **extra: Any) -> dict[str, Any]:
+    return {
+        "access": access,
+        "body": access.body,
+        "meetings": lists.body_meetings(session, access),
+        "values": {},
+        "series": {"ordinal": "1", "weekday": "1", "start": "14:00", "end": "16:00", "count": "6"},
+        "nav_active": "bodies",
+    } | extra
+
+
+@router.get("/bodies/{body_id}/meetings")
+def body_meetings(body_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    if access.charter_pending:
+        return redirect(request, f"/bodies/{body_id}/charter")
+    return render(request, "meetings/body_list.html", _body_context(session, access))
+
+
+def _meeting_in(form: Form, settings: SettingsDep) -> MeetingIn:
+    data = parse_form(MeetingForm, form)
+    starts_at, ends_at = scheduling.local_times(data.day, data.start, data.end, settings)
+    return MeetingIn(starts_at=starts_at, ends_at=ends_at, location=data.location, version=data.version)
+
+
+def _form_context(
+    access: bodies.BodyAccess, meeting: Meeting | None, values: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "access": access,
+        "body": access.body,
+        "meeting": meeting,
+        "values": values,
+        "nav_active": "bodies",
+    }
+
+
+def _form_refused(
+    request: Request, session: Session, template: str, context: dict[str, Any]
+) -> Callable[[dict[str, str], int], Response]:
+    """The form again, with the values typed and the refusal's messages."""
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        session.rollback()
+        return render(request, template, context | {"errors": errors}, status_code=status)
+
+    return refused
+
+
+@router.get("/bodies/{body_id}/meetings/new")
+def new_meeting_form(body_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    access.require_manage()
+    values = {"start": "14:00", "end": "16:00"}
+    return render(request, "meetings/form.html", _form_context(access, None, values))
+
+
+@router.post("/bodies/{body_id}/meetings/new")
+def create_meeting(
+    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
+) -> Response:
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    access.require_manage()
+    created: list[Meeting] = []
+    return run_change(
+        lambda: created.append(
+            scheduling.create_meeting(session, access=access, data=_meeting_in(form, settings))
+        ),
+        done=lambda: redirect(request, f"/meetings/{created[0].id}", flash=N_("The meeting is planned.")),
+        refused=_form_refused(request, session, "meetings/form.html", _form_context(access, None, form)),
+    )
+
+
+@router.post("/bodies/{body_id}/meetings/series")
+def plan_series(
+    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
+) -> Response:
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    access.require_manage()
+    created: list[Meeting] = []
+
+    def plan() -> None:
+        data = parse_form(SeriesForm, form)
+        created.extend(scheduling.plan_series(session, access=access, data=data, settings=settings))
+
+    def done() -> Response:
+        flash = (
+            N_("The meetings of the series are planned.")
+            if created
+            else N_("Every day of the series already had a meeting.")
+        )
+        return redirect(request, f"/bodies/{body_id}/meetings", flash=flash)
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        session.rollback()
+        context = _body_context(session, access, series=form, errors=errors)
+        return render(request, "meetings/body_list.html", context, status_code=status)
+
+    return run_change(plan, done=done, refused=refused)
+
+
+@router.get("/meetings/{meeting_id}/edit")
+def edit_meeting_form(
+    meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = get_meeting_access(session, viewer, meeting_id)
+    access.require_editable()
+    meeting = access.meeting
+    start, end = meeting.starts_at.astimezone(settings.tz), meeting.ends_at.astimezone(settings.tz)
+    values = {
+        "day": start.date().isoformat(),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "location": meeting.location,
+        "version": meeting.version,
+    }
+    assert access.body_access is not None
+    return render(request, "meetings/form.html", _form_context(access.body_access, meeting, values))
+
+
+@router.post("/meetings/{meeting_id}/edit")
+def edit_meeting(
+    meeting_id: Id,
+    request: Request,
+    viewer: PageViewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Form,
+) -> Response:
+    access = get_meeting_access(session, viewer, meeting_id)
+    access.require_editable()
+    assert access.body_access is not None
+    context = _form_context(access.body_access, access.meeting, form)
+    return run_change(
+        lambda: scheduling.update_meeting(
+            session, access=access, data=_meeting_in(form, settings), settings=settings
+        ),
+        done=lambda: redirect(request, f"/meetings/{meeting_id}", flash=N_("The meeting was saved.")),
+        refused=_form_refused(request, session, "meetings/form.html", context),
+    )
+
+
+@router.post("/meetings/{meeting_id}/convene")
+def convene(
+    meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = get_meeting_access(session, viewer, meeting_id)
+    scheduling.convene(session, access=access, settings=settings)
+    return redirect(
+        request,
+        f"/meetings/{meeting_id}",
+        flash=N_("The meeting is convened: every member receives the convocation by mail."),
+    )
+
+
+@router.post("/meetings/{meeting_id}/cancel")
+def cancel(
+    meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = get_meeting_access(session, viewer, meeting_id)
+    scheduling.cancel(session, access=access, settings=settings)
+    return redirect(request, f"/meetings/{meeting_id}", flash=N_("The meeting is cancelled."))
+
+
+@router.post("/meetings/{meeting_id}/approve")
+def approve(
+    meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = get_meeting_access(session, viewer, meeting_id)
+    minutes.approve(session, access=access, settings=settings)
+    return redirect(
+        request, f"/meetings/{meeting_id}", flash=N_("The minutes are approved and sent to the members.")
+    )

@@ -1,0 +1,218 @@
+"""A meeting's life as its managers lead it: planned alone or as a monthly series (with the
+body's standing items), moved, convened and cancelled, each with the invitees' mails."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from uuid import uuid4
+
+from dateutil.rrule import MONTHLY, rrule, weekday
+from sqlmodel import Session, col, select
+
+from veille.audit import service as audit
+from veille.bodies import service as bodies
+from veille.config import Settings
+from veille.errors import Conflict, InvalidInput
+from veille.i18n import N_, translate
+from veille.meetings import mails
+from veille.meetings.access import MeetingAccess, locked_meeting
+from veille.meetings.agenda import agenda_seen_by
+from veille.meetings.enums import MeetingStatus, StandingItem
+from veille.meetings.models import AgendaItem, Invitation, Meeting, MeetingIn, SeriesForm
+from veille.orm import utcnow
+from veille.versions import bump, lock_version
+
+STALE = N_("This meeting was changed by someone else: reload it and try again.")
+STANDING_ITEMS = {
+    StandingItem.round_table: N_("Round table of the partners"),
+    StandingItem.actions_follow_up: N_("Follow-up of actions"),
+    StandingItem.new_reports: N_("New reports since the last meeting"),
+}
+
+
+def _new_meeting(access: bodies.BodyAccess, starts_at: datetime, ends_at: datetime, location: str) -> Meeting:
+    assert access.body.id is not None
+    return Meeting(
+        body_id=access.body.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location,
+        uid=f"{uuid4()}@veille",
+        created_by=access.user.id,
+    )
+
+
+def _propose_agenda(session: Session, meeting: Meeting, language: str) -> None:
+    """A new meeting starts with the body's standing items (DESIGN.md §3), titled in the
+    language of the person who plans it."""
+    assert meeting.id is not None
+    for position, (standing, title) in enumerate(STANDING_ITEMS.items(), start=1):
+        session.add(
+            AgendaItem(
+                meeting_id=meeting.id, position=position, title=translate(title, language), standing=standing
+            )
+        )
+
+
+def create_meeting(session: Session, *, access: bodies.BodyAccess, data: MeetingIn) -> Meeting:
+    access.require_manage()
+    meeting = _new_meeting(access, data.starts_at, data.ends_at, data.location)
+    session.add(meeting)
+    session.flush()
+    _propose_agenda(session, meeting, str(access.user.language))
+    audit.record(session, user_id=access.user.id, verb="create", entity="meeting", entity_id=meeting.id)
+    session.commit()
+    return meeting
+
+
+def local_times(day: date, start: time, end: time, settings: Settings) -> tuple[datetime, datetime]:
+    """A day and local times in the city's time zone, as UTC datetimes."""
+    tz = settings.tz
+    starts_at = datetime.combine(day, start, tzinfo=tz)
+    ends_at = datetime.combine(day, end, tzinfo=tz)
+    if ends_at <= starts_at:
+        raise InvalidInput({"end": N_("The end must come after the start.")})
+    return starts_at, ends_at
+
+
+def series_days(data: SeriesForm) -> list[date]:
+    """The days of a monthly series, e.g. the first Tuesday (ordinal 1, weekday 1) or the last
+    Friday (ordinal -1, weekday 4) of each month, from the month of ``first_month``."""
+    start = data.first_month.replace(day=1)
+    rule = rrule(MONTHLY, dtstart=start, count=data.count, byweekday=weekday(data.weekday, data.ordinal))
+    return [moment.date() for moment in rule]
+
+
+def plan_series(
+    session: Session, *, access: bodies.BodyAccess, data: SeriesForm, settings: Settings
+) -> list[Meeting]:
+    """Plans the body's meetings from its cadence, skipping days that already have one."""
+    access.require_manage()
+    days = series_days(data)
+    tz = settings.tz
+    window = (
+        datetime.combine(days[0], time.min, tzinfo=tz),
+        datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz),
+    )
+    taken = {
+        m.starts_at.astimezone(tz).date()
+        for m in session.exec(
+            select(Meeting).where(
+                Meeting.body_id == access.body.id,
+                Meeting.starts_at >= window[0],
+                Meeting.starts_at < window[1],
+                col(Meeting.status) != MeetingStatus.cancelled,
+            )
+        ).all()
+    }
+    created: list[Meeting] = []
+    today = utcnow().astimezone(tz).date()
+    for day in days:
+        if day in taken or day < today:
+            continue
+        starts_at, ends_at = local_times(day, data.start, data.end, settings)
+        meeting = _new_meeting(access, starts_at, ends_at, data.location)
+        session.add(meeting)
+        session.flush()
+        _propose_agenda(session, meeting, str(access.user.language))
+        created.append(meeting)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="plan_series",
+        entity="body",
+        entity_id=access.body.id,
+        meeting_ids=[m.id for m in created],
+    )
+    session.commit()
+    return created
+
+
+def update_meeting(
+    session: Session, *, access: MeetingAccess, data: MeetingIn, settings: Settings
+) -> Meeting:
+    """Moving a convened meeting (date or place) mails an update of the same calendar event."""
+    access.require_editable()
+    meeting = access.meeting
+    if meeting.status == MeetingStatus.held:
+        raise Conflict(N_("This meeting has been held: its date and place can no longer change."))
+    lock_version(session, meeting, data.version, STALE)
+    if data.starts_at <= utcnow() and data.starts_at != meeting.starts_at:
+        raise InvalidInput({"starts_at": N_("Choose a date and time to come.")})
+    moved = (data.starts_at, data.ends_at, data.location) != (
+        meeting.starts_at,
+        meeting.ends_at,
+        meeting.location,
+    )
+    if not moved:
+        return meeting
+    meeting.starts_at, meeting.ends_at, meeting.location = data.starts_at, data.ends_at, data.location
+    bump(meeting)
+    if meeting.status == MeetingStatus.convened:
+        meeting.sequence += 1
+        _mail_invitees(session, access, settings, mails.UPDATE)
+    session.add(meeting)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="update",
+        entity="meeting",
+        entity_id=meeting.id,
+        starts_at=meeting.starts_at.isoformat(),
+        location=meeting.location,
+    )
+    session.commit()
+    return meeting
+
+
+def convene(session: Session, *, access: MeetingAccess, settings: Settings) -> Meeting:
+    """Invites every member: one mail each, with the calendar file attached."""
+    access.require_editable()
+    meeting = locked_meeting(session, access)
+    if meeting.status != MeetingStatus.planned:
+        raise Conflict(N_("This meeting has already been convened."))
+    if meeting.starts_at <= utcnow():
+        raise Conflict(N_("This meeting is in the past: change its date before convening it."))
+    assert meeting.id is not None
+    invited = set(session.exec(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all())
+    # Every member who sees the body's content; its guests are invited meeting by meeting.
+    for user_id in sorted(bodies.content_member_ids(session, access.body) - invited):
+        session.add(Invitation(meeting_id=meeting.id, user_id=user_id))
+    meeting.status = MeetingStatus.convened
+    meeting.convened_at = utcnow()
+    bump(meeting)
+    session.add(meeting)
+    session.flush()
+    count = _mail_invitees(session, access, settings, mails.CONVOCATION)
+    audit.record(
+        session, user_id=access.user.id, verb="convene", entity="meeting", entity_id=meeting.id, mails=count
+    )
+    session.commit()
+    return meeting
+
+
+def cancel(session: Session, *, access: MeetingAccess, settings: Settings) -> Meeting:
+    access.require_editable()
+    meeting = locked_meeting(session, access)
+    if meeting.status == MeetingStatus.held:
+        raise Conflict(N_("This meeting has been held: it can no longer be cancelled."))
+    was_convened = meeting.status == MeetingStatus.convened
+    meeting.status = MeetingStatus.cancelled
+    bump(meeting)
+    if was_convened:
+        meeting.sequence += 1
+        _mail_invitees(session, access, settings, mails.CANCELLATION)
+    session.add(meeting)
+    audit.record(session, user_id=access.user.id, verb="cancel", entity="meeting", entity_id=meeting.id)
+    session.commit()
+    return meeting
+
+
+def _mail_invitees(session: Session, access: MeetingAccess, settings: Settings, kind: str) -> int:
+    """One mail per invitee who may receive it (``mails.recipients``), each listing the agenda as
+    that person sees it on the meeting's page; answers how many were queued."""
+    invitations = mails.recipients(session, access.meeting, access.body)
+    for invitation in invitations:
+        items = [] if kind == mails.CANCELLATION else agenda_seen_by(session, access.meeting, invitation.user)
+        mails.send_convocation(session, access, settings, invitation, invitation.user, kind, items=items)
+    return len(invitations)
