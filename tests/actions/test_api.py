@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tests.factories import Factory, World
+from veille.access import viewer_of
 from veille.actions import service
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.actions.models import Action, ActionEntry
@@ -643,7 +644,7 @@ def test_every_change_is_audited(api_for: Any, world: World, factory: Factory, s
     ):
         session.rollback()
         session.expire_all()
-        access = service.get_action(session, service.viewer_for(session, world.member), action_id)
+        access = service.get_action(session, viewer_of(session, world.member), action_id)
         service.set_status(
             session, access=access, status=status, version=access.action.version, reopen=reopen
         )

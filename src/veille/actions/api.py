@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlmodel import Session, SQLModel
 
-from veille.actions import service
+from veille.access import ApiViewer, Viewer
+from veille.actions import lists, service
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.actions.models import (
     Action,
@@ -21,10 +22,8 @@ from veille.actions.models import (
     ReferIn,
 )
 from veille.deps import SessionDep, SettingsDep
-from veille.directory.current import ApiUser
-from veille.directory.models import User
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
-from veille.situations import service as situations
+from veille.situations import visibility
 from veille.types import Day, Id, IdList, Int
 from veille.web import validate
 
@@ -50,12 +49,12 @@ class ActionPatch(SQLModel):
     reopen: bool = False
 
 
-def public(session: Session, viewer: service.Viewer, actions: list[Action]) -> list[ActionPublic]:
+def public(session: Session, viewer: Viewer, actions: list[Action]) -> list[ActionPublic]:
     """The actions as the API gives them; only the linked reports the reader may open."""
     ids = [a.id for a in actions if a.id is not None]
-    partners = service.partners_of(session, ids)
-    linked = service.situations_of(session, ids)
-    readable = situations.full_ids(session, viewer, {s for found in linked.values() for s in found})
+    partners = lists.partners_of(session, ids)
+    linked = lists.situations_of(session, ids)
+    readable = visibility.full_ids(session, viewer, {s for found in linked.values() for s in found})
     return [
         ActionPublic.model_validate(
             a,
@@ -79,84 +78,74 @@ def public(session: Session, viewer: service.Viewer, actions: list[Action]) -> l
 
 @router.get("/actions", response_model=Paged[ActionPublic])
 def list_actions(
-    user: ApiUser,
+    viewer: ApiViewer,
     session: SessionDep,
     settings: SettingsDep,
-    body_id: Id | None = None,
-    status: ActionStatus | None = None,
-    kind: ActionKind | None = None,
-    lead_organisation_id: Id | None = None,
-    owner_id: Id | None = None,
-    overdue: bool = False,
+    filters: Annotated[lists.Filters, Query()],
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Paged[ActionPublic]:
-    """Newest first; ``overdue=true``: open actions past their due date (in the city's time zone)."""
-    filters = service.Filters(
-        body_id=body_id,
-        status=status,
-        kind=kind,
-        lead_organisation_id=lead_organisation_id,
-        owner_id=owner_id,
-        overdue=overdue,
-    )
-    viewer = service.viewer_for(session, user)
-    stmt = service.query(viewer, filters, settings.today())
+    """The actions the caller sees (those of their bodies, and those handed over from them),
+    newest first; ``overdue=true``: open actions past their due date (in the city's time zone)."""
+    stmt = lists.query(viewer, filters, settings.today())
     items, next_cursor = keyset_page(session, stmt, Action, Cursor.parse(cursor), limit, newest_first=True)
     return Paged(items=public(session, viewer, items), next_cursor=next_cursor)
 
 
-def _one(session: Session, user: User, action: Action) -> ActionPublic:
-    return public(session, service.viewer_for(session, user), [action])[0]
-
-
 @router.post("/actions", status_code=201, response_model=ActionPublic)
 def create_action(
-    data: ActionCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
+    data: ActionCreate, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:
-    action = service.record_action(session, user=user, data=data, settings=settings)
-    return _one(session, user, action)
-
-
-def _access(session: Session, user: ApiUser, action_id: Id) -> service.ActionAccess:
-    return service.get_action(session, service.viewer_for(session, user), action_id)
+    """Records an action in one of the caller's bodies (not as a guest); a member who is not its
+    chair or a secretary records only actions their organisation leads."""
+    action = service.record_action(session, viewer=viewer, data=data, settings=settings)
+    return public(session, viewer, [action])[0]
 
 
 @router.get("/actions/{action_id}", response_model=ActionPublic)
-def get_action(action_id: Id, user: ApiUser, session: SessionDep) -> ActionPublic:
-    return _one(session, user, _access(session, user, action_id).action)
+def get_action(action_id: Id, viewer: ApiViewer, session: SessionDep) -> ActionPublic:
+    """One action, for the members of its body and of the bodies it was handed over from."""
+    return public(session, viewer, [service.get_action(session, viewer, action_id).action])[0]
 
 
 @router.patch("/actions/{action_id}", response_model=ActionPublic)
 def patch_action(
-    action_id: Id, patch: ActionPatch, user: ApiUser, session: SessionDep, settings: SettingsDep
+    action_id: Id, patch: ActionPatch, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> ActionPublic:
-    access = _access(session, user, action_id)
+    """Changes the fields sent (its status included, along the allowed moves), from the version
+    read; for the lead organisation, the body's chair and secretaries, and the staff."""
+    access = service.get_action(session, viewer, action_id)
     access.require_change()
-    current = _one(session, user, access.action).model_dump()
+    current = public(session, viewer, [access.action])[0].model_dump()
     data = validate(ActionUpdate, current | patch.model_dump(exclude_unset=True))
     action = service.update_action(session, access=access, data=data, settings=settings)
-    return _one(session, user, action)
+    return public(session, viewer, [action])[0]
 
 
 @router.post("/actions/{action_id}/refer", response_model=ActionPublic)
-def refer_action(action_id: Id, data: ReferIn, user: ApiUser, session: SessionDep) -> ActionPublic:
-    action = service.refer(session, access=_access(session, user, action_id), data=data)
-    return _one(session, user, action)
+def refer_action(action_id: Id, data: ReferIn, viewer: ApiViewer, session: SessionDep) -> ActionPublic:
+    """Hands the action and its reports over to another open body the caller sees; for the
+    body's chair, its secretaries and the staff."""
+    action = service.refer(session, access=service.get_action(session, viewer, action_id), data=data)
+    return public(session, viewer, [action])[0]
 
 
 @router.get("/actions/{action_id}/updates", response_model=list[ActionEntryPublic])
-def list_updates(action_id: Id, user: ApiUser, session: SessionDep) -> list[Any]:
-    return service.history(session, access=_access(session, user, action_id))
+def list_updates(action_id: Id, viewer: ApiViewer, session: SessionDep) -> list[Any]:
+    """The action's history, oldest first, for whoever sees the action."""
+    return service.history(session, access=service.get_action(session, viewer, action_id))
 
 
 @router.post("/actions/{action_id}/updates", status_code=201, response_model=ActionEntryPublic)
-def post_update(action_id: Id, data: ActionEntryIn, user: ApiUser, session: SessionDep) -> Any:
-    entry = service.add_update(session, access=_access(session, user, action_id), data=data)
+def post_update(action_id: Id, data: ActionEntryIn, viewer: ApiViewer, session: SessionDep) -> Any:
+    """Posts a dated update (its progress becomes the action's while it is open); for the lead
+    and partner organisations, the body's chair and secretaries, and the staff."""
+    entry = service.add_update(session, access=service.get_action(session, viewer, action_id), data=data)
     return ActionEntryPublic.model_validate(entry)
 
 
 @router.put("/actions/{action_id}/evaluation", response_model=ActionPublic)
-def put_evaluation(action_id: Id, data: EvaluationIn, user: ApiUser, session: SessionDep) -> ActionPublic:
-    action = service.evaluate(session, access=_access(session, user, action_id), data=data)
-    return _one(session, user, action)
+def put_evaluation(action_id: Id, data: EvaluationIn, viewer: ApiViewer, session: SessionDep) -> ActionPublic:
+    """Records the evaluation of a done action; for those who may change it."""
+    action = service.evaluate(session, access=service.get_action(session, viewer, action_id), data=data)
+    return public(session, viewer, [action])[0]

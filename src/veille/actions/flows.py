@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from veille.actions.enums import OPEN_STATUSES
 from veille.actions.models import Action, ActionReminder
-from veille.actions.service import DUE_SOON
+from veille.actions.rules import DUE_SOON
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body

@@ -1,9 +1,13 @@
 """HTML pages of a crime-treatment group's life: the days left and the period gone by, the
 actions at risk, the chair's mid-term review, final conclusions, renewal and closing, and the
-final report as a PDF."""
+final report as a PDF.
+
+The group's access in its body is all these pages ask of the person (``PageUser``); only the
+final report, which counts the linked reports the reader may open, takes the viewer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from veille.access import PageViewer
 from veille.actions import groups
 from veille.actions.enums import ActionKind, ActionStatus, ReviewKind
 from veille.actions.models import RenewIn, ReviewIn
@@ -19,11 +24,11 @@ from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import PageUser
 from veille.directory.models import User
-from veille.errors import InvalidInput, ServiceError
+from veille.errors import Forbidden, InvalidInput
 from veille.i18n import N_
 from veille.pdf import render_pdf
 from veille.types import Id
-from veille.web import PDF, Form, download, parse_form, redirect, render, translated
+from veille.web import PDF, Form, download, parse_form, redirect, render, run_change
 
 router = APIRouter()
 PAGE = "actions/group.html"
@@ -57,26 +62,28 @@ def _context(session: Session, access: bodies.BodyAccess, today: date, **extra: 
     } | extra
 
 
-def _refused(
+def _answer(
     request: Request,
     session: Session,
     user: User,
     body_id: Id,
     settings: Settings,
-    exc: ServiceError,
     form_name: str,
     values: Form,
-) -> Response:
-    """The page again, the refused form showing its values and why (nothing was written)."""
-    if exc.status_code in (403, 404):
-        raise exc
-    session.rollback()
-    errors = exc.errors if isinstance(exc, InvalidInput) else {"__all__": exc.message}
-    access = bodies.get_body_access(session, user, body_id)
-    context = _context(
-        session, access, _today(settings), form=form_name, values=values, errors=translated(errors)
-    )
-    return render(request, PAGE, context, status_code=exc.status_code)
+    flash: str,
+) -> tuple[Callable[[], Response], Callable[[dict[str, str], int], Response]]:
+    """What a form of the group's page answers: back to the page with ``flash``, or the page
+    again with the refused form showing its values and why (nothing was written)."""
+
+    def refused(errors: dict[str, str], status_code: int) -> Response:
+        if status_code == 403:
+            raise Forbidden(errors.get("__all__", Forbidden().message))
+        session.rollback()
+        access = bodies.get_body_access(session, user, body_id)
+        context = _context(session, access, _today(settings), form=form_name, values=values, errors=errors)
+        return render(request, PAGE, context, status_code=status_code)
+
+    return (lambda: redirect(request, f"/bodies/{body_id}/group", flash=flash)), refused
 
 
 @router.get("/bodies/{body_id}/group")
@@ -95,15 +102,17 @@ def record_review(
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
     raw = str(form.get("kind", ""))
-    try:
-        kind = ReviewKind(raw) if raw in (ReviewKind.mid_term, ReviewKind.final) else None
+    kind = ReviewKind(raw) if raw in (ReviewKind.mid_term, ReviewKind.final) else None
+
+    def change() -> None:
         if kind is None:
             raise InvalidInput({"kind": groups.REVIEW_KIND})
         data = parse_form(ReviewIn, {"text": form.get("text", "")})
         groups.record_review(session, access, kind, data.text, today=_today(settings))
-    except ServiceError as exc:
-        return _refused(request, session, user, body_id, settings, exc, raw, form)
-    return redirect(request, f"/bodies/{body_id}/group", flash=REVIEW_SAVED[kind])
+
+    flash = REVIEW_SAVED[kind] if kind is not None else ""
+    done, refused = _answer(request, session, user, body_id, settings, raw, form, flash)
+    return run_change(change, done=done, refused=refused)
 
 
 @router.post("/bodies/{body_id}/group/renew")
@@ -111,14 +120,14 @@ def renew_group(
     body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     access = bodies.get_body_access(session, user, body_id)
-    try:
+
+    def change() -> None:
         data = parse_form(RenewIn, {"ends_on": form.get("ends_on", ""), "text": form.get("text", "")})
         groups.renew(session, access, data, today=_today(settings))
-    except ServiceError as exc:
-        return _refused(request, session, user, body_id, settings, exc, "renewal", form)
-    return redirect(
-        request, f"/bodies/{body_id}/group", flash=N_("The group is renewed until its new end date.")
-    )
+
+    flash = N_("The group is renewed until its new end date.")
+    done, refused = _answer(request, session, user, body_id, settings, "renewal", form, flash)
+    return run_change(change, done=done, refused=refused)
 
 
 @router.post("/bodies/{body_id}/group/close")
@@ -131,10 +140,10 @@ def close_group(body_id: Id, request: Request, user: PageUser, session: SessionD
 
 
 @router.get("/bodies/{body_id}/group/report.pdf")
-def group_report(body_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+def group_report(body_id: Id, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
     """The final report, for every member of the group (a draft while it is still active)."""
-    access = bodies.get_body_access(session, user, body_id)
-    report = groups.final_report(session, access, _today(settings))
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    report = groups.final_report(session, viewer, access, _today(settings))
     context = {
         "report": report,
         "body": access.body,
@@ -144,7 +153,7 @@ def group_report(body_id: Id, user: PageUser, session: SessionDep, settings: Set
         "settings": settings,
     }
     return download(
-        render_pdf("actions/group_report.html", context, str(user.language)),
+        render_pdf("actions/group_report.html", context, str(viewer.user.language)),
         PDF,
         f"rapport-gltd-{body_id}.pdf",
     )

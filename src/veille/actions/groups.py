@@ -15,9 +15,12 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from veille.access import Viewer
+from veille.actions.counts import Counts, effects
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect, ReviewKind
+from veille.actions.lists import Row, by_due_date, rows
 from veille.actions.models import Action, ActionSituation, GroupReview, RenewIn
-from veille.actions.service import DUE_SOON, Counts, Row, by_due_date, effects, rows
+from veille.actions.rules import DUE_SOON
 from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
@@ -25,7 +28,7 @@ from veille.bodies.models import Body
 from veille.directory.models import Organisation, User
 from veille.errors import Conflict, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.situations import service as situations
+from veille.situations import categories, feed
 
 # An open action is at risk when it is overdue, or due within DUE_SOON and less than half done.
 AT_RISK_PROGRESS = 50
@@ -146,7 +149,7 @@ def _reviews(session: Session, body: Body) -> tuple[list[GroupReview], dict[int,
             .order_by(col(GroupReview.created_at).desc(), col(GroupReview.id).desc())
         ).all()
     )
-    return found, situations.people(session, {r.created_by for r in found if r.created_by})
+    return found, feed.people(session, {r.created_by for r in found if r.created_by})
 
 
 def _at_risk(today: date) -> ColumnElement[bool]:
@@ -282,7 +285,7 @@ class FinalReport:
     counts: Counts
     # Finished actions by the effect observed (None: not evaluated yet).
     effects: list[tuple[Effect | None, int]]
-    reports: situations.CategoryCounts
+    reports: categories.CategoryCounts
     reviews: list[GroupReview]  # oldest first
     authors: dict[int, User]
     chairs: list[User]
@@ -309,8 +312,9 @@ class FinalReport:
         return self.counts.of_status(ActionStatus.done)
 
 
-def final_report(session: Session, access: bodies.BodyAccess, today: date) -> FinalReport:
-    """The data of the group's report, for any member; a fixed number of queries."""
+def final_report(session: Session, viewer: Viewer, access: bodies.BodyAccess, today: date) -> FinalReport:
+    """The data of the group's report, for any member (``viewer``: the same person, whose
+    reading of the linked reports it counts); a fixed number of queries."""
     body = _group(access)
     access.require_members()
     kinds = list(ActionKind)
@@ -325,7 +329,6 @@ def final_report(session: Session, access: bodies.BodyAccess, today: date) -> Fi
         .where(Action.body_id == body.id)
         .distinct()
     ).all()
-    viewer = situations.viewer_for(session, access.user)
     reviews, authors = _reviews(session, body)
     members = bodies.list_members(session, access=access)
     seated = [m for m in members if m.excluded_at is None and m.role != MemberRole.guest]
@@ -336,7 +339,7 @@ def final_report(session: Session, access: bodies.BodyAccess, today: date) -> Fi
         rows=rows(session, actions, today),
         counts=Counts(dict(cells)),
         effects=effects((a.effect, 1) for a in actions if a.status == ActionStatus.done),
-        reports=situations.category_counts(session, viewer, linked),
+        reports=categories.category_counts(session, viewer, linked),
         reviews=list(reversed(reviews)),
         authors=authors,
         chairs=[m.user for m in seated if m.role == MemberRole.chair],

@@ -1,31 +1,25 @@
-"""Actions: who sees and changes them, their life (proposed → planned → in progress → done, or
-abandoned; reopening is explicit), updates, evaluation, referral to another body, the lists
-and the board, and the follow-up a meeting shows (DESIGN.md §3–§4).
+"""The changes of actions and who may make them: recording an action (from a meeting's
+decision, a report, a problem file or on its own), changing it, moving its status, posting an
+update, evaluating it and handing it over to another body (DESIGN.md §3–§4).
 
 Only the members of the action's body see it, plus the members of the bodies it was referred
 from (they keep reading its history); only the lead organisation's members, the body's chair
 and secretaries (and the staff) change it; partner organisations post updates. Every change
 is audited and committed by its function here, with the mail it queues; the routes never
-commit.
+commit. The rules of a change are ``actions.rules``'; the lists ``actions.lists``'.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Any
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, true
-from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
-from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Effect, Event
+from veille.access import MANAGING, Viewer
+from veille.actions import flows, rules
+from veille.actions.enums import OPEN_STATUSES, ActionStatus, Event
+from veille.actions.lists import Link, partners_of, situations_of, visible
 from veille.actions.models import (
     Action,
     ActionBase,
@@ -40,53 +34,24 @@ from veille.actions.models import (
 )
 from veille.audit import service as audit
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
+from veille.bodies.enums import BodyKind, BodyStatus
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory import service as directory
-from veille.directory.models import Organisation, User
-from veille.directory.service import is_staff
+from veille.directory.models import User
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
 from veille.meetings import access as meetings
 from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
-from veille.pagination import Page, numbered_page
-from veille.situations import service as situations
-from veille.situations.service import Viewer, viewer_for
+from veille.situations import feed, problems, reports, visibility
+from veille.versions import bump, lock_version
 
-STALE = N_("Someone else changed this action in the meantime. Reload it and try again.")
-MOVE = N_("This action cannot go to that status from its current one.")
-REOPEN_FIRST = N_("This action is finished: reopen it explicitly to change its status.")
-NOT_DONE = N_("An action is evaluated once it is done.")
-GROUP_END = N_("In a crime-treatment group, every action is due by the group's end date.")
 GUESTS = N_("Guests do not record actions.")
 OWN_LEAD = N_("You may record actions led by your organisation; the secretaries record the others.")
-DUE_SOON = timedelta(days=14)
-BOARD_LIMIT = 200
-FOLLOW_UP_LIMIT = 100
-
-__all__ = ["Viewer", "viewer_for"]
 
 
-# Who sees what
-
-
-def visible(viewer: Viewer) -> ColumnElement[bool]:
-    """Actions of the person's bodies, and those referred away from them."""
-    if viewer.content_ids is None:
-        return true()
-    if not viewer.content_ids:
-        return false()
-    ids = sorted(viewer.content_ids)
-    return or_(
-        col(Action.body_id).in_(ids),
-        exists().where(
-            col(ActionEntry.action_id) == Action.id,
-            col(ActionEntry.event) == Event.referred,
-            col(ActionEntry.from_body_id).in_(ids),
-        ),
-    )
+# Who may change what
 
 
 @dataclass(frozen=True)
@@ -107,7 +72,7 @@ class ActionAccess:
 
     @property
     def manages(self) -> bool:
-        return self.in_body and (is_staff(self.viewer.user) or self.action.body_id in self.viewer.manage_ids)
+        return self.in_body and (self.viewer.staff or self.action.body_id in self.viewer.manage_ids)
 
     @property
     def leads(self) -> bool:
@@ -147,30 +112,6 @@ class ActionAccess:
         self._require(self.can_refer)
 
 
-Link = type[ActionPartner] | type[ActionSituation]
-
-
-def _linked(session: Session, model: Link, column: str, action_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The ids a link table holds for each action (one query)."""
-    ids = sorted(set(action_ids))
-    result: dict[int, list[int]] = {i: [] for i in ids}
-    if ids:
-        found = session.exec(
-            select(model.action_id, getattr(model, column)).where(col(model.action_id).in_(ids))
-        ).all()
-        for action_id, other in found:
-            result[action_id].append(other)
-    return result
-
-
-def partners_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
-    return _linked(session, ActionPartner, "organisation_id", action_ids)
-
-
-def situations_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
-    return _linked(session, ActionSituation, "situation_id", action_ids)
-
-
 def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionAccess:
     """404 for an action the person may not see."""
     action = session.exec(select(Action).where(Action.id == action_id, visible(viewer))).first()
@@ -183,14 +124,22 @@ def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionAccess
     return ActionAccess(action=action, viewer=viewer, body=body, partner_ids=partners)
 
 
-# The rules of an action's content
+def may_record(session: Session, viewer: Viewer, body: Body) -> bool:
+    """Whether the person may record actions in the body (``contributor_access`` as a yes/no):
+    the body is open and its content theirs as a member (not a guest, the charter accepted)."""
+    if body.status != BodyStatus.active:
+        return False
+    if viewer.content_ids is not None:
+        return viewer.sees_body(body.id or 0)
+    # The staff see every body's content, but not as a guest or with a charter pending.
+    try:
+        access = bodies.get_body_access(session, viewer.user, body.id or 0)
+    except NotFound:
+        return False
+    return access.can_see_members
 
 
-def check_due(body: Body, due_on: date | None) -> None:
-    """A crime-treatment group works against the clock: every action is due by its end date."""
-    ends_on = body.ends_on if body.kind == BodyKind.crime_treatment_group else None
-    if ends_on is not None and (due_on is None or due_on > ends_on):
-        raise InvalidInput({"due_on": GROUP_END})
+# The content of an action
 
 
 def _check(
@@ -222,22 +171,22 @@ def _check(
             "Choose a member of the body from the lead organisation, or one of its chair or secretaries."
         )
     try:
-        check_due(body, data.due_on)
+        rules.check_due(body, data.due_on)
     except InvalidInput as exc:
         errors |= exc.errors
     kept: list[int] = []
     if current is not None and current.id is not None:
         # Reports linked by someone who could read them stay linked.
         linked = situations_of(session, [current.id])[current.id]
-        kept = sorted(set(linked) - situations.full_ids(session, viewer, linked))
+        kept = sorted(set(linked) - visibility.full_ids(session, viewer, linked))
     wanted = set(data.situation_ids) - set(kept)
-    if wanted != situations.readable_in_body(session, viewer, wanted, body.id or 0):
+    if wanted != visibility.readable_in_body(session, viewer, wanted, body.id or 0):
         errors["situation_ids"] = N_("Choose reports of this body that you can read.")
     # A referred action keeps the problem file of the body it came from, as it keeps its reports.
     if (
         data.problem_id is not None
         and data.problem_id != (current.problem_id if current else None)
-        and situations.problem_in_body(session, data.problem_id, body.id or 0) is None
+        and problems.problem_in_body(session, data.problem_id, body.id or 0) is None
     ):
         errors["problem_id"] = N_("Choose a problem file of this body.")
     if errors:
@@ -246,20 +195,22 @@ def _check(
 
 
 def _may_own(session: Session, body: Body, user_id: int, lead_organisation_id: int) -> bool:
+    """A member who sees the body's content, from the lead organisation or its chair or a
+    secretary."""
     if user_id not in bodies.content_member_ids(session, body):
         return False
     owner = session.get(User, user_id)
     if owner is None:
         return False
-    return owner.organisation_id == lead_organisation_id or bodies.roles_of(session, owner).get(
-        body.id or 0
-    ) in (MemberRole.chair, MemberRole.secretary)
+    if owner.organisation_id == lead_organisation_id:
+        return True
+    return bodies.get_body_access(session, owner, body.id or 0).role in MANAGING
 
 
 def owner_candidates(session: Session, body: Body) -> list[User]:
     """Who may own an action of the body: its content members (the form narrows by lead)."""
     ids = bodies.content_member_ids(session, body)
-    return sorted(situations.people(session, ids).values(), key=lambda u: u.name)
+    return sorted(feed.people(session, ids).values(), key=lambda u: u.name)
 
 
 def _set_links(session: Session, action: Action, model: Link, ids: list[int]) -> None:
@@ -301,15 +252,23 @@ def _entry(session: Session, action: Action, user: User, event: Event, **values:
     return entry
 
 
-def create_action(session: Session, *, user: User, data: ActionCreate) -> Action:
+def _touch(action: Action) -> None:
+    bump(action)
+    action.updated_at = utcnow()
+
+
+# The changes
+
+
+def create_action(session: Session, *, viewer: Viewer, data: ActionCreate) -> Action:
     """A new action in the caller's transaction, without mail (the demo loads actions so);
     pages and API record through ``record_action``."""
+    user = viewer.user
     access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     if not access.can_manage and data.lead_organisation_id != user.organisation_id:
         raise Forbidden(OWN_LEAD)
     if data.status not in OPEN_STATUSES:
         raise InvalidInput({"status": N_("A new action is proposed, planned or in progress.")})
-    viewer = viewer_for(session, user)
     partners, linked = _check(session, viewer, access.body, data)
     meeting_id, item_id = _decision(session, viewer, access.body, data)
     action = Action(
@@ -338,61 +297,24 @@ def create_action(session: Session, *, user: User, data: ActionCreate) -> Action
     return action
 
 
-def record_action(session: Session, *, user: User, data: ActionCreate, settings: Settings) -> Action:
+def record_action(session: Session, *, viewer: Viewer, data: ActionCreate, settings: Settings) -> Action:
     """Records an action with the mail of its owner, and commits."""
-    from veille.actions import flows  # flows builds on this module
-
-    action = create_action(session, user=user, data=data)
-    flows.assigned(session, action=action, actor=user, settings=settings)
+    action = create_action(session, viewer=viewer, data=data)
+    flows.assigned(session, action=action, actor=viewer.user, settings=settings)
     session.commit()
     return action
-
-
-def _locked(session: Session, action: Action, version: int) -> None:
-    session.refresh(action, with_for_update=True)
-    if action.version != version:
-        raise Conflict(STALE)
-
-
-def _move(action: Action, status: ActionStatus, *, reopen: bool) -> Event | None:
-    """Applies a status change along the allowed moves; the history event it makes."""
-    if status == action.status:
-        return None
-    if reopen:
-        if REOPEN.get(action.status) != status:
-            raise Conflict(MOVE)
-        action.done_at = None
-        action.evaluation, action.effect, action.indicator = "", None, ""
-        action.evaluated_at = action.evaluated_by = None
-        event = Event.reopened
-    elif status in STATUS_MOVES[action.status]:
-        event = Event.status
-    else:
-        raise Conflict(REOPEN_FIRST if action.status in REOPEN else MOVE)
-    action.status = status
-    if status == ActionStatus.done:
-        action.progress, action.done_at = 100, utcnow()
-    return event
-
-
-def _touch(action: Action) -> None:
-    action.version += 1
-    action.updated_at = utcnow()
 
 
 def update_action(
     session: Session, *, access: ActionAccess, data: ActionUpdate, settings: Settings
 ) -> Action:
     """Changes an action, mails a new owner, and commits."""
-    from veille.actions import flows  # flows builds on this module
-
     access.require_change()
-    action = access.action
-    _locked(session, action, data.version)
+    action = lock_version(session, access.action, data.version, rules.STALE)
     owner = action.owner_id
     user = access.viewer.user
     partners, linked = _check(session, access.viewer, access.body, data, current=action)
-    event = _move(action, data.status, reopen=data.reopen)
+    event = rules.move(action, data.status, reopen=data.reopen)
     action.title, action.description, action.kind = data.title, data.description, data.kind
     action.lead_organisation_id, action.owner_id, action.due_on = (
         data.lead_organisation_id,
@@ -420,9 +342,8 @@ def set_status(
     session: Session, *, access: ActionAccess, status: ActionStatus, version: int, reopen: bool = False
 ) -> Action:
     access.require_change()
-    action = access.action
-    _locked(session, action, version)
-    event = _move(action, status, reopen=reopen)
+    action = lock_version(session, access.action, version, rules.STALE)
+    event = rules.move(action, status, reopen=reopen)
     if event is None:
         session.commit()  # ends the lock taken to compare versions
         return action
@@ -444,8 +365,7 @@ def set_status(
 def add_update(session: Session, *, access: ActionAccess, data: ActionEntryIn) -> ActionEntry:
     """A dated update from the lead or a partner; its progress becomes the action's."""
     access.require_update()
-    action = access.action
-    session.refresh(action, with_for_update=True)
+    action = lock_version(session, access.action, None, rules.STALE)
     # A finished action keeps its progress: the note says what happened after, not how far.
     progress = data.progress if action.status in OPEN_STATUSES else None
     if progress is not None:
@@ -463,10 +383,8 @@ def add_update(session: Session, *, access: ActionAccess, data: ActionEntryIn) -
 
 def evaluate(session: Session, *, access: ActionAccess, data: EvaluationIn) -> Action:
     access.require_change()
-    action = access.action
-    session.refresh(action, with_for_update=True)
-    if action.status != ActionStatus.done:
-        raise Conflict(NOT_DONE)
+    action = lock_version(session, access.action, None, rules.STALE)
+    rules.require_done(action)
     user = access.viewer.user
     action.evaluation, action.effect, action.indicator = data.summary, data.effect, data.indicator
     action.evaluated_at, action.evaluated_by = utcnow(), user.id
@@ -507,18 +425,18 @@ def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
     if target is None:
         raise InvalidInput({"body_id": N_("Choose another open body.")})
     linked = situations_of(session, [action.id or 0])[action.id or 0]
-    if target.kind == BodyKind.plenary and situations.any_confidential(session, linked):
-        raise InvalidInput({"body_id": situations.PLENARY})
+    if target.kind == BodyKind.plenary and reports.any_confidential(session, linked):
+        raise InvalidInput({"body_id": reports.PLENARY})
     due_on = data.due_on or action.due_on
-    check_due(target, due_on)
-    session.refresh(action, with_for_update=True)
+    rules.check_due(target, due_on)
+    lock_version(session, action, None, rules.STALE)
     source = action.body_id
     action.body_id, action.due_on = target.id or 0, due_on
     if action.owner_id is not None and action.owner_id not in bodies.content_member_ids(session, target):
         action.owner_id = None
     _touch(action)
     session.add(action)
-    situations.refer(session, linked, target.id or 0)
+    reports.refer(session, linked, target.id or 0)
     _entry(session, action, user, Event.referred, from_body_id=source, to_body_id=target.id)
     audit.record(
         session,
@@ -541,400 +459,3 @@ def history(session: Session, *, access: ActionAccess) -> list[ActionEntry]:
             .order_by(col(ActionEntry.created_at), col(ActionEntry.id))
         ).all()
     )
-
-
-# Lists
-
-
-@dataclass(frozen=True)
-class Filters:
-    body_id: int | None = None
-    kind: str | None = None
-    status: ActionStatus | None = None
-    lead_organisation_id: int | None = None
-    owner_id: int | None = None
-    # The lead or a partner: "my organisation's actions".
-    organisation_id: int | None = None
-    due_before: date | None = None
-    overdue: bool = False
-    open_only: bool = False
-
-
-def query(viewer: Viewer, filters: Filters, today: date) -> SelectOfScalar[Action]:
-    stmt = select(Action).where(visible(viewer))
-    if filters.body_id is not None:
-        stmt = stmt.where(Action.body_id == filters.body_id)
-    if filters.kind:
-        stmt = stmt.where(Action.kind == filters.kind)
-    if filters.status is not None:
-        stmt = stmt.where(Action.status == filters.status)
-    if filters.lead_organisation_id is not None:
-        stmt = stmt.where(Action.lead_organisation_id == filters.lead_organisation_id)
-    if filters.owner_id is not None:
-        stmt = stmt.where(Action.owner_id == filters.owner_id)
-    if filters.organisation_id is not None:
-        stmt = stmt.where(
-            or_(
-                col(Action.lead_organisation_id) == filters.organisation_id,
-                exists().where(
-                    col(ActionPartner.action_id) == Action.id,
-                    col(ActionPartner.organisation_id) == filters.organisation_id,
-                ),
-            )
-        )
-    if filters.due_before is not None:
-        stmt = stmt.where(col(Action.due_on) <= filters.due_before)
-    if filters.overdue:
-        stmt = stmt.where(_overdue(today))
-    if filters.open_only or filters.overdue:
-        stmt = stmt.where(col(Action.status).in_(OPEN_STATUSES))
-    return stmt
-
-
-def _overdue(today: date) -> ColumnElement[bool]:
-    return and_(col(Action.status).in_(OPEN_STATUSES), col(Action.due_on) < today)
-
-
-def by_due_date(stmt: SelectOfScalar[Action]) -> SelectOfScalar[Action]:
-    """Soonest due first, those without a date last."""
-    return stmt.order_by(col(Action.due_on).is_(None), col(Action.due_on), col(Action.id))
-
-
-@dataclass(frozen=True)
-class Row:
-    """An action as lists and the board show it."""
-
-    action: Action
-    body: Body | None
-    lead: Organisation | None
-    owner: User | None
-    today: date
-
-    @property
-    def open(self) -> bool:
-        return self.action.status in OPEN_STATUSES
-
-    @property
-    def overdue(self) -> bool:
-        return self.open and self.action.due_on is not None and self.action.due_on < self.today
-
-    @property
-    def due_soon(self) -> bool:
-        due = self.action.due_on
-        return self.open and due is not None and self.today <= due <= self.today + DUE_SOON
-
-    @property
-    def days_left(self) -> int | None:
-        return (self.action.due_on - self.today).days if self.action.due_on else None
-
-
-def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
-    """Decorates a page of actions in a fixed number of queries."""
-    if not actions:
-        return []
-    body_ids = sorted({a.body_id for a in actions})
-    body_by_id = {b.id: b for b in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
-    organisations = {o.id: o for o in directory.list_organisations(session)}
-    owners = situations.people(session, {a.owner_id for a in actions if a.owner_id})
-    return [
-        Row(
-            action=a,
-            body=body_by_id.get(a.body_id),
-            lead=organisations.get(a.lead_organisation_id),
-            owner=owners.get(a.owner_id) if a.owner_id else None,
-            today=today,
-        )
-        for a in actions
-    ]
-
-
-def owners(session: Session, viewer: Viewer) -> list[User]:
-    """The owners of the actions the person sees (the table's filter offers them)."""
-    ids = session.exec(
-        select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None)).distinct()
-    ).all()
-    return sorted(situations.people(session, {i for i in ids if i}).values(), key=lambda u: u.name)
-
-
-def table(
-    session: Session, viewer: Viewer, filters: Filters, *, page: int, today: date
-) -> tuple[Page[Action], list[Row]]:
-    result = numbered_page(session, by_due_date(query(viewer, filters, today)), page)
-    return result, rows(session, result.items, today)
-
-
-@dataclass(frozen=True)
-class Column:
-    status: ActionStatus
-    rows: list[Row]
-    more: bool
-
-
-def board(session: Session, access: bodies.BodyAccess, today: date) -> list[Column]:
-    """The body's actions by status, soonest due first (finished ones: the latest)."""
-    access.require_members()
-    columns = []
-    for status in ActionStatus:
-        stmt = select(Action).where(Action.body_id == access.body.id, Action.status == status)
-        if status in OPEN_STATUSES:
-            stmt = by_due_date(stmt)
-        else:
-            stmt = stmt.order_by(col(Action.updated_at).desc(), col(Action.id).desc())
-        found = list(session.exec(stmt.limit(BOARD_LIMIT + 1)).all())
-        columns.append(Column(status=status, rows=[], more=len(found) > BOARD_LIMIT))
-        columns[-1].rows.extend(rows(session, found[:BOARD_LIMIT], today))
-    return columns
-
-
-def movable(access: bodies.BodyAccess, columns: list[Column]) -> set[int]:
-    """The board's cards this person may move (``ActionAccess.can_change`` for a whole board):
-    all for the chair, the secretaries and the staff, their organisation's for the others."""
-    if access.body.status != BodyStatus.active or not access.can_see_members:
-        return set()
-    return {
-        r.action.id or 0
-        for column in columns
-        for r in column.rows
-        if access.can_manage or r.action.lead_organisation_id == access.user.organisation_id
-    }
-
-
-def may_record(session: Session, user: User, body: Body) -> bool:
-    """Whether the person may record actions in the body (``contributor_access`` as a yes/no)."""
-    if body.status != BodyStatus.active:
-        return False
-    try:
-        access = bodies.get_body_access(session, user, body.id or 0)
-    except NotFound:
-        return False
-    return access.can_see_members
-
-
-# What a meeting shows
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """An action of the body and what changed on it since the last meeting."""
-
-    row: Row
-    entries: list[ActionEntry] = field(default_factory=list)
-
-
-def follow_up(
-    session: Session, viewer: Viewer, body_id: int, since: datetime | None, until: datetime, today: date
-) -> list[FollowUp]:
-    """The standing item "follow-up of actions": every open action of the body, and those
-    finished since the last meeting, each with its history since then."""
-    if not viewer.sees_body(body_id):
-        return []
-    recent = col(ActionEntry.created_at) >= since if since is not None else true()
-    changed = exists().where(col(ActionEntry.action_id) == Action.id, recent)
-    stmt = select(Action).where(
-        Action.body_id == body_id,
-        col(Action.created_at) < until,
-        or_(col(Action.status).in_(OPEN_STATUSES), changed),
-    )
-    found = list(session.exec(by_due_date(stmt).limit(FOLLOW_UP_LIMIT)).all())
-    ids = [a.id for a in found if a.id is not None]
-    entries: dict[int, list[ActionEntry]] = {i: [] for i in ids}
-    if ids:
-        for entry in session.exec(
-            select(ActionEntry)
-            .where(col(ActionEntry.action_id).in_(ids), recent, col(ActionEntry.created_at) < until)
-            .order_by(col(ActionEntry.created_at), col(ActionEntry.id))
-        ).all():
-            entries[entry.action_id].append(entry)
-    return [FollowUp(row=r, entries=entries[r.action.id or 0]) for r in rows(session, found, today)]
-
-
-def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action]:
-    """The actions a meeting decided (its minutes' decisions), as far as the person sees them."""
-    return list(
-        session.exec(
-            select(Action)
-            .where(Action.meeting_id == meeting_id, visible(viewer))
-            .order_by(col(Action.agenda_item_id), col(Action.id))
-        ).all()
-    )
-
-
-def ids_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
-    """Which of these actions are the body's and seen by the person (an agenda item links them)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return set()
-    found = session.exec(
-        select(Action.id).where(col(Action.id).in_(wanted), Action.body_id == body_id, visible(viewer))
-    ).all()
-    return {i for i in found if i is not None}
-
-
-def linked_rows(session: Session, viewer: Viewer, ids: Iterable[int], today: date) -> list[Row]:
-    """These actions as far as the person sees them (an agenda item's), soonest due first."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return []
-    stmt = select(Action).where(col(Action.id).in_(wanted), visible(viewer))
-    return rows(session, session.exec(by_due_date(stmt)).all(), today)
-
-
-def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
-    return situations.people(session, user_ids)
-
-
-# Counts for statistics
-
-COUNT_GROUPS = ("kind", "status", "lead_organisation", "body", "month", "effect")
-
-
-@dataclass(frozen=True)
-class CountFilters:
-    body_ids: tuple[int, ...] = ()
-    kinds: tuple[str, ...] = ()
-    # Days the actions were recorded, in the city's time zone, both included.
-    since: date | None = None
-    until: date | None = None
-
-
-def _counted(viewer: Viewer, filters: CountFilters, zone: ZoneInfo) -> list[ColumnElement[bool]]:
-    where = [visible(viewer)]
-    if filters.body_ids:
-        where.append(col(Action.body_id).in_(filters.body_ids))
-    if filters.kinds:
-        where.append(col(Action.kind).in_(filters.kinds))
-    if filters.since is not None:
-        where.append(col(Action.created_at) >= datetime.combine(filters.since, time(), tzinfo=zone))
-    if filters.until is not None:
-        end = datetime.combine(filters.until + timedelta(days=1), time(), tzinfo=zone)
-        where.append(col(Action.created_at) < end)
-    return where
-
-
-def count(
-    session: Session,
-    viewer: Viewer,
-    group_by: Sequence[str],
-    filters: CountFilters,
-    today: date,
-    zone: ZoneInfo,
-) -> list[tuple[tuple[Any, ...], int, int]]:
-    """``[((key, …), n, overdue), …]`` of the actions the person sees (``month``: of their
-    recording, in the city's time zone); one query."""
-    unknown = [g for g in group_by if g not in COUNT_GROUPS]
-    if unknown:
-        raise ValueError(f"unknown grouping: {unknown}")
-    from veille.situations.counts import month_of  # the same month rule as the reports'
-
-    columns: dict[str, Any] = {
-        "kind": col(Action.kind),
-        "status": col(Action.status),
-        "lead_organisation": col(Action.lead_organisation_id),
-        "body": col(Action.body_id),
-        "month": month_of(session, col(Action.created_at), zone),
-        "effect": col(Action.effect),
-    }
-    keys = [columns[g].label(g) for g in group_by]
-    overdue = func.sum(case((_overdue(today), 1), else_=0))
-    stmt = select(*keys, func.count(), overdue).where(*_counted(viewer, filters, zone))  # type: ignore[call-overload]
-    if keys:
-        stmt = stmt.group_by(*keys)
-    return [
-        (tuple(str(k) if isinstance(k, StrEnum) else k for k in row[:-2]), int(row[-2]), int(row[-1] or 0))
-        for row in session.exec(stmt).all()
-    ]
-
-
-def completion_days(session: Session, viewer: Viewer, filters: CountFilters, zone: ZoneInfo) -> list[int]:
-    """Days from recording to done of each done action the person sees (the median delay)."""
-    found = session.exec(
-        select(Action.created_at, Action.done_at).where(
-            *_counted(viewer, filters, zone), col(Action.status) == ActionStatus.done
-        )
-    ).all()
-    return sorted((done - created).days for created, done in found if done is not None)
-
-
-# Actions by kind and status, and by effect: the reports of a group, a sector and the plenary
-
-EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Actions by kind and status."""
-
-    cells: dict[tuple[ActionKind, ActionStatus], int]
-
-    def get(self, kind: ActionKind, status: ActionStatus) -> int:
-        return self.cells.get((kind, status), 0)
-
-    def of_kind(self, kind: ActionKind) -> int:
-        return sum(n for (k, _), n in self.cells.items() if k == kind)
-
-    def of_status(self, status: ActionStatus) -> int:
-        return sum(n for (_, s), n in self.cells.items() if s == status)
-
-    @property
-    def total(self) -> int:
-        return sum(self.cells.values())
-
-    @property
-    def open(self) -> int:
-        return sum(self.of_status(s) for s in OPEN_STATUSES)
-
-    @property
-    def done(self) -> int:
-        return self.of_status(ActionStatus.done)
-
-    @property
-    def completion(self) -> int | None:
-        """Done actions as a share of those not abandoned, in per cent."""
-        counted = self.total - self.of_status(ActionStatus.abandoned)
-        return round(self.done * 100 / counted) if counted else None
-
-
-def effects(pairs: Iterable[tuple[Effect | None, int]]) -> list[tuple[Effect | None, int]]:
-    """Finished actions by the effect observed (None: not evaluated yet), in a fixed order."""
-    counts: Counter[Effect | None] = Counter()
-    for effect, n in pairs:
-        counts[effect] += n
-    return [(e, counts[e]) for e in EFFECT_ORDER if counts[e]]
-
-
-def _at_work(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Actions at work during [start, end): decided before its end and not finished before its
-    start (a finished action's end is when it was done, or abandoned: its last change)."""
-    return and_(
-        col(Action.created_at) < end,
-        or_(
-            col(Action.status).in_(OPEN_STATUSES),
-            func.coalesce(col(Action.done_at), col(Action.updated_at)) >= start,
-        ),
-    )
-
-
-def at_work(session: Session, body_ids: Iterable[int], start: datetime, end: datetime) -> list[Action]:
-    """The bodies' actions at work during [start, end), soonest due first; the caller has
-    checked that its reader sees these bodies."""
-    ids = sorted(body_ids)
-    if not ids:
-        return []
-    stmt = select(Action).where(col(Action.body_id).in_(ids), _at_work(start, end))
-    return list(session.exec(by_due_date(stmt)).all())
-
-
-def at_work_counts(
-    session: Session, start: datetime, end: datetime
-) -> list[tuple[int, ActionKind, ActionStatus, Effect | None, int]]:
-    """Every body's actions at work during [start, end) by body, kind, status and effect:
-    aggregates over all bodies, whoever reads (the plenary's annual report); one query."""
-    found = session.execute(
-        sa_select(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect), func.count())
-        .where(_at_work(start, end))
-        .group_by(col(Action.body_id), col(Action.kind), col(Action.status), col(Action.effect))
-    ).all()
-    return [
-        (body_id, ActionKind(kind), ActionStatus(status), Effect(effect) if effect else None, int(n))
-        for body_id, kind, status, effect, n in found
-    ]

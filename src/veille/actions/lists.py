@@ -1,0 +1,303 @@
+"""What a person sees of the actions, as lists: the filter of the actions they may see, the
+table's filters (one model for the page, the API and the service), the rows lists and the
+board show, a body's board by status, and the actions a meeting shows (its decisions, the
+follow-up since the last meeting, those an agenda item links). Reading only: the changes are
+``actions.service``'s, the counts ``actions.counts``'."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from veille.access import Viewer
+from veille.actions import rules
+from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Event
+from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSituation
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyStatus
+from veille.bodies.models import Body
+from veille.directory import service as directory
+from veille.directory.models import Organisation, User
+from veille.pagination import Page, numbered_page
+from veille.situations import feed
+from veille.types import Day, Id
+
+BOARD_LIMIT = 200
+FOLLOW_UP_LIMIT = 100
+
+
+def visible(viewer: Viewer) -> ColumnElement[bool]:
+    """Actions of the person's bodies, and those referred away from them."""
+    if viewer.content_ids is None:
+        return true()
+    if not viewer.content_ids:
+        return false()
+    ids = sorted(viewer.content_ids)
+    return or_(
+        col(Action.body_id).in_(ids),
+        exists().where(
+            col(ActionEntry.action_id) == Action.id,
+            col(ActionEntry.event) == Event.referred,
+            col(ActionEntry.from_body_id).in_(ids),
+        ),
+    )
+
+
+Link = type[ActionPartner] | type[ActionSituation]
+
+
+def _linked(session: Session, model: Link, column: str, action_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The ids a link table holds for each action (one query)."""
+    ids = sorted(set(action_ids))
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        found = session.exec(
+            select(model.action_id, getattr(model, column)).where(col(model.action_id).in_(ids))
+        ).all()
+        for action_id, other in found:
+            result[action_id].append(other)
+    return result
+
+
+def partners_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
+    return _linked(session, ActionPartner, "organisation_id", action_ids)
+
+
+def situations_of(session: Session, action_ids: Iterable[int]) -> dict[int, list[int]]:
+    return _linked(session, ActionSituation, "situation_id", action_ids)
+
+
+# The table
+
+
+class Filters(BaseModel):
+    """The filters of the action table: the page reads them from its query string, the API
+    takes them as query parameters (``GET /actions``), and ``query`` applies them."""
+
+    body_id: Id | None = None
+    kind: ActionKind | None = None
+    status: ActionStatus | None = None
+    lead_organisation_id: Id | None = None
+    owner_id: Id | None = None
+    # The lead or a partner: "my organisation's actions".
+    organisation_id: Id | None = None
+    due_before: Day | None = None
+    # Open and past its due date, in the city's time zone.
+    overdue: bool = False
+    open_only: bool = False
+
+
+def query(viewer: Viewer, filters: Filters, today: date) -> SelectOfScalar[Action]:
+    stmt = select(Action).where(visible(viewer))
+    if filters.body_id is not None:
+        stmt = stmt.where(Action.body_id == filters.body_id)
+    if filters.kind:
+        stmt = stmt.where(Action.kind == filters.kind)
+    if filters.status is not None:
+        stmt = stmt.where(Action.status == filters.status)
+    if filters.lead_organisation_id is not None:
+        stmt = stmt.where(Action.lead_organisation_id == filters.lead_organisation_id)
+    if filters.owner_id is not None:
+        stmt = stmt.where(Action.owner_id == filters.owner_id)
+    if filters.organisation_id is not None:
+        stmt = stmt.where(
+            or_(
+                col(Action.lead_organisation_id) == filters.organisation_id,
+                exists().where(
+                    col(ActionPartner.action_id) == Action.id,
+                    col(ActionPartner.organisation_id) == filters.organisation_id,
+                ),
+            )
+        )
+    if filters.due_before is not None:
+        stmt = stmt.where(col(Action.due_on) <= filters.due_before)
+    if filters.overdue:
+        stmt = stmt.where(rules.overdue(today))
+    if filters.open_only or filters.overdue:
+        stmt = stmt.where(col(Action.status).in_(OPEN_STATUSES))
+    return stmt
+
+
+def by_due_date(stmt: SelectOfScalar[Action]) -> SelectOfScalar[Action]:
+    """Soonest due first, those without a date last."""
+    return stmt.order_by(col(Action.due_on).is_(None), col(Action.due_on), col(Action.id))
+
+
+@dataclass(frozen=True)
+class Row:
+    """An action as lists and the board show it."""
+
+    action: Action
+    body: Body | None
+    lead: Organisation | None
+    owner: User | None
+    today: date
+
+    @property
+    def open(self) -> bool:
+        return self.action.status in OPEN_STATUSES
+
+    @property
+    def overdue(self) -> bool:
+        return rules.is_overdue(self.action, self.today)
+
+    @property
+    def due_soon(self) -> bool:
+        return rules.is_due_soon(self.action, self.today)
+
+    @property
+    def days_left(self) -> int | None:
+        return (self.action.due_on - self.today).days if self.action.due_on else None
+
+
+def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
+    """Decorates a page of actions in a fixed number of queries."""
+    if not actions:
+        return []
+    body_ids = sorted({a.body_id for a in actions})
+    body_by_id = {b.id: b for b in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
+    organisations = {o.id: o for o in directory.list_organisations(session)}
+    owners = feed.people(session, {a.owner_id for a in actions if a.owner_id})
+    return [
+        Row(
+            action=a,
+            body=body_by_id.get(a.body_id),
+            lead=organisations.get(a.lead_organisation_id),
+            owner=owners.get(a.owner_id) if a.owner_id else None,
+            today=today,
+        )
+        for a in actions
+    ]
+
+
+def owners(session: Session, viewer: Viewer) -> list[User]:
+    """The owners of the actions the person sees (the table's filter offers them)."""
+    ids = session.exec(
+        select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None)).distinct()
+    ).all()
+    return sorted(feed.people(session, {i for i in ids if i}).values(), key=lambda u: u.name)
+
+
+def table(
+    session: Session, viewer: Viewer, filters: Filters, *, page: int, today: date
+) -> tuple[Page[Action], list[Row]]:
+    result = numbered_page(session, by_due_date(query(viewer, filters, today)), page)
+    return result, rows(session, result.items, today)
+
+
+def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    return feed.people(session, user_ids)
+
+
+# The board of a body
+
+
+@dataclass(frozen=True)
+class Column:
+    status: ActionStatus
+    rows: list[Row]
+    more: bool
+
+
+def board(session: Session, access: bodies.BodyAccess, today: date) -> list[Column]:
+    """The body's actions by status, soonest due first (finished ones: the latest)."""
+    access.require_members()
+    columns = []
+    for status in ActionStatus:
+        stmt = select(Action).where(Action.body_id == access.body.id, Action.status == status)
+        if status in OPEN_STATUSES:
+            stmt = by_due_date(stmt)
+        else:
+            stmt = stmt.order_by(col(Action.updated_at).desc(), col(Action.id).desc())
+        found = list(session.exec(stmt.limit(BOARD_LIMIT + 1)).all())
+        columns.append(Column(status=status, rows=[], more=len(found) > BOARD_LIMIT))
+        columns[-1].rows.extend(rows(session, found[:BOARD_LIMIT], today))
+    return columns
+
+
+def movable(access: bodies.BodyAccess, columns: list[Column]) -> set[int]:
+    """The board's cards this person may move (``ActionAccess.can_change`` for a whole board):
+    all for the chair, the secretaries and the staff, their organisation's for the others."""
+    if access.body.status != BodyStatus.active or not access.can_see_members:
+        return set()
+    return {
+        r.action.id or 0
+        for column in columns
+        for r in column.rows
+        if access.can_manage or r.action.lead_organisation_id == access.user.organisation_id
+    }
+
+
+# What a meeting shows
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An action of the body and what changed on it since the last meeting."""
+
+    row: Row
+    entries: list[ActionEntry] = field(default_factory=list)
+
+
+def follow_up(
+    session: Session, viewer: Viewer, body_id: int, since: datetime | None, until: datetime, today: date
+) -> list[FollowUp]:
+    """The standing item "follow-up of actions": every open action of the body, and those
+    finished since the last meeting, each with its history since then."""
+    if not viewer.sees_body(body_id):
+        return []
+    recent = col(ActionEntry.created_at) >= since if since is not None else true()
+    changed = exists().where(col(ActionEntry.action_id) == Action.id, recent)
+    stmt = select(Action).where(
+        Action.body_id == body_id,
+        col(Action.created_at) < until,
+        or_(col(Action.status).in_(OPEN_STATUSES), changed),
+    )
+    found = list(session.exec(by_due_date(stmt).limit(FOLLOW_UP_LIMIT)).all())
+    ids = [a.id for a in found if a.id is not None]
+    entries: dict[int, list[ActionEntry]] = {i: [] for i in ids}
+    if ids:
+        for entry in session.exec(
+            select(ActionEntry)
+            .where(col(ActionEntry.action_id).in_(ids), recent, col(ActionEntry.created_at) < until)
+            .order_by(col(ActionEntry.created_at), col(ActionEntry.id))
+        ).all():
+            entries[entry.action_id].append(entry)
+    return [FollowUp(row=r, entries=entries[r.action.id or 0]) for r in rows(session, found, today)]
+
+
+def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action]:
+    """The actions a meeting decided (its minutes' decisions), as far as the person sees them."""
+    return list(
+        session.exec(
+            select(Action)
+            .where(Action.meeting_id == meeting_id, visible(viewer))
+            .order_by(col(Action.agenda_item_id), col(Action.id))
+        ).all()
+    )
+
+
+def ids_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
+    """Which of these actions are the body's and seen by the person (an agenda item links them)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    found = session.exec(
+        select(Action.id).where(col(Action.id).in_(wanted), Action.body_id == body_id, visible(viewer))
+    ).all()
+    return {i for i in found if i is not None}
+
+
+def linked_rows(session: Session, viewer: Viewer, ids: Iterable[int], today: date) -> list[Row]:
+    """These actions as far as the person sees them (an agenda item's), soonest due first."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    stmt = select(Action).where(col(Action.id).in_(wanted), visible(viewer))
+    return rows(session, session.exec(by_due_date(stmt)).all(), today)
