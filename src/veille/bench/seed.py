@@ -112,7 +112,11 @@ def _estimate(world: World) -> int:
 def _accounts(world: World) -> list[Account]:
     admin, coordinator, partner = (world.accounts[k] for k in ("admin", "coordination", "partenaire"))
     return [
-        Account("Coordinator", coordinator.email, "Every body, every report (staff)."),
+        Account(
+            "Coordinator",
+            coordinator.email,
+            "Every body and report (staff); the social reports of others as stubs, as the rules say.",
+        ),
         Account(
             "Partner",
             partner.email,
