@@ -1,4 +1,5 @@
-"""JSON API of meetings: scheduling, convening, attendance, round table, agenda, minutes."""
+"""JSON API of meetings: scheduling, convening, attendance, round table, agenda, minutes. A
+body's routes take the person (its access is the body's); a meeting's take the viewer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, SQLModel
 from veille.access import ApiViewer
 from veille.bodies import service as bodies
 from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import ApiUser
 from veille.meetings import agenda, attendance, feeds, lists, minutes, scheduling
 from veille.meetings.access import MeetingAccess, get_item_access, get_meeting_access
 from veille.meetings.models import (
@@ -90,11 +92,11 @@ def _attendance(invitation: Invitation) -> AttendancePublic:
 
 @router.get("/bodies/{body_id}/meetings", response_model=Paged[MeetingPublic])
 def list_meetings(
-    body_id: Id, viewer: ApiViewer, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
+    body_id: Id, user: ApiUser, session: SessionDep, limit: Limit = 50, cursor: CursorParam = None
 ) -> Paged[MeetingPublic]:
     """A body's meetings, newest first, by pages; its members and the staff see them all, a guest of the
     body those they are invited to."""
-    access = bodies.get_body_access(session, viewer.user, body_id)
+    access = bodies.get_body_access(session, user, body_id)
     items, next_cursor = keyset_page(
         session, lists.body_meetings_query(access), Meeting, Cursor.parse(cursor), limit
     )
@@ -102,10 +104,10 @@ def list_meetings(
 
 
 @router.post("/bodies/{body_id}/meetings", response_model=MeetingPublic, status_code=201)
-def create_meeting(body_id: Id, meeting: MeetingIn, viewer: ApiViewer, session: SessionDep) -> Meeting:
+def create_meeting(body_id: Id, meeting: MeetingIn, user: ApiUser, session: SessionDep) -> Meeting:
     """Plans a meeting of the body with its standing agenda items; for the body's chair and secretary (and
     the staff)."""
-    access = bodies.get_body_access(session, viewer.user, body_id)
+    access = bodies.get_body_access(session, user, body_id)
     return scheduling.create_meeting(session, access=access, data=meeting)
 
 

@@ -1,5 +1,6 @@
 """A meeting's documents and calendars: the minutes and the convocation as PDF, the meeting's
-calendar file, and each person's calendar feed (its page, its revocation, the feed itself)."""
+calendar file, and each person's calendar feed (its page, its revocation, the feed itself).
+The feed's page and revocation concern the person only (``PageUser``), not what they see."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi.responses import Response
 
 from veille.access import PageViewer, viewer_of
 from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import PageUser
 from veille.i18n import N_
 from veille.meetings import feeds, minutes
 from veille.meetings.access import get_meeting_access
@@ -67,10 +69,8 @@ def meeting_calendar(
 
 
 @router.get("/calendar")
-def calendar_page(
-    request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
-) -> Response:
-    current = feeds.feed(session, user=viewer.user)
+def calendar_page(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+    current = feeds.feed(session, user=user)
     return render(
         request,
         "meetings/calendar.html",
@@ -79,8 +79,8 @@ def calendar_page(
 
 
 @router.post("/calendar/revoke")
-def revoke_calendar(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
-    feeds.revoke_feed(session, user=viewer.user)
+def revoke_calendar(request: Request, user: PageUser, session: SessionDep) -> Response:
+    feeds.revoke_feed(session, user=user)
     return redirect(
         request, "/calendar", flash=N_("Your calendar has a new address; the old one no longer works.")
     )

@@ -1,5 +1,7 @@
 """Pages that schedule meetings: the lists (mine, a body's), planning one or a series, moving
-one, and its state changes (convene, cancel, approve the minutes)."""
+one, and its state changes (convene, cancel, approve the minutes). A body's pages take the
+person only: the body's access (``bodies.get_body_access``) is all they need, and building the
+viewer would cost a query they never use."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlmodel import Session
 from veille.access import PageViewer
 from veille.bodies import service as bodies
 from veille.deps import SessionDep, SettingsDep
+from veille.directory.current import PageUser
 from veille.i18n import N_
 from veille.meetings import lists, minutes, scheduling
 from veille.meetings.access import get_meeting_access
@@ -44,8 +47,8 @@ def _body_context(session: Session, access: bodies.BodyAccess, **extra: Any) -> 
 
 
 @router.get("/bodies/{body_id}/meetings")
-def body_meetings(body_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
-    access = bodies.get_body_access(session, viewer.user, body_id)
+def body_meetings(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
+    access = bodies.get_body_access(session, user, body_id)
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     return render(request, "meetings/body_list.html", _body_context(session, access))
@@ -82,8 +85,8 @@ def _form_refused(
 
 
 @router.get("/bodies/{body_id}/meetings/new")
-def new_meeting_form(body_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
-    access = bodies.get_body_access(session, viewer.user, body_id)
+def new_meeting_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
+    access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     values = {"start": "14:00", "end": "16:00"}
     return render(request, "meetings/form.html", _form_context(access, None, values))
@@ -91,9 +94,9 @@ def new_meeting_form(body_id: Id, request: Request, viewer: PageViewer, session:
 
 @router.post("/bodies/{body_id}/meetings/new")
 def create_meeting(
-    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    access = bodies.get_body_access(session, viewer.user, body_id)
+    access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     created: list[Meeting] = []
     return run_change(
@@ -107,9 +110,9 @@ def create_meeting(
 
 @router.post("/bodies/{body_id}/meetings/series")
 def plan_series(
-    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    access = bodies.get_body_access(session, viewer.user, body_id)
+    access = bodies.get_body_access(session, user, body_id)
     access.require_manage()
     created: list[Meeting] = []
 
