@@ -20,6 +20,7 @@ from markupsafe import escape
 from sqlmodel import Session, select
 
 from tests.factories import PASSWORD, Factory, World
+from veille.access import viewer_of
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.actions.models import Action
 from veille.audit.models import AuditEvent
@@ -33,7 +34,7 @@ from veille.meetings.models import Meeting
 from veille.orm import utcnow
 from veille.situations.enums import Confidentiality, ProblemStatus
 from veille.situations.models import Problem, Situation
-from veille.stats import diagnostics
+from veille.stats import annual, diagnostics
 from veille.stats.models import Diagnostic
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -227,7 +228,7 @@ def centre(factory: Factory, world: World) -> Sectors:
 
 
 def _document(session: Session, user: User, diagnostic: Diagnostic) -> diagnostics.Document:
-    access = diagnostics.get_diagnostic(session, user, diagnostic.id or 0)
+    access = diagnostics.get_diagnostic(session, viewer_of(session, user), diagnostic.id or 0)
     return diagnostics.document(session, access, today=TODAY, tz=PARIS)
 
 
@@ -675,9 +676,9 @@ def last_year(factory: Factory, world: World) -> Year:
     return Year(plenary=plenary, year=y, mayor=mayor)
 
 
-def _annual(session: Session, user: User, setup: Year, year: int | None = None) -> diagnostics.AnnualReport:
-    access = diagnostics.annual_access(session, user, setup.plenary.id or 0)
-    return diagnostics.annual_report(session, access, year=year or setup.year, today=TODAY, tz=PARIS)
+def _annual(session: Session, user: User, setup: Year, year: int | None = None) -> annual.AnnualReport:
+    access = annual.annual_access(session, user, setup.plenary.id or 0)
+    return annual.annual_report(session, access, year=year or setup.year, today=TODAY, tz=PARIS)
 
 
 def test_annual_report_counts_the_year_across_every_body(

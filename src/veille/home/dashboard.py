@@ -31,8 +31,7 @@ from veille.exports import Table
 from veille.i18n import N_, current_language, ngettext, translate
 from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
-from veille.situations import counts
-from veille.situations import service as situations
+from veille.situations import categories, counts, problems
 from veille.situations.enums import ProblemStatus
 from veille.situations.models import Problem
 
@@ -239,7 +238,7 @@ def _reports(
 ) -> dict[str | None, dict[str, int]]:
     """The body's reports the person may see, by category (None: seen as a stub) and month of
     the facts, over the months; one query (``situations.counts``: the statistics' rule)."""
-    names = {c.id: c.name for c in situations.categories(session, active_only=False)}
+    names = {c.id: c.name for c in categories.categories(session, active_only=False)}
     found = counts.count(
         session,
         viewer,
@@ -257,8 +256,8 @@ def _reports(
 
 def _problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -> list[ProblemLine]:
     """The body's problem files still open, with how many of their reports the person sees."""
-    found = [p for p in situations.body_problems(session, access) if p.status != ProblemStatus.closed]
-    reports = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
+    found = [p for p in problems.body_problems(session, access) if p.status != ProblemStatus.closed]
+    reports = problems.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
     return [ProblemLine(problem=p, reports=reports.get(p.id or 0, 0)) for p in found]
 
 

@@ -24,7 +24,7 @@ from veille.home.models import HomeVisit
 from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
 from veille.orm import utcnow
-from veille.situations import service as situations
+from veille.situations import feed
 
 # The home page
 HOME_MEETINGS = 5
@@ -79,7 +79,7 @@ class Home:
     actions: list[actions.Row]
     open_actions: int
     overdue_actions: int
-    reports: list[situations.Row]
+    reports: list[feed.Row]
     new_reports: int
 
     @property
@@ -106,7 +106,7 @@ def home(session: Session, viewer: Viewer, today: date, now: datetime | None = N
     since = record_visit(session, viewer.user, now)
     upcoming = meetings.upcoming_meetings(session, viewer, limit=HOME_MEETINGS)
     mine, open_actions, overdue = _my_actions(session, viewer, today)
-    reports, new_reports = situations.posted_since(session, viewer, since, limit=HOME_REPORTS)
+    reports, new_reports = feed.posted_since(session, viewer, since, limit=HOME_REPORTS)
     return Home(
         since=since,
         upcoming=upcoming,

@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from veille.access import ApiViewer
 from veille.actions import counts as actions
 from veille.actions.enums import ActionKind
 from veille.deps import SessionDep, SettingsDep
-from veille.directory.current import ApiUser
 from veille.errors import InvalidInput
 from veille.i18n import N_
-from veille.situations import counts
-from veille.situations import service as situations
+from veille.situations import categories, counts
 from veille.stats import service
 from veille.types import Day, Id, check_period
 
@@ -36,7 +35,7 @@ def _check_period(since: date | None, until: date | None, today: date) -> None:
 
 @router.get("/stats/situations", response_model=Counts)
 def situation_stats(
-    user: ApiUser,
+    viewer: ApiViewer,
     session: SessionDep,
     settings: SettingsDep,
     group_by: Annotated[list[SituationGroup], Query(min_length=1, max_length=3)],
@@ -46,13 +45,14 @@ def situation_stats(
     since: Day | None = None,
     until: Day | None = None,
 ) -> Counts:
-    """Counts of the reports you may see, by the keys asked (``month``: when the facts happened,
+    """Counts of the reports you may see (every body's for admins, coordinators and a plenary's
+    chair: counts only), by the keys asked (``month``: when the facts happened,
     "YYYY-MM" in the city's time zone). A `social` report you see as a stub counts with a null
     category and severity; a filter on the category leaves it out. An unknown category: 422."""
     _check_period(since, until, settings.today())
     category_ids: tuple[int, ...] = ()
     if category:
-        found = [c.id for c in situations.categories(session, active_only=False) if c.code == category]
+        found = [c.id for c in categories.categories(session, active_only=False) if c.code == category]
         if not found or found[0] is None:
             raise InvalidInput({"category": N_("Choose one of the proposed categories.")})
         category_ids = (found[0],)
@@ -64,13 +64,13 @@ def situation_stats(
         until=until,
     )
     return Counts(
-        rows=service.situation_counts(session, user, list(dict.fromkeys(group_by)), filters, settings.tz)
+        rows=service.situation_counts(session, viewer, list(dict.fromkeys(group_by)), filters, settings.tz)
     )
 
 
 @router.get("/stats/actions", response_model=Counts)
 def action_stats(
-    user: ApiUser,
+    viewer: ApiViewer,
     session: SessionDep,
     settings: SettingsDep,
     group_by: Annotated[list[ActionGroup], Query(min_length=1, max_length=3)],
@@ -79,13 +79,14 @@ def action_stats(
     since: Day | None = None,
     until: Day | None = None,
 ) -> Counts:
-    """Counts of the actions you may see by the keys asked, each with how many are overdue
-    (``month``: when they were recorded)."""
+    """Counts of the actions you may see (every body's for admins, coordinators and a plenary's
+    chair) by the keys asked, each with how many are overdue (``month``: when they were
+    recorded)."""
     _check_period(since, until, settings.today())
     filters = actions.CountFilters(
         body_ids=(body_id,) if body_id else (), kinds=(kind.value,) if kind else (), since=since, until=until
     )
     rows = service.action_counts(
-        session, user, list(dict.fromkeys(group_by)), filters, settings.today(), settings.tz
+        session, viewer, list(dict.fromkeys(group_by)), filters, settings.today(), settings.tz
     )
     return Counts(rows=rows)

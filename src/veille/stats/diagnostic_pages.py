@@ -12,23 +12,33 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from veille import charts
+from veille.access import PageViewer, Viewer
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import PageUser
 from veille.directory.models import User
-from veille.errors import Conflict, InvalidInput
+from veille.errors import InvalidInput
 from veille.exports import Table
 from veille.i18n import N_, translate
 from veille.pdf import render_pdf
-from veille.stats import diagnostics
+from veille.stats import annual, diagnostics
 from veille.stats.models import ConclusionsIn, DiagnosticIn
 from veille.types import Id
-from veille.web import PDF, Form, download, form_error_response, is_htmx, parse_form, redirect, render
+from veille.web import (
+    PDF,
+    Form,
+    download,
+    form_error_response,
+    is_htmx,
+    parse_form,
+    redirect,
+    render,
+    run_change,
+)
 
 router = APIRouter()
 PAGE = "stats/diagnostic.html"
-STATUS = "stats/_diagnostic_status.html"
 SAVED = N_("The conclusions are saved.")
 EFFECT_NAMES = {
     "positive": N_("Positive effect"),
@@ -90,10 +100,10 @@ def _trend_chart(doc: diagnostics.Document, language: str) -> tuple[charts.Chart
 
 
 def _diagnostic_context(
-    session: Session, access: diagnostics.DiagnosticAccess, settings: Settings, user: User, **extra: Any
+    session: Session, access: diagnostics.DiagnosticAccess, settings: Settings, viewer: Viewer, **extra: Any
 ) -> dict[str, Any]:
     doc = diagnostics.document(session, access, today=settings.today(), tz=settings.tz)
-    chart, table = _trend_chart(doc, str(user.language))
+    chart, table = _trend_chart(doc, str(viewer.user.language))
     return {
         "doc": doc,
         "diagnostic": access.diagnostic,
@@ -105,6 +115,8 @@ def _diagnostic_context(
         "conclusions": access.diagnostic.conclusions,
         "version": access.diagnostic.version,
         "error": None,
+        "status_error": None,
+        "saved_now": False,
         "nav_active": "diagnostics",
     } | extra
 
@@ -113,17 +125,17 @@ def _diagnostic_context(
 
 
 @router.get("/diagnostics")
-def diagnostics_list(request: Request, user: PageUser, session: SessionDep) -> Response:
+def diagnostics_list(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
     context = {
-        "rows": diagnostics.list_diagnostics(session, user),
-        "can_create": diagnostics.may_write_any(session, user),
+        "rows": diagnostics.list_diagnostics(session, viewer),
+        "can_create": diagnostics.may_write_any(session, viewer),
         "nav_active": "diagnostics",
     }
     return render(request, "stats/diagnostics.html", context)
 
 
-def _form_context(session: Session, user: User, values: dict[str, Any]) -> dict[str, Any]:
-    sectors = diagnostics.author_sectors(session, user)
+def _form_context(session: Session, viewer: Viewer, values: dict[str, Any]) -> dict[str, Any]:
+    sectors = diagnostics.author_sectors(session, viewer)
     return {
         "sectors": [(s.id, s.name) for s in sectors],
         "values": values,
@@ -133,24 +145,24 @@ def _form_context(session: Session, user: User, values: dict[str, Any]) -> dict[
 
 @router.get("/diagnostics/new")
 def new_diagnostic_form(
-    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
     today = settings.today()
     # By default, the twelve months to today.
     values = {"since": (today - timedelta(days=364)).isoformat(), "until": today.isoformat()}
-    return render(request, "stats/diagnostic_form.html", _form_context(session, user, values))
+    return render(request, "stats/diagnostic_form.html", _form_context(session, viewer, values))
 
 
 @router.post("/diagnostics/new")
 def create_diagnostic(
-    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, form: Form
+    request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    context = _form_context(session, user, dict(form))
+    context = _form_context(session, viewer, dict(form))
     try:
         data = parse_form(
             DiagnosticIn, {k: form.get(k, "") for k in ("sector_id", "since", "until", "title")}
         )
-        diagnostic = diagnostics.create_diagnostic(session, user=user, data=data, today=settings.today())
+        diagnostic = diagnostics.create_diagnostic(session, viewer=viewer, data=data, today=settings.today())
     except InvalidInput as exc:
         session.rollback()
         return form_error_response(request, "stats/diagnostic_form.html", context, exc)
@@ -166,11 +178,13 @@ def create_diagnostic(
 
 
 @router.get("/diagnostics/{diagnostic_id}.pdf")
-def diagnostic_pdf(diagnostic_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
-    access = diagnostics.get_diagnostic(session, user, diagnostic_id)
-    context = _diagnostic_context(session, access, settings, user) | {"settings": settings}
+def diagnostic_pdf(
+    diagnostic_id: Id, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = diagnostics.get_diagnostic(session, viewer, diagnostic_id)
+    context = _diagnostic_context(session, access, settings, viewer) | {"settings": settings}
     return download(
-        render_pdf("stats/diagnostic_report.html", context, str(user.language)),
+        render_pdf("stats/diagnostic_report.html", context, str(viewer.user.language)),
         PDF,
         f"diagnostic-{diagnostic_id}.pdf",
     )
@@ -178,55 +192,73 @@ def diagnostic_pdf(diagnostic_id: Id, user: PageUser, session: SessionDep, setti
 
 @router.get("/diagnostics/{diagnostic_id}")
 def diagnostic_page(
-    diagnostic_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    diagnostic_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    access = diagnostics.get_diagnostic(session, user, diagnostic_id)
-    return render(request, PAGE, _diagnostic_context(session, access, settings, user))
+    access = diagnostics.get_diagnostic(session, viewer, diagnostic_id)
+    return render(request, PAGE, _diagnostic_context(session, access, settings, viewer))
 
 
 @router.post("/diagnostics/{diagnostic_id}/conclusions")
 def save_conclusions(
     diagnostic_id: Id,
     request: Request,
-    user: PageUser,
+    viewer: PageViewer,
     session: SessionDep,
     settings: SettingsDep,
     form: Form,
 ) -> Response:
-    """To htmx: the save's status and the new version, so that the text being typed stays as
-    it is. A save made on an older version is refused (409) and the text typed is kept."""
-    access = diagnostics.get_diagnostic(session, user, diagnostic_id)
+    """To htmx: the page's ``conclusions_status`` block (the save's status and the new version),
+    so that the text being typed stays as it is. A save made on an older version is refused
+    (409) and the text typed is kept."""
+    access = diagnostics.get_diagnostic(session, viewer, diagnostic_id)
     typed = str(form.get("conclusions", ""))
-    try:
+    # The check stays: without htmx, a save answers a redirect (no block can), and the whole
+    # page again costs the document's queries, which the status alone does not need.
+    htmx = is_htmx(request)
+
+    def save() -> None:
         data = parse_form(ConclusionsIn, {"conclusions": typed, "version": form.get("version", "")})
-        diagnostic = diagnostics.save_conclusions(session, access=access, data=data)
-    except (InvalidInput, Conflict) as exc:
+        diagnostics.save_conclusions(session, access=access, data=data)
+
+    def refused(errors: dict[str, str], status: int) -> Response:
         session.rollback()
-        message = translate(next(iter(exc.errors.values())) if isinstance(exc, InvalidInput) else exc.message)
-        if is_htmx(request):
-            context = {"diagnostic": access.diagnostic, "error": message, "saved": False}
-            return render(request, STATUS, context, status_code=exc.status_code)
-        # The page again, with the text typed and the version it was typed on: saving again is
-        # refused until the page is reloaded.
-        page = _diagnostic_context(
-            session, access, settings, user, conclusions=typed, error=message, version=form.get("version", "")
-        )
-        return render(request, PAGE, page, status_code=exc.status_code)
-    if is_htmx(request):
-        return render(request, STATUS, {"diagnostic": diagnostic, "error": None, "saved": True})
-    return redirect(request, f"/diagnostics/{diagnostic_id}#conclusions", flash=SAVED)
+        message = errors.get("__all__") or next(iter(errors.values()))
+        if htmx:
+            context = {"diagnostic": access.diagnostic, "status_error": message, "saved_now": False}
+        else:
+            # The page again, with the text typed and the version it was typed on: saving again
+            # is refused until the page is reloaded.
+            context = _diagnostic_context(
+                session,
+                access,
+                settings,
+                viewer,
+                conclusions=typed,
+                error=message,
+                version=form.get("version", ""),
+            )
+        return render(request, PAGE, context, status_code=status, block="conclusions_status")
+
+    def done() -> Response:
+        if not htmx:
+            return redirect(request, f"/diagnostics/{diagnostic_id}#conclusions", flash=SAVED)
+        context = {"diagnostic": access.diagnostic, "status_error": None, "saved_now": True}
+        return render(request, PAGE, context, block="conclusions_status")
+
+    return run_change(save, done=done, refused=refused)
 
 
-# The annual report of the plenary
+# The annual report of the plenary: aggregates over every body for its chair and the staff,
+# whose access is the plenary's own (the person, not their viewer: no membership list needed).
 
 
 def _annual_context(
     session: Session, user: User, body_id: Id, year: int | None, settings: Settings
 ) -> dict[str, Any]:
-    access = diagnostics.annual_access(session, user, body_id)
+    access = annual.annual_access(session, user, body_id)
     today = settings.today()
     year = year or today.year
-    report = diagnostics.annual_report(session, access, year=year, today=today, tz=settings.tz)
+    report = annual.annual_report(session, access, year=year, today=today, tz=settings.tz)
     language = str(user.language)
     months = [format_date(month, "MMM", locale=language) for month, _ in report.months]
     chart = charts.grouped_bars(
@@ -245,7 +277,7 @@ def _annual_context(
         "report": report,
         "body": access.body,
         "year": year,
-        "years": diagnostics.report_years(today),
+        "years": annual.report_years(today),
         "chart": chart,
         "chart_table": table,
         "kinds": list(ActionKind),

@@ -1,5 +1,4 @@
-"""Local security diagnostics of a sector (autodiagnostic local de sécurité) and the annual
-report of the plenary council (issue 6; DESIGN.md §2–§4).
+"""Local security diagnostics of a sector (autodiagnostic local de sécurité).
 
 A **diagnostic** is a record (a sector, a period, a title, the conclusions its authors write)
 and a document generated each time it is read, over what its reader may see:
@@ -17,13 +16,7 @@ only as a stub is counted apart, its category withheld (DESIGN.md §4 rule 3).
 The staff (admin, coordinators) and the chairs and secretaries of the bodies covering the
 sector create diagnostics, read them and write their conclusions; a chair or secretary whose
 bodies covering the sector are all closed still reads them. Anyone else is told nothing (404).
-
-The **annual report** of a plenary council aggregates the year across every body: meetings and
-attendance, reports, actions and evaluations. Aggregates only, whatever the reader: no text of
-any report or action (DESIGN.md §4 rule 5: the report goes beyond the bodies). Social reports
-are counted apart without their category. The issue grants these aggregates over all bodies to
-the coordinator and the plenary's chair: the staff and the chair read it; the plenary's
-secretaries, members and guests are refused (403), the chair presents it to them.
+The plenary's annual report, drawn from the same counts: ``veille.stats.annual``.
 """
 
 from __future__ import annotations
@@ -35,28 +28,25 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from veille.access import Viewer
 from veille.actions import counts as actions
 from veille.actions import lists as action_lists
-from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
+from veille.actions.enums import OPEN_STATUSES, ActionStatus, Effect
 from veille.audit import service as audit
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
 from veille.directory import service as directory
-from veille.directory.models import Sector, User
-from veille.directory.service import is_staff
-from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
+from veille.directory.models import Sector
+from veille.errors import Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.meetings import lists as meetings
-from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
-from veille.situations import counts
-from veille.situations import service as situations
+from veille.situations import categories as report_categories
+from veille.situations import counts, problems
 from veille.situations.enums import ProblemStatus
 from veille.situations.models import Category, Problem
-from veille.situations.service import Viewer
 from veille.stats.models import ConclusionsIn, Diagnostic, DiagnosticIn
 from veille.types import period_bounds
+from veille.versions import bump, lock_version
 
 STALE = N_(
     "Someone else saved these conclusions in the meantime: your text was not saved. "
@@ -71,7 +61,6 @@ CHOOSE_SECTOR = N_("Choose one of the proposed sectors.")
 END_BEFORE_START = N_("The end of the period must come after its start.")
 NOT_BEGUN = N_("The period must have begun.")
 TOO_LONG = N_("A diagnostic covers at most five years.")
-NOT_PLENARY = N_("The annual report is that of a plenary council.")
 MAX_DAYS = 5 * 366
 LIST_LIMIT = 30  # actions listed by name in a diagnostic (open ones, evaluated ones)
 
@@ -102,15 +91,7 @@ class Window:
         )
 
 
-def year_window(year: int) -> Window:
-    return Window(date(year, 1, 1), date(year, 12, 31))
-
-
 Grid = actions.Counts  # actions by kind and status
-
-
-def _rate(part: int, whole: int) -> int | None:
-    return round(part * 100 / whole) if whole else None
 
 
 # Who writes diagnostics
@@ -119,14 +100,14 @@ def _rate(part: int, whole: int) -> int | None:
 def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
     """The sectors of the bodies the person chairs or keeps the minutes of, each with whether
     one of those bodies is open; None for the staff (every sector, always open)."""
-    if is_staff(viewer.user):
+    if viewer.staff:
         return None
     return bodies.sectors_of(session, viewer.manage_ids)
 
 
-def author_sectors(session: Session, user: User) -> list[Sector]:
+def author_sectors(session: Session, viewer: Viewer) -> list[Sector]:
     """The sectors the person may draw up a diagnostic of; 403 for who may draw up none."""
-    roles = _sector_roles(session, situations.viewer_for(session, user))
+    roles = _sector_roles(session, viewer)
     if roles is not None and not any(roles.values()):
         raise Forbidden(NOT_AUTHOR)
     return [s for s in directory.list_sectors(session) if roles is None or roles.get(s.id or 0)]
@@ -138,9 +119,9 @@ class DiagnosticRow:
     sector: Sector
 
 
-def list_diagnostics(session: Session, user: User) -> list[DiagnosticRow]:
+def list_diagnostics(session: Session, viewer: Viewer) -> list[DiagnosticRow]:
     """The diagnostics the person may read, newest period first."""
-    roles = _sector_roles(session, situations.viewer_for(session, user))
+    roles = _sector_roles(session, viewer)
     stmt = select(Diagnostic)
     if roles is not None:
         if not roles:
@@ -153,14 +134,14 @@ def list_diagnostics(session: Session, user: User) -> list[DiagnosticRow]:
     return [DiagnosticRow(diagnostic=d, sector=sectors[d.sector_id]) for d in found]
 
 
-def may_write_any(session: Session, user: User) -> bool:
-    roles = _sector_roles(session, situations.viewer_for(session, user))
+def may_write_any(session: Session, viewer: Viewer) -> bool:
+    roles = _sector_roles(session, viewer)
     return roles is None or any(roles.values())
 
 
-def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today: date) -> Diagnostic:
+def create_diagnostic(session: Session, *, viewer: Viewer, data: DiagnosticIn, today: date) -> Diagnostic:
     """Records a diagnostic (its document is drawn when read), and commits."""
-    roles = _sector_roles(session, situations.viewer_for(session, user))
+    roles = _sector_roles(session, viewer)
     if roles is not None and not any(roles.values()):
         raise Forbidden(NOT_AUTHOR)
     errors: dict[str, str] = {}
@@ -184,13 +165,13 @@ def create_diagnostic(session: Session, *, user: User, data: DiagnosticIn, today
         until=data.until,
         title=data.title,
         conclusions=data.conclusions,
-        created_by=user.id,
+        created_by=viewer.user.id,
     )
     session.add(diagnostic)
     session.flush()
     audit.record(
         session,
-        user_id=user.id,
+        user_id=viewer.user.id,
         verb="create",
         entity="diagnostic",
         entity_id=diagnostic.id,
@@ -218,12 +199,11 @@ class DiagnosticAccess:
             raise Forbidden(READ_ONLY)
 
 
-def get_diagnostic(session: Session, user: User, diagnostic_id: int) -> DiagnosticAccess:
+def get_diagnostic(session: Session, viewer: Viewer, diagnostic_id: int) -> DiagnosticAccess:
     """404 for whoever is neither staff nor chair or secretary of a body covering the sector."""
     diagnostic = session.get(Diagnostic, diagnostic_id)
     if diagnostic is None:
         raise NotFound()
-    viewer = situations.viewer_for(session, user)
     roles = _sector_roles(session, viewer)
     if roles is not None and diagnostic.sector_id not in roles:
         raise NotFound()
@@ -239,15 +219,12 @@ def save_conclusions(session: Session, *, access: DiagnosticAccess, data: Conclu
     """The authors' conclusions; a save made on an older version is refused, never merged.
     Commits."""
     access.require_edit()
-    diagnostic = access.diagnostic
-    session.refresh(diagnostic, with_for_update=True)
-    if diagnostic.version != data.version:
-        raise Conflict(STALE)
+    diagnostic = lock_version(session, access.diagnostic, data.version, STALE)
     if diagnostic.conclusions == data.conclusions:
         session.commit()  # ends the lock taken to compare versions
         return diagnostic
     diagnostic.conclusions = data.conclusions
-    diagnostic.version += 1
+    bump(diagnostic)
     diagnostic.updated_at = utcnow()
     session.add(diagnostic)
     audit.record(
@@ -359,7 +336,7 @@ def _trends(
         )
         for (category_id,), n in counts.count(session, viewer, ["category"], filters, tz):
             found.setdefault(category_id, [0, 0])[i] += n
-    by_id = {c.id: c for c in situations.categories(session, active_only=False)}
+    by_id = {c.id: c for c in report_categories.categories(session, active_only=False)}
     trends = [
         Trend(category=by_id[k], current=v[0], previous=v[1])
         for k, v in found.items()
@@ -376,10 +353,10 @@ def _problems(
 ) -> list[ProblemLine]:
     """The problem files of the bodies at work during the period, open ones first."""
     by_id = {b.id: b for b in seen if b.id is not None}
-    found = situations.problems_at_work(session, by_id, start, end)
+    found = problems.problems_at_work(session, by_id, start, end)
     if not found:
         return []
-    reports = situations.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
+    reports = problems.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
     return [ProblemLine(problem=p, body=by_id[p.body_id], reports=reports.get(p.id or 0, 0)) for p in found]
 
 
@@ -419,156 +396,3 @@ def document(session: Session, access: DiagnosticAccess, *, today: date, tz: Zon
         open_total=len(still_open),
         overdue=len(overdue),
     )
-
-
-# The annual report of the plenary
-
-
-@dataclass(frozen=True)
-class BodyYear:
-    """One body's year: its meetings and their attendance, its reports and actions."""
-
-    body: Body
-    held: int = 0
-    cancelled: int = 0
-    other_meetings: int = 0  # planned or convened, not (yet) held
-    invited: int = 0  # members invited to the meetings held (guests left out)
-    attended: int = 0  # of them, present or represented
-    reports: int = 0
-    actions: int = 0
-    done: int = 0
-
-    @property
-    def attendance(self) -> int | None:
-        return _rate(self.attended, self.invited)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.held or self.cancelled or self.other_meetings or self.reports or self.actions)
-
-
-@dataclass(frozen=True)
-class AnnualReport:
-    access: bodies.BodyAccess
-    year: int
-    today: date
-    lines: list[BodyYear]  # every body at work during the year, by kind then name
-    by_category: list[tuple[Category, int]]
-    social: int  # social reports, counted without their category
-    months: list[tuple[date, int]]  # reports by month
-    grid: Grid
-    effects: list[tuple[Effect | None, int]]
-    chairs: list[User]
-
-    @property
-    def body(self) -> Body:
-        return self.access.body
-
-    @property
-    def meetings_held(self) -> int:
-        return sum(line.held for line in self.lines)
-
-    @property
-    def meetings_cancelled(self) -> int:
-        return sum(line.cancelled for line in self.lines)
-
-    @property
-    def attendance(self) -> int | None:
-        return _rate(sum(line.attended for line in self.lines), sum(line.invited for line in self.lines))
-
-    @property
-    def reports(self) -> int:
-        return sum(n for _, n in self.by_category) + self.social
-
-    @property
-    def evaluated(self) -> int:
-        return sum(n for effect, n in self.effects if effect is not None)
-
-    @property
-    def bodies_at_work(self) -> int:
-        return sum(1 for line in self.lines if line.active)
-
-
-def annual_access(session: Session, user: User, body_id: int) -> bodies.BodyAccess:
-    """The plenary for its chair and the staff; 404 for another kind of body or an outsider,
-    403 for the plenary's other members."""
-    access = bodies.get_body_access(session, user, body_id)
-    if access.body.kind != BodyKind.plenary:
-        raise NotFound(NOT_PLENARY)
-    access.require_content()
-    if not access.can_chair:
-        raise Forbidden()
-    return access
-
-
-def annual_report(
-    session: Session, access: bodies.BodyAccess, *, year: int, today: date, tz: ZoneInfo
-) -> AnnualReport:
-    """The year across every body, aggregates only; a fixed number of queries."""
-    window = year_window(year)
-    start, end = window.bounds(tz)
-    meetings_held = meetings.counts_by_body(session, start, end)
-    presence = meetings.presence_by_body(session, start, end)
-    year_filters = counts.CountFilters(since=window.since, until=window.until)
-    reports: Counter[int] = Counter()
-    categories: Counter[int] = Counter()
-    social = 0
-    for (body_id, category_id), n in counts.count_every(session, ["body", "category"], year_filters, tz):
-        reports[body_id] += n
-        if category_id is None:
-            social += n
-        else:
-            categories[category_id] += n
-    by_month = {key: n for (key,), n in counts.count_every(session, ["month"], year_filters, tz)}
-    months = [(date(year, m, 1), by_month.get(f"{year:04d}-{m:02d}", 0)) for m in range(1, 13)]
-    cells: Counter[tuple[ActionKind, ActionStatus]] = Counter()
-    work: dict[int, list[int]] = {}
-    finished: list[tuple[Effect | None, int]] = []
-    for body_id, kind, status, effect, n in actions.at_work_counts(session, start, end):
-        cells[(kind, status)] += n
-        tally = work.setdefault(body_id, [0, 0])
-        tally[0] += n
-        if status == ActionStatus.done:
-            tally[1] += n
-            finished.append((effect, n))
-    kinds = list(BodyKind)
-    lines = []
-    for body in sorted(bodies.all_bodies(session), key=lambda b: (kinds.index(b.kind), b.name)):
-        body_id = body.id or 0
-        held = meetings_held.get(body_id, Counter())
-        came = presence.get(body_id, Counter())
-        line = BodyYear(
-            body=body,
-            held=sum(held[s] for s in meetings.PAST),
-            cancelled=held[MeetingStatus.cancelled],
-            other_meetings=held[MeetingStatus.planned] + held[MeetingStatus.convened],
-            invited=sum(came.values()),
-            attended=sum(came[s] for s in meetings.ATTENDED),
-            reports=reports[body_id],
-            actions=work.get(body_id, [0, 0])[0],
-            done=work.get(body_id, [0, 0])[1],
-        )
-        if line.active or (body.status == BodyStatus.active and body.created_at < end):
-            lines.append(line)
-    by_id = {c.id: c for c in situations.categories(session, active_only=False)}
-    by_category = sorted(
-        ((by_id[i], n) for i, n in categories.items() if i in by_id), key=lambda p: (-p[1], p[0].name)
-    )
-    members = bodies.list_members(session, access=access)
-    return AnnualReport(
-        access=access,
-        year=year,
-        today=today,
-        lines=lines,
-        by_category=by_category,
-        social=social,
-        months=months,
-        grid=Grid(dict(cells)),
-        effects=actions.effects(finished),
-        chairs=[m.user for m in members if m.role == MemberRole.chair and m.excluded_at is None],
-    )
-
-
-def report_years(today: date) -> list[int]:
-    """The years the report may be asked for: this one and the nine before."""
-    return list(range(today.year, today.year - 10, -1))

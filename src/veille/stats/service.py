@@ -17,8 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
+from pydantic import BaseModel
 from sqlmodel import Session
 
+from veille.access import Viewer
 from veille.actions import counts as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.bodies import service as bodies
@@ -26,77 +28,72 @@ from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body
 from veille.charts import Chart, grouped_bars
 from veille.directory import service as directory
-from veille.directory.models import User
-from veille.directory.service import is_staff
 from veille.exports import Table
 from veille.i18n import N_, current_language, translate
 from veille.labels import LABELS
+from veille.situations import categories as report_categories
 from veille.situations import counts
-from veille.situations import service as situations
+from veille.types import IdList
 
 HIDDEN = N_("Social coordination (not shown)")
 NOT_GIVEN = N_("Not given")
 TOTAL = N_("Total")
 
 
-@dataclass(frozen=True)
-class Filters:
-    body_ids: tuple[int, ...] = ()
-    sector_ids: tuple[int, ...] = ()
-    category_ids: tuple[int, ...] = ()
+class Filters(BaseModel):
+    """The statistics' filters, as the page's form sends them (each id field may repeat) and as
+    the service reads them; the period is bounded by ``types.check_period``."""
+
+    body_id: IdList = []
+    sector_id: IdList = []
+    category_id: IdList = []
     since: date | None = None
     until: date | None = None
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose statistics: the person's viewer, and whether they see every body's aggregates."""
+    """Whose statistics: the request's viewer, or its ``every_body()`` for those who read every
+    body's aggregates (the staff, a plenary's chair); and the bodies they may choose from."""
 
-    viewer: situations.Viewer
-    all_bodies: bool
+    viewer: Viewer
     bodies: list[Body]
 
     @property
-    def action_viewer(self) -> situations.Viewer:
-        """Actions are counted over every body for those who see every body's aggregates."""
-        if not self.all_bodies:
-            return self.viewer
-        return situations.Viewer(user=self.viewer.user, content_ids=None, manage_ids=self.viewer.manage_ids)
+    def all_bodies(self) -> bool:
+        return self.viewer.aggregate_only
 
 
-def scope(session: Session, user: User) -> Scope:
-    viewer = situations.viewer_for(session, user)
-    roles = bodies.roles_of(session, user)
-    visible = bodies.visible_bodies(session, user)
-    chairs_plenary = any(
-        b.kind == BodyKind.plenary and roles.get(b.id or 0) == MemberRole.chair for b in visible
-    )
-    all_bodies = is_staff(user) or chairs_plenary
-    listed = bodies.all_bodies(session) if all_bodies else [b for b in visible if viewer.sees_body(b.id or 0)]
-    return Scope(viewer=viewer, all_bodies=all_bodies, bodies=listed)
+def scope(session: Session, viewer: Viewer) -> Scope:
+    if viewer.staff:
+        return Scope(viewer=viewer.every_body(), bodies=bodies.all_bodies(session))
+    visible = bodies.visible_bodies(session, viewer.user)
+    if any(b.kind == BodyKind.plenary and viewer.role_in(b.id or 0) == MemberRole.chair for b in visible):
+        return Scope(viewer=viewer.every_body(), bodies=bodies.all_bodies(session))
+    return Scope(viewer=viewer, bodies=[b for b in visible if viewer.sees_body(b.id or 0)])
 
 
 def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
     they count through the bodies that cover it)."""
-    chosen = [b for b in scope.bodies if not filters.body_ids or b.id in filters.body_ids]
-    if filters.sector_ids:
-        chosen = [b for b in chosen if {s.id for s in b.sectors} & set(filters.sector_ids)]
+    chosen = [b for b in scope.bodies if not filters.body_id or b.id in filters.body_id]
+    if filters.sector_id:
+        chosen = [b for b in chosen if {s.id for s in b.sectors} & set(filters.sector_id)]
     return tuple(b.id for b in chosen if b.id is not None) or (-1,)
 
 
 def _situation_filters(filters: Filters) -> counts.CountFilters:
     return counts.CountFilters(
-        body_ids=filters.body_ids,
-        sector_ids=filters.sector_ids,
-        category_ids=filters.category_ids,
+        body_ids=tuple(filters.body_id),
+        sector_ids=tuple(filters.sector_id),
+        category_ids=tuple(filters.category_id),
         since=filters.since,
         until=filters.until,
     )
 
 
 def _action_filters(scope: Scope, filters: Filters) -> actions.CountFilters:
-    narrowed = filters.body_ids or filters.sector_ids
+    narrowed = filters.body_id or filters.sector_id
     return actions.CountFilters(
         body_ids=_body_ids(scope, filters) if narrowed else (), since=filters.since, until=filters.until
     )
@@ -151,7 +148,7 @@ def situation_sections(
         {str(y): [grid[m][i] for m in range(12)] for i, y in enumerate(years)},
     )
 
-    categories = {c.id: c.name for c in situations.categories(session, active_only=False)}
+    categories = {c.id: c.name for c in report_categories.categories(session, active_only=False)}
     per_category: dict[Any, dict[int, int]] = defaultdict(dict)
     for (category, month), n in grouped("category", "month"):
         year = int(month[:4]) if month else 0
@@ -227,7 +224,7 @@ def action_sections(
 ) -> tuple[ActionSummary, list[Section]]:
     """Actions by kind and status, by lead organisation, and their evaluations; four queries."""
     f = _action_filters(scope, filters)
-    by_kind_status = actions.count(session, scope.action_viewer, ("kind", "status"), f, today, zone)
+    by_kind_status = actions.count(session, scope.viewer, ("kind", "status"), f, today, zone)
     cell = {(k[0], k[1]): n for k, n, _ in by_kind_status}
     statuses = list(ActionStatus)
     kind_rows: list[list[Any]] = [
@@ -256,7 +253,7 @@ def action_sections(
         lambda: {"n": 0, "done": 0, "abandoned": 0, "overdue": 0}
     )
     for (lead, status), n, overdue in actions.count(
-        session, scope.action_viewer, ("lead_organisation", "status"), f, today, zone
+        session, scope.viewer, ("lead_organisation", "status"), f, today, zone
     ):
         row = by_lead[lead]
         row["n"] += n
@@ -284,16 +281,14 @@ def action_sections(
         ],
         rows=lead_rows,
     )
-    effects = {
-        k[0]: n for k, n, _ in actions.count(session, scope.action_viewer, ("effect",), f, today, zone)
-    }
+    effects = {k[0]: n for k, n, _ in actions.count(session, scope.viewer, ("effect",), f, today, zone)}
     effect_table = Table(
         title=translate(N_("Evaluations of the actions done")),
         columns=[translate(N_("Effect observed")), translate(N_("Actions"))],
         rows=[[_label("effect", e), effects.get(e.value, 0)] for e in Effect],
         footer=[[translate(TOTAL), sum(n for e, n in effects.items() if e is not None)]],
     )
-    days = actions.completion_days(session, scope.action_viewer, f, zone)
+    days = actions.completion_days(session, scope.viewer, f, zone)
     summary = ActionSummary(
         total=sum(column_totals),
         done=cell_total(cell, "done"),
@@ -320,12 +315,12 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def situation_counts(
-    session: Session, user: User, group_by: list[str], filters: counts.CountFilters, zone: ZoneInfo
+    session: Session, viewer: Viewer, group_by: list[str], filters: counts.CountFilters, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
     """API.md ``/stats/situations``: a category by its code, a body or sector by its id; a key a
     stub hides is null."""
-    s = scope(session, user)
-    codes = situations.category_codes(session)
+    s = scope(session, viewer)
+    codes = report_categories.category_codes(session)
     result = []
     for keys, n in counts.count(session, s.viewer, group_by, filters, zone, all_bodies=s.all_bodies):
         row: dict[str, Any] = {}
@@ -337,14 +332,14 @@ def situation_counts(
 
 def action_counts(
     session: Session,
-    user: User,
+    viewer: Viewer,
     group_by: list[str],
     filters: actions.CountFilters,
     today: date,
     zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
     """API.md ``/stats/actions``, with the overdue ones of each group."""
-    rows = actions.count(session, scope(session, user).action_viewer, group_by, filters, today, zone)
+    rows = actions.count(session, scope(session, viewer).viewer, group_by, filters, today, zone)
     return [
         dict(zip(group_by, keys, strict=True)) | {"count": n, "overdue": overdue} for keys, n, overdue in rows
     ]
