@@ -31,8 +31,7 @@ def add_item(
     return change(
         request,
         session,
-        viewer,
-        meeting_id,
+        access,
         "agenda",
         lambda: agenda.add_item(session, access=access, data=parse_form(AgendaItemIn, form)),
         N_("The item was added to the agenda."),
@@ -54,7 +53,7 @@ def order_items(
             raise InvalidInput({"ids": N_("Give every item of the agenda once.")}) from exc
         return agenda.reorder(session, access=access, ids=ids)
 
-    return change(request, session, viewer, meeting_id, "agenda", apply, N_("The agenda is reordered."))
+    return change(request, session, access, "agenda", apply, N_("The agenda is reordered."))
 
 
 def _item_change(
@@ -67,7 +66,7 @@ def _item_change(
 ) -> Response:
     """A change of one agenda item, answered with the refreshed agenda."""
     access, item = get_item_access(session, viewer, item_id)
-    return change(request, session, viewer, item.meeting_id, "agenda", lambda: apply(access, item), done)
+    return change(request, session, access, "agenda", lambda: apply(access, item), done)
 
 
 @router.post("/agenda-items/{item_id}/move")

@@ -36,8 +36,7 @@ def answer(meeting_id: Id, request: Request, viewer: PageViewer, session: Sessio
     return change(
         request,
         session,
-        viewer,
-        meeting_id,
+        access,
         "attendance",
         lambda: attendance.set_attendance(session, access=access, user_id=user_id, data=_answer(form)),
         N_("Your answer is recorded."),
@@ -58,9 +57,7 @@ def record_attendance(
             # The list has one form per invitee: the message goes above it, not to a field.
             raise InvalidInput({"__all__": next(iter(exc.errors.values()))}) from exc
 
-    return change(
-        request, session, viewer, meeting_id, "attendance", apply, N_("The attendance is recorded.")
-    )
+    return change(request, session, access, "attendance", apply, N_("The attendance is recorded."))
 
 
 @router.post("/meetings/{meeting_id}/invitations")
@@ -81,7 +78,7 @@ def invite(
             raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
         return attendance.invite_guest(session, access=access, user_id=invitee, settings=settings)
 
-    return change(request, session, viewer, meeting_id, "attendance", apply, N_("The person is invited."))
+    return change(request, session, access, "attendance", apply, N_("The person is invited."))
 
 
 @router.post("/meetings/{meeting_id}/invitations/{invitee_id}/withdraw")
@@ -97,8 +94,7 @@ def withdraw_invitation(
     return change(
         request,
         session,
-        viewer,
-        meeting_id,
+        access,
         "attendance",
         lambda: attendance.withdraw_invitation(session, access=access, user_id=invitee_id, settings=settings),
         N_("The invitation is withdrawn."),
@@ -113,8 +109,7 @@ def round_table(
     return change(
         request,
         session,
-        viewer,
-        meeting_id,
+        access,
         "round_table",
         lambda: attendance.save_round_table(session, access=access, data=parse_form(RoundTableIn, form)),
         N_("Your organisation's update is saved."),

@@ -143,8 +143,7 @@ def refreshed(
 def change(
     request: Request,
     session: Session,
-    viewer: Viewer,
-    meeting_id: int,
+    access: MeetingAccess,
     block: str,
     apply: Callable[[], object],
     done: str,
@@ -152,6 +151,7 @@ def change(
 ) -> Response:
     """Runs a change of the meeting page and answers its block, with the refusal in it (never
     a lost form: the values typed come back)."""
+    viewer, meeting_id = access.viewer, access.meeting.id or 0
     return run_change(
         apply,
         done=lambda: refreshed(request, session, viewer, meeting_id, block, notice=done),
