@@ -154,8 +154,15 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.notifications import pages as notifications_pages
     from veille.oversight import api as oversight_api
     from veille.situations import api as situations_api
-    from veille.situations import notification_api, notification_pages
-    from veille.situations import pages as situations_pages
+    from veille.situations import (
+        category_pages,
+        feed_pages,
+        notification_api,
+        notification_pages,
+        problem_pages,
+        report_pages,
+        venue_pages,
+    )
     from veille.stats import api as stats_api
     from veille.stats import diagnostic_pages
     from veille.stats import pages as stats_pages
@@ -174,7 +181,11 @@ def _routes() -> tuple[BaseRoute, ...]:
         meetings_pages,
         notifications_pages,
         notification_pages,
-        situations_pages,
+        feed_pages,
+        report_pages,
+        problem_pages,
+        category_pages,
+        venue_pages,
         stats_pages,
         activity_pages,
         diagnostic_pages,

@@ -11,6 +11,7 @@ calendar cannot hold gets past the edge (docs/security.md, "Hostile input").
   within the same years.
 - ``parse_int``, ``parse_id``, ``parse_ids``: the same rules for values a page reads itself
   (ASCII digits only: ``"²"`` or ``"߁"`` pass ``str.isdigit()``, not these).
+- ``unix_newlines``: texts are stored with plain newlines, whatever the browser sent.
 - ``check_period``: a period to count over (statistics, diagnostics, feeds' filters) lies
   between 2000 and next year, and spans at most ten years.
 """
@@ -105,3 +106,9 @@ def check_period(
     ):
         errors["until" if until is not None else "since"] = PERIOD_TOO_LONG
     return errors
+
+
+def unix_newlines(value: object) -> object:
+    """Browsers send CRLF; texts are stored with plain newlines (a model's ``before``
+    validator)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value

@@ -12,10 +12,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
+from veille.access import viewer_of
 from veille.audit.models import AuditEvent
 from veille.config import Settings
 from veille.orm import utcnow
-from veille.situations import retention, search, service
+from veille.situations import feed, retention, search, visibility
 from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import (
     Attachment,
@@ -185,10 +186,10 @@ def test_search_no_longer_finds_the_anonymised_text(
     world: World, factory: Factory, session: Session, settings: Settings
 ) -> None:
     situation = resolved(factory, world, NOW - relativedelta(months=13), title="Squat Tilleuls")
-    viewer = service.viewer_for(session, world.admin)
+    viewer = viewer_of(session, world.admin)
 
     def found(q: str) -> list[int | None]:
-        return [s.id for s in session.exec(service.feed_query(session, viewer, service.Filters(q=q))).all()]
+        return [s.id for s in session.exec(feed.feed_query(session, viewer, feed.Filters(q=q))).all()]
 
     search.index(session, situation)  # with its update
     session.commit()
@@ -203,5 +204,5 @@ def test_an_anonymised_report_can_no_longer_be_edited(
 ) -> None:
     situation = resolved(factory, world, NOW - relativedelta(months=13))
     retention.purge(session, settings, now=NOW)
-    access = service.get_situation(session, service.viewer_for(session, world.member), situation.id or 0)
+    access = visibility.get_situation(session, viewer_of(session, world.member), situation.id or 0)
     assert not access.can_edit

@@ -12,28 +12,30 @@ from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
 from tests.factories import Factory, World
+from veille.access import viewer_of
 from veille.bodies.enums import MemberRole
 from veille.config import Settings
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
 from veille.migrate import downgrade, upgrade
 from veille.orm import utcnow
-from veille.situations import retention, service
+from veille.situations import feed, reports, retention, visibility
 from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Situation, SituationUpdate, SituationUpdateIn
 
 
 def found(session: Session, user: User, q: str, **filters: Any) -> set[str]:
-    """The titles of the reports the person finds with this search, as the feed selects them."""
+    """The titles of the reports the person finds with this search, as the feed selects them
+    (any text: the bounds of the filters are the edge's, here the search is tried on its own)."""
     session.commit()
-    viewer = service.viewer_for(session, user)
-    stmt = service.feed_query(session, viewer, service.Filters(q=q, **filters))
+    viewer = viewer_of(session, user)
+    stmt = feed.feed_query(session, viewer, feed.Filters.model_construct(q=q, **filters))
     return {s.title for s in session.exec(stmt).all()}
 
 
 def count(session: Session, user: User, q: str) -> int:
-    viewer = service.viewer_for(session, user)
-    stmt = service.feed_query(session, viewer, service.Filters(q=q))
+    viewer = viewer_of(session, user)
+    stmt = feed.feed_query(session, viewer, feed.Filters.model_construct(q=q))
     return session.exec(select(func.count()).select_from(stmt.subquery())).one()
 
 
@@ -114,8 +116,8 @@ def test_description_place_and_updates_are_searched(session: Session, world: Wor
     assert found(session, world.member, "rassemblement") == {"Regroupement"}
     assert found(session, world.member, "voltaire") == {"Regroupement"}
     assert found(session, world.member, "médiateurs") == set()
-    access = service.get_situation(session, service.viewer_for(session, world.member), situation.id)
-    service.add_update(session, access=access, data=SituationUpdateIn(text="Passage des médiateurs jeudi."))
+    access = visibility.get_situation(session, viewer_of(session, world.member), situation.id)
+    reports.add_update(session, access=access, data=SituationUpdateIn(text="Passage des médiateurs jeudi."))
     session.commit()
     assert found(session, world.member, "mediateur jeudi") == {"Regroupement"}
 
@@ -210,7 +212,7 @@ def test_hostile_queries_never_raise(session: Session, world: World, report: Any
 
 def _edit(session: Session, user: User, situation: Situation, **values: Any) -> None:
     session.commit()
-    access = service.get_situation(session, service.viewer_for(session, user), situation.id or 0)
+    access = visibility.get_situation(session, viewer_of(session, user), situation.id or 0)
     current = access.situation
     fields = {
         "body_id": current.body_id,
@@ -222,7 +224,7 @@ def _edit(session: Session, user: User, situation: Situation, **values: Any) -> 
         "version": current.version,
     }
     data = SituationUpdate.model_validate(fields | values)
-    service.update_situation(session, access=access, data=data)
+    reports.update_situation(session, access=access, data=data)
     session.commit()
 
 
@@ -243,8 +245,8 @@ def test_an_anonymised_report_is_not_found_by_its_former_text(
         place="12 rue Hoche",
         status=SituationStatus.resolved,
     )
-    access = service.get_situation(session, service.viewer_for(session, world.member), situation.id)
-    service.add_update(session, access=access, data=SituationUpdateIn(text="Mme Martin a appelé."))
+    access = visibility.get_situation(session, viewer_of(session, world.member), situation.id)
+    reports.add_update(session, access=access, data=SituationUpdateIn(text="Mme Martin a appelé."))
     session.commit()
     assert found(session, world.member, "martin") == {"Occupation du hall, bâtiment B"}
     later = utcnow() + relativedelta(months=settings.retention_months + 1)
@@ -356,9 +358,9 @@ def test_a_social_report_seen_as_a_stub_never_matches(
 ) -> None:
     user = secrets.get(persona) or world.persona(persona)
     assert user is not None
-    viewer = service.viewer_for(session, user)
-    feed = session.exec(service.feed_query(session, viewer, service.Filters())).all()
-    assert SOCIAL in {s.title for s in feed}  # the stub is in the feed without a search
+    viewer = viewer_of(session, user)
+    listed = session.exec(feed.feed_query(session, viewer, feed.Filters())).all()
+    assert SOCIAL in {s.title for s in listed}  # the stub is in the feed without a search
     for q in ("famille", "difficulte", "suivi social", "confidentiel", "fam"):
         assert SOCIAL not in found(session, user, q)
 
@@ -371,8 +373,8 @@ def test_search_never_widens_what_the_person_reads_whole(
 ) -> None:
     user = secrets.get(persona) or world.persona(persona)
     assert user is not None
-    viewer = service.viewer_for(session, user)
-    readable = {s.title for s in session.exec(select(Situation).where(service.full_text(viewer))).all()}
+    viewer = viewer_of(session, user)
+    readable = {s.title for s in session.exec(select(Situation).where(visibility.full_text(viewer))).all()}
     for q in ("confidentiel", "revente", "famille", "social", "enquête", "cellule"):
         assert found(session, user, q) <= readable
 

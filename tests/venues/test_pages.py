@@ -17,6 +17,7 @@ from veille.bodies.models import Membership
 from veille.directory.enums import OrganisationKind
 from veille.i18n import translate
 from veille.orm import utcnow
+from veille.situations import venue_reports
 from veille.situations.enums import Confidentiality
 from veille.venues import service
 from veille.venues.models import CharterArticle, Venue
@@ -382,7 +383,7 @@ def test_the_venue_list_counts_only_the_reports_the_person_may_read(
 
 def test_the_venue_page_pages_its_reports(client_for: Any, world: World, factory: Factory) -> None:
     venue = _venue(factory, world)
-    for n in range(service.REPORTS_PAGE_SIZE + 1):
+    for n in range(venue_reports.REPORTS_PAGE_SIZE + 1):
         factory.situation(world.body, world.member, f"Fait numéro {n:02d}", venue_id=venue.id, days_ago=n + 1)
     client = client_for(world.member)
     first = client.get(f"/venues/{venue.id}").text

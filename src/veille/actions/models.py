@@ -10,8 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from veille.actions.enums import ActionKind, ActionStatus, Effect, Event, ReviewKind
 from veille.orm import enum_type, timestamp
-from veille.situations.models import LongText, Text1, Title, unix_newlines
-from veille.types import Day, Id, IdList, Int
+from veille.situations.models import LongText, Text1, Title
+from veille.types import Day, Id, IdList, Int, unix_newlines
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Progress = Annotated[int, Field(ge=0, le=100)]

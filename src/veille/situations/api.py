@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlmodel import Session, SQLModel
 
+from veille.access import ApiViewer, Viewer
 from veille.deps import SessionDep, SettingsDep
-from veille.directory.current import ApiUser
-from veille.directory.models import User
 from veille.errors import InvalidInput
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
-from veille.situations import service
+from veille.situations import feed, problems, reports, visibility
+from veille.situations.categories import categories, category_codes
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import (
     CategoryPublic,
@@ -28,7 +28,7 @@ from veille.situations.models import (
     SituationUpdateIn,
     SituationUpdatePublic,
 )
-from veille.types import Day, Id, IdList, Int, Moment, check_period
+from veille.types import Id, IdList, Int, Moment
 from veille.web import validate
 
 router = APIRouter(tags=["situations"])
@@ -63,8 +63,8 @@ class ProblemPatch(SQLModel):
 def _public(
     session: Session, situations: list[Situation], full: set[int]
 ) -> list[SituationPublic | SituationStub]:
-    codes = service.category_codes(session)
-    shares = service.shares_of(session, [s.id for s in situations if s.id in full])
+    codes = category_codes(session)
+    shares = reports.shares_of(session, [s.id for s in situations if s.id in full])
     result: list[SituationPublic | SituationStub] = []
     for s in situations:
         if s.id in full:
@@ -84,74 +84,65 @@ def _public(
 
 @router.get("/situations", response_model=Paged[SituationPublic | SituationStub])
 def list_situations(
-    user: ApiUser,
+    filters: Annotated[feed.Filters, Query()],
+    viewer: ApiViewer,
     session: SessionDep,
     settings: SettingsDep,
-    body_id: Id | None = None,
-    sector_id: Id | None = None,
-    category: str | None = None,
-    status: SituationStatus | None = None,
-    severity: Annotated[int | None, Query(ge=1, le=4)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    since: Day | None = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Paged[Any]:
-    """Newest first. A `social` report that you may not read comes as a stub; filters on what a
-    stub does not show (category, status, severity, q) leave stubs out. ``since``: from 2000 to
-    next year (422 otherwise)."""
-    period = check_period(since, None, settings.today(), max_years=None)
+    """The reports you may see, newest first; a `social` report that you may not read comes as a
+    stub, and filters on what a stub does not show (category, status, severity, q) leave stubs
+    out. ``since`` and ``until``: from 2000 to next year (422 otherwise). Any signed-in person."""
+    period = filters.period_errors(settings.today())
     if period:
         raise InvalidInput(period)
-    viewer = service.viewer_for(session, user)
-    filters = service.Filters(
-        body_id=body_id,
-        sector_id=sector_id,
-        category=category,
-        severity=severity,
-        status=status,
-        since=since,
-        q=(q or "").strip() or None,
-    )
-    items, full, next_cursor = service.api_feed(session, viewer, filters, limit=limit, cursor=cursor)
+    items, full, next_cursor = feed.api_feed(session, viewer, filters.typed(), limit=limit, cursor=cursor)
     return Paged(items=_public(session, items, full), next_cursor=next_cursor)
 
 
-def _one(session: Session, access: service.SituationAccess) -> SituationPublic | SituationStub:
+def _one(session: Session, access: visibility.SituationAccess) -> SituationPublic | SituationStub:
     return _public(session, [access.situation], {access.situation.id or 0} if access.full else set())[0]
 
 
 @router.post("/situations", status_code=201, response_model=SituationPublic)
 def create_situation(
-    data: SituationCreate, user: ApiUser, session: SessionDep, settings: SettingsDep
+    data: SituationCreate, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
-    situation = service.post_report(session, user=user, data=data, settings=settings)
-    return _one(session, service.get_situation(session, service.viewer_for(session, user), situation.id or 0))
+    """Posts a report in one of your bodies, with the mail of the members who want one. A member
+    who sees the body's content (not a guest), while the body is open."""
+    situation = reports.post_report(session, viewer=viewer, data=data, settings=settings)
+    return _one(session, visibility.get_situation(session, viewer, situation.id or 0))
 
 
 @router.get("/situations/{situation_id}", response_model=SituationPublic | SituationStub)
-def get_situation(situation_id: Id, user: ApiUser, session: SessionDep) -> SituationPublic | SituationStub:
-    viewer = service.viewer_for(session, user)
-    return _one(session, service.get_situation(session, viewer, situation_id, audit_via="api"))
+def get_situation(
+    situation_id: Id, viewer: ApiViewer, session: SessionDep
+) -> SituationPublic | SituationStub:
+    """One report, whole or as a stub; 404 if you may not see it. A read of a restricted or social
+    report is audited."""
+    return _one(session, visibility.get_situation(session, viewer, situation_id, audit_via="api"))
 
 
 @router.patch("/situations/{situation_id}", response_model=SituationPublic)
 def patch_situation(
-    situation_id: Id, patch: SituationPatch, user: ApiUser, session: SessionDep
+    situation_id: Id, patch: SituationPatch, viewer: ApiViewer, session: SessionDep
 ) -> SituationPublic | SituationStub:
-    viewer = service.viewer_for(session, user)
-    access = service.get_situation(session, viewer, situation_id)
+    """Changes the fields sent, from the ``version`` read (409 if someone saved since). The
+    author's organisation, the body's chair and secretaries, and the staff."""
+    access = visibility.get_situation(session, viewer, situation_id)
     access.require_edit()
     current = _one(session, access).model_dump()
     data = validate(SituationUpdate, current | patch.model_dump(exclude_unset=True))
-    service.update_situation(session, access=access, data=data)
-    return _one(session, service.get_situation(session, viewer, situation_id))
+    reports.update_situation(session, access=access, data=data)
+    return _one(session, visibility.get_situation(session, viewer, situation_id))
 
 
 @router.get("/situations/{situation_id}/updates", response_model=list[SituationUpdatePublic])
-def list_updates(situation_id: Id, user: ApiUser, session: SessionDep) -> list[Any]:
-    access = service.get_situation(session, service.viewer_for(session, user), situation_id, audit_via="api")
-    return service.updates(session, access=access)
+def list_updates(situation_id: Id, viewer: ApiViewer, session: SessionDep) -> list[Any]:
+    """A report's updates, oldest first. Those who read the report whole."""
+    access = visibility.get_situation(session, viewer, situation_id, audit_via="api")
+    return reports.updates(session, access=access)
 
 
 @router.post(
@@ -160,55 +151,65 @@ def list_updates(situation_id: Id, user: ApiUser, session: SessionDep) -> list[A
     response_model=SituationUpdatePublic,
 )
 def post_update(
-    situation_id: Id, data: SituationUpdateIn, user: ApiUser, session: SessionDep, settings: SettingsDep
+    situation_id: Id, data: SituationUpdateIn, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> Any:
-    access = service.get_situation(session, service.viewer_for(session, user), situation_id)
-    return service.post_update(session, access=access, data=data, settings=settings)
+    """Adds an update to a report, mailed to its author and the body's secretaries. Those who read
+    the report whole, while its body is open."""
+    access = visibility.get_situation(session, viewer, situation_id)
+    return reports.post_update(session, access=access, data=data, settings=settings)
 
 
 @router.get("/situation-categories", response_model=list[CategoryPublic])
-def list_categories(user: ApiUser, session: SessionDep) -> list[Any]:
-    return service.categories(session, active_only=False)
+def list_categories(viewer: ApiViewer, session: SessionDep) -> list[Any]:
+    """Every category of reports, retired ones included. Any signed-in person."""
+    return categories(session, active_only=False)
 
 
-def _problem(session: Session, user: User, problem: Problem) -> ProblemPublic:
-    viewer = service.viewer_for(session, user)
+def _problem(session: Session, viewer: Viewer, problem: Problem) -> ProblemPublic:
     return ProblemPublic.model_validate(
-        problem, update={"situation_ids": service.problem_situation_ids(session, viewer, problem)}
+        problem, update={"situation_ids": problems.problem_situation_ids(session, viewer, problem)}
     )
 
 
 @router.get("/problems", response_model=Paged[ProblemPublic])
 def list_problems(
-    user: ApiUser,
+    viewer: ApiViewer,
     session: SessionDep,
     body_id: Id | None = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Paged[ProblemPublic]:
-    stmt = service.visible_problems_query(session, service.viewer_for(session, user))
+    """The problem files of the bodies whose content you see, newest first; each lists the
+    reports of it that you read whole."""
+    stmt = problems.visible_problems_query(session, viewer)
     if body_id is not None:
         stmt = stmt.where(Problem.body_id == body_id)
     items, next_cursor = keyset_page(session, stmt, Problem, Cursor.parse(cursor), limit, newest_first=True)
-    return Paged(items=[_problem(session, user, p) for p in items], next_cursor=next_cursor)
+    return Paged(items=[_problem(session, viewer, p) for p in items], next_cursor=next_cursor)
 
 
 @router.post("/problems", status_code=201, response_model=ProblemPublic)
-def create_problem(data: ProblemCreate, user: ApiUser, session: SessionDep) -> ProblemPublic:
-    problem = service.create_problem(session, user=user, data=data)
-    return _problem(session, user, problem)
+def create_problem(data: ProblemCreate, viewer: ApiViewer, session: SessionDep) -> ProblemPublic:
+    """Opens a problem file grouping reports of the body that you read whole. The body's chair and
+    secretaries, and the staff."""
+    return _problem(session, viewer, problems.create_problem(session, viewer=viewer, data=data))
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic)
-def get_problem(problem_id: Id, user: ApiUser, session: SessionDep) -> ProblemPublic:
-    return _problem(session, user, service.get_problem(session, user, problem_id).problem)
+def get_problem(problem_id: Id, viewer: ApiViewer, session: SessionDep) -> ProblemPublic:
+    """One problem file. The members who see the body's content (404 for others)."""
+    return _problem(session, viewer, problems.get_problem(session, viewer, problem_id).problem)
 
 
 @router.patch("/problems/{problem_id}", response_model=ProblemPublic)
-def patch_problem(problem_id: Id, patch: ProblemPatch, user: ApiUser, session: SessionDep) -> ProblemPublic:
-    access = service.get_problem(session, user, problem_id)
+def patch_problem(
+    problem_id: Id, patch: ProblemPatch, viewer: ApiViewer, session: SessionDep
+) -> ProblemPublic:
+    """Changes the fields sent, from the ``version`` read (409 if someone saved since). The body's
+    chair and secretaries, and the staff."""
+    access = problems.get_problem(session, viewer, problem_id)
     access.body_access.require_manage()
-    current = _problem(session, user, access.problem).model_dump()
+    current = _problem(session, viewer, access.problem).model_dump()
     data = validate(ProblemUpdate, current | patch.model_dump(exclude_unset=True))
-    service.update_problem(session, access=access, data=data)
-    return _problem(session, user, access.problem)
+    problems.update_problem(session, access=access, data=data)
+    return _problem(session, viewer, access.problem)

@@ -1,4 +1,4 @@
-"""Counts of reports for statistics, under the rule of the pages (DESIGN.md §4).
+"""Counts of reports for statistics, under the rule of the pages (docs/confidentiality.md).
 
 A report is counted when the person may see it; what a stub hides (its category and severity)
 counts as unknown (None) for those who see a `social` report only as a stub. Those who see
@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, true
 from sqlmodel import Session, col, select
 
+from veille.access import Viewer
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
-from veille.situations.service import Viewer, full_text, visible
+from veille.situations.visibility import full_text, visible
 
 GROUPS = ("category", "month", "sector", "body", "severity")
 HIDDEN_BY_STUBS = ("category", "severity")
@@ -58,7 +59,7 @@ def month_of(session: Session, column: Any, zone: ZoneInfo) -> ColumnElement[str
 def _scope(viewer: Viewer, all_bodies: bool, filters: CountFilters) -> tuple[ColumnElement[bool], Any]:
     """Which reports count, and whether each is read whole (else its content keys are hidden)."""
     if all_bodies:
-        everyone = Viewer(user=viewer.user, content_ids=None, manage_ids=viewer.manage_ids)
+        everyone = viewer.every_body()
         whole = or_(full_text(everyone), col(Situation.confidentiality) != Confidentiality.social)
         shown = or_(visible(everyone), col(Situation.confidentiality) == Confidentiality.restricted)
     else:

@@ -21,19 +21,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy import event, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.config import Settings
 from veille.errors import InvalidInput, NotFound
 from veille.i18n import N_
 from veille.situations.models import Attachment
-
-if TYPE_CHECKING:
-    from veille.situations.service import SituationAccess
+from veille.situations.visibility import SituationAccess
 
 IMAGE_FORMATS = {
     "JPEG": ("image/jpeg", ".jpg"),
@@ -272,3 +270,11 @@ def delete(session: Session, *, access: SituationAccess, attachment: Attachment,
         attachment_id=attachment.id,
     )
     session.commit()
+
+
+def attachments_of(session: Session, situation_id: int) -> list[Attachment]:
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.situation_id == situation_id).order_by(col(Attachment.id))
+        ).all()
+    )

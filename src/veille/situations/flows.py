@@ -5,7 +5,7 @@ digest, or nothing).
 A mail leaves Veille and stays in mailboxes that no purge reaches (DESIGN.md §4 rules 3 and 7):
 
 - it goes only to people who still see the body's content and read the report whole (the rule
-  of the pages, ``service.full_ids``);
+  of the pages, ``visibility.full_ids``);
 - a ``restricted`` or ``social`` report's mail says only that a confidential report was posted
   in the body, with the link;
 - a ``body`` report's mail carries what identifies it (title, category, sector, place, date,
@@ -15,7 +15,7 @@ A mail leaves Veille and stays in mailboxes that no purge reaches (DESIGN.md §4
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,19 +25,20 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from veille.access import Viewer, viewer_of
 from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import MemberRole
-from veille.bodies.models import Body
+from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.directory.models import Organisation, Sector, User
 from veille.errors import Forbidden
 from veille.i18n import N_, translate
 from veille.notifications import service as outbox
 from veille.orm import utcnow
-from veille.situations import service
 from veille.situations.enums import Confidentiality, NotificationMode
 from veille.situations.models import Category, NotificationChoice, Situation, SituationUpdateRecord
+from veille.situations.visibility import full_ids, full_text, visible
 from veille.web import render_text
 
 REPORT_POSTED = "situation_posted"
@@ -70,9 +71,7 @@ def _readers(session: Session, situation: Situation, body: Body, user_ids: Itera
     users = session.exec(select(User).where(col(User.id).in_(wanted)).order_by(col(User.id))).all()
     assert situation.id is not None
     return [
-        user
-        for user in users
-        if situation.id in service.full_ids(session, service.viewer_for(session, user), [situation.id])
+        user for user in users if situation.id in full_ids(session, viewer_of(session, user), [situation.id])
     ]
 
 
@@ -153,6 +152,20 @@ def report_posted(session: Session, *, situation: Situation, settings: Settings)
 # An update on a report
 
 
+def _members_of(session: Session, body_id: int, roles: Sequence[MemberRole]) -> list[int]:
+    """The body's members in these roles, not excluded: whom an update's mail may go to (then
+    kept only if they still read the report, ``_readers``)."""
+    return list(
+        session.exec(
+            select(Membership.user_id).where(
+                Membership.body_id == body_id,
+                col(Membership.role).in_(list(roles)),
+                col(Membership.excluded_at).is_(None),
+            )
+        ).all()
+    )
+
+
 def update_posted(
     session: Session, *, situation: Situation, update: SituationUpdateRecord, settings: Settings
 ) -> None:
@@ -162,7 +175,7 @@ def update_posted(
     In the caller's transaction (no commit)."""
     body = session.get(Body, situation.body_id)
     assert body is not None
-    secretaries = set(service.members_of(session, body.id or 0, [MemberRole.secretary]))
+    secretaries = set(_members_of(session, body.id or 0, [MemberRole.secretary]))
     wanted = secretaries | ({situation.created_by} if situation.created_by else set())
     readers = _readers(session, situation, body, wanted - {update.author_id})
     if not readers:
@@ -205,7 +218,7 @@ def send_digests(session: Session, settings: Settings, *, now: datetime) -> int:
     of the others they may see; nothing when nothing is new. Each member's digest is committed
     with the moment it covers up to, so a second run sends nothing twice. Answers how many
     mails were queued."""
-    viewers: dict[int, service.Viewer] = {}
+    viewers: dict[int, Viewer] = {}
     sent = 0
     for body in session.exec(select(Body).order_by(col(Body.id))).all():
         for choice_id in _digest_choices(session, body):
@@ -221,7 +234,7 @@ def send_digests(session: Session, settings: Settings, *, now: datetime) -> int:
             user = session.get(User, choice.user_id)
             assert user is not None
             if user.id not in viewers:
-                viewers[choice.user_id] = service.viewer_for(session, user)
+                viewers[choice.user_id] = viewer_of(session, user)
             sent += _digest(session, settings, body, user, viewers[choice.user_id], choice, now)
             choice.digest_until = now
             session.add(choice)
@@ -268,19 +281,19 @@ def _digest(
     settings: Settings,
     body: Body,
     user: User,
-    viewer: service.Viewer,
+    viewer: Viewer,
     choice: NotificationChoice,
     now: datetime,
 ) -> int:
     """Queues one member's digest of one body; answers 1 if there was something to say."""
     since = choice.digest_until or now - FIRST_DIGEST
     rows = session.exec(
-        select(Situation.id, Situation.title, Situation.confidentiality, service.full_text(viewer))
+        select(Situation.id, Situation.title, Situation.confidentiality, full_text(viewer))
         .where(
             Situation.body_id == body.id,
             col(Situation.created_at) > since,
             col(Situation.created_at) <= now,
-            service.visible(viewer),
+            visible(viewer),
             or_(col(Situation.created_by).is_(None), col(Situation.created_by) != user.id),
         )
         .order_by(col(Situation.created_at), col(Situation.id))

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from veille.orm import enum_type, timestamp
 from veille.situations.enums import Confidentiality, NotificationMode, ProblemStatus, SituationStatus
-from veille.types import Id, IdList, Int, Moment
+from veille.types import Id, IdList, Int, Moment, unix_newlines
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -19,11 +19,6 @@ Text1 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 CategoryCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
 ]
-
-
-def unix_newlines(value: object) -> object:
-    """Browsers send CRLF; texts are stored with plain newlines."""
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
 class Category(SQLModel, table=True):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import SQLModel
 
+from veille.access import ApiViewer
 from veille.deps import SessionDep
-from veille.directory.current import ApiUser
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
 from veille.types import Id
@@ -27,14 +27,18 @@ class NotificationsPublic(SQLModel):
 
 
 @router.get("/{body_id}/notifications", response_model=NotificationsPublic)
-def get_notifications(body_id: Id, user: ApiUser, session: SessionDep) -> NotificationsPublic:
-    access = flows.choice_access(session, user, body_id)
+def get_notifications(body_id: Id, viewer: ApiViewer, session: SessionDep) -> NotificationsPublic:
+    """Your choice of mail for the body's new reports (a daily digest unless you chose). A member
+    who sees the body's content; 403 for its guests and for the staff who do not sit in it."""
+    access = flows.choice_access(session, viewer.user, body_id)
     return NotificationsPublic(body_id=body_id, mode=flows.current_mode(session, access))
 
 
 @router.put("/{body_id}/notifications", response_model=NotificationsPublic)
 def put_notifications(
-    body_id: Id, data: NotificationsIn, user: ApiUser, session: SessionDep
+    body_id: Id, data: NotificationsIn, viewer: ApiViewer, session: SessionDep
 ) -> NotificationsPublic:
-    access = flows.choice_access(session, user, body_id)
+    """Sets your choice of mail for the body's new reports: each one, a daily digest, or none
+    (audited). Who may read it may set it."""
+    access = flows.choice_access(session, viewer.user, body_id)
     return NotificationsPublic(body_id=body_id, mode=flows.set_mode(session, access=access, mode=data.mode))

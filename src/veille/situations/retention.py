@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.config import Settings
-from veille.situations import files, search, service
+from veille.situations import files, search
 from veille.situations.enums import SituationStatus
 from veille.situations.models import Situation, SituationUpdateRecord
 
@@ -62,7 +62,7 @@ def purge(session: Session, settings: Settings, *, now: datetime) -> int:
 
 
 def _anonymise(session: Session, settings: Settings, situation: Situation, now: datetime) -> None:
-    attachments = service.attachments_of(session, situation.id or 0)
+    attachments = files.attachments_of(session, situation.id or 0)
     files.remove_after_commit(session, settings, attachments)
     updates = session.exec(
         update(SituationUpdateRecord)

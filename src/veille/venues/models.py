@@ -8,8 +8,7 @@ from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from veille.orm import timestamp
-from veille.situations.models import unix_newlines
-from veille.types import Day, Int
+from veille.types import Day, Int, unix_newlines
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]

@@ -2,19 +2,17 @@
 
 Any body may keep venues and a charter; the pages offer them on night-life COPILs. Members
 read them (not guests); the chair, the secretaries and the staff change them while the body is
-open. What happened around a venue comes from the situations service, through its visibility
-rule: a person sees the reports naming a venue that they may read, and counts of those only.
+open. What happened around a venue is the reports', shown by the situations domain above this
+one (``situations.venue_reports``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,18 +22,14 @@ from veille.bodies.enums import BodyStatus, MemberRole
 from veille.directory.models import User
 from veille.errors import Conflict, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.pagination import Page, numbered_page
-from veille.situations import service as situations
-from veille.situations.models import Situation
 from veille.venues.models import ArticleIn, CharterArticle, SignatureIn, Venue, VenueIn, VenueUpdate
+from veille.versions import bump, lock_version
 
 STALE = N_("Someone else changed this venue in the meantime. Reload the page and try again.")
 DUPLICATE = N_("This body already has a venue of that name.")
 FUTURE = N_("This date is in the future.")
 ALREADY_SIGNED = N_("This venue has already signed the charter.")
 NOT_SIGNED = N_("This venue has not signed the charter.")
-REPORTS_PAGE_SIZE = 20
-MONTHS = 12
 
 
 class CharterState(StrEnum):
@@ -177,17 +171,9 @@ def create_venue(session: Session, *, access: bodies.BodyAccess, data: VenueIn, 
     return venue
 
 
-def _locked(session: Session, venue: Venue, version: int) -> None:
-    """Compares with the row as it is now, locked until commit (PostgreSQL; SQLite's write
-    transactions already run one at a time), so that of two saves of one version one is refused."""
-    session.refresh(venue, with_for_update=True)
-    if venue.version != version:
-        raise Conflict(STALE)
-
-
 def _touch(session: Session, access: VenueAccess, verb: str, **detail: object) -> Venue:
     venue = access.venue
-    venue.version += 1
+    bump(venue)
     session.add(venue)
     _flush_unique(session)
     audit.record(
@@ -200,7 +186,7 @@ def _touch(session: Session, access: VenueAccess, verb: str, **detail: object) -
 def update_venue(session: Session, *, access: VenueAccess, data: VenueUpdate, today: date) -> Venue:
     access.require_edit()
     venue = access.venue
-    _locked(session, venue, data.version)
+    lock_version(session, venue, data.version, STALE)
     _check(session, venue.body_id, data, today, venue.id)
     fields = _fields(data)
     changed = sorted(name for name, value in fields.items() if getattr(venue, name) != value)
@@ -212,7 +198,7 @@ def sign(session: Session, *, access: VenueAccess, data: SignatureIn, today: dat
     """Records the signature of the charter; a venue that withdrew may sign again."""
     access.require_edit()
     venue = access.venue
-    _locked(session, venue, data.version)
+    lock_version(session, venue, data.version, STALE)
     if charter_state(venue) == CharterState.signed:
         raise Conflict(ALREADY_SIGNED)
     if data.day > today:
@@ -227,7 +213,7 @@ def withdraw(session: Session, *, access: VenueAccess, data: SignatureIn, today:
     """Records that the venue left the charter; its signature date stays for history."""
     access.require_edit()
     venue = access.venue
-    _locked(session, venue, data.version)
+    lock_version(session, venue, data.version, STALE)
     if charter_state(venue) != CharterState.signed or venue.signed_on is None:
         raise Conflict(NOT_SIGNED)
     if data.day > today:
@@ -318,78 +304,3 @@ def move_article(
     )
     session.commit()
     return articles
-
-
-# What happened around a venue (through the situations service's visibility rule)
-
-
-def venue_reports(
-    session: Session, viewer: situations.Viewer, venue: Venue, *, page: int
-) -> tuple[Page[Situation], list[situations.Row]]:
-    """The reports naming the venue that the person reads whole, newest first; their reads of
-    restricted and social reports are audited."""
-    filters = situations.Filters(body_id=venue.body_id, venue_id=venue.id)
-    stmt = situations.feed_query(session, viewer, filters).order_by(
-        col(Situation.occurred_at).desc(), col(Situation.id).desc()
-    )
-    result = numbered_page(session, stmt, page, size=REPORTS_PAGE_SIZE)
-    return result, situations.rows(session, viewer, result.items, "venue")
-
-
-@dataclass(frozen=True)
-class MonthCount:
-    month: date  # its first day
-    count: int
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, 1)
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-
-
-def _window_start(today: date, tz: ZoneInfo) -> datetime:
-    """The first instant of the twelve months that the counts cover (this one included)."""
-    return _local_midnight(_add_months(today.replace(day=1), 1 - MONTHS), tz)
-
-
-def monthly_counts(
-    session: Session, viewer: situations.Viewer, venue: Venue, *, tz: ZoneInfo, today: date
-) -> list[MonthCount]:
-    """The reports naming the venue that the person may read, by month of the facts (in the
-    city's time zone) over the last twelve months, oldest first, in one query."""
-    months = [_add_months(today.replace(day=1), n) for n in range(1 - MONTHS, 2)]
-    bounds = [_local_midnight(m, tz) for m in months]
-    filters = situations.Filters(body_id=venue.body_id, venue_id=venue.id)
-    found = (
-        situations.feed_query(session, viewer, filters)
-        .where(col(Situation.occurred_at) >= bounds[0], col(Situation.occurred_at) < bounds[-1])
-        .subquery()
-    )
-    bucket = case(*((found.c.occurred_at < bound, n) for n, bound in enumerate(bounds[1:])))
-    buckets = select(bucket.label("month")).select_from(found).subquery()
-    counts = dict(session.exec(select(buckets.c.month, func.count()).group_by(buckets.c.month)).all())
-    return [MonthCount(month=m, count=counts.get(n, 0)) for n, m in enumerate(months[:-1])]
-
-
-def report_counts(
-    session: Session, viewer: situations.Viewer, body_id: int, *, tz: ZoneInfo, today: date
-) -> dict[int, int]:
-    """Per venue of the body, the reports of the last twelve months that the person reads
-    whole (a stub never tells which venue it is about)."""
-    stmt = (
-        situations.feed_query(session, viewer, situations.Filters(body_id=body_id))
-        .where(
-            situations.full_text(viewer),
-            col(Situation.venue_id).is_not(None),
-            col(Situation.occurred_at) >= _window_start(today, tz),
-        )
-        .subquery()
-    )
-    rows: Sequence[tuple[int, int]] = session.exec(
-        select(stmt.c.venue_id, func.count()).group_by(stmt.c.venue_id)
-    ).all()
-    return dict(rows)

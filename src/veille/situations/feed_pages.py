@@ -1,0 +1,94 @@
+"""HTML pages of the report feed: every report the person may see, and one body's, filtered by
+the query string. htmx replaces the list alone (the page's ``feed`` block) as the filters
+change."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from veille.access import PageViewer, Viewer
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyStatus
+from veille.deps import SessionDep, SettingsDep
+from veille.directory import service as directory
+from veille.i18n import N_, translate
+from veille.situations import feed
+from veille.situations.categories import categories
+from veille.situations.enums import SituationStatus
+from veille.types import Id, parse_int
+from veille.web import redirect, render, translated
+
+router = APIRouter()
+FEED = "situations/feed.html"
+
+
+def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[str, str]]:
+    """The feed's filters from the page's query string (a blank field is no filter, a long search
+    is cut), the values as typed, and the errors to show next to them."""
+    values = {k: v for k, v in request.query_params.items() if k != "page"}
+    given = {k: v for k, v in values.items() if v.strip()}
+    if "q" in given:
+        given["q"] = given["q"].strip()[: feed.Q_MAX]
+    try:
+        filters = feed.Filters.model_validate(given)
+    except ValidationError:
+        return feed.Filters(), values, {"__all__": translate(N_("Check the filters."))}
+    period = filters.period_errors(request.app.state.settings.today())
+    if period:
+        return feed.Filters(), values, translated(period)
+    return filters, values, {}
+
+
+def _page(request: Request) -> int:
+    try:
+        return parse_int(request.query_params.get("page", "1"), minimum=1, maximum=100_000)
+    except ValueError:
+        return 1
+
+
+def _context(
+    request: Request, session: Session, viewer: Viewer, tz: object, body_id: Id | None
+) -> dict[str, Any]:
+    filters, values, errors = read_filters(request)
+    if body_id is not None:
+        filters = filters.model_copy(update={"body_id": body_id})
+    page, rows = feed.feed(session, viewer, filters, page=_page(request), tz=tz)
+    query = urlencode({k: v for k, v in values.items() if v})
+    return {
+        "rows": rows,
+        "page": page,
+        "filters": values,
+        "errors": errors,
+        "categories": categories(session, active_only=False),
+        "sectors": directory.list_sectors(session),
+        "bodies": bodies.visible_bodies(session, viewer.user),
+        "statuses": list(SituationStatus),
+        "base_url": request.url.path + (f"?{query}" if query else ""),
+        "nav_active": "situations",
+    }
+
+
+@router.get("/situations")
+def my_feed(request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
+    context = _context(request, session, viewer, settings.tz, None)
+    return render(request, FEED, context | {"body": None}, block="feed")
+
+
+@router.get("/bodies/{body_id}/situations")
+def body_feed(
+    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    access = bodies.get_body_access(session, viewer.user, body_id)
+    if access.charter_pending:
+        return redirect(request, f"/bodies/{body_id}/charter")
+    access.require_members()
+    context = _context(request, session, viewer, settings.tz, body_id)
+    can_group = access.can_manage and access.body.status == BodyStatus.active
+    context |= {"body": access.body, "access": access, "can_group": can_group}
+    return render(request, FEED, context, block="feed")

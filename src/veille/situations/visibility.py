@@ -1,0 +1,204 @@
+"""Who sees which report, in one SQL rule (docs/confidentiality.md, rule 3): a report is seen
+whole, as a stub (a `social` report outside its organisations: only that a coordination is
+needed, its sector and date), or not at all (answered 404). Every list, count, search and
+single read of reports goes through ``visible()`` and ``full_text()``; reading one report gives
+a ``SituationAccess`` that says what the person may do with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from veille.access import Viewer
+from veille.audit import service as audit
+from veille.bodies import service as bodies
+from veille.bodies.enums import BodyStatus
+from veille.bodies.models import Body
+from veille.directory.service import is_staff
+from veille.errors import Conflict, Forbidden, NotFound
+from veille.situations.enums import Confidentiality
+from veille.situations.models import (
+    Situation,
+    SituationReferral,
+    SituationShare,
+)
+
+CONFIDENTIAL = (Confidentiality.restricted, Confidentiality.social)
+
+
+# The rule, once, in SQL.
+
+
+def _among(body_ids: frozenset[int]) -> ColumnElement[bool]:
+    """Reports of these bodies, and those handed to them with an action."""
+    if not body_ids:
+        return false()
+    referred = select(SituationReferral.situation_id).where(
+        col(SituationReferral.body_id).in_(sorted(body_ids))
+    )
+    return or_(col(Situation.body_id).in_(sorted(body_ids)), col(Situation.id).in_(referred))
+
+
+def _in_bodies(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.content_ids is None:
+        return true()
+    return _among(viewer.content_ids)
+
+
+def _shared(viewer: Viewer) -> ColumnElement[bool]:
+    return exists().where(
+        col(SituationShare.situation_id) == Situation.id,
+        col(SituationShare.organisation_id) == viewer.organisation_id,
+    )
+
+
+def full_text(viewer: Viewer) -> ColumnElement[bool]:
+    """Reports the person reads whole."""
+    managed = _among(viewer.manage_ids)
+    return and_(
+        _in_bodies(viewer),
+        or_(
+            col(Situation.confidentiality) == Confidentiality.body,
+            and_(col(Situation.confidentiality) == Confidentiality.restricted, or_(managed, _shared(viewer))),
+            and_(col(Situation.confidentiality) == Confidentiality.social, _shared(viewer)),
+        ),
+    )
+
+
+def visible(viewer: Viewer, *, stubs: bool = True) -> ColumnElement[bool]:
+    """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub."""
+    if not stubs:
+        return full_text(viewer)
+    return or_(
+        full_text(viewer),
+        and_(_in_bodies(viewer), col(Situation.confidentiality) == Confidentiality.social),
+    )
+
+
+def full_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
+    """Which of these reports the person reads whole (one query)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = session.exec(select(Situation.id).where(col(Situation.id).in_(wanted), full_text(viewer))).all()
+    return {i for i in rows if i is not None}
+
+
+def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
+    """Which of these reports the person may open, whole or as a stub (:func:`visible`): what a
+    list of ids may name to them (one query)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = session.exec(select(Situation.id).where(col(Situation.id).in_(wanted), visible(viewer))).all()
+    return {i for i in rows if i is not None}
+
+
+def _of_body(body_id: int) -> ColumnElement[bool]:
+    return or_(
+        col(Situation.body_id) == body_id,
+        exists().where(
+            col(SituationReferral.situation_id) == Situation.id, col(SituationReferral.body_id) == body_id
+        ),
+    )
+
+
+def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
+    """Which of these reports of the body (or handed to it) the person reads whole."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    found = session.exec(
+        select(Situation.id).where(col(Situation.id).in_(wanted), full_text(viewer), _of_body(body_id))
+    ).all()
+    return {i for i in found if i is not None}
+
+
+def record_reads(session: Session, viewer: Viewer, situations: Sequence[Situation], via: str) -> None:
+    """Audits every read of a restricted or social report (DESIGN.md §4 rule 6).
+
+    Called on reads, it ends the read transaction first, so that the write starts a fresh one
+    (SQLite cannot turn a transaction that has read into a writer once another has written).
+    """
+    confidential = [s for s in situations if s.confidentiality in CONFIDENTIAL]
+    if not confidential:
+        return
+    session.commit()
+    audit.record_reads(
+        session,
+        user_id=viewer.user.id,
+        entity="situation",
+        entity_ids=[s.id for s in confidential if s.id is not None],
+        via=via,
+    )
+    session.commit()
+
+
+# Reading one report
+
+
+@dataclass(frozen=True)
+class SituationAccess:
+    situation: Situation
+    viewer: Viewer
+    body: Body
+    full: bool
+
+    @property
+    def body_open(self) -> bool:
+        return self.body.status == BodyStatus.active
+
+    @property
+    def manages(self) -> bool:
+        return is_staff(self.viewer.user) or self.situation.body_id in self.viewer.manage_ids
+
+    @property
+    def can_edit(self) -> bool:
+        """The author's organisation and the body's chair and secretaries (and the staff)."""
+        if not (self.full and self.body_open) or self.situation.anonymised_at is not None:
+            return False
+        return self.manages or self.viewer.organisation_id == self.situation.organisation_id
+
+    @property
+    def can_post_update(self) -> bool:
+        return self.full and self.body_open and self.situation.anonymised_at is None
+
+    def require_full(self) -> None:
+        if not self.full:
+            raise Forbidden()
+
+    def require_edit(self) -> None:
+        self.require_full()
+        if not self.body_open:
+            raise Conflict(bodies.CLOSED)
+        if not self.can_edit:
+            raise Forbidden()
+
+    def require_update(self) -> None:
+        self.require_full()
+        if not self.body_open:
+            raise Conflict(bodies.CLOSED)
+        if not self.can_post_update:
+            raise Forbidden()
+
+
+def get_situation(
+    session: Session, viewer: Viewer, situation_id: int, *, audit_via: str | None = None
+) -> SituationAccess:
+    """404 for a report the person may not see; a stub for a social report of their body."""
+    row = session.exec(
+        select(Situation, full_text(viewer)).where(Situation.id == situation_id, visible(viewer))
+    ).first()
+    if row is None:
+        raise NotFound()
+    situation, full = row
+    body = session.exec(
+        select(Body).where(Body.id == situation.body_id).options(selectinload(Body.sectors))  # type: ignore[arg-type]
+    ).one()
+    if full and audit_via:
+        record_reads(session, viewer, [situation], audit_via)
+    return SituationAccess(situation=situation, viewer=viewer, body=body, full=bool(full))
