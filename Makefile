@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test load lint format messages lock clean
+.PHONY: install run test load bench lint format messages lock clean
 
 # The exact versions of requirements.lock, then Veille itself (editable) without resolving again.
 $(STAMP): pyproject.toml requirements.lock
@@ -34,6 +34,11 @@ test: install
 ## with one and four workers when VEILLE_TEST_POSTGRES_URL is set (see docs/operations.md).
 load: install
 	$(BIN)/python scripts/loadtest.py
+
+## Each page's latency and requests/s under wrk, beside /healthz, into docs/performance.md
+## (bench/README.md; e.g. BENCH_ARGS="--scale city" or "--engine postgresql --workers 2").
+bench: install
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests migrations scripts

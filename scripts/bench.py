@@ -1,0 +1,406 @@
+"""``make bench``: each page's latency and throughput under load, beside ``/healthz`` (issue 15).
+
+Seeds a database if it holds no account (``veille bench seed``, or the demo), starts uvicorn
+pinned to one core and wrk pinned to the other, logs in as a coordinator and as a partner,
+and for each page of PAGES runs wrk (10 connections, a fixed duration) with bench/wrk.lua, which
+prints p50, p95 and p99. The table (with the ratio of each page's requests/s to ``/healthz``'s,
+measured in the same run) goes to docs/performance.md between markers of the run's engine,
+workers and scale, so that a rerun replaces its own table. See bench/README.md.
+"""
+
+# The commands run are this script's own (taskset, wrk, the venv's tools), and the SQL it
+# builds joins fixed fragments only: no outside input reaches either.
+# ruff: noqa: S603, S607, S608
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+from sqlalchemy import Engine, create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+LUA = ROOT / "bench" / "wrk.lua"
+SECRET = "bench-secret-key-not-for-production-0123456789"  # noqa: S105
+
+# The pages measured: label, address. Braces are filled from the database (``_targets``);
+# "POST" pages are writes whose requests go each to another record (``_writes``).
+PAGES: list[tuple[str, str]] = [
+    ("Home", "/"),
+    ("A body", "/bodies/{body}"),
+    ("Its dashboard", "/bodies/{body}/dashboard"),
+    ("Report feed", "/situations"),
+    ("Report feed, filtered", "/situations?body_id={body}&status=open"),
+    ("Report feed, search", "/situations?q={word}"),
+    ("A report", "/situations/{report}"),
+    ("Action table", "/actions"),
+    ("A body's board", "/bodies/{body}/actions"),
+    ("A meeting", "/meetings/{meeting}"),
+    ("A GLTD's follow-up", "/bodies/{gltd}/group"),
+    ("Statistics", "/stats"),
+    ("Statistics, 3 years", "/stats?since={three_years_ago}"),
+    ("Activity figures", "/activity"),
+    ("Write: a report update", "POST /situations/{{id}}/updates"),
+    ("Write: an action move", "POST /actions/{{id}}/status"),
+]
+SEARCH_WORD = "médiateurs"
+
+# Who logs in, per data set: persona -> e-mail; and the password.
+ACCOUNTS = {
+    "bench": (
+        {"coordinator": "coordination@bench.example", "partner": "partenaire@bench.example"},
+        "veille-bench-2026",
+    ),
+    "demo": (
+        {"coordinator": "claire.martin@valmont.example", "partner": "thomas.girard@valmont.example"},
+        "veille-demo-2026",
+    ),
+}
+
+
+@dataclass
+class Result:
+    persona: str
+    label: str
+    url: str
+    requests: int
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    errors: int
+
+
+def main() -> int:
+    args = _parse()
+    url = args.postgres_url if args.engine == "postgresql" else f"sqlite:///{args.sqlite}"
+    env = {
+        **os.environ,
+        "VEILLE_DATABASE_URL": url,
+        "VEILLE_SECRET_KEY": SECRET,
+        "VEILLE_BASE_URL": f"http://127.0.0.1:{args.port}",
+    }
+    _seed_if_empty(args, env)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    kind = "demo" if args.scale == "demo" else "bench"
+    emails, password = ACCOUNTS[kind]
+    server = _start_server(args, env)
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        results = [_measure(args, base, "anonymous", "/healthz", "/healthz", None, None)]
+        for persona in args.personas:
+            cookie, csrf = _login(base, emails[persona], password)
+            targets = _targets(engine, emails[persona])
+            for label, address in PAGES:
+                if address.startswith("POST "):
+                    requests = _writes(engine, emails[persona], persona, address[5:], csrf)
+                    shown = address.replace("{{id}}", "{id}")
+                else:
+                    requests = [("GET", address.format(**targets), "")]
+                    shown = requests[0][1]
+                    answer = httpx.get(base + shown, headers={"Cookie": cookie}, timeout=120)
+                    if answer.status_code != 200:
+                        print(f"{persona}: {shown} answers {answer.status_code}", file=sys.stderr)
+                results.append(_measure(args, base, persona, label, shown, cookie, csrf, requests))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        engine.dispose()
+    table = _table(results)
+    print(table)
+    _write_doc(args, table)
+    return 0
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=("metropolis", "city", "demo"), default="metropolis")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL for 2)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page (default 10)")
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--sqlite", type=Path, help="SQLite file (default /tmp/veille-bench-SCALE.db)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("VEILLE_BENCH_POSTGRES_URL", ""),
+        help="PostgreSQL database for --engine postgresql (default $VEILLE_BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument("--server-cpus", default="0", help="taskset list for uvicorn (default 0)")
+    parser.add_argument("--client-cpus", default="1", help="taskset list for wrk (default 1)")
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--note", default="", help="a line written above the table")
+    args = parser.parse_args()
+    if args.engine == "postgresql" and not args.postgres_url:
+        parser.error("--engine postgresql needs --postgres-url or VEILLE_BENCH_POSTGRES_URL")
+    args.sqlite = args.sqlite or Path(tempfile.gettempdir()) / f"veille-bench-{args.scale}.db"
+    if not args.port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
+    return args
+
+
+def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
+    subprocess.run([BIN / "veille", "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+    engine = create_engine(env["VEILLE_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        accounts = connection.execute(text('SELECT COUNT(*) FROM "user"')).scalar_one()
+    engine.dispose()
+    if accounts:
+        print(f"Database already seeded ({accounts} accounts): measuring it as it is.", file=sys.stderr)
+        return
+    command = ["demo"] if args.scale == "demo" else ["bench", "seed", "--scale", args.scale]
+    started = time.monotonic()
+    subprocess.run([BIN / "veille", *command], env=env, check=True, stdout=subprocess.DEVNULL)
+    print(f"Seeded {args.scale} in {time.monotonic() - started:.0f} s.", file=sys.stderr)
+
+
+def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        "taskset", "-c", args.server_cpus,
+        BIN / "uvicorn", "--factory", "veille.app:create_app",
+        "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers),
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("the server did not start")
+
+
+def _login(base: str, email: str, password: str) -> tuple[str, str]:
+    """The session's cookie header and the CSRF token that goes with it."""
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        page = client.get("/login")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        if not found:
+            raise SystemExit("no CSRF token on the login page")
+        csrf = found.group(1)
+        answer = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf})
+        if answer.status_code != 303 or "veille_session" not in client.cookies:
+            raise SystemExit(f"login refused for {email}: {answer.status_code}")
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return cookie, csrf
+
+
+def _targets(engine: Engine, email: str) -> dict[str, Any]:
+    """The records the pages show: the person's first watch cell (any body for staff), its
+    latest body-wide report and held meeting, a crime-treatment group."""
+    with engine.connect() as c:
+        user_id = c.execute(text('SELECT id FROM "user" WHERE email = :e'), {"e": email}).scalar_one()
+        mine = "SELECT body_id FROM membership WHERE user_id = :u"
+        body = c.execute(
+            text(
+                "SELECT id FROM body WHERE kind = 'watch_cell' "
+                f"AND (id IN ({mine}) OR NOT EXISTS ({mine})) ORDER BY id LIMIT 1"
+            ),
+            {"u": user_id},
+        ).scalar_one()
+        gltd = c.execute(
+            text(
+                "SELECT id FROM body WHERE kind = 'crime_treatment_group' "
+                f"ORDER BY id IN ({mine}) DESC, status = 'active' DESC, id DESC LIMIT 1"
+            ),
+            {"u": user_id},
+        ).scalar()
+        report = c.execute(
+            text("SELECT MAX(id) FROM situation WHERE body_id = :b AND confidentiality = 'body'"), {"b": body}
+        ).scalar_one()
+        meeting = c.execute(
+            text(
+                "SELECT id FROM meeting WHERE body_id = :b AND status IN ('held', 'minutes_approved') "
+                "ORDER BY starts_at DESC LIMIT 1"
+            ),
+            {"b": body},
+        ).scalar_one()
+    today = dt.date.today()
+    return {
+        "body": body,
+        "gltd": gltd or body,
+        "report": report,
+        "meeting": meeting,
+        "word": quote(SEARCH_WORD),
+        "three_years_ago": today.replace(year=today.year - 3).isoformat(),
+    }
+
+
+def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -> list[tuple[str, str, str]]:
+    """One request per record, on records of this persona only, so that no two writes conflict:
+    updates on body-wide reports of the person's bodies; moves of in-progress actions they may
+    change (to done; a done one back to work), each at its current version."""
+    path = address.replace("{{id}}", "{}")
+    with engine.connect() as c:
+        user = c.execute(
+            text('SELECT id, organisation_id, role FROM "user" WHERE email = :e'), {"e": email}
+        ).one()
+        mine = "SELECT body_id FROM membership WHERE user_id = :u AND role <> 'guest'"
+        scope = f"body_id IN ({mine})" if user.role == "member" else "1 = 1"
+        if "updates" in path:
+            ids = c.execute(
+                text(
+                    "SELECT id FROM situation WHERE confidentiality = 'body' "
+                    f"AND {scope} ORDER BY id DESC LIMIT 2000"
+                ),
+                {"u": user.id},
+            ).scalars()
+            body = urlencode({"csrf_token": csrf, "text": f"Passage de contrôle ({persona})."})
+            return [("POST", path.format(i), body) for i in ids]
+        lead = "lead_organisation_id = :o AND " if user.role == "member" else ""
+        parity = 0 if persona == "coordinator" else 1
+        rows = c.execute(
+            text(
+                "SELECT action.id, action.status, action.version "
+                "FROM action JOIN body ON body.id = action.body_id "
+                f"WHERE {lead}{scope.replace('body_id', 'action.body_id')} AND body.status = 'active' "
+                f"AND action.status IN ('in_progress', 'done') AND action.id % 2 = {parity} "
+                "ORDER BY action.id DESC LIMIT 5000"
+            ),
+            {"u": user.id, "o": user.organisation_id},
+        ).all()
+    # Each action moves to done, back to work (reopened), to done..., each move at the version
+    # the previous one left; a record comes back only after every other one of the pool has
+    # been sent, so its previous move is answered by then (the pool is larger than the
+    # connections).
+    if len(rows) <= 20:
+        print(f"{persona}: only {len(rows)} actions to move: some moves may conflict", file=sys.stderr)
+    requests = []
+    for turn in range(max(1, 20_000 // max(len(rows), 1))):
+        for action_id, status, version in rows:
+            done = (status == "in_progress") == (turn % 2 == 0)
+            moved = {"status": "done"} if done else {"status": "in_progress", "reopen": "1"}
+            body = urlencode({"csrf_token": csrf, "version": version + turn, **moved})
+            requests.append(("POST", path.format(action_id), body))
+    return requests
+
+
+def _measure(
+    args: argparse.Namespace,
+    base: str,
+    persona: str,
+    label: str,
+    shown: str,
+    cookie: str | None,
+    csrf: str | None,
+    requests: list[tuple[str, str, str]] | None = None,
+) -> Result:
+    requests = requests or [("GET", shown, "")]
+    with tempfile.NamedTemporaryFile("w", suffix=".requests", delete=False) as handle:
+        handle.write("".join(f"{m}\t{p}\t{b}\n" for m, p, b in requests))
+    env = {
+        **os.environ,
+        "BENCH_REQUESTS": handle.name,
+        "BENCH_COOKIE": cookie or "",
+        "BENCH_CSRF": csrf or "",
+    }
+    command = [
+        "taskset", "-c", args.client_cpus, "wrk", "-t1", f"-c{args.connections}",
+        f"-d{args.duration}s", "--timeout", "30s", "-s", str(LUA), base,
+    ]  # fmt: skip
+    try:
+        run = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+        if run.returncode:
+            raise SystemExit(f"wrk failed on {shown}: {run.stderr or run.stdout}")
+        out = run.stdout
+    finally:
+        os.unlink(handle.name)
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    count, duration, p50, p95, p99, errors = (int(v) for v in line.split()[1:])
+    rps = count / (duration / 1e6)
+    result = Result(persona, label, shown, count, rps, p50 / 1e3, p95 / 1e3, p99 / 1e3, errors)
+    print(
+        f"{persona:<12} {label:<26} {rps:8.1f} req/s  p95 {result.p95:8.1f} ms  errors {errors}",
+        file=sys.stderr,
+    )
+    return result
+
+
+def _table(results: list[Result]) -> str:
+    healthz = results[0].rps
+    lines = [
+        "| As | Page | Address | p50 ms | p95 ms | p99 ms | req/s | × /healthz | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if not r.requests:  # none answered within the duration
+            lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 | {r.errors} |")
+            continue
+        lines.append(
+            f"| {r.persona} | {r.label} | `{r.url}` | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
+            f"{r.rps:.1f} | {r.rps / healthz:.3f} | {r.errors} |"
+        )
+    return "\n".join(lines)
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    return f"{model}, {cores} cores (nproc)"
+
+
+def _write_doc(args: argparse.Namespace, table: str) -> None:
+    key = f"{args.engine}-{args.workers}w-{args.scale}"
+    start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
+    section = "\n".join(
+        [
+            start,
+            f"### {args.scale}, {args.engine}, {args.workers} worker{'s' if args.workers > 1 else ''}",
+            "",
+            f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}",
+            f"- {args.connections} connections, {args.duration} s per page (`make bench`, scripts/bench.py)",
+            *([f"- Note: {args.note}"] if args.note else []),
+            "",
+            table,
+            end,
+        ]
+    )
+    output: Path = args.output
+    current = output.read_text() if output.exists() else HEADER
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        current = before + section + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    output.write_text(current)
+    print(f"Table written to {output}.", file=sys.stderr)
+
+
+HEADER = """# Performance
+
+Each page's latency and throughput under load, measured by `make bench` (bench/README.md):
+one uvicorn process pinned to one core, wrk pinned to the other, 10 connections, a logged-in
+session; the ratio compares each page's requests/s with `/healthz`'s in the same run. The
+targets are those of issue 15. Each run replaces its own table (per engine, workers and scale).
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
