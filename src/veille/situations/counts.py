@@ -86,7 +86,7 @@ def count_every(
 ) -> list[tuple[tuple[Any, ...], int]]:
     """As ``count``, over every report whoever reads, a social report's category and severity
     withheld even from who could read it: the plenary's annual report goes beyond the bodies
-    (DESIGN.md §4 rule 5)."""
+    (docs/confidentiality.md, rule 5)."""
     whole = col(Situation.confidentiality) != Confidentiality.social
     return _count(session, true(), whole, group_by, filters, zone)
 

@@ -18,7 +18,7 @@ STATUS_MOVES: dict[SituationStatus, frozenset[SituationStatus]] = {
 
 
 class Confidentiality(StrEnum):
-    """DESIGN.md §4 rule 3."""
+    """docs/confidentiality.md, rule 3."""
 
     body = "body"
     restricted = "restricted"

@@ -2,7 +2,7 @@
 database (``Settings.files_dir``), served only through the report's visibility.
 
 Photos are re-encoded without their metadata: a phone's picture carries the place it was
-taken and the device, personal data that the report does not need (DESIGN.md §4 rule 7).
+taken and the device, personal data that the report does not need (docs/confidentiality.md, rule 7).
 Their size is read from the file's header and refused beyond ``MAX_SIDE`` and ``MAX_PIXELS``
 before any pixel is decoded (docs/security.md, "Uploads").
 

@@ -2,7 +2,7 @@
 and of the daily digest, and each member's choice per body (a mail for each new report, a daily
 digest, or nothing).
 
-A mail leaves Veille and stays in mailboxes that no purge reaches (DESIGN.md §4 rules 3 and 7):
+A mail leaves Veille and stays in mailboxes that no purge reaches (docs/confidentiality.md, rules 3 and 7):
 
 - it goes only to people who still see the body's content and read the report whole (the rule
   of the pages, ``visibility.full_ids``);

@@ -78,7 +78,7 @@ class Situation(SQLModel, table=True):
 
 
 class SituationShare(SQLModel, table=True):
-    """An organisation named on a `restricted` or `social` report (DESIGN.md §4 rule 3)."""
+    """An organisation named on a `restricted` or `social` report (docs/confidentiality.md, rule 3)."""
 
     __tablename__ = "situation_share"
 

@@ -1,4 +1,4 @@
-"""Hints that a text names a person (DESIGN.md §4 rule 3): the form warns before posting.
+"""Hints that a text names a person (docs/confidentiality.md, rule 3): the form warns before posting.
 
 Heuristics, not proof: they catch the usual slips (a civility followed by a name, a phone
 number, a number plate, an e-mail address) and say which, so that the author can rephrase or

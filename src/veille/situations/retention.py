@@ -1,4 +1,4 @@
-"""The retention period of reports (DESIGN.md §4 rule 7): ``veille purge`` anonymises the
+"""The retention period of reports (docs/confidentiality.md, rule 7): ``veille purge`` anonymises the
 reports resolved longer ago than ``Settings.retention_months``.
 
 Their texts go (title, description, place, the updates' texts, the attachments and their

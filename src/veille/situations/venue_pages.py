@@ -129,95 +129,64 @@ def add_article(
     )
 
 
-def _on_article(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    viewer: Viewer,
-    article_id: Id,
-    change: Callable[[bodies.BodyAccess, CharterArticle], object],
-    done: str,
-    form: Form,
-) -> Response:
-    access, article = venues.get_article(session, viewer.user, article_id)
-    access.require_manage()
-    return _article_change(
-        request,
-        session,
-        settings,
-        viewer,
-        article.body_id,
-        lambda: change(access, article),
-        done,
-        form=form,
-        article_id=article_id,
-    )
+ArticleChange = Callable[[Session, bodies.BodyAccess, CharterArticle, Form], object]
 
 
-@router.post("/charter-articles/{article_id}/edit")
-def edit_article(
-    article_id: Id,
-    request: Request,
-    viewer: PageViewer,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: Form,
-) -> Response:
-    return _on_article(
-        request,
-        session,
-        settings,
-        viewer,
-        article_id,
-        lambda access, article: venues.update_article(
-            session, access=access, article=article, data=parse_form(ArticleIn, form)
-        ),
-        N_("The article was saved."),
-        form,
-    )
+def _edit(session: Session, access: bodies.BodyAccess, article: CharterArticle, form: Form) -> object:
+    return venues.update_article(session, access=access, article=article, data=parse_form(ArticleIn, form))
 
 
-@router.post("/charter-articles/{article_id}/delete")
-def delete_article(
-    article_id: Id,
-    request: Request,
-    viewer: PageViewer,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: Form,
-) -> Response:
-    return _on_article(
-        request,
-        session,
-        settings,
-        viewer,
-        article_id,
-        lambda access, article: venues.delete_article(session, access=access, article=article),
-        N_("The article was removed from the charter."),
-        form,
-    )
+def _delete(session: Session, access: bodies.BodyAccess, article: CharterArticle, form: Form) -> object:
+    venues.delete_article(session, access=access, article=article)
+    return None
 
 
-@router.post("/charter-articles/{article_id}/move")
-def move_article(
-    article_id: Id,
-    request: Request,
-    viewer: PageViewer,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: Form,
-) -> Response:
+def _move(session: Session, access: bodies.BodyAccess, article: CharterArticle, form: Form) -> object:
     offset = -1 if form.get("direction") == "up" else 1
-    return _on_article(
-        request,
-        session,
-        settings,
-        viewer,
-        article_id,
-        lambda access, article: venues.move_article(session, access=access, article=article, offset=offset),
-        N_("The article was moved up.") if offset < 0 else N_("The article was moved down."),
-        form,
+    return venues.move_article(session, access=access, article=article, offset=offset)
+
+
+def _article_route(change: ArticleChange, done: Callable[[Form], str]) -> Callable[..., Response]:
+    def route(
+        article_id: Id,
+        request: Request,
+        viewer: PageViewer,
+        session: SessionDep,
+        settings: SettingsDep,
+        form: Form,
+    ) -> Response:
+        access, article = venues.get_article(session, viewer.user, article_id)
+        access.require_manage()
+        return _article_change(
+            request,
+            session,
+            settings,
+            viewer,
+            article.body_id,
+            lambda: change(session, access, article, form),
+            done(form),
+            form=form,
+            article_id=article_id,
+        )
+
+    return route
+
+
+def _moved(form: Form) -> str:
+    return (
+        N_("The article was moved up.")
+        if form.get("direction") == "up"
+        else N_("The article was moved down.")
     )
+
+
+# An article changed, removed, moved one place up or down (``direction``).
+for _verb, _change, _done in (
+    ("edit", _edit, lambda _: N_("The article was saved.")),
+    ("delete", _delete, lambda _: N_("The article was removed from the charter.")),
+    ("move", _move, _moved),
+):
+    router.post(f"/charter-articles/{{article_id}}/{_verb}")(_article_route(_change, _done))
 
 
 # The venue page: its signature, its reports over time

@@ -119,7 +119,7 @@ def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_
 
 
 def record_reads(session: Session, viewer: Viewer, situations: Sequence[Situation], via: str) -> None:
-    """Audits every read of a restricted or social report (DESIGN.md §4 rule 6).
+    """Audits every read of a restricted or social report (docs/confidentiality.md, rule 6).
 
     Called on reads, it ends the read transaction first, so that the write starts a fresh one
     (SQLite cannot turn a transaction that has read into a writer once another has written).

@@ -1,4 +1,4 @@
-"""Venues of the night-life charter and its articles (DESIGN.md §2, COPIL vie nocturne).
+"""Venues of the night-life charter and its articles (a night-life COPIL, "COPIL vie nocturne").
 
 Any body may keep venues and a charter; the pages offer them on night-life COPILs. Members
 read them (not guests); the chair, the secretaries and the staff change them while the body is
