@@ -189,7 +189,7 @@ def test_user_create_asks_the_password_twice_on_a_terminal(
 ) -> None:
     answers = iter([PASSWORD, PASSWORD + "typo", PASSWORD, PASSWORD])
     monkeypatch.setattr(sys, "stdin", Terminal())
-    monkeypatch.setattr("veille.cli.getpass.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr("veille.cli.people.getpass.getpass", lambda prompt="": next(answers))
     assert create_user() == 1
     assert "passwords differ" in one_line_error(capsys)
     assert create_user() == 0

@@ -97,7 +97,7 @@ def test_flush_delivers_and_counts(cli_engine: Engine, smtp_env, capsys: pytest.
 def test_flush_goes_through_every_batch(
     cli_engine: Engine, smtp_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(cli, "FLUSH_BATCH", 2)
+    monkeypatch.setattr(cli.jobs, "FLUSH_BATCH", 2)
     enqueue(cli_engine, *(f"personne{n}@example.org" for n in range(5)))
     assert main(["outbox", "flush"]) == 0
     assert capsys.readouterr().out == "Sent 5, failed 0, left pending 0.\n"

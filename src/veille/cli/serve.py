@@ -1,0 +1,187 @@
+"""``veille serve`` and ``veille demo``, and the table of the demo accounts they print."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from veille import demo, migrate
+from veille.cli.common import CliError, open_engine, read_settings
+from veille.config import Settings
+from veille.db import open_session
+from veille.demo import CITY, DEMO_PASSWORD, DemoAccount
+
+if TYPE_CHECKING:
+    from veille.cli.common import Commands
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104  (only to print a reachable address)
+
+
+def add_serve(commands: Commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="apply pending migrations, then serve the application",
+        description="Apply pending migrations, then serve Veille with uvicorn.",
+    )
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT})",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="number of worker processes (default 1; use PostgreSQL for many)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: load the demo data set if the database holds no account, and print "
+        "the demo accounts",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+
+def add_demo(commands: Commands) -> None:
+    demo_parser = commands.add_parser(
+        "demo",
+        help="load the demo data set into an empty database",
+        description="Apply migrations, then load the demo data set (Valmont-sur-Loire, a "
+        "fictional city) into a database that holds no account yet, and print the demo "
+        "accounts.",
+    )
+    demo_parser.set_defaults(handler=cmd_demo)
+
+
+def _port(value: str) -> int:
+    number = _positive(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r}")
+    return number
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {value!r}")
+    return number
+
+
+def asgi_app() -> FastAPI:
+    """The app of one uvicorn worker (``--workers`` > 1); settings come from the environment."""
+    from veille.app import create_app
+
+    return create_app()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrates, loads the demo if asked, then hands over to uvicorn."""
+    import uvicorn
+
+    settings = read_settings(demo=args.demo)
+    with open_engine(settings) as engine:
+        migrate.upgrade(engine)
+        if args.demo:
+            _serve_demo(engine, settings, _address(args.host, args.port))
+    if args.workers > 1:
+        if args.demo:
+            os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
+        uvicorn.run(
+            "veille.cli.serve:asgi_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+        return 0
+    from veille.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def _address(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ALL_INTERFACES else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _serve_demo(engine: Engine, settings: Settings, url: str) -> None:
+    next_step = f"Open {url} and log in with one of these accounts."
+    with open_session(engine, write=True) as session:
+        if demo.is_empty(session):
+            print_accounts(demo.load_demo(session, settings), loaded=True, next_step=next_step)
+        elif demo.is_loaded(session):
+            print_accounts(demo.accounts(), loaded=False, next_step=next_step)
+        else:
+            print(
+                "The database already holds accounts: the demo data set was not loaded.",
+                flush=True,
+            )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = read_settings()
+    with open_engine(settings) as engine:
+        migrate.upgrade(engine)
+        with open_session(engine, write=True) as session:
+            if not demo.is_empty(session):
+                raise CliError(
+                    "the database already holds accounts: the demo data set only goes into an empty database"
+                )
+            accounts = demo.load_demo(session, settings)
+    url = settings.base_url.rstrip("/") + "/"
+    print_accounts(
+        accounts,
+        loaded=True,
+        next_step=f"Start the server with 'veille serve', then open {url} and log in.",
+    )
+    return 0
+
+
+def print_accounts(accounts: Sequence[DemoAccount], *, loaded: bool, next_step: str) -> None:
+    """The demo logins as a table that fits the terminal."""
+    rows = list(accounts)
+    state = "Demo data set loaded" if loaded else "Demo data set already in the database"
+    headers = ("Role", "E-mail", "Password", "What they see")
+    table = [(r.role, r.email, r.password, r.sees) for r in rows]
+    widths = [max(len(row[i]) for row in [headers, *table]) for i in range(3)]
+    total = shutil.get_terminal_size((120, 24)).columns
+    left = sum(widths) + 2 * len(widths)
+    last = max(total - left - 1, 36)
+
+    out = [
+        f"{state}: {CITY}, a fictional city (every person and organisation is invented).",
+        f"Every account's password: {DEMO_PASSWORD}",
+        "",
+        _row(headers, widths, last)[0],
+        _row((*("-" * w for w in widths), "-" * last), widths, last)[0],
+    ]
+    for cells in table:
+        out += _row(cells, widths, last)
+    out += ["", next_step]
+    print("\n".join(out), flush=True)
+
+
+def _row(cells: tuple[str, ...], widths: list[int], last: int) -> list[str]:
+    prefix = "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False))
+    wrapped = textwrap.wrap(cells[-1], last) or [""]
+    pad = " " * (len(prefix) + 2)
+    return [f"{prefix}  {wrapped[0]}".rstrip()] + [f"{pad}{line}" for line in wrapped[1:]]
