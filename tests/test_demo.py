@@ -190,6 +190,7 @@ def test_demo_centre_cell_has_a_past_an_upcoming_and_a_planned_meeting(
 def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
     db: Session, accounts: list[demo.DemoAccount]
 ) -> None:
+    from veille.situations import problems, visibility
     from veille.situations import service as situations
     from veille.situations.models import Problem, Situation
 
@@ -199,14 +200,15 @@ def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
     secretary = by_email(db, next(a.email for a in accounts if a.email.startswith("karim.benali")))
     viewer = situations.viewer_for(db, secretary)
     # The secretary reads the restricted report, sees the social one only as a stub.
-    full = situations.full_ids(db, viewer, [r.id for r in reports if r.id])
+    full = visibility.full_ids(db, viewer, [r.id for r in reports if r.id])
     assert {r.confidentiality for r in reports if r.id in full} == {"body", "restricted"}
-    assert len(situations.problem_situation_ids(db, viewer, problem)) == 2
+    assert len(problems.problem_situation_ids(db, viewer, problem)) == 2
 
 
 def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[demo.DemoAccount]) -> None:
     from collections import Counter
 
+    from veille.access import viewer_of
     from veille.actions import service as actions
     from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect, Event
     from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSituation
@@ -269,7 +271,7 @@ def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[
     assert {r.body_id for r in db.exec(select(Situation).where(col(Situation.id).in_(linked)))} == {nord.id}
     # The cell's secretary, not of the GLTD, still reads its history there.
     secretary = by_email(db, "karim.benali@valmont.example")
-    access = actions.get_action(db, actions.viewer_for(db, secretary), moved.id or 0)
+    access = actions.get_action(db, viewer_of(db, secretary), moved.id or 0)
     assert not access.in_body and not access.can_change
 
 

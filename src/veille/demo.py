@@ -41,7 +41,7 @@ from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
 from veille.paths import PACKAGE_DIR
-from veille.situations import service as situations
+from veille.situations import problems, reports, visibility
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
 from veille.venues import service as venues
@@ -952,20 +952,20 @@ def _load_reports(
             shared_with_organisation_ids=[organisations[key].id or 0 for key in spec.shared_with],
             names_person=spec.names_person,
         )
-        situation = situations.create_situation(session, user=author, data=data)
+        situation = reports.create_situation(session, user=author, data=data)
         session.commit()
         for key, text in spec.updates:
-            access = situations.get_situation(session, viewer_of(session, users[key]), situation.id or 0)
-            situations.add_update(session, access=access, data=SituationUpdateIn(text=text))
+            access = visibility.get_situation(session, viewer_of(session, users[key]), situation.id or 0)
+            reports.add_update(session, access=access, data=SituationUpdateIn(text=text))
         if spec.status is not None:
-            access = situations.get_situation(session, viewer_of(session, author), situation.id or 0)
-            situations.set_status(session, access=access, status=spec.status, version=situation.version)
+            access = visibility.get_situation(session, viewer_of(session, author), situation.id or 0)
+            reports.set_status(session, access=access, status=spec.status, version=situation.version)
         session.commit()
         posted[spec.title] = situation
     nord = [s for s in posted.values() if s.body_id == loaded["cell-nord"].id and "bâtiment C" in s.place]
-    situations.create_problem(
+    problems.create_problem(
         session,
-        user=users["secretary"],
+        viewer=viewer_of(session, users["secretary"]),
         data=ProblemCreate(
             body_id=loaded["cell-nord"].id or 0,
             title="Résidence des Tilleuls, bâtiment C",
@@ -1327,7 +1327,7 @@ def _load_actions(
             situation_ids=[reports[title].id or 0 for title in spec.reports],
             problem_id=problem.id if spec.problem else None,
         )
-        action = actions.create_action(session, user=users[spec.author], data=data)
+        action = actions.create_action(session, viewer=viewer_of(session, users[spec.author]), data=data)
         action.created_at = at(spec.days_ago)
         _dated(session, action, action.created_at)
         for step in spec.steps:
