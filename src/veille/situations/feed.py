@@ -27,9 +27,9 @@ from veille.situations.models import (
     SituationUpdateRecord,
 )
 from veille.situations.visibility import (
-    _of_body,
     full_ids,
     full_text,
+    of_body,
     readable_in_body,
     record_reads,
     visible,
@@ -219,7 +219,7 @@ def readable_titles(session: Session, viewer: Viewer, body_id: int) -> list[tupl
     may link (one query)."""
     found = session.exec(
         select(Situation.id, Situation.title)
-        .where(full_text(viewer), _of_body(body_id))
+        .where(full_text(viewer), of_body(body_id))
         .order_by(col(Situation.id).desc())
         .limit(RECENT_LIMIT)
     ).all()
@@ -231,7 +231,7 @@ def recent_readable(session: Session, viewer: Viewer, body_id: int, keep: Iterab
     with those already chosen."""
     recent = session.exec(
         select(Situation.id)
-        .where(full_text(viewer), _of_body(body_id))
+        .where(full_text(viewer), of_body(body_id))
         .order_by(col(Situation.id).desc())
         .limit(RECENT_LIMIT)
     ).all()

@@ -98,7 +98,8 @@ def new_situation_form(
     context = _form_context(session, viewer, values)
     if not context["postable"]:
         raise NotFound()
-    return render(request, FORM, context)
+    # Choosing another body asks for the form again (htmx): its ``situation_form`` block.
+    return render(request, FORM, context, block="situation_form")
 
 
 def _occurred_at(form: Form, settings: Settings) -> datetime:

@@ -98,7 +98,7 @@ def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int
     return {i for i in rows if i is not None}
 
 
-def _of_body(body_id: int) -> ColumnElement[bool]:
+def of_body(body_id: int) -> ColumnElement[bool]:
     return or_(
         col(Situation.body_id) == body_id,
         exists().where(
@@ -113,7 +113,7 @@ def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_
     if not wanted:
         return set()
     found = session.exec(
-        select(Situation.id).where(col(Situation.id).in_(wanted), full_text(viewer), _of_body(body_id))
+        select(Situation.id).where(col(Situation.id).in_(wanted), full_text(viewer), of_body(body_id))
     ).all()
     return {i for i in found if i is not None}
 
