@@ -32,7 +32,7 @@ from veille.deps import (
     verify_csrf,
 )
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
-from veille.i18n import N_, translate
+from veille.i18n import N_, begin_request, translate
 from veille.notifications.service import MailSender
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
@@ -316,6 +316,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
     async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         use_settings(settings)
+        begin_request()
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = cookie is None
         if cookie is None:
@@ -434,8 +435,8 @@ def _error_page(request: Request, status: int, message: str, headers: object = N
     return render(
         request,
         "error.html",
-        {"title": translate(title), "message": translate(text) if text else "", "status": status},
+        {"title": title, "message": text, "status": status},
         status_code=status,
         headers=headers if isinstance(headers, dict) else None,
-        fragment="_error.html",
+        block="error",
     )

@@ -23,7 +23,33 @@ def N_(message: str) -> str:
     return message
 
 
-current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+# Set around a rendering outside a request (a mail, a PDF) in its recipient's language.
+current_language: ContextVar[str | None] = ContextVar("current_language", default=None)
+# The request's language, in a box the middleware puts in the request's context before anything
+# runs: the dependency that finds the person fills it, and since every later step (dependencies
+# and routes in worker threads included) runs in a copy of that context, they all share the box.
+_request_language: ContextVar[list[str] | None] = ContextVar("request_language", default=None)
+
+
+def begin_request() -> None:
+    """Gives the request its own language box, French until the person is found."""
+    _request_language.set([DEFAULT_LANGUAGE])
+
+
+def use_language(language: str) -> None:
+    """The rest of the request speaks this language (the person's choice)."""
+    box = _request_language.get()
+    if box is not None and language in LANGUAGES:
+        box[0] = language
+
+
+def active_language() -> str:
+    """The language to speak now: the rendering's, else the request's, else French."""
+    explicit = current_language.get()
+    if explicit is not None:
+        return explicit
+    box = _request_language.get()
+    return box[0] if box else DEFAULT_LANGUAGE
 
 
 @cache
@@ -40,12 +66,12 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 def translate(message: str, language: str | None = None, **params: object) -> str:
-    text = translations(language or current_language.get()).gettext(message)
+    text = translations(language or active_language()).gettext(message)
     return text % params if params else text
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
-    text = translations(current_language.get()).ngettext(singular, plural, n)
+    text = translations(active_language()).ngettext(singular, plural, n)
     return text % ({"num": n} | params)
 
 

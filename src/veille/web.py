@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from veille.config import current_settings
 from veille.errors import InvalidInput, ServiceError
-from veille.i18n import DEFAULT_LANGUAGE, N_, current_language, gettext_, ngettext, translate
+from veille.i18n import N_, active_language, current_language, gettext_, ngettext, translate
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
 from veille.signing import same_secret
@@ -50,19 +50,19 @@ def _label(value: object, group: str) -> str:
 
 
 def _format_date(value: date | None, fmt: str = "long") -> str:
-    return format_date(value, fmt, locale=current_language.get()) if value else ""
+    return format_date(value, fmt, locale=active_language()) if value else ""
 
 
 def _format_datetime(value: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
     if value is None:
         return ""
-    return format_datetime(value, fmt, tzinfo=current_settings().tz, locale=current_language.get())
+    return format_datetime(value, fmt, tzinfo=current_settings().tz, locale=active_language())
 
 
 env.filters["label"] = _label
 env.filters["date"] = _format_date
 env.filters["number"] = lambda value: (
-    format_decimal(value, locale=current_language.get()) if isinstance(value, int | float) else value
+    format_decimal(value, locale=active_language()) if isinstance(value, int | float) else value
 )
 env.filters["datetime"] = _format_datetime
 env.filters["zip_with"] = lambda left, right: list(zip(left, right, strict=True))
@@ -74,6 +74,8 @@ def _choices(group: str) -> list[tuple[str, str]]:
 
 
 env.globals["choices"] = _choices
+# A message made in code (a message id, or text already translated) in the reader's language.
+env.globals["translate"] = translate
 env.filters["meeting_row"] = lambda meeting: (meeting, None)
 env.filters["person_label"] = lambda user: f"{user.name} ({user.organisation.name})"
 
@@ -132,16 +134,14 @@ def render(
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
-    fragment: str | None = None,
     block: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Renders the page or, when htmx asks for it, only the named ``block`` of the page's own
     template: the part a form or a filter replaces."""
-    name = fragment if fragment and is_htmx(request) else template
     user = getattr(request.state, "user", None)
     # French first: an anonymous visitor sees French; a person may choose English.
-    lang = str(user.language) if user else DEFAULT_LANGUAGE
+    lang = str(user.language) if user else active_language()
     token = current_language.set(lang)
     flashes = _pop_flashes(request)
     values: dict[str, Any] = {
@@ -157,10 +157,13 @@ def render(
     }
     values.update(context or {})
     try:
+        # Messages are translated here, in the reader's language, whatever made them.
+        if isinstance(values["errors"], dict):
+            values["errors"] = translated(values["errors"])
         if block and is_htmx(request):
             html = render_block(env, template, block, values)
         else:
-            html = env.get_template(name).render(values)
+            html = env.get_template(template).render(values)
     finally:
         current_language.reset(token)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
@@ -322,12 +325,8 @@ def form_error_response(
     template: str,
     context: dict[str, Any],
     exc: InvalidInput,
-    fragment: str | None = None,
+    block: str | None = None,
     status_code: int = 422,
 ) -> HTMLResponse:
-    """The form again, with its values and the errors in the person's language."""
-    # Translating an already translated message gives it back unchanged.
-    errors = translated(exc.errors)
-    return render(
-        request, template, {**context, "errors": errors}, status_code=status_code, fragment=fragment
-    )
+    """The form again, with its values and the errors (render() translates them)."""
+    return render(request, template, {**context, "errors": exc.errors}, status_code=status_code, block=block)

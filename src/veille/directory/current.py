@@ -15,6 +15,7 @@ from veille.auth.models import AuthToken, TokenKind
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import page_permissions
+from veille.i18n import use_language
 
 
 def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
@@ -37,6 +38,7 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
         auth.touch_token(session, token.id)
     request.state.user = user
     request.state.can = page_permissions(user)
+    use_language(str(user.language))
     return user
 
 

@@ -28,7 +28,7 @@ from veille.charts import LEFT, RIGHT, WIDTH, Chart, grouped_bars
 from veille.directory import service as directory
 from veille.directory.models import Organisation
 from veille.exports import Table
-from veille.i18n import N_, current_language, ngettext, translate
+from veille.i18n import N_, active_language, ngettext, translate
 from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
 from veille.situations import categories, counts, problems
@@ -140,7 +140,7 @@ class BodyDashboard:
 
     def _month_label(self, month: date) -> str:
         """The month's short name; with its year for the first month and each January."""
-        language = current_language.get()
+        language = active_language()
         if month.month != 1 and month != self.months[0]:
             return format_date(month, "MMM", locale=language)
         return format_date(month, "MMM yy", locale=language)

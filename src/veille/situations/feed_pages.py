@@ -21,7 +21,7 @@ from veille.i18n import N_, translate
 from veille.situations import feed
 from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
-from veille.types import Id, parse_int
+from veille.types import PERIOD_BOUNDS, Id, parse_int
 from veille.web import redirect, render, translated
 
 router = APIRouter()
@@ -37,8 +37,11 @@ def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[s
         given["q"] = given["q"].strip()[: feed.Q_MAX]
     try:
         filters = feed.Filters.model_validate(given)
-    except ValidationError:
-        return feed.Filters(), values, {"__all__": translate(N_("Check the filters."))}
+    except ValidationError as exc:
+        # A day out of the type's bounds is a period out of Veille's: say so beside the field.
+        wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        days = {field: translate(PERIOD_BOUNDS) for field in wrong & {"since", "until"}}
+        return feed.Filters(), values, days or {"__all__": translate(N_("Check the filters."))}
     period = filters.period_errors(request.app.state.settings.today())
     if period:
         return feed.Filters(), values, translated(period)

@@ -29,7 +29,7 @@ from veille.bodies.models import Body
 from veille.charts import Chart, grouped_bars
 from veille.directory import service as directory
 from veille.exports import Table
-from veille.i18n import N_, current_language, translate
+from veille.i18n import N_, active_language, translate
 from veille.labels import LABELS
 from veille.situations import categories as report_categories
 from veille.situations import counts
@@ -132,7 +132,7 @@ def situation_sections(
 
     by_month = dict(grouped("month"))
     years = _years(filters, (k[0] for k in by_month if k[0]), today)
-    months = [str(m) for m in get_month_names("wide", locale=current_language.get()).values()]
+    months = [str(m) for m in get_month_names("wide", locale=active_language()).values()]
     grid = [[by_month.get((f"{y}-{m:02d}",), 0) for y in years] for m in range(1, 13)]
     totals = [sum(grid[m][i] for m in range(12)) for i in range(len(years))]
     month_table = Table(
