@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/ruff check src tests migrations scripts
 	$(BIN)/ruff format --check src tests migrations scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix src tests migrations scripts

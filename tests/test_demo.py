@@ -18,13 +18,13 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from veille import demo
-from veille.directory.service import authenticate
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.db import make_engine, open_session
 from veille.directory.models import Organisation, Sector, User
+from veille.directory.service import authenticate
 
 SECRET = "demo-test-secret-key-0123456789abcdefghij"
 TODAY = date(2026, 3, 15)

@@ -13,12 +13,12 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import select
 
+from veille.activity.models import ActivitySeries
 from veille.app import create_app
 from veille.audit.models import AuditEvent
 from veille.config import Settings
 from veille.directory.models import Sector
 from veille.meetings import calendar
-from veille.activity.models import ActivitySeries
 from veille.stats.models import Diagnostic
 from veille.types import MAX_IDS, MAX_INT, check_period, parse_id, parse_ids, parse_int
 from veille.web import FLASH_COOKIE
