@@ -56,6 +56,36 @@ class LoginRelease(SQLModel, table=True):
     at: datetime = timestamp()
 
 
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to set a new password: only the SHA-256 of its secret is kept; it is
+    used once (``used_at``) and ends at ``expires_at``."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+
+
+class PasswordResetRequest(SQLModel, table=True):
+    """Every request of a reset link, known address or not, counted per address typed and per
+    client address so that the limits hold across workers and reveal nothing."""
+
+    __tablename__ = "password_reset_request"
+    __table_args__ = (
+        Index("ix_password_reset_request_email_at", "email", "at"),
+        Index("ix_password_reset_request_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    ip: str = Field(max_length=64)
+    at: datetime = timestamp()
+
+
 class TokenRequest(SQLModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
