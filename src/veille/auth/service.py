@@ -247,3 +247,38 @@ def revoke_token(session: Session, *, raw: str) -> None:
 def revoke_all(session: Session, *, user_id: int) -> None:
     """Ends every session and API token of a person (deactivation, password change)."""
     session.execute(delete(AuthToken).where(col(AuthToken.user_id) == user_id))
+
+
+def revoke_others(session: Session, *, user_id: int, keep: str) -> None:
+    """Ends every session and API token of a person but the one behind ``keep`` (the session
+    in which they changed their own password)."""
+    session.execute(
+        delete(AuthToken).where(
+            col(AuthToken.user_id) == user_id, col(AuthToken.token_hash) != hash_token(keep)
+        )
+    )
+
+
+def api_tokens(session: Session, *, user_id: int) -> list[AuthToken]:
+    """A person's API tokens still within their expiry, newest first."""
+    return list(
+        session.exec(
+            select(AuthToken)
+            .where(AuthToken.user_id == user_id, AuthToken.kind == TokenKind.api)
+            .where(AuthToken.expires_at > utcnow())
+            .order_by(col(AuthToken.created_at).desc(), col(AuthToken.id).desc())
+        ).all()
+    )
+
+
+def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> bool:
+    """Revokes one of the person's own API tokens (in the caller's transaction); False when
+    they have no such token."""
+    result = session.exec(
+        delete(AuthToken).where(
+            col(AuthToken.id) == token_id,
+            col(AuthToken.user_id) == user_id,
+            col(AuthToken.kind) == TokenKind.api,
+        )
+    )
+    return bool(result.rowcount)

@@ -10,6 +10,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from veille.audit import service as audit
 from veille.auth import service as auth
+from veille.auth.passwords import require_strong
 from veille.config import Settings
 from veille.directory.enums import UserRole
 from veille.directory.models import (
@@ -223,6 +224,7 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
         require_admin(actor)
     _check_unique(session, User, {"email": data.email}, None, N_("An account already uses this address."))
     _check_organisation(session, data.organisation_id)
+    require_strong(data.password, (data.email, data.name))
     user = User.model_validate(data, update={"password_hash": auth.hash_password(data.password)})
     session.add(user)
     session.flush()
@@ -246,6 +248,8 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
         _check_organisation(session, data.organisation_id)
     if user.id == actor.id and data.role != UserRole.admin:
         raise InvalidInput({"role": N_("You cannot remove your own administrator role.")})
+    if data.password:
+        require_strong(data.password, (data.email, data.name))
     changes = data.model_dump(exclude={"password"})
     user.sqlmodel_update(changes)
     if data.password:

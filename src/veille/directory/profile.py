@@ -1,0 +1,69 @@
+"""What a person changes of their own account: their name, their language, their password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+from sqlmodel import Session, SQLModel
+
+from veille.audit import service as audit
+from veille.auth import service as auth
+from veille.auth.passwords import require_strong
+from veille.config import Settings
+from veille.directory.enums import Language
+from veille.directory.models import Name, Password, User
+from veille.errors import InvalidInput
+from veille.i18n import N_
+
+WRONG_PASSWORD = N_("This is not your current password.")
+
+
+class ProfileUpdate(SQLModel):
+    name: Name
+    language: Language
+
+
+class PasswordChange(SQLModel):
+    current: Annotated[str, StringConstraints(max_length=200)]
+    password: Password
+
+
+def update_profile(session: Session, *, user: User, data: ProfileUpdate) -> User:
+    """The person's own name and language (audited)."""
+    user.name = data.name
+    user.language = data.language
+    session.add(user)
+    audit.record(session, user_id=user.id, verb="update_profile", entity="user", entity_id=user.id)
+    session.commit()
+    return user
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """A new password, refused when easy to guess (in the caller's transaction, audited by it)."""
+    require_strong(password, (user.email, user.name))
+    user.password_hash = auth.hash_password(password)
+    session.add(user)
+
+
+def change_password(
+    session: Session, settings: Settings, *, user: User, data: PasswordChange, keep: str, ip: str
+) -> None:
+    """The person's own password, their current one asked first (checked and throttled like a
+    login, so a session left open does not let anyone try passwords): every other session and
+    API token of theirs ends, the session ``keep`` they changed it in stays."""
+    if not auth.check_credentials(
+        session,
+        settings,
+        email=user.email,
+        ip=ip[:64],
+        password=data.current,
+        password_hash=user.password_hash,
+        active=user.active,
+    ):
+        raise InvalidInput({"current": WRONG_PASSWORD})
+    set_password(session, user=user, password=data.password)
+    assert user.id is not None
+    auth.revoke_others(session, user_id=user.id, keep=keep)
+    audit.record(session, user_id=user.id, verb="change_password", entity="user", entity_id=user.id)
+    session.commit()
