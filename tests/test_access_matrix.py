@@ -142,6 +142,7 @@ API_BODY = {"name": "Cellule", "kind": "watch_cell", "sector_ids": []}
 
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(ALL),
+    ("GET", "/favicon.ico"): Case(ALL),
     ("GET", "/static"): Case(ALL, params={"path": "css/base.css"}),
     ("GET", "/api/v1/openapi.json"): Case(ALL),
     ("GET", "/api/v1/docs"): Case(ALL),
