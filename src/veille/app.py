@@ -148,11 +148,13 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.directory import api as directory_api
     from veille.directory import login_pages, token_api
     from veille.directory import pages as directory_pages
+    from veille.home import body_page
     from veille.home import pages as home_pages
     from veille.meetings import api as meetings_api
     from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
     from veille.oversight import api as oversight_api
+    from veille.oversight import pages as oversight_pages
     from veille.situations import api as situations_api
     from veille.situations import (
         category_pages,
@@ -177,6 +179,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         group_pages,
         login_pages,
         bodies_pages,
+        body_page,
         directory_pages,
         meetings_pages,
         notifications_pages,
@@ -190,6 +193,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         activity_pages,
         diagnostic_pages,
         venues_pages,
+        oversight_pages,
     ):
         pages.include_router(module.router)
     router = APIRouter()

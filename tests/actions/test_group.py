@@ -101,6 +101,34 @@ def test_page_shows_the_days_left_and_the_actions_at_risk(
     assert "/group/renew" not in page.text and "/group/close" not in page.text
 
 
+def test_the_open_tile_and_the_table_count_the_same_actions(
+    client_for: Any, world: World, group: Body, factory: Factory, tmp_path: Path
+) -> None:
+    """The tile of open actions is not called like the "in progress" column (issue 17: "En
+    cours" 4 against 2): it says what it counts, the sum of the three open columns below."""
+    lead = world.organisation
+    for status in (ActionStatus.proposed, ActionStatus.planned, ActionStatus.in_progress, ActionStatus.in_progress):
+        factory.action(group, lead, f"Action {status}", status=status)
+    factory.action(group, lead, "Fermeture du hall B", status=ActionStatus.done)
+
+    page = client_for(world.member).get(f"/bodies/{group.id}/group").text
+
+    tiles = _section(page, 'class="tiles gltd-figures"', "</dl>")
+    tile = re.search(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", tiles.split("</div>", 1)[1])
+    assert tile is not None and tile.group(2) == "4"
+    status_labels = {_label("action_status", s) for s in ActionStatus}
+    assert tile.group(1) not in status_labels and tile.group(1) == _in_french("Still open")
+    footer = _section(page, "<tfoot>", "</tfoot>")
+    cells = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', footer)]
+    assert cells == [1, 1, 2, 1, 0, 5] and sum(cells[:3]) == 4
+    response = client_for(world.member).get(f"/bodies/{group.id}/group/report.pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed (poppler-utils)")
+    words = " ".join(_pdf_text(response.content, tmp_path, layout=False).split())
+    assert f"4 {translate('Still open', 'fr')}".lower() in words.lower()
+    assert _label("action_status", "in_progress") != translate("Still open", "fr")
+
+
 def test_only_a_crime_treatment_group_has_this_life(
     client_for: Any, world: World, group: Body, factory: Factory
 ) -> None:

@@ -1,5 +1,7 @@
-"""HTML pages of bodies: the list, a body's page, its forms, its members (each change answers
-the page's ``members`` block to htmx) and its charter."""
+"""HTML pages of bodies: the list, the forms (the edit page ends with the danger zone that
+closes the body), the members' page (each change answers its ``members`` block to htmx) and the
+body's charter. A body's own page, which shows its meetings, reports and actions, is composed
+above them all, in ``veille.home.body_page``."""
 
 from __future__ import annotations
 
@@ -62,10 +64,16 @@ def _body_form(form: Form, body: Body | None = None) -> BodyUpdate:
 
 
 def _form_again(
-    request: Request, session: SessionDep, body: Body | None, form: Form, errors: dict[str, str], status: int
+    request: Request,
+    session: SessionDep,
+    access: service.BodyAccess | None,
+    form: Form,
+    errors: dict[str, str],
+    status: int,
 ) -> Response:
+    body = access.body if access is not None else None
     session.rollback()
-    context = _form_context(session, body, form) | {"errors": errors}
+    context = _form_context(session, body, form) | {"errors": errors, "access": access}
     return render(request, "bodies/form.html", context, status_code=status)
 
 
@@ -86,15 +94,20 @@ def create_body(request: Request, user: PageUser, session: SessionDep, form: For
     )
 
 
-@router.get("/bodies/{body_id}")
-def body_page(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
+MEMBERS = "bodies/members.html"
+
+
+@router.get("/bodies/{body_id}/members")
+def members_page(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
+    """Member management, a page of its own: the body's page shows what happens next."""
     access = service.get_body_access(session, user, body_id)
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
-    return render(request, "bodies/detail.html", _detail_context(session, access))
+    access.require_members()
+    return render(request, MEMBERS, _members_context(session, access))
 
 
-def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
+def _members_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
     members = service.list_members(session, access=access) if access.can_see_members else []
     member_ids = {m.user_id for m in members}
     candidates = (
@@ -106,6 +119,7 @@ def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: An
         "members": members,
         "candidates": candidates,
         "roles": list(MemberRole),
+        "tab": "members",
         "nav_active": "bodies",
         "errors": {},
         "notice": None,
@@ -116,7 +130,8 @@ def _detail_context(session: SessionDep, access: service.BodyAccess, **extra: An
 def edit_body_form(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
     access.require_manage()
-    return render(request, "bodies/form.html", _form_context(session, access.body, _values(access.body)))
+    context = _form_context(session, access.body, _values(access.body)) | {"access": access}
+    return render(request, "bodies/form.html", context)
 
 
 @router.post("/bodies/{body_id}/edit")
@@ -127,7 +142,7 @@ def edit_body(body_id: Id, request: Request, user: PageUser, session: SessionDep
     return run_change(
         lambda: service.update_body(session, access=access, data=_body_form(form, access.body)),
         done=lambda: redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved.")),
-        refused=lambda errors, status: _form_again(request, session, access.body, form, errors, status),
+        refused=lambda errors, status: _form_again(request, session, access, form, errors, status),
     )
 
 
@@ -150,8 +165,9 @@ def _member_change(
     def members(errors: dict[str, str], status_code: int, notice: str | None = None) -> Response:
         session.rollback()
         fresh = service.get_body_access(session, user, body_id)
-        context = _detail_context(session, fresh, errors=errors, notice=translate(notice) if notice else None)
-        return render(request, "bodies/detail.html", context, block="members", status_code=status_code)
+        shown = translate(notice) if notice else None
+        context = _members_context(session, fresh, errors=errors, notice=shown)
+        return render(request, MEMBERS, context, block="members", status_code=status_code)
 
     return run_change(lambda: change(access), done=lambda: members({}, 200, done), refused=members)
 
@@ -235,7 +251,7 @@ def charter_page(body_id: Id, request: Request, user: PageUser, session: Session
     return render(
         request,
         "bodies/charter.html",
-        {"access": access, "body": access.body, "nav_active": "bodies"},
+        {"access": access, "body": access.body, "tab": "charter", "nav_active": "bodies"},
     )
 
 
@@ -274,6 +290,7 @@ def edit_charter(body_id: Id, request: Request, user: PageUser, session: Session
     access = service.get_body_access(session, user, body_id)
     access.require_chair()
     context = {
+        "tab": "charter",
         "access": access,
         "body": access.body,
         "text": form.get("text", ""),

@@ -254,7 +254,7 @@ def _reports(
     return result
 
 
-def _problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -> list[ProblemLine]:
+def open_problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -> list[ProblemLine]:
     """The body's problem files still open, with how many of their reports the person sees."""
     found = [p for p in problems.body_problems(session, access) if p.status != ProblemStatus.closed]
     reports = problems.problem_counts(session, viewer, [p.id for p in found if p.id is not None])
@@ -302,7 +302,7 @@ def body_dashboard(
         access=access,
         months=months,
         reports=_reports(session, viewer, body_id, months, today, zone),
-        problems=_problems(session, access, viewer),
+        problems=open_problems(session, access, viewer),
         action_counts=action_counts,
         overdue=_overdue(session, viewer, body_id, today),
         overdue_count=overdue_count,

@@ -30,6 +30,9 @@ def home(request: Request, viewer: PageViewer, session: SessionDep, settings: Se
             "body": None,
             "roles": viewer.roles,
             "counts": bodies.member_counts(session, viewer.user, member_of, viewer.roles),
+            "charters": service.charters_awaiting(viewer, member_of),
+            "groups": service.groups(member_of, settings.today()),
+            "chairs": bool(service.chaired_ids(viewer)),
             "nav_active": "home",
         },
     )

@@ -1,5 +1,6 @@
 """A person's home page: what awaits them (the meetings to come and those to answer, the
-actions they own, the reports posted since their last visit).
+actions they own and the overdue ones of the bodies they chair, the reports posted since their
+last visit, the charters to accept, the days left of their crime-treatment groups).
 
 Every figure is taken over what the reader may see, through the rules of the domains that own
 the records (``situations.service.posted_since`` for reports, ``actions.lists.query`` for
@@ -14,10 +15,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from veille.access import Viewer
 from veille.actions import lists as actions
+from veille.actions.groups import Period, period_of
+from veille.actions.lists import Row as ActionRow
+from veille.actions.models import Action
+from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
 from veille.directory.models import User
 from veille.home.models import HomeVisit
@@ -31,6 +36,7 @@ HOME_MEETINGS = 5
 HOME_ANSWERS = 10
 HOME_ACTIONS = 8
 HOME_REPORTS = 10
+HOME_CHAIRED = 8
 # Visits closer together than this are one visit: the list of new reports stays the same
 # while the person goes back and forth between their home and the pages it links to.
 VISIT_GAP = timedelta(minutes=30)
@@ -81,6 +87,9 @@ class Home:
     overdue_actions: int
     reports: list[feed.Row]
     new_reports: int
+    # The overdue actions of the bodies the person chairs, whoever owns them (capped), how many.
+    chaired_overdue: list[ActionRow]
+    chaired_overdue_count: int
 
     @property
     def more_actions(self) -> bool:
@@ -101,11 +110,54 @@ def _my_actions(session: Session, viewer: Viewer, today: date) -> tuple[list[act
     return actions.rows(session, found, today), int(total), int(overdue or 0)
 
 
+def chaired_ids(viewer: Viewer) -> list[int]:
+    """The bodies the person chairs and whose content they see (charter accepted)."""
+    return sorted(b for b, role in viewer.roles.items() if role == MemberRole.chair and viewer.sees_body(b))
+
+
+def _chaired_overdue(session: Session, viewer: Viewer, today: date) -> tuple[list[actions.Row], int]:
+    """The overdue actions of the bodies the person chairs: a chair follows her bodies' work,
+    not only what is in her own name (soonest due first, capped), and how many."""
+    ids = chaired_ids(viewer)
+    if not ids:
+        return [], 0
+    stmt = actions.query(viewer, actions.Filters(overdue=True), today).where(col(Action.body_id).in_(ids))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    found = session.exec(actions.by_due_date(stmt).limit(HOME_CHAIRED)).all()
+    return actions.rows(session, found, today), int(total)
+
+
+def charters_awaiting(viewer: Viewer, member_of: list[Body]) -> list[Body]:
+    """The bodies whose charter the person must still accept before seeing their content: a
+    seat (not a guest's) in a body that requires its charter, whose content they do not see."""
+    if viewer.content_ids is None:
+        return []
+    return [
+        b
+        for b in member_of
+        if b.charter_required
+        and b.id is not None
+        and viewer.role_in(b.id) not in (None, MemberRole.guest)
+        and b.id not in viewer.content_ids
+    ]
+
+
+def groups(member_of: list[Body], today: date) -> list[tuple[Body, Period]]:
+    """The person's active crime-treatment groups with their period, the nearest end first."""
+    found = [
+        (b, period_of(b, today))
+        for b in member_of
+        if b.kind == BodyKind.crime_treatment_group and b.status == BodyStatus.active
+    ]
+    return sorted(found, key=lambda bp: (bp[0].ends_on is None, bp[0].ends_on or today, bp[0].name))
+
+
 def home(session: Session, viewer: Viewer, today: date, now: datetime | None = None) -> Home:
     """What the home page shows, in a fixed number of queries."""
     since = record_visit(session, viewer.user, now)
     upcoming = meetings.upcoming_meetings(session, viewer, limit=HOME_MEETINGS)
     mine, open_actions, overdue = _my_actions(session, viewer, today)
+    chaired, chaired_count = _chaired_overdue(session, viewer, today)
     reports, new_reports = feed.posted_since(session, viewer, since, limit=HOME_REPORTS)
     return Home(
         since=since,
@@ -116,4 +168,6 @@ def home(session: Session, viewer: Viewer, today: date, now: datetime | None = N
         overdue_actions=overdue,
         reports=reports,
         new_reports=new_reports,
+        chaired_overdue=chaired,
+        chaired_overdue_count=chaired_count,
     )
