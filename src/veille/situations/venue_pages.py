@@ -24,6 +24,7 @@ from veille.orm import utcnow
 from veille.pagination import PageNumber
 from veille.situations import venue_reports
 from veille.types import Id
+from veille.venues import pages as venue_forms
 from veille.venues import service as venues
 from veille.venues.models import ArticleIn, CharterArticle, SignatureIn, Venue
 from veille.web import Form, is_htmx, parse_form, redirect, render, run_change
@@ -223,6 +224,8 @@ def venue_page(
     settings: SettingsDep,
     page: PageNumber = 1,
 ) -> Response:
+    if (gate := venue_forms.charter_first(request, session, viewer.user, venue_id)) is not None:
+        return gate
     access = venues.get_venue(session, viewer.user, venue_id)
     return render(request, VENUE, _venue_context(session, settings, viewer, access, page))
 

@@ -1,7 +1,8 @@
-"""HTML forms that add and edit a body's venues. The pages that show venues with their reports
-(the list with the charter's articles, a venue's page) belong to the situations domain above
-this one (``situations.venue_pages``). Every form posts without JavaScript; htmx swaps the form
-alone (its ``form`` block) when it is refused."""
+"""HTML forms that add and edit a body's venues, and the charter gate of a venue's page. The
+pages that show venues with their reports (the list with the night-life charter's articles, a
+venue's page) belong to the situations domain above this one (``situations.venue_pages``).
+Every form posts without JavaScript; htmx swaps the form alone (its ``form`` block) when it is
+refused."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from veille.access import PageViewer
 from veille.bodies import service as bodies
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
+from veille.directory.models import User
 from veille.i18n import N_
 from veille.orm import utcnow
 from veille.types import Id
@@ -26,6 +28,23 @@ from veille.web import Form, parse_form, redirect, render, run_change
 
 router = APIRouter()
 FORM = "venues/form.html"
+CHARTER_FIRST = N_(
+    "This venue belongs to a body whose charter you have not accepted yet: read the body's charter "
+    "below and accept it to open the venue."
+)
+
+
+def charter_first(request: Request, session: Session, user: User, venue_id: int) -> Response | None:
+    """A member who has not accepted their body's charter yet, opening one of its venues, is
+    taken to that charter with why (not a bare refusal); ``None`` for everyone else, whom the
+    venue's page answers as usual (404 outside the body)."""
+    venue = session.get(Venue, venue_id)
+    if venue is None:
+        return None
+    access = bodies.get_body_access(session, user, venue.body_id)
+    if not access.charter_pending:
+        return None
+    return redirect(request, f"/bodies/{venue.body_id}/charter", flash=CHARTER_FIRST, category="info")
 
 
 def _today(settings: Settings) -> date:
