@@ -138,6 +138,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     """Every route, built once per process and shared by its apps (the tests build one per
     test): building them analyses each endpoint's dependencies, which is slow, and a route
     holds no state of its app."""
+    from veille.account import pages as account_pages
+    from veille.account import reset_pages
     from veille.actions import api as actions_api
     from veille.actions import group_pages
     from veille.actions import pages as actions_pages
@@ -178,6 +180,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         actions_pages,
         group_pages,
         login_pages,
+        reset_pages,
+        account_pages,
         bodies_pages,
         body_page,
         directory_pages,
@@ -327,7 +331,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
     async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         use_settings(settings)
-        begin_request()
+        begin_request(request.headers.get("accept-language"))
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = cookie is None
         if cookie is None:

@@ -31,9 +31,29 @@ current_language: ContextVar[str | None] = ContextVar("current_language", defaul
 _request_language: ContextVar[list[str] | None] = ContextVar("request_language", default=None)
 
 
-def begin_request() -> None:
-    """Gives the request its own language box, French until the person is found."""
-    _request_language.set([DEFAULT_LANGUAGE])
+def browser_language(accept_language: str | None) -> str:
+    """The language a browser asks for first among ours (``Accept-Language``, RFC 9110 §12.5.4:
+    the highest quality wins, the earliest among equals), French when it asks for neither."""
+    best, best_q = DEFAULT_LANGUAGE, 0.0
+    for part in (accept_language or "")[:500].split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        quality = 1.0
+        q = params.strip()
+        if q.startswith("q="):
+            try:
+                quality = float(q[2:])
+            except ValueError:
+                continue
+        if primary in LANGUAGES and quality > best_q:
+            best, best_q = primary, quality
+    return best
+
+
+def begin_request(accept_language: str | None = None) -> None:
+    """Gives the request its own language box: the browser's choice (French unless it asks for
+    English) until the person is found, whose own choice then wins."""
+    _request_language.set([browser_language(accept_language)])
 
 
 def use_language(language: str) -> None:

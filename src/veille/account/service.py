@@ -63,13 +63,9 @@ def request_reset(session: Session, settings: Settings, *, email: str, ip: str) 
     time.sleep(max(0.0, ANSWER_FLOOR_SECONDS - (time.monotonic() - started)))
 
 
-def reset_owner(session: Session, raw: str) -> User:
-    """The account a still valid link stands for; a spent or unknown link is refused."""
-    reset = resets.valid(session, raw)
-    user = session.get(User, reset.user_id) if reset else None
-    if user is None or not user.active:
-        raise InvalidInput({"__all__": LINK_SPENT})
-    return user
+def reset_valid(session: Session, raw: str) -> bool:
+    """Whether the link still sets a password (unused, within its 30 minutes)."""
+    return resets.valid(session, raw) is not None
 
 
 def reset_password(session: Session, *, raw: str, password: str) -> User:

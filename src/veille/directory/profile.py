@@ -17,6 +17,7 @@ from veille.errors import InvalidInput
 from veille.i18n import N_
 
 WRONG_PASSWORD = N_("This is not your current password.")
+DIFFER = N_("The two passwords differ.")
 
 
 class ProfileUpdate(SQLModel):
@@ -27,6 +28,14 @@ class ProfileUpdate(SQLModel):
 class PasswordChange(SQLModel):
     current: Annotated[str, StringConstraints(max_length=200)]
     password: Password
+    confirm: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class NewPassword(SQLModel):
+    """A new password typed twice (the forgotten password's form)."""
+
+    password: Password
+    confirm: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
 def update_profile(session: Session, *, user: User, data: ProfileUpdate) -> User:
@@ -62,6 +71,8 @@ def change_password(
         active=user.active,
     ):
         raise InvalidInput({"current": WRONG_PASSWORD})
+    if data.confirm != data.password:
+        raise InvalidInput({"confirm": DIFFER})
     set_password(session, user=user, password=data.password)
     assert user.id is not None
     auth.revoke_others(session, user_id=user.id, keep=keep)

@@ -1,0 +1,76 @@
+"""Pages of the forgotten password: asking for a link by mail, and setting the new password
+from it. Both are open to visitors who are not logged in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from veille.account import service
+from veille.deps import SessionDep, SettingsDep
+from veille.directory.profile import DIFFER, NewPassword
+from veille.errors import InvalidInput, TooManyAttempts
+from veille.i18n import N_, translate
+from veille.web import Form, form_error_response, parse_form, redirect, render, run_change
+
+router = APIRouter(prefix="/password")
+FORGOT = "account/forgot.html"
+RESET = "account/reset.html"
+REQUIRED = N_("This field is required.")
+# The link's secret is in the address: no page it leads to is told it.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+@router.get("/forgot")
+def forgot_page(request: Request) -> Response:
+    return render(request, FORGOT, {"email": "", "sent": False})
+
+
+@router.post("/forgot")
+def forgot(request: Request, session: SessionDep, settings: SettingsDep, form: Form) -> Response:
+    """The same answer whether the address has an account or not; 429 after too many requests."""
+    email = str(form.get("email", "")).strip()
+    context = {"email": email, "sent": False}
+    if not email:
+        return form_error_response(request, FORGOT, context, InvalidInput({"email": REQUIRED}))
+    ip = request.client.host if request.client else "unknown"
+    try:
+        service.request_reset(session, settings, email=email, ip=ip)
+    except TooManyAttempts as exc:
+        errors = {
+            "__all__": translate(
+                N_("Too many requests for a link. Try again in %(minutes)s minutes."),
+                minutes=exc.retry_after // 60,
+            )
+        }
+        headers = {"Retry-After": str(exc.retry_after)}
+        return render(request, FORGOT, {**context, "errors": errors}, status_code=429, headers=headers)
+    return render(request, FORGOT, {"email": email, "sent": True})
+
+
+@router.get("/reset/{token}")
+def reset_page(token: str, request: Request, session: SessionDep) -> Response:
+    """The form, or (a spent, expired or unknown link: 404) the way to ask for another."""
+    if not service.reset_valid(session, token):
+        return render(request, RESET, {"token": None}, status_code=404, headers=NO_REFERRER)
+    return render(request, RESET, {"token": token}, headers=NO_REFERRER)
+
+
+@router.post("/reset/{token}")
+def reset(token: str, request: Request, session: SessionDep, form: Form) -> Response:
+    def change() -> None:
+        data = parse_form(NewPassword, form)
+        if data.password != data.confirm:
+            raise InvalidInput({"confirm": DIFFER})
+        service.reset_password(session, raw=token, password=data.password)
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        session.rollback()
+        valid = service.reset_valid(session, token)
+        context = {"token": token if valid else None, "errors": errors}
+        return render(request, RESET, context, status_code=status if valid else 404, headers=NO_REFERRER)
+
+    def done() -> Response:
+        return redirect(request, "/login", flash=N_("Your new password is set: sign in with it."))
+
+    return run_change(change, done=done, refused=refused)
