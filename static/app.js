@@ -445,6 +445,41 @@
     card = null;
   });
 
+  /* The live meeting ---------------------------------------------------------- */
+
+  // Parts of a meeting page refresh themselves when its event stream names them (hx-trigger
+  // "sse:..."). A part holding notes typed but not saved yet waits for their save, then
+  // refreshes: what is being typed is never replaced.
+  function liveTrigger(elt) {
+    var trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
+    return trigger.indexOf("sse:") !== -1 ? trigger.split(/[\s,]+/).filter(function (t) { return t.indexOf("sse:") === 0; })[0] : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (liveTrigger(elt) && elt.querySelector(".notes-form[data-dirty]")) {
+      event.preventDefault();
+      elt.setAttribute("data-live-pending", "");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.closest || !elt.closest(".notes-form") || document.querySelector(".notes-form[data-dirty]")) return;
+    document.querySelectorAll("[data-live-pending]").forEach(function (elt) {
+      elt.removeAttribute("data-live-pending");
+      htmx.trigger(elt, liveTrigger(elt));
+    });
+  });
+
+  // The stream's state shows on the page (the presence dot turns grey while it reconnects).
+  document.addEventListener("htmx:sseOpen", function (event) {
+    event.target.classList.remove("live--offline");
+  });
+  document.addEventListener("htmx:sseError", function (event) {
+    event.target.classList.add("live--offline");
+  });
+
   /* Page load --------------------------------------------------------------- */
 
   function onReady() {

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille import __version__
 from veille.actions import at_meetings
+from veille.actions.models import Action
 from veille.config import Settings, load_settings, use_settings
 from veille.db import is_busy, is_retryable, make_engine
 from veille.deps import (
@@ -32,7 +33,9 @@ from veille.deps import (
     verify_csrf,
 )
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
+from veille.events import watch
 from veille.i18n import N_, begin_request, translate
+from veille.meetings import live
 from veille.notifications.service import MailSender
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _add_routers(app)
     at_meetings.register()  # actions add their decisions, follow-up and links to meetings
+    watch(Action, live.by_meeting("actions"))  # the meeting's screens follow its actions
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -153,6 +157,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.home import body_page
     from veille.home import pages as home_pages
     from veille.meetings import api as meetings_api
+    from veille.meetings import live_pages
     from veille.meetings import pages as meetings_pages
     from veille.notifications import pages as notifications_pages
     from veille.oversight import api as oversight_api
@@ -186,6 +191,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         body_page,
         directory_pages,
         meetings_pages,
+        live_pages,
         notifications_pages,
         notification_pages,
         feed_pages,

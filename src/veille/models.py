@@ -13,6 +13,7 @@ from veille.audit.models import AuditEvent
 from veille.auth.models import AuthToken, LoginAttempt, LoginRelease
 from veille.bodies.models import Body, BodySector, Charter, CharterAcceptance, Membership
 from veille.directory.models import Organisation, Sector, User
+from veille.events import LiveEvent
 from veille.home.models import HomeVisit
 from veille.meetings.models import (
     AgendaItem,
@@ -23,6 +24,7 @@ from veille.meetings.models import (
     Meeting,
     RoundTableEntry,
 )
+from veille.meetings.presence import MeetingPresence, MeetingScreen
 from veille.notifications.models import OutboxAttachment, OutboxMail
 from veille.situations.models import (
     Attachment,
@@ -62,9 +64,12 @@ __all__ = [
     "GroupReview",
     "HomeVisit",
     "Invitation",
+    "LiveEvent",
     "LoginAttempt",
     "LoginRelease",
     "Meeting",
+    "MeetingPresence",
+    "MeetingScreen",
     "Membership",
     "NotificationChoice",
     "Organisation",

@@ -15,8 +15,9 @@ from sqlmodel import Session
 from veille.access import PageViewer, Viewer
 from veille.deps import SessionDep
 from veille.directory import service as directory
+from veille.events import last_id
 from veille.i18n import translate
-from veille.meetings import attendance, extensions, lists
+from veille.meetings import attendance, extensions, lists, live
 from veille.meetings.access import MeetingAccess, get_meeting_access
 from veille.meetings.agenda import agenda, item_links
 from veille.meetings.enums import AttendanceStatus, StandingItem
@@ -63,6 +64,7 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
         "notice": None,
         "values": {},
         "nav_active": "meetings",
+        "live_after": last_id(session, live.topic(access.meeting.id or 0)),  # where its stream starts
     } | extra
 
 
