@@ -1,9 +1,15 @@
-"""Writing to and reading the audit log (DESIGN.md §4 rule 6)."""
+"""Writing to and reading the audit log (docs/confidentiality.md, rule 6): ``record`` in the
+transaction of each change, ``record_reads`` for reads of confidential records; the queries the
+oversight pages build on."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-from sqlmodel import Session, select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, insert
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit.models import AuditEvent
 from veille.orm import utcnow
@@ -39,9 +45,47 @@ def record_reads(
 
 
 def list_events(
-    session: Session, *, limit: int, cursor: str | None, entity: str | None = None
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None,
+    entity: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[AuditEvent], str | None]:
-    stmt = select(AuditEvent)
+    """A page of events, newest first, matching every condition of ``where``."""
+    return keyset_page(
+        session,
+        events(entity=entity, where=where),
+        AuditEvent,
+        Cursor.parse(cursor),
+        limit,
+        newest_first=True,
+    )
+
+
+def events(
+    *, entity: str | None = None, where: Sequence[ColumnElement[bool]] = ()
+) -> SelectOfScalar[AuditEvent]:
+    stmt = select(AuditEvent).where(*where)
     if entity:
         stmt = stmt.where(AuditEvent.entity == entity)
-    return keyset_page(session, stmt, AuditEvent, Cursor.parse(cursor), limit, newest_first=True)
+    return stmt
+
+
+def count_reads(
+    session: Session, *, entity: str, entity_ids: SelectOfScalar[int | None], start: datetime, end: datetime
+) -> list[tuple[int | None, int, int]]:
+    """How often each person read each of these records between ``start`` and ``end``:
+    (user id, record id, reads), one query whatever the period."""
+    rows = session.exec(
+        select(AuditEvent.user_id, AuditEvent.entity_id, func.count())
+        .where(
+            AuditEvent.verb == "read",
+            AuditEvent.entity == entity,
+            col(AuditEvent.entity_id).in_(entity_ids),
+            col(AuditEvent.at) >= start,
+            col(AuditEvent.at) < end,
+        )
+        .group_by(col(AuditEvent.user_id), col(AuditEvent.entity_id))
+    ).all()
+    return [(user_id, entity_id, n) for user_id, entity_id, n in rows if entity_id is not None]

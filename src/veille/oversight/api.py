@@ -1,4 +1,5 @@
-"""The audit trail for admins (JSON): every change and every read of a confidential report."""
+"""The audit trail for admins (JSON): every change and every read of a confidential report,
+searched with the filters of the audit page (``oversight.search.Filters``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import SQLModel
 
-from veille.audit import service as audit
 from veille.audit.models import AuditEventPublic
-from veille.deps import SessionDep
+from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import ApiUser
-from veille.directory.service import require_admin
+from veille.oversight import search
+from veille.pagination import CursorParam, Limit
 
 router = APIRouter(tags=["audit"])
 
@@ -25,11 +26,16 @@ class AuditPage(SQLModel):
 def list_audit(
     user: ApiUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
-    entity: str | None = None,
+    settings: SettingsDep,
+    filters: Annotated[search.Filters, Query()],
+    limit: Limit = 50,
+    cursor: CursorParam = None,
 ) -> AuditPage:
-    """The audit trail, newest first, optionally of one kind of record (admins; a page at a time)."""
-    require_admin(user)
-    items, next_cursor = audit.list_events(session, limit=limit, cursor=cursor, entity=entity)
+    """The audit trail, newest first, a page at a time (admins): by person (`user_id`), their
+    organisation, a body (its own events and those of its reports, problem files, meetings,
+    agenda items and actions), kind of event (`verb`), record (`entity`, `entity_id`) and period
+    (`since`, `until`: days in the city's time zone). The consultation is itself audited."""
+    items, next_cursor = search.search(
+        session, user, filters, tz=settings.tz, via="api", limit=limit, cursor=cursor
+    )
     return AuditPage(items=[AuditEventPublic.model_validate(e) for e in items], next_cursor=next_cursor)
