@@ -7,6 +7,7 @@
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
  * - drag and drop of [data-board] cards onto another column (actions)
+ * - a warning before leaving a page whose meeting notes are not saved yet (.notes-form)
  * Translated texts come from data-i18n-* attributes on <body>.
  */
 (function () {
@@ -443,6 +444,38 @@
     card.classList.remove("is-dragging");
     clearDropTargets();
     card = null;
+  });
+
+  /* Unsaved meeting notes ---------------------------------------------------- */
+
+  // The notes of a meeting save themselves a moment after typing stops: until the save has
+  // answered, leaving the page (a link, reload, closing the tab) asks first.
+  // data-dirty: "typed" since the last save was sent, "sending" while it is under way.
+  function notesForm(node) {
+    return node && node.closest ? node.closest(".notes-form") : null;
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = notesForm(event.target);
+    if (form) form.setAttribute("data-dirty", "typed");
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = notesForm(event.detail && event.detail.elt);
+    if (form && form.getAttribute("data-dirty") === "typed") form.setAttribute("data-dirty", "sending");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = notesForm(event.detail && event.detail.elt);
+    if (!form || form.getAttribute("data-dirty") !== "sending") return;
+    if (event.detail.successful) form.removeAttribute("data-dirty");
+    else form.setAttribute("data-dirty", "typed");
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!document.querySelector(".notes-form[data-dirty]")) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   /* The live meeting ---------------------------------------------------------- */

@@ -208,6 +208,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/agenda-items/{item_id}/delete"): Case(BODY_MANAGE, setup=meeting()),
     ("POST", "/agenda-items/{item_id}/carry-over"): Case(BODY_MANAGE, setup=meeting(next_one=True)),
     ("POST", "/agenda-items/{item_id}/notes"): Case(
+    ("POST", "/meetings/{meeting_id}/all-present"): Case(BODY_MANAGE, setup=meeting(MeetingStatus.held)),
         BODY_MANAGE, {"notes": "Calme", "version": "1"}, setup=meeting()
     ),
     ("GET", "/meetings/{meeting_id}/minutes.pdf"): Case(BODY_MEMBERS, setup=meeting(MeetingStatus.held)),

@@ -78,8 +78,7 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     page.get_by_text("La réunion est convoquée").wait_for()
 
     # During the meeting: presence, then notes saved as they are typed.
-    page.get_by_label("Présence de Marc Membre").select_option(label="Présent·e")
-    page.get_by_role("button", name="Enregistrer la présence de Marc Membre").click()
+    page.get_by_role("button", name="Présent·e – Marc Membre").click()
     page.get_by_text("La présence est enregistrée.").wait_for()
     notes = page.locator(".agenda-item", has_text="Rodéos").get_by_label("Notes (compte rendu de ce point)")
     notes.fill("Trois rodéos signalés le dimanche soir ; présence policière renforcée.")

@@ -18,7 +18,29 @@ from veille.bodies import service as bodies
 from veille.meetings import extensions
 from veille.meetings.enums import MeetingStatus, StandingItem
 from veille.meetings.extensions import MeetingPage
+from veille.meetings.models import AgendaItem
 from veille.orm import utcnow
+
+TITLE_LENGTH = 200  # Action.title
+
+
+def decision_lines(item: AgendaItem) -> list[str]:
+    """The decisions typed in an agenda item, one a line (list bullets dropped)."""
+    lines = (line.strip().lstrip("-•*–").strip() for line in item.decisions.splitlines())
+    return [line for line in lines if line]
+
+
+def decision_title(item: AgendaItem, number: int | None) -> str:
+    """The title an action recorded from an item's decision starts with: its ``number``-th
+    decision (from 1; the last one typed when none is named), cut to an action title's length;
+    empty when the item records no decision yet (never the item's title, which names the
+    subject, not what was decided)."""
+    lines = decision_lines(item)
+    if not lines:
+        return ""
+    chosen = lines[number - 1] if number is not None and number <= len(lines) else lines[-1]
+    return chosen if len(chosen) <= TITLE_LENGTH else chosen[: TITLE_LENGTH - 1].rstrip() + "…"
+
 
 # Shown in each agenda item: its actions followed up (beside its reports), then the follow-up
 # and the actions it decided, and in its edit form the actions it may link.
@@ -67,6 +89,7 @@ class ActionsAtMeetings:
             link_actions = list(session.exec(actions.by_due_date(open_actions).limit(100)).all())
         return {
             "decisions": decisions,
+            "decision_lines": {i.id: decision_lines(i) for i in page.items},
             "follow_up": follow_up,
             "body_names": bodies.names(session, {i for i in body_ids if i}),
             "item_actions": {i: [by_id[x] for x in a if x in by_id] for i, (_, a) in page.links.items()},

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from veille.access import PageViewer, Viewer
-from veille.actions import lists, service
+from veille.actions import at_meetings, lists, service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
@@ -174,7 +174,8 @@ def _new_values(session: Session, viewer: Viewer, request: Request) -> tuple[dic
     body_id = _id_or_none(params.get("body_id"))
     if (item_id := _id_or_none(params.get("agenda_item_id"))) is not None:
         meeting_access, item = meetings.get_item_access(session, viewer, item_id)
-        values |= {"agenda_item_id": item.id, "meeting_id": item.meeting_id, "title": item.title}
+        title = at_meetings.decision_title(item, _id_or_none(params.get("decision")))
+        values |= {"agenda_item_id": item.id, "meeting_id": item.meeting_id, "title": title}
         body_id = meeting_access.meeting.body_id
     elif (situation_id := _id_or_none(params.get("situation_id"))) is not None:
         report = visibility.get_situation(session, viewer, situation_id)

@@ -319,7 +319,7 @@ def minutes_pdf(
     access = get_meeting_access(session, viewer, meeting_id)
     assembled = minutes.minutes(session, access=access, audience=audience)
     data = minutes.minutes_pdf(assembled, settings, str(viewer.user.language))
-    return download(data, PDF, f"compte-rendu-{meeting_id}.pdf")
+    return download(data, PDF, minutes.minutes_name(assembled, settings))
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingPublic)

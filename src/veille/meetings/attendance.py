@@ -4,6 +4,8 @@ its update before the meeting, with the reminder of those who have not."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import selectinload
@@ -16,7 +18,7 @@ from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.directory.models import User
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
-from veille.i18n import N_
+from veille.i18n import N_, ngettext
 from veille.meetings import calendar, mails
 from veille.meetings.access import (
     MeetingAccess,
@@ -110,14 +112,123 @@ def withdraw_invitation(session: Session, *, access: MeetingAccess, user_id: int
 
 
 def attendance(session: Session, *, access: MeetingAccess) -> list[Invitation]:
-    """The attendance list, for members of the body (a guest sees only their own answer)."""
+    """The attendance list, for members of the body (a guest sees only their own answer): while
+    answers are awaited, those who have not answered first (the secretary chases them), then by
+    organisation; once the meeting starts, by organisation only, so that rows stay where they
+    are while presence is recorded. Guests come last."""
     access.require_full()
     rows = session.exec(
         select(Invitation)
         .where(Invitation.meeting_id == access.meeting.id)
         .options(selectinload(Invitation.user).selectinload(User.organisation))  # type: ignore[arg-type]
     ).all()
-    return sorted(rows, key=lambda i: (i.guest, i.user.organisation.name, i.user.name))
+    chasing = answer_open(access.meeting)
+    return sorted(
+        rows,
+        key=lambda i: (
+            chasing and i.status != AttendanceStatus.invited,
+            i.guest,
+            i.user.organisation.name,
+            i.user.name,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Roll:
+    """The figures above the attendance list: before the meeting, who answered ("4 of 7
+    answered, 1 represented"); from when presence is recorded, who is present, excused, absent."""
+
+    counts: Counter[str]
+    total: int
+    presence: bool
+
+    @property
+    def answered(self) -> int:
+        return self.total - self.counts[AttendanceStatus.invited]
+
+    @property
+    def headline(self) -> str:
+        """In the reader's language (formatted here: a template's ``ngettext`` takes no
+        parameter beside the number)."""
+        if self.presence:
+            present = self.counts[AttendanceStatus.present]
+            return ngettext(
+                "%(num)s of %(total)s present", "%(num)s of %(total)s present", present, total=self.total
+            )
+        text = ngettext(
+            "%(num)s of %(total)s answered", "%(num)s of %(total)s answered", self.answered, total=self.total
+        )
+        if represented := self.counts[AttendanceStatus.represented]:
+            text += ", " + ngettext("%(num)s represented", "%(num)s represented", represented)
+        return text
+
+    @property
+    def unrecorded(self) -> int:
+        """Invitees whose presence is still to record (neither present, absent nor excused, nor
+        represented)."""
+        return self.counts[AttendanceStatus.invited] + self.counts[AttendanceStatus.confirmed]
+
+
+def presence_open(meeting: Meeting) -> bool:
+    """Presence is recorded from shortly before the meeting until its minutes are approved."""
+    if meeting.status == MeetingStatus.held:
+        return True
+    return (
+        meeting.status in (MeetingStatus.planned, MeetingStatus.convened)
+        and utcnow() >= meeting.starts_at - PRESENCE_OPENS
+    )
+
+
+def roll(rows: list[Invitation], meeting: Meeting) -> Roll:
+    recorded = meeting.status in (MeetingStatus.held, MeetingStatus.minutes_approved)
+    return Roll(
+        counts=Counter(str(i.status) for i in rows),
+        total=len(rows),
+        presence=recorded or presence_open(meeting),
+    )
+
+
+def mark_all_present(session: Session, *, access: MeetingAccess) -> int:
+    """ "All present": marks present every invitee who neither excused themselves nor sent a
+    representative nor is already recorded absent; the secretary then corrects the exceptions.
+    Marks the meeting held; answers how many were marked."""
+    access.require_manage()
+    meeting = access.meeting
+    if not access.body_open:
+        raise Conflict(bodies.CLOSED)
+    require_unlocked(meeting)
+    if not presence_open(meeting):
+        raise Conflict(N_("Presence is recorded from two hours before the meeting."))
+    waiting = session.exec(
+        select(Invitation).where(
+            Invitation.meeting_id == meeting.id,
+            col(Invitation.status).in_((AttendanceStatus.invited, AttendanceStatus.confirmed)),
+        )
+    ).all()
+    for invitation in waiting:
+        invitation.status = AttendanceStatus.present
+        invitation.answered_at = utcnow()
+        session.add(invitation)
+    _mark_held(session, meeting)
+    audit.record(
+        session,
+        user_id=access.user.id,
+        verb="all_present",
+        entity="meeting",
+        entity_id=meeting.id,
+        invitees=sorted(i.user_id for i in waiting),
+    )
+    session.commit()
+    return len(waiting)
+
+
+def _mark_held(session: Session, meeting: Meeting) -> None:
+    """Recording presence means the meeting took place."""
+    if meeting.status in (MeetingStatus.planned, MeetingStatus.convened):
+        meeting.status = MeetingStatus.held
+        bump(meeting)
+        session.add(meeting)
 
 
 def set_attendance(
@@ -145,12 +256,9 @@ def set_attendance(
     _apply_answer(invitation, data)
     if data.status in PRESENCE:
         # Recorded by a manager only (checked above), from shortly before the meeting.
-        if utcnow() < meeting.starts_at - PRESENCE_OPENS:
+        if not presence_open(meeting):
             raise Conflict(N_("Presence is recorded from two hours before the meeting."))
-        if meeting.status in (MeetingStatus.planned, MeetingStatus.convened):
-            meeting.status = MeetingStatus.held
-            bump(meeting)
-            session.add(meeting)
+        _mark_held(session, meeting)
     session.add(invitation)
     audit.record(
         session,

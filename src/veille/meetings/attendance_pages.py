@@ -60,6 +60,20 @@ def record_attendance(
     return change(request, session, access, "attendance", apply, N_("The attendance is recorded."))
 
 
+@router.post("/meetings/{meeting_id}/all-present")
+def all_present(meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    """The bulk first step of recording presence; the exceptions are then corrected one by one."""
+    access = get_meeting_access(session, viewer, meeting_id)
+    return change(
+        request,
+        session,
+        access,
+        "attendance",
+        lambda: attendance.mark_all_present(session, access=access),
+        N_("Everyone expected is marked present: correct the exceptions."),
+    )
+
+
 @router.post("/meetings/{meeting_id}/invitations")
 def invite(
     meeting_id: Id,

@@ -35,7 +35,7 @@ def minutes_pdf(
         session, access=access, audience="outside" if audience == "outside" else "body"
     )
     data = minutes.minutes_pdf(assembled, settings, str(viewer.user.language))
-    return download(data, PDF, f"compte-rendu-{meeting_id}.pdf")
+    return download(data, PDF, minutes.minutes_name(assembled, settings))
 
 
 @router.get("/meetings/{meeting_id}/convocation.pdf")
@@ -54,7 +54,7 @@ def convocation_pdf(
     return download(
         render_pdf("meetings/convocation_pdf.html", context, str(viewer.user.language)),
         PDF,
-        f"convocation-{meeting_id}.pdf",
+        minutes.document_name("convocation", access.meeting, access.body, settings),
     )
 
 

@@ -1,5 +1,5 @@
-"""Lists of meetings and the figures over them: a person's next meetings and those awaiting
-their answer, a body's meetings, attendance and counts for the dashboards and statistics."""
+"""Lists of meetings and the figures over them: a person's next and past meetings and those
+awaiting their answer, a body's meetings, attendance and counts for the dashboards and statistics."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import Invitation, Meeting
 from veille.orm import utcnow
 
+PAST = (MeetingStatus.held, MeetingStatus.minutes_approved)
+
 
 def upcoming_meetings(session: Session, viewer: Viewer, *, limit: int = 20) -> list[tuple[Meeting, Body]]:
     """My next meetings (all of them for admin and coordinators), soonest first."""
@@ -29,6 +31,21 @@ def upcoming_meetings(session: Session, viewer: Viewer, *, limit: int = 20) -> l
         .join(Body, col(Body.id) == Meeting.body_id)
         .where(visible_meetings(viewer), Meeting.starts_at >= since)
         .order_by(col(Meeting.starts_at), col(Meeting.id))
+        .limit(limit)
+    ).all()
+    return [(meeting, body) for meeting, body in rows]
+
+
+def past_meetings(session: Session, viewer: Viewer, *, limit: int = 20) -> list[tuple[Meeting, Body]]:
+    """My meetings that took place (held, or their minutes approved), newest first: "Mes
+    réunions" links the approved minutes. A guest's access ends with the approval
+    (``guest_meetings``), so whoever sees an approved meeting here may read its minutes."""
+    since = utcnow() - timedelta(hours=12)
+    rows = session.exec(
+        select(Meeting, Body)
+        .join(Body, col(Body.id) == Meeting.body_id)
+        .where(visible_meetings(viewer), Meeting.starts_at < since, col(Meeting.status).in_(PAST))
+        .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())
         .limit(limit)
     ).all()
     return [(meeting, body) for meeting, body in rows]
@@ -72,7 +89,6 @@ def awaiting_answer(session: Session, viewer: Viewer, *, limit: int) -> list[tup
     return [(meeting, body) for meeting, body in rows]
 
 
-PAST = (MeetingStatus.held, MeetingStatus.minutes_approved)
 ATTENDED = (AttendanceStatus.present, AttendanceStatus.represented)
 
 

@@ -5,7 +5,7 @@ with the change's notice or its refusal."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -53,6 +53,7 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
         "body": access.body,
         "items": items,
         "attendance": rows,
+        "roll": attendance.roll(rows, access.meeting),
         "candidates": candidates,
         "entries": entries,
         "my_entry": next((e for e in entries if e.organisation_id == access.user.organisation_id), None),
@@ -98,13 +99,13 @@ def _new_reports(
     session: Session, access: MeetingAccess, since: datetime | None, items: list[AgendaItem]
 ) -> list[Any]:
     """The standing item "new reports since the last meeting": those posted between the body's
-    previous meeting (or a month before) and this one, as far as the reader may see them."""
+    previous meeting (for its first meeting, since the body began: ``since`` is None) and this
+    one, as far as the reader may see them; never a fixed span, which a summer break outlasts."""
     meeting = access.meeting
     if not any(i.standing == StandingItem.new_reports for i in items):
         return []
-    start = since or meeting.starts_at - timedelta(days=31)
     return situations.posted_between(
-        session, access.viewer, meeting.body_id, start, min(meeting.starts_at, utcnow())
+        session, access.viewer, meeting.body_id, since, min(meeting.starts_at, utcnow())
     )
 
 

@@ -4,6 +4,8 @@ as a PDF, approved (the meeting is then locked) and mailed to the members."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -105,6 +107,22 @@ def minutes_pdf(minutes: Minutes, settings: Settings, language: str) -> bytes:
     return render_pdf("meetings/minutes_pdf.html", {"minutes": minutes, "settings": settings}, language)
 
 
+def document_name(kind: str, meeting: Meeting, body: Body, settings: Settings) -> str:
+    """A meeting document's file name, which says what, of which body and of which day once
+    saved among others: ``compte-rendu-cellule-nord-2026-11-03.pdf``; ASCII, so that it stays
+    whole in every mail client and file system."""
+    ascii_name = unicodedata.normalize("NFKD", body.name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "instance"
+    day = meeting.starts_at.astimezone(settings.tz).date().isoformat()
+    return f"{kind}-{slug}-{day}.pdf"
+
+
+def minutes_name(minutes: Minutes, settings: Settings) -> str:
+    """The body's minutes and the version for outside it are named apart."""
+    kind = "compte-rendu-diffusion" if minutes.audience == "outside" else "compte-rendu"
+    return document_name(kind, minutes.meeting, minutes.body, settings)
+
+
 def send_minutes(session: Session, access: MeetingAccess, settings: Settings, minutes: Minutes) -> int:
     """The approved minutes, to the body's members (its guests' access ended with approval)."""
     ids = bodies.content_member_ids(session, access.body)
@@ -128,7 +146,7 @@ def send_minutes(session: Session, access: MeetingAccess, settings: Settings, mi
             text=render_text("meetings/mail/minutes.txt", context, language),
             attachments=[
                 outbox.Attachment(
-                    filename=f"compte-rendu-{access.meeting.id}.pdf",
+                    filename=minutes_name(minutes, settings),
                     content_type="application/pdf",
                     data=documents[language],
                 )

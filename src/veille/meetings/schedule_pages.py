@@ -31,7 +31,11 @@ def my_meetings(request: Request, viewer: PageViewer, session: SessionDep) -> Re
     return render(
         request,
         "meetings/mine.html",
-        {"upcoming": lists.upcoming_meetings(session, viewer, limit=50), "nav_active": "meetings"},
+        {
+            "upcoming": lists.upcoming_meetings(session, viewer, limit=50),
+            "past": lists.past_meetings(session, viewer),
+            "nav_active": "meetings",
+        },
     )
 
 

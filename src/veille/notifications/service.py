@@ -17,6 +17,7 @@ is sent again once the lease is over (so a mail in flight at a crash may arrive 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -148,8 +149,13 @@ def _checked_address(address: str) -> str:
     return parsed.addr_spec
 
 
+_BLANKS = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def _one_line(text: str, limit: int) -> str:
-    line = " ".join(text.split())
+    """Every run of blanks and line breaks becomes one space, except the non-breaking spaces
+    French typography puts before a colon ("Convocation : ...")."""
+    line = _BLANKS.sub(" ", text).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
