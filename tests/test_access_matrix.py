@@ -263,6 +263,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/directory/users/{user_id}/active"): Case(ADMIN, {"active": "0"}),
     ("POST", "/directory/users/{user_id}/unlock"): Case(ADMIN),
     ("GET", "/admin/outbox"): Case(ADMIN),
+    ("GET", "/admin/audit"): Case(ADMIN),
+    ("GET", "/admin/audit/export"): Case(ADMIN),
     ("GET", "/admin/outbox/{mail_id}"): Case(ADMIN, setup=with_failed_mail, params={"mail_id": "1"}),
     ("POST", "/admin/outbox/{mail_id}/retry"): Case(ADMIN, setup=with_failed_mail, params={"mail_id": "1"}),
     # API
@@ -537,6 +539,9 @@ def plenary(factory: Factory, world: World) -> None:
 
 
 DIAGNOSTIC_VIEW = BODY_MANAGE | {"member": 404, "guest": 404}
+# The charter report: the body's chair and the staff (and a plenary's chair, tests/oversight);
+# its other members are not told it exists.
+CHARTER_REPORT = BODY_CHAIR | {"secretary": 404, "member": 404, "guest": 404}
 DIAGNOSTIC_AUTHORS = BODY_MANAGE | {"other": 403}
 DIAGNOSTIC_FORM = {"title": "Diagnostic du centre", "sector_id": "1", "since": YESTERDAY, "until": YESTERDAY}
 DIAGNOSTIC = {"diagnostic_id": "1"}
@@ -551,6 +556,8 @@ MATRIX |= {
     ),
     ("GET", "/bodies/{body_id}/annual-report"): Case(BODY_CHAIR, setup=plenary),
     ("GET", "/bodies/{body_id}/annual-report.pdf"): Case(BODY_CHAIR, setup=plenary),
+    ("GET", "/bodies/{body_id}/charter-report"): Case(CHARTER_REPORT),
+    ("GET", "/bodies/{body_id}/charter-report.pdf"): Case(CHARTER_REPORT),
 }
 
 
