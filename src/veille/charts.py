@@ -1,13 +1,18 @@
 """Charts drawn on the server as SVG (no script): the geometry here, the drawing in
 ``templates/_chart.html``. Every chart has its table beside it, which is what screen
-readers and exports use; the SVG carries a title and a one-line summary."""
+readers and exports use; the SVG carries a title and a one-line summary.
+
+The labels under the bars are HTML, not SVG text: an SVG scales its text with its width (a
+640-unit chart on a phone would write them 5 px high), while HTML labels keep their size, wrap,
+or turn upright when their slots are narrow (statistics.css). They sit in a grid whose margins
+are LEFT and RIGHT as percentages of WIDTH, so each falls under its bars."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 44
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 8
 # Colours of the series, distinguishable with the main colour-blindnesses, 3:1 on white.
 PALETTE = ("#1f4e9c", "#c2410c", "#0f766e", "#7e22ce", "#a16207", "#be123c", "#4d7c0f", "#475569")
 
@@ -40,6 +45,8 @@ class Chart:
     legend: list[tuple[str, str]]
     width: int = WIDTH
     height: int = HEIGHT
+    left: int = LEFT
+    right: int = RIGHT
 
     @property
     def empty(self) -> bool:

@@ -133,6 +133,8 @@ def situation_sections(
     by_month = dict(grouped("month"))
     years = _years(filters, (k[0] for k in by_month if k[0]), today)
     months = [str(m) for m in get_month_names("wide", locale=active_language()).values()]
+    # "juin", "juil.": the reader's language's own short names, never a cut ("Jui", "Jui").
+    short = [str(m) for m in get_month_names("abbreviated", "stand-alone", active_language()).values()]
     grid = [[by_month.get((f"{y}-{m:02d}",), 0) for y in years] for m in range(1, 13)]
     totals = [sum(grid[m][i] for m in range(12)) for i in range(len(years))]
     month_table = Table(
@@ -144,7 +146,7 @@ def situation_sections(
     month_chart = grouped_bars(
         month_table.title,
         translate(N_("%(total)s reports over the period."), total=sum(totals)),
-        [months[m][:3].capitalize() for m in range(12)],
+        short,
         {str(y): [grid[m][i] for m in range(12)] for i, y in enumerate(years)},
     )
 
