@@ -167,6 +167,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/bodies/{body_id}/group/close"): Case(BODY_CHAIR, setup=crime_treatment_group),
     ("GET", "/bodies/{body_id}/group/report.pdf"): Case(BODY_MEMBERS, setup=crime_treatment_group),
+    ("GET", "/bodies/{body_id}/members"): Case(BODY_MEMBERS),
     ("POST", "/bodies/{body_id}/members"): Case(BODY_MANAGE, {"user_id": "{other}", "role": "member"}),
     ("POST", "/bodies/{body_id}/members/{member_id}/role"): Case(BODY_MANAGE, {"role": "secretary"}),
     ("POST", "/bodies/{body_id}/members/{member_id}/remove"): Case(BODY_MANAGE),
