@@ -220,7 +220,7 @@ def export(session: Session, admin: User, filters: Filters, *, tz: ZoneInfo, lan
         N_("Person"),
         N_("Organisation"),
         N_("Event"),
-        N_("Record"),
+        N_("Object"),
         N_("Id"),
         N_("Details"),
     ]
