@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -68,10 +68,11 @@ def count(
         "status": col(Action.status),
         "lead_organisation": col(Action.lead_organisation_id),
         "body": col(Action.body_id),
-        # The same month rule as the reports'.
-        "month": month_of(session, col(Action.created_at), zone),
         "effect": col(Action.effect),
     }
+    if "month" in group_by:
+        # The same month rule as the reports'.
+        columns["month"] = month_of(session, col(Action.created_at), zone, filters.since, filters.until)
     keys = [columns[g].label(g) for g in group_by]
     overdue = func.sum(case((rules.overdue(today), 1), else_=0))
     stmt = select(*keys, func.count(), overdue).where(*_counted(viewer, filters, zone))  # type: ignore[call-overload]
@@ -83,14 +84,28 @@ def count(
     ]
 
 
-def completion_days(session: Session, viewer: Viewer, filters: CountFilters, zone: ZoneInfo) -> list[int]:
-    """Days from recording to done of each done action the person sees (the median delay)."""
-    found = session.exec(
-        select(Action.created_at, Action.done_at).where(
-            *_counted(viewer, filters, zone), col(Action.status) == ActionStatus.done
+def completion_days(
+    session: Session, viewer: Viewer, filters: CountFilters, zone: ZoneInfo
+) -> list[tuple[int, int]]:
+    """``[(days, n), …]``: how many of the done actions the person sees took so many whole days
+    from recording to done (the median delay), counted by the database; one query."""
+    if session.get_bind().dialect.name == "sqlite":
+        days: ColumnElement[Any] = cast(
+            func.julianday(col(Action.done_at)) - func.julianday(col(Action.created_at)), Integer
         )
+    else:
+        days = func.floor(func.extract("epoch", col(Action.done_at) - col(Action.created_at)) / 86400)
+    found = session.execute(
+        sa_select(days.label("days"), func.count())
+        .where(
+            *_counted(viewer, filters, zone),
+            col(Action.status) == ActionStatus.done,
+            col(Action.done_at).is_not(None),
+        )
+        .group_by(days)
+        .order_by(days)
     ).all()
-    return sorted((done - created).days for created, done in found if done is not None)
+    return [(int(d), int(n)) for d, n in found]
 
 
 # Actions by kind and status, and by effect: the reports of a group, a sector and the plenary

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -124,13 +123,16 @@ def situation_sections(
     session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, today: date
 ) -> list[Section]:
     """Reports by month with the years side by side, by category (years side by side), by
-    sector and by severity; four queries."""
+    sector and by severity; two queries (by category and month, by sector and severity)."""
     f = _situation_filters(filters)
 
     def grouped(*keys: str) -> list[tuple[tuple[Any, ...], int]]:
         return counts.count(session, scope.viewer, keys, f, zone, all_bodies=scope.all_bodies)
 
-    by_month = dict(grouped("month"))
+    by_category_month = grouped("category", "month")
+    by_month: dict[tuple[Any, ...], int] = defaultdict(int)
+    for (_category, month), n in by_category_month:
+        by_month[(month,)] += n
     years = _years(filters, (k[0] for k in by_month if k[0]), today)
     months = [str(m) for m in get_month_names("wide", locale=active_language()).values()]
     # "juin", "juil.": the reader's language's own short names, never a cut ("Jui", "Jui").
@@ -152,7 +154,7 @@ def situation_sections(
 
     categories = {c.id: c.name for c in report_categories.categories(session, active_only=False)}
     per_category: dict[Any, dict[int, int]] = defaultdict(dict)
-    for (category, month), n in grouped("category", "month"):
+    for (category, month), n in by_category_month:
         year = int(month[:4]) if month else 0
         per_category[category][year] = per_category[category].get(year, 0) + n
     ordered = sorted(per_category, key=lambda c: (c is None, categories.get(c, "")))
@@ -178,14 +180,19 @@ def situation_sections(
     )
 
     sectors = {s.id: s.name for s in directory.list_sectors(session)}
-    by_sector = sorted(grouped("sector"), key=lambda kv: (kv[0][0] is None, sectors.get(kv[0][0], "")))
+    by_sector_severity = grouped("sector", "severity")
+    sector_totals: dict[tuple[Any, ...], int] = defaultdict(int)
+    by_severity: dict[tuple[Any, ...], int] = defaultdict(int)
+    for (sector, severity), n in by_sector_severity:
+        sector_totals[(sector,)] += n
+        by_severity[(severity,)] += n
+    by_sector = sorted(sector_totals.items(), key=lambda kv: (kv[0][0] is None, sectors.get(kv[0][0], "")))
     sector_table = Table(
         title=translate(N_("Reports by sector")),
         columns=[translate(N_("Sector")), translate(N_("Reports"))],
         rows=[[sectors.get(k[0], "") if k[0] else translate(NOT_GIVEN), n] for k, n in by_sector],
         footer=[[translate(TOTAL), sum(n for _, n in by_sector)]],
     )
-    by_severity = dict(grouped("severity"))
     severity_rows: list[list[Any]] = [[_label("severity", s), by_severity.get((s,), 0)] for s in (1, 2, 3, 4)]
     if by_severity.get((None,)):
         severity_rows.append([translate(HIDDEN), by_severity[(None,)]])
@@ -296,7 +303,7 @@ def action_sections(
         done=cell_total(cell, "done"),
         abandoned=cell_total(cell, "abandoned"),
         overdue=sum(o for _, _, o in by_kind_status),
-        median_days=median(days) if days else None,
+        median_days=_median(days),
     )
     return summary, [
         Section("actions_by_kind", kind_table, kind_chart),
@@ -307,6 +314,18 @@ def action_sections(
 
 def cell_total(cell: dict[tuple[str, str], int], status: str) -> int:
     return sum(n for (_, s), n in cell.items() if s == status)
+
+
+def _median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of values given as ``(value, how many)`` in ascending order."""
+    total = sum(n for _, n in histogram)
+    if not total:
+        return None
+    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
+    for value, n in histogram:
+        found += [value] * sum(seen <= m < seen + n for m in middle)
+        seen += n
+    return sum(found) / 2
 
 
 def _rate(part: int, whole: int) -> float | None:
