@@ -89,3 +89,14 @@ def count_reads(
         .group_by(col(AuditEvent.user_id), col(AuditEvent.entity_id))
     ).all()
     return [(user_id, entity_id, n) for user_id, entity_id, n in rows if entity_id is not None]
+
+
+def record_consultation(
+    session: Session, *, user_id: int | None, entity: str, entity_id: int | None = None, **detail: object
+) -> None:
+    """Audits a consultation of what the audit keeps (a search of the trail, its export, a
+    charter report), then commits. A read request ends its read transaction first: SQLite cannot
+    turn a transaction that has read into a writer once another has written."""
+    session.commit()
+    record(session, user_id=user_id, verb="consult", entity=entity, entity_id=entity_id, **detail)
+    session.commit()

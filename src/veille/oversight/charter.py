@@ -92,17 +92,9 @@ def build(
         record=charter_report.charter_record(session, body, start, end),
         reads=_reads(session, body_id, start, end),
     )
-    session.commit()
-    audit.record(
-        session,
-        user_id=viewer.user.id,
-        verb="consult",
-        entity="charter_report",
-        entity_id=body_id,
-        year=year,
-        via=via,
+    audit.record_consultation(
+        session, user_id=viewer.user.id, entity="charter_report", entity_id=body_id, year=year, via=via
     )
-    session.commit()
     return report
 
 

@@ -170,24 +170,14 @@ def search(
     """A page of the matching events, newest first (admins); the consultation is audited."""
     require_admin(admin)
     items, next_cursor = audit.list_events(session, limit=limit, cursor=cursor, where=conditions(filters, tz))
-    consulted(session, admin, filters, via=via)
-    return items, next_cursor
-
-
-def consulted(session: Session, admin: User, filters: Filters, *, via: Via) -> None:
-    """Audits a consultation of the trail with what was looked for. It ends the read
-    transaction first (SQLite cannot turn a transaction that has read into a writer once another
-    has written), then commits."""
-    session.commit()
-    audit.record(
+    audit.record_consultation(
         session,
         user_id=admin.id,
-        verb="consult",
         entity="audit",
         via=via,
         search=filters.model_dump(mode="json", exclude_none=True),
     )
-    session.commit()
+    return items, next_cursor
 
 
 def people(session: Session) -> list[tuple[User, Organisation]]:
