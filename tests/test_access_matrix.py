@@ -49,6 +49,7 @@ CHARTER_ACCEPT = BODY_VIEW | {"admin": 403, "coordinator": 403}
 MEETING_ANSWER = BODY_VIEW | {"admin": 403, "coordinator": 403}
 ROUND_TABLE = BODY_MEMBERS | {"admin": 403, "coordinator": 403}
 NOBODY = dict.fromkeys(PERSONAS, 404)
+NEW_PASSWORD = "lanterne cerisier boussole marée"
 
 
 @dataclass
@@ -150,6 +151,25 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/login"): Case(ALL),
     ("POST", "/login"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("POST", "/logout"): Case(ALL),
+    ("GET", "/password/forgot"): Case(ALL),
+    ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
+    ("GET", "/password/reset/{token}"): Case(NOBODY),
+    ("POST", "/password/reset/{token}"): Case(NOBODY, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ("GET", "/account"): Case(LOGGED_IN),
+    ("POST", "/account/profile"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
+    ("POST", "/account/password"): Case(
+        LOGGED_IN, {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    ),
+    # A body one does not sit in (or only as a guest) is not among one's choices: refused, as an
+    # unknown one would be.
+    ("POST", "/account/mail"): Case(
+        LOGGED_IN | dict.fromkeys(("admin", "coordinator", "other", "guest"), 422), {"mode-1": "each"}
+    ),
+    ("POST", "/account/calendar"): Case(LOGGED_IN),
+    # Only one's own API tokens: token 1 is the persona's session (or nobody's).
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(
+        NOBODY | {"anonymous": LOGIN}, params={"token_id": "1"}
+    ),
     ("GET", "/"): Case(LOGGED_IN),
     ("GET", "/bodies"): Case(LOGGED_IN),
     ("GET", "/bodies/new"): Case(STAFF),

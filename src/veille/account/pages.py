@@ -35,7 +35,7 @@ def _context(
     user = viewer.user
     return {
         "values": {"name": user.name, "language": str(user.language)},
-        "choices": service.mail_choices(session, viewer),
+        "mail_choices": service.mail_choices(session, viewer),
         "calendar_url": feeds.feed_url(settings, feeds.feed(session, user=user)),
         "tokens": service.api_tokens(session, user),
         "form": form,
