@@ -1,6 +1,8 @@
 """Partners' pages on a laptop (1366 × 900) and a phone (390 × 844), in a real headless
 Chromium: the action table fits beside its filters and becomes cards on a phone, where the
-filters fold behind their title; the favicon. Screenshots go to test-artifacts/."""
+filters fold behind their title; the report form (radios, the personal-data warning, the
+organisations to share with) and the action update's progress; the favicon. Screenshots go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, Factory, World
 from veille.actions.enums import ActionKind, ActionStatus
+from veille.situations.enums import Confidentiality
 
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -107,3 +110,74 @@ def test_action_table_fits_a_laptop_and_becomes_cards_on_a_phone(
     page.get_by_label("Statut").select_option("in_progress")
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(page.get_by_text("1 action", exact=True)).to_be_visible()
+
+
+def share_choices(html: str) -> list[str]:
+    """The names of the organisations the report form offers to share with."""
+    return re.findall(r'name="shared_with_organisation_ids" value="\d+"[^>]*>\s*<label[^>]*>([^<]+)<', html)
+
+
+def test_report_form_offers_the_bodys_organisations_only(
+    client_for: Any, world: World, factory: Factory, queries: Any
+) -> None:
+    outside = factory.organisation("Association hors instance")
+    factory.user("Personne Dehors", organisation=outside)
+    client = client_for(world.member)
+    with queries() as log:
+        page = client.get(f"/situations/new?body_id={world.body.id}")
+    assert page.status_code == 200
+    # The chair's and the secretary's city, the member's police; not the guest's landlord.
+    assert share_choices(page.text) == ["Mairie", "Police nationale"]
+    assert log.count < 25
+    first = client.get("/situations/new")
+    assert share_choices(first.text) == []
+    assert "Choisissez d’abord l’instance" in first.text
+    # A report shared before with an organisation outside the body keeps it on its form.
+    report = factory.situation(
+        world.body, world.member, "Rixe", confidentiality=Confidentiality.restricted, shared_with=[outside]
+    )
+    edit = client.get(f"/situations/{report.id}/edit")
+    assert share_choices(edit.text) == ["Mairie", "Police nationale", "Association hors instance"]
+
+
+def test_action_update_form_starts_at_the_current_progress(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    action = factory.action(world.body, world.organisation, status=ActionStatus.in_progress, progress=45)
+    page = client_for(world.member).get(f"/actions/{action.id}")
+    field = re.search(r'<input[^>]*name="progress"[^>]*>', page.text)
+    assert field is not None and 'value="45"' in field.group(0)
+
+
+@pytest.mark.browser
+def test_report_form_on_a_laptop_and_a_phone(
+    page: Any, live_server: str, world: World, screenshot_dir: Path
+) -> None:
+    log_in(page, live_server, "member@example.org")
+    for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.goto(f"{live_server}/situations/new?body_id={world.body.id}")
+        assert overflow(page, "html") == []
+        # Every radio keeps its size, "Social" beside its long help text included.
+        sizes = {
+            code: page.locator(f"#confidentiality-{code}").bounding_box()["width"]
+            for code in ("body", "restricted", "social")
+        }
+        assert min(sizes.values()) >= 16 and max(sizes.values()) - min(sizes.values()) < 1, sizes
+        warning = page.locator("#privacy-hint .notice")
+        page.get_by_label("Description").fill("Véhicule AB-123-CD devant l'entrée chaque soir.")
+        expect(warning).to_be_visible()
+        # The warning is followed: restricted, and the report names a person.
+        page.get_by_label("Restreint").check()
+        expect(warning).to_be_visible()
+        page.get_by_label("Le signalement désigne une personne").check()
+        expect(warning).to_be_hidden()
+        page.get_by_label("Social").check()
+        expect(warning).to_be_hidden()
+        # The text is checked again while typed: the answer stays hidden once followed.
+        page.get_by_label("Description").fill("Véhicule AB-123-CD devant l'entrée, tous les soirs.")
+        page.wait_for_load_state("networkidle")
+        expect(warning).to_be_hidden()
+        page.get_by_label("Toute l’instance").check()
+        expect(warning).to_be_visible()
+        page.screenshot(path=str(screenshot_dir / f"report-form-{name}.png"), full_page=True)

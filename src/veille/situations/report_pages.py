@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from veille.access import PageViewer, Viewer
+from veille.bodies import roster
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus, MemberRole
 from veille.config import Settings
@@ -68,6 +69,13 @@ def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **ex
     ]
     body_id = values.get("body_id")
     chosen = next((b for b in postable if str(b.id) == str(body_id)), None)
+    # Only the body's members read its reports: its members' organisations, and any the report
+    # is already shared with (shown so that unticking it is a choice, not a side effect).
+    organisations = roster.member_organisations(session, chosen.id) if chosen and chosen.id else []
+    shared = {str(i) for i in values.get("shared_with_organisation_ids") or []}
+    kept = shared - {str(o.id) for o in organisations}
+    if kept:
+        organisations += [o for o in directory.list_organisations(session) if str(o.id) in kept]
     return {
         "values": values,
         "postable": postable,
@@ -75,7 +83,7 @@ def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **ex
         "categories": categories(session),
         "sectors": chosen.sectors if chosen and chosen.sectors else directory.list_sectors(session),
         "venues": venues.body_venues(session, chosen.id) if chosen and chosen.id else [],
-        "organisations": directory.list_organisations(session, active_only=True),
+        "organisations": organisations,
         "confidentialities": list(Confidentiality),
         "hints": [],
         "situation": None,
