@@ -215,6 +215,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/meetings/{meeting_id}/attendance/{invitee_id}"): Case(
         BODY_MANAGE, {"status": "excused"}, setup=meeting()
     ),
+    ("POST", "/meetings/{meeting_id}/all-present"): Case(BODY_MANAGE, setup=meeting(MeetingStatus.held)),
     ("POST", "/meetings/{meeting_id}/invitations"): Case(
         BODY_MANAGE, {"user_id": "{other}"}, setup=meeting()
     ),
@@ -229,11 +230,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/agenda-items/{item_id}/delete"): Case(BODY_MANAGE, setup=meeting()),
     ("POST", "/agenda-items/{item_id}/carry-over"): Case(BODY_MANAGE, setup=meeting(next_one=True)),
     ("POST", "/agenda-items/{item_id}/notes"): Case(
-    ("POST", "/meetings/{meeting_id}/all-present"): Case(BODY_MANAGE, setup=meeting(MeetingStatus.held)),
         BODY_MANAGE, {"notes": "Calme", "version": "1"}, setup=meeting()
     ),
     ("GET", "/meetings/{meeting_id}/minutes.pdf"): Case(BODY_MEMBERS, setup=meeting(MeetingStatus.held)),
     ("GET", "/meetings/{meeting_id}/convocation.pdf"): Case(BODY_MEMBERS, setup=meeting()),
+    # The live meeting (issue 16): its stream and parts follow the meeting page's rule.
+    ("GET", "/meetings/{meeting_id}/live"): Case(BODY_VIEW, setup=meeting()),
+    ("GET", "/meetings/{meeting_id}/live/{part}"): Case(BODY_VIEW, setup=meeting(), params={"part": "agenda"}),
+    ("GET", "/meetings/{meeting_id}/present"): Case(BODY_MEMBERS, setup=meeting()),
+    ("POST", "/meetings/{meeting_id}/present/current"): Case(BODY_MANAGE, {"item_id": "{item}"}, setup=meeting()),
     ("GET", "/meetings/{meeting_id}/calendar.ics"): Case(BODY_VIEW, setup=meeting()),
     ("GET", "/meetings/{meeting_id}/answer/{invitee_id}/{signature}"): Case(NOBODY, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/answer/{invitee_id}/{signature}"): Case(
@@ -705,6 +710,9 @@ def _call(method: str, path: str, user: Any, world: World, client_for: Any, api_
     if path.startswith("/api/"):
         return api_for(user).request(method, url, json=data)
     client = client_for(user)
+    if path.endswith("/live"):  # an event stream: its answer's status, not its endless body
+        with client.stream("GET", url) as response:
+            return response
     if method == "GET":
         return client.get(url)
     return client.request(method, url, data={"csrf_token": client.csrf, **(data or {})})

@@ -165,7 +165,7 @@ def test_a_note_saved_on_one_process_reaches_the_streams_of_another(
         and "Famille suivie" not in guest_agenda
     )
     assert "ASE" in member.get(f"/meetings/{meeting.id}/live/agenda").text
-    assert guest.get(f"/meetings/{meeting.id}/live/round_table").status_code == 404
+    assert guest.get(f"/meetings/{meeting.id}/live/round_table").status_code == 403
 
     # The member leaves the body: at the next event their stream ends, with nothing in it.
     _drain(on_member, 0.5)

@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse
 
 from veille.access import PageViewer
 from veille.deps import SessionDep
-from veille.errors import InvalidInput, NotFound
+from veille.errors import Forbidden, InvalidInput, NotFound
 from veille.events import last_id
 from veille.i18n import N_, translate
 from veille.meetings import live, presence
@@ -79,8 +79,10 @@ def meeting_part(
     access = get_meeting_access(session, viewer, meeting_id)
     if part == "screen":
         return render(request, "meetings/present.html", _present_context(session, access), block="screen")
-    if part not in PARTS or not (PARTS[part] or access.full):
+    if part not in PARTS:
         raise NotFound()
+    if not (PARTS[part] or access.full):
+        raise Forbidden()  # a guest knows the meeting, not its members' parts
     context = meeting_context(session, access, request.app.state.settings.today())
     if part == "presence":
         context["looking"] = presence.looking(session, access)
@@ -100,6 +102,7 @@ def show_item(
 ) -> Response:
     """The secretary puts another item on the screens; the answer is the screen itself."""
     access = get_meeting_access(session, viewer, meeting_id)
+    access.require_editable()  # refused before anything is read (403 for a member, 409 once locked)
 
     def apply() -> None:
         try:
@@ -112,7 +115,6 @@ def show_item(
         presence.show_item(session, access, item)
 
     def screen(notice: str | None, status: int = 200) -> Response:
-        session.rollback()
         context = _present_context(session, access) | {"notice": notice}
         return render(request, "meetings/present.html", context, block="screen", status_code=status)
 
