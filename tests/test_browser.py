@@ -27,12 +27,15 @@ def test_secretary_logs_in_opens_a_body_and_adds_a_member(page, live_server, wor
     assert page.get_by_role("heading", name="Mes instances").is_visible()
     page.get_by_role("link", name="Cellule de veille du centre").click()
     assert page.get_by_role("heading", name="Cellule de veille du centre").is_visible()
+    page.get_by_role("navigation", name="Rubriques de Cellule de veille du centre").get_by_role(
+        "link", name="Membres"
+    ).click()
     members = page.locator("#members")
     assert members.get_by_role("cell", name="Olivier Autre", exact=True).count() == 0
     page.get_by_label("Personne").select_option(label="Olivier Autre (Bailleur social)")
     page.get_by_role("button", name="Ajouter", exact=True).click()
     members.get_by_role("cell", name="Olivier Autre", exact=True).wait_for()
-    assert page.url.endswith(f"/bodies/{world.body.id}")  # swapped in place, no reload
+    assert page.url.endswith(f"/bodies/{world.body.id}/members")  # swapped in place, no reload
     page.reload()
     assert page.locator("#members").get_by_role("cell", name="Olivier Autre", exact=True).is_visible()
 
