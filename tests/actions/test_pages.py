@@ -42,11 +42,11 @@ def test_secretary_records_a_decision_from_an_agenda_item(
     client_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
     meeting = factory.meeting(world.body)
-    item = factory.item(meeting, "Hall du bâtiment B")
+    item = factory.item(meeting, "Hall du bâtiment B", decisions="Tournées de médiation le vendredi soir")
     client = client_for(world.secretary)
     page = client.get(f"/actions/new?agenda_item_id={item.id}")
     assert page.status_code == 200
-    assert "Hall du bâtiment B" in page.text  # the item's title proposed
+    assert 'value="Tournées de médiation le vendredi soir"' in page.text  # the decision proposed
     assert "apparaîtra dans le compte rendu" in page.text
     form = _form(world, meeting_id=str(meeting.id), agenda_item_id=str(item.id))
     response = client.form("/actions/new", form)
