@@ -8,6 +8,7 @@
  * - drag and drop reordering of [data-sortable] lists (agenda items)
  * - drag and drop of [data-board] cards onto another column (actions)
  * - a warning before leaving a page whose meeting notes are not saved yet (.notes-form)
+ * - "/" focuses the header's search box (#site-search-q), unless one is typing in a field
  * Translated texts come from data-i18n-* attributes on <body>.
  */
 (function () {
@@ -511,6 +512,23 @@
   });
   document.addEventListener("htmx:sseError", function (event) {
     event.target.classList.add("live--offline");
+  });
+
+  /* "/" focuses the header's search box ------------------------------------- */
+
+  // Not while typing somewhere (a field, an editable area) or with a modifier held.
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    return target.isContentEditable || !!target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var box = document.getElementById("site-search-q");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
   });
 
   /* Page load --------------------------------------------------------------- */

@@ -154,6 +154,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.directory import api as directory_api
     from veille.directory import login_pages, token_api
     from veille.directory import pages as directory_pages
+    from veille.help import pages as help_pages
     from veille.home import body_page
     from veille.home import pages as home_pages
     from veille.meetings import api as meetings_api
@@ -162,6 +163,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.notifications import pages as notifications_pages
     from veille.oversight import api as oversight_api
     from veille.oversight import pages as oversight_pages
+    from veille.search import api as search_api
+    from veille.search import pages as search_pages
     from veille.situations import api as situations_api
     from veille.situations import (
         category_pages,
@@ -204,6 +207,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         diagnostic_pages,
         venues_pages,
         oversight_pages,
+        search_pages,
+        help_pages,
     ):
         pages.include_router(module.router)
     router = APIRouter()
@@ -221,6 +226,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         activity_api,
         notification_api,
         oversight_api,
+        search_api,
     ):
         api.include_router(module.router)
     router.include_router(api)

@@ -1,0 +1,205 @@
+"""One search over every kind of record a person may see, grouped by kind.
+
+Each kind goes through the filter its own domain exposes: the reports' full-text search
+(``situations.feed`` with ``q``, which matches only reports read whole, so a confidential
+report's text never matches for someone who sees it as a stub or not at all),
+``actions.lists.visible``, ``meetings.access.visible_meetings`` (agenda titles for whoever sees
+the meeting, a guest included; the minutes only of approved meetings and only for the body's
+members, so a guest never finds an item's notes), ``situations.problems`` and the bodies whose
+content the person sees for venues. Each kind is one query: at most ``PER_KIND`` records and,
+through a window function, how many match in all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlmodel import Session, col, select
+
+from veille.access import Viewer
+from veille.actions.lists import visible as visible_actions
+from veille.actions.models import Action
+from veille.bodies.models import Body
+from veille.i18n import N_
+from veille.meetings.access import visible_meetings
+from veille.meetings.enums import MeetingStatus
+from veille.meetings.models import AgendaItem, Meeting
+from veille.situations import feed
+from veille.situations.models import Problem, Situation
+from veille.situations.problems import visible_problems_query
+from veille.situations.visibility import record_reads
+from veille.venues.models import Venue
+
+PER_KIND = 10
+Q_MIN = 2
+Q_MAX = feed.Q_MAX
+TOO_SHORT = N_("Type at least two characters.")
+
+
+class Kind(StrEnum):
+    reports = "reports"
+    actions = "actions"
+    meetings = "meetings"
+    problems = "problems"
+    venues = "venues"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found: what the results list shows of it and where it opens."""
+
+    id: int
+    title: str
+    url: str
+    body_id: int
+    body: str
+    when: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: Kind
+    hits: list[Hit]
+    total: int
+    # The list that shows every match, where one takes the query (the reports' feed).
+    more_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Results:
+    q: str
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(g.total for g in self.groups)
+
+
+def normalise(q: str | None) -> str:
+    """The query as typed, blanks around it dropped; a search of blanks is no search."""
+    return " ".join((q or "").split())
+
+
+def search(session: Session, viewer: Viewer, q: str, *, via: str) -> Results:
+    """Every kind's matches, in a fixed number of queries; a query shorter than ``Q_MIN``
+    finds nothing (it would match almost everything)."""
+    q = normalise(q)
+    if len(q) < Q_MIN:
+        return Results(q=q)
+    groups = [
+        _reports(session, viewer, q, via),
+        _actions(session, viewer, q),
+        _meetings(session, viewer, q),
+        _problems(session, viewer, q),
+        _venues(session, viewer, q),
+    ]
+    return Results(q=q, groups=groups)
+
+
+def _contains(q: str, *columns: Any) -> ColumnElement[bool]:
+    """Every word of the query in one of the columns, whatever the case (wildcards escaped)."""
+    words = q.casefold().split()
+    if not words:
+        return false()
+    return and_(*(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words))
+
+
+def _split(rows: Sequence[Any]) -> tuple[list[Any], int]:
+    """The records of rows that end with the window's total, and that total."""
+    return [row[:-1] for row in rows], (rows[0][-1] if rows else 0)
+
+
+def _reports(session: Session, viewer: Viewer, q: str, via: str) -> Group:
+    """The feed's full-text search; the confidential reports listed are audited as read."""
+    matching = feed.feed_query(session, viewer, feed.Filters(q=q)).with_only_columns(col(Situation.id))
+    stmt = (
+        select(Situation, Body.name, func.count().over())
+        .join(Body, col(Body.id) == Situation.body_id)
+        .where(col(Situation.id).in_(matching))
+        .order_by(col(Situation.id).desc())
+        .limit(PER_KIND)
+    )
+    found, total = _split(session.exec(stmt).all())
+    record_reads(session, viewer, [s for s, _ in found], via)
+    hits = [Hit(s.id, s.title, f"/situations/{s.id}", s.body_id, body, s.created_at) for s, body in found]
+    more = f"/situations?{urlencode({'q': q})}" if total > PER_KIND else None
+    return Group(Kind.reports, hits, total, more)
+
+
+def _actions(session: Session, viewer: Viewer, q: str) -> Group:
+    stmt = (
+        select(Action, Body.name, func.count().over())
+        .join(Body, col(Body.id) == Action.body_id)
+        .where(visible_actions(viewer), _contains(q, Action.title, Action.description))
+        .order_by(col(Action.id).desc())
+        .limit(PER_KIND)
+    )
+    found, total = _split(session.exec(stmt).all())
+    hits = [Hit(a.id, a.title, f"/actions/{a.id}", a.body_id, body, a.created_at) for a, body in found]
+    return Group(Kind.actions, hits, total)
+
+
+def _minutes_readable(viewer: Viewer) -> ColumnElement[bool]:
+    """The minutes a search reads: approved, of a body whose content the person sees as a
+    member (never as a guest, whose access ends with the approval anyway)."""
+    members = true() if viewer.content_ids is None else col(Meeting.body_id).in_(sorted(viewer.content_ids))
+    return and_(col(Meeting.status) == MeetingStatus.minutes_approved, members)
+
+
+def _meetings(session: Session, viewer: Viewer, q: str) -> Group:
+    """Agenda items by their title, and by their notes and decisions once the minutes are
+    approved; each opens its meeting."""
+    text = or_(
+        _contains(q, AgendaItem.title),
+        and_(_minutes_readable(viewer), _contains(q, AgendaItem.notes, AgendaItem.decisions)),
+    )
+    stmt = (
+        select(AgendaItem, Meeting, Body.name, func.count().over())
+        .join(Meeting, col(Meeting.id) == AgendaItem.meeting_id)
+        .join(Body, col(Body.id) == Meeting.body_id)
+        .where(visible_meetings(viewer), text)
+        .order_by(col(Meeting.starts_at).desc(), col(AgendaItem.position))
+        .limit(PER_KIND)
+    )
+    found, total = _split(session.exec(stmt).all())
+    hits = [
+        Hit(item.id, item.title, f"/meetings/{m.id}#item-{item.id}", m.body_id, body, m.starts_at)
+        for item, m, body in found
+    ]
+    return Group(Kind.meetings, hits, total)
+
+
+def _problems(session: Session, viewer: Viewer, q: str) -> Group:
+    readable = visible_problems_query(session, viewer).with_only_columns(col(Problem.id))
+    stmt = (
+        select(Problem, Body.name, func.count().over())
+        .join(Body, col(Body.id) == Problem.body_id)
+        .where(col(Problem.id).in_(readable), _contains(q, Problem.title, Problem.analysis))
+        .order_by(col(Problem.updated_at).desc())
+        .limit(PER_KIND)
+    )
+    found, total = _split(session.exec(stmt).all())
+    hits = [Hit(p.id, p.title, f"/problems/{p.id}", p.body_id, body, p.updated_at) for p, body in found]
+    return Group(Kind.problems, hits, total)
+
+
+def _venues(session: Session, viewer: Viewer, q: str) -> Group:
+    """Venues are read by the members of their body (``venues.service.require_reader``): the
+    bodies whose content the viewer sees, never a guest's."""
+    readable = true() if viewer.content_ids is None else col(Venue.body_id).in_(sorted(viewer.content_ids))
+    stmt = (
+        select(Venue, Body.name, func.count().over())
+        .join(Body, col(Body.id) == Venue.body_id)
+        .where(readable, _contains(q, Venue.name, Venue.address, Venue.kind))
+        .order_by(col(Venue.name), col(Venue.id))
+        .limit(PER_KIND)
+    )
+    found, total = _split(session.exec(stmt).all())
+    hits = [Hit(v.id, v.name, f"/venues/{v.id}", v.body_id, body) for v, body in found]
+    return Group(Kind.venues, hits, total)

@@ -1,0 +1,155 @@
+"""The header search (page and API): each kind of record through its own visibility rule, a
+confidential report's text and a guest's view of the minutes kept out, bounded queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from veille.meetings.enums import MeetingStatus
+from veille.situations.enums import Confidentiality
+from veille.venues.models import Venue
+
+
+def _found(api: Any, q: str) -> dict[str, list[str]]:
+    """The titles found per kind, through the API."""
+    response = api.get("/api/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    return {g["kind"]: [i["title"] for i in g["items"]] for g in response.json()["groups"] if g["total"]}
+
+
+def _page_text(client: Any, q: str) -> str:
+    response = client.get("/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    return str(response.text)
+
+
+def test_a_confidential_report_matches_only_for_those_who_read_it_whole(world, factory, api_for, client_for):
+    factory.situation(world.body, world.member, "Hall de l'escalier", description="Zorglub signalé au hall")
+    factory.situation(
+        world.body,
+        world.member,
+        "Famille suivie",
+        description="Situation tartempion du foyer",
+        confidentiality=Confidentiality.social,
+    )
+    factory.situation(
+        world.body,
+        world.member,
+        "Suivi nominatif",
+        description="Personne nommée brimborion",
+        confidentiality=Confidentiality.restricted,
+    )
+    readers = {
+        # The social report is read by the organisation named (the member's police) only, the
+        # chair and the staff included in those who see it as a stub at most.
+        "tartempion": {"member"},
+        # The restricted one by the chair, the secretaries and the organisation named.
+        "brimborion": {"chair", "secretary", "member"},
+        "zorglub": {"chair", "secretary", "member", "admin", "coordinator"},
+    }
+    for name in ("admin", "coordinator", "chair", "secretary", "member", "other", "guest"):
+        api = api_for(world.persona(name))
+        for word, who in readers.items():
+            found = _found(api, word).get("reports", [])
+            assert bool(found) == (name in who), (name, word, found)
+        page = _page_text(client_for(world.persona(name)), "tartempion")
+        assert ("Famille suivie" in page) == (name == "member"), name
+
+
+def test_a_guest_finds_the_agenda_titles_never_the_notes(world, factory, api_for):
+    """Agenda titles for whoever sees the meeting; an item's notes only once the minutes are
+    approved and only for the body's members (a guest's access ends with the approval)."""
+    convened = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.item(convened, "Tranquillité place Gambetta", notes="Note farfadet", confidential=True)
+    factory.invite(convened, world.guest, guest=True)
+    approved = factory.meeting(world.body, status=MeetingStatus.minutes_approved, in_days=-30)
+    factory.item(approved, "Bilan estival", notes="Relevé des décisions lutin", decisions="Médiation lutin")
+    factory.invite(approved, world.guest, guest=True)
+    for name in ("admin", "chair", "member", "guest", "other"):
+        api = api_for(world.persona(name))
+        assert bool(_found(api, "gambetta")) == (name != "other"), name
+        # The notes of a meeting whose minutes are not approved are never searched.
+        assert _found(api, "farfadet") == {}, name
+        assert bool(_found(api, "lutin")) == (name in ("admin", "chair", "member")), name
+        # Once approved, the meeting is no longer the guest's at all.
+        titles = _found(api, "bilan").get("meetings", [])
+        assert titles == ([] if name in ("guest", "other") else ["Bilan estival"]), name
+
+
+def test_actions_problem_files_and_venues_follow_their_rules(world, factory, session, api_for, client_for):
+    factory.action(world.body, world.organisation, "Médiation rue Pistache")
+    factory.problem(world.body, "Dossier pistache du bâtiment C")
+    session.add(Venue(body_id=world.body.id, name="Le Pistache Bar", address="3 rue Haute"))
+    session.commit()
+    names = ("admin", "member", "guest", "other")
+    found = {name: _found(api_for(world.persona(name)), "pistache") for name in names}
+    assert (
+        found["member"]
+        == found["admin"]
+        == {
+            "actions": ["Médiation rue Pistache"],
+            "problems": ["Dossier pistache du bâtiment C"],
+            "venues": ["Le Pistache Bar"],
+        }
+    )
+    assert found["guest"] == found["other"] == {}
+    # A body whose charter is pending shows nothing of it to its member, as its pages do.
+    world.body.charter_required = True
+    session.add(world.body)
+    session.commit()
+    factory.charter(world.body)
+    assert _found(api_for(world.member), "pistache") == {}
+    page = _page_text(client_for(world.admin), "pistache")
+    assert 'href="/venues/' in page and 'href="/problems/' in page and 'href="/actions/' in page
+
+
+def test_groups_are_bounded_with_counts_and_a_link_to_the_feed(world, factory, client_for, api_for, queries):
+    for n in range(3):
+        factory.situation(world.body, world.member, f"Rodéo motorisé n° {n}")
+    api = api_for(world.member)
+    client = client_for(world.member)
+    client.get("/search", params={"q": "rodéo"})
+    with queries() as few:
+        assert client.get("/search", params={"q": "rodéo"}).status_code == 200
+    for n in range(3, 14):
+        factory.situation(world.body, world.member, f"Rodéo motorisé n° {n}")
+    with queries() as many:
+        page = client.get("/search", params={"q": "rodeo"})
+    assert many.count == few.count
+    assert "/situations?q=rodeo" in page.text
+    group = api.get("/api/v1/search", params={"q": "rodéos"}).json()["groups"][0]
+    assert (group["kind"], group["total"], len(group["items"])) == ("reports", 14, 10)
+    assert group["more_url"] == "/situations?q=rod%C3%A9os"
+
+
+@pytest.mark.parametrize("q", ["", "a", "x" * 201])
+def test_a_query_too_short_or_too_long_is_refused_in_french(world, client_for, api_for, q):
+    page = client_for(world.member).get("/search", params={"q": q})
+    if q:
+        assert page.status_code == 422
+        assert "caractères" in page.text
+        assert api_for(world.member).get("/api/v1/search", params={"q": q}).status_code == 422
+    else:
+        assert page.status_code == 200
+        assert "Tapez ce que vous cherchez" in page.text
+
+
+def test_wildcards_are_plain_characters(world, factory, api_for):
+    factory.action(world.body, world.organisation, "Taux 100% atteint")
+    factory.action(world.body, world.organisation, "Autre action")
+    assert _found(api_for(world.member), "0%")["actions"] == ["Taux 100% atteint"]
+    assert _found(api_for(world.member), "__") == {}
+
+
+def test_anonymous_is_sent_to_login(client_for, api_for, world):
+    assert client_for(None).get("/search", params={"q": "hall"}).status_code == 303
+    assert api_for(None).get("/api/v1/search", params={"q": "hall"}).status_code == 401
+
+
+def test_every_page_has_the_search_landmark(world, client_for):
+    page = client_for(world.member).get("/").text
+    assert 'role="search"' in page and 'id="site-search-q"' in page and 'aria-keyshortcuts="/"' in page
+    assert 'href="/help"' in page
+    assert 'id="site-search-q"' not in client_for(None).get("/login").text
