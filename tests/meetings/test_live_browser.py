@@ -1,0 +1,79 @@
+"""The live meeting room in real headless Chromium (issue 16): the secretary and a member have
+the meeting page open; what the secretary types appears on the member's page without a reload,
+recording presence changes both headers, and the presentation screen follows the secretary.
+Screenshots (laptop and phone) go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD, Factory, World
+from veille.meetings.enums import MeetingStatus
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Any, live_server: str, email: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
+    page: Any, browser: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
+) -> None:
+    # In an hour: presence can be recorded (from two hours before the start).
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=1 / 24)
+    item = factory.item(meeting, "Point de situation du quartier", 1)
+    factory.item(meeting, "Rodéos motorisés", 2)
+    for person in (world.secretary, world.member):
+        factory.invite(meeting, person)
+    url = f"{live_server}/meetings/{meeting.id}"
+
+    member_context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    member = member_context.new_page()
+    member.set_default_timeout(10_000)
+    try:
+        _log_in(page, live_server, world.secretary.email)
+        _log_in(member, live_server, world.member.email)
+        page.goto(url)
+        member.goto(url)
+        # Each sees who is looking, the other included.
+        expect(member.locator(".live-presence")).to_contain_text("Sophie Secrétaire")
+        expect(page.locator(".live-presence")).to_contain_text("Marc Membre")
+
+        page.locator(f"#notes-{item.id}").press_sequentially("Calme depuis la fermeture du hall.")
+        minutes = member.locator(f"#item-{item.id} .agenda-item__minutes")
+        expect(minutes).to_contain_text("Calme depuis la fermeture du hall.")
+        assert page.locator(f"#notes-{item.id}").input_value() == "Calme depuis la fermeture du hall."
+
+        status = member.locator(".meeting-summary__facts")
+        expect(status).to_contain_text("Convoquée")
+        page.locator(".tally__bulk button").click()
+        expect(status).to_contain_text("Tenue")
+        expect(page.get_by_role("button", name="Approuver le compte rendu")).to_be_visible()
+        expect(page.get_by_role("button", name="Annuler la réunion")).to_have_count(0)
+        # One save message at a time.
+        expect(page.locator("#flashes .flash")).to_have_count(1)
+        page.screenshot(path=str(screenshot_dir / "live-meeting-secretary.png"), full_page=True)
+
+        # The projector follows the secretary's item.
+        member.goto(f"{url}/present")
+        expect(member.locator(".present__title")).to_have_text("Point de situation du quartier")
+        page.goto(f"{url}/present")
+        page.get_by_role("button", name="Point suivant").click()
+        expect(member.locator(".present__title")).to_have_text("Rodéos motorisés")
+        member.screenshot(path=str(screenshot_dir / "live-present-1366.png"))
+        member.set_viewport_size({"width": 390, "height": 844})
+        member.screenshot(path=str(screenshot_dir / "live-present-390.png"), full_page=True)
+        member.goto(url)
+        member.screenshot(path=str(screenshot_dir / "live-meeting-390.png"), full_page=True)
+    finally:
+        member_context.close()
