@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlalchemy import ColumnElement, exists, false, or_, true, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -28,7 +30,6 @@ from veille.pagination import Page, numbered_page
 from veille.situations import feed
 from veille.types import Day, Id
 
-BOARD_LIMIT = 200
 FOLLOW_UP_LIMIT = 100
 
 
@@ -198,26 +199,79 @@ def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
 # The board of a body
 
 
+# A column shows this many cards at first (open ones soonest due first, finished ones the
+# latest); "show more" adds as many again, up to BOARD_MAX. A longer column is for the table.
+BOARD_STEP = {"open": 50, "finished": 20}
+BOARD_MAX = 500
+
+
+class BoardShown(BaseModel):
+    """How many cards each column of a board shows, as its "show more" links ask (query
+    parameters named after the statuses); a missing or out-of-range count takes the default."""
+
+    proposed: int = BOARD_STEP["open"]
+    planned: int = BOARD_STEP["open"]
+    in_progress: int = BOARD_STEP["open"]
+    done: int = BOARD_STEP["finished"]
+    abandoned: int = BOARD_STEP["finished"]
+
+    def of(self, status: ActionStatus) -> int:
+        shown: int = getattr(self, status.value)
+        return shown if 0 < shown <= BOARD_MAX else self.step(status)
+
+    @staticmethod
+    def step(status: ActionStatus) -> int:
+        return BOARD_STEP["open" if status in OPEN_STATUSES else "finished"]
+
+    def showing(self, status: ActionStatus, count: int) -> str:
+        """The query string of the board with this column at ``count`` cards, the others as
+        they are (those at their default left out)."""
+        counts = {s.value: self.of(s) for s in ActionStatus} | {status.value: count}
+        return urlencode({k: n for k, n in counts.items() if n != self.step(ActionStatus(k))})
+
+
 @dataclass(frozen=True)
 class Column:
     status: ActionStatus
     rows: list[Row]
+    # More cards than shown: "more than N", and a link to the next ones (None past BOARD_MAX).
     more: bool
+    next_shown: int | None
 
 
-def board(session: Session, access: bodies.BodyAccess, today: date) -> list[Column]:
-    """The body's actions by status, soonest due first (finished ones: the latest)."""
+def board(
+    session: Session, access: bodies.BodyAccess, today: date, shown: BoardShown | None = None
+) -> list[Column]:
+    """The body's actions by status, each column bounded (``BoardShown``): one query for the
+    columns (each its own slice, the slices put together) and three for all their cards'
+    bodies, leads and owners, whatever the body holds."""
     access.require_members()
-    columns = []
+    shown = shown or BoardShown()
+    slices = []
     for status in ActionStatus:
         stmt = select(Action).where(Action.body_id == access.body.id, Action.status == status)
         if status in OPEN_STATUSES:
             stmt = by_due_date(stmt)
         else:
             stmt = stmt.order_by(col(Action.updated_at).desc(), col(Action.id).desc())
-        found = list(session.exec(stmt.limit(BOARD_LIMIT + 1)).all())
-        columns.append(Column(status=status, rows=[], more=len(found) > BOARD_LIMIT))
-        columns[-1].rows.extend(rows(session, found[:BOARD_LIMIT], today))
+        slices.append(sa_select(stmt.limit(shown.of(status) + 1).subquery()))
+    found: dict[ActionStatus, list[Action]] = {status: [] for status in ActionStatus}
+    for action in session.scalars(select(Action).from_statement(union_all(*slices))):
+        found[action.status].append(action)
+    decorated = iter(rows(session, [a for s in ActionStatus for a in found[s][: shown.of(s)]], today))
+    columns = []
+    for status in ActionStatus:
+        limit = shown.of(status)
+        more = len(found[status]) > limit
+        following = min(limit + BoardShown.step(status), BOARD_MAX)
+        columns.append(
+            Column(
+                status=status,
+                rows=[next(decorated) for _ in found[status][:limit]],
+                more=more,
+                next_shown=following if more and following > limit else None,
+            )
+        )
     return columns
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -90,13 +90,19 @@ def actions_table(
 
 
 def _board_context(
-    session: Session, access: bodies.BodyAccess, settings: Settings, **extra: Any
+    session: Session,
+    access: bodies.BodyAccess,
+    settings: Settings,
+    shown: lists.BoardShown | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    columns = lists.board(session, access, settings.today())
+    shown = shown or lists.BoardShown()
+    columns = lists.board(session, access, settings.today(), shown)
     return {
         "body": access.body,
         "access": access,
         "columns": columns,
+        "shown": shown,
         "changeable": lists.movable(access, columns),
         "moves": STATUS_MOVES,
         "reopen": REOPEN,
@@ -109,14 +115,19 @@ def _board_context(
 
 @router.get("/bodies/{body_id}/actions")
 def body_board(
-    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+    body_id: Id,
+    request: Request,
+    viewer: PageViewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    shown: Annotated[lists.BoardShown, Query()],
 ) -> Response:
     access = bodies.get_body_access(session, viewer.user, body_id)
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     access.require_members()
     context = _board_context(
-        session, access, settings, can_record=service.may_record(session, viewer, access.body)
+        session, access, settings, shown, can_record=service.may_record(session, viewer, access.body)
     )
     return render(request, "actions/board.html", context, block="board")
 
