@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -58,6 +59,8 @@ class Case:
     data: dict[str, Any] | None = None
     setup: Callable[[Factory, World], None] | None = None
     params: dict[str, str] = field(default_factory=dict)
+    # The query string of the call (a search's words).
+    query: dict[str, str] = field(default_factory=dict)
 
 
 def with_charter(factory: Factory, world: World) -> None:
@@ -155,6 +158,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
     ("GET", "/password/reset/{token}"): Case(NOBODY),
     ("POST", "/password/reset/{token}"): Case(NOBODY, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ("GET", "/search"): Case(LOGGED_IN, query={"q": "hall"}),
+    ("GET", "/help"): Case(LOGGED_IN),
+    ("GET", "/help/{role}"): Case(LOGGED_IN, params={"role": "secretary"}),
     ("GET", "/account"): Case(LOGGED_IN),
     ("POST", "/account/profile"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
     ("POST", "/account/password"): Case(
@@ -297,6 +303,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/auth/token"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("DELETE", "/api/v1/auth/token"): Case(LOGGED_IN),
     ("GET", "/api/v1/me"): Case(LOGGED_IN),
+    ("GET", "/api/v1/search"): Case(LOGGED_IN, query={"q": "hall"}),
     ("GET", "/api/v1/sectors"): Case(LOGGED_IN),
     ("POST", "/api/v1/sectors"): Case(STAFF, {"name": "Nord", "code": "NORD"}),
     ("GET", "/api/v1/organisations"): Case(LOGGED_IN),
@@ -705,7 +712,7 @@ CASES = [
 
 def _call(method: str, path: str, user: Any, world: World, client_for: Any, api_for: Any) -> Any:
     case = MATRIX[(method, path)]
-    url = _url(path, world, case.params)
+    url = _url(path, world, case.params) + (f"?{urlencode(case.query)}" if case.query else "")
     data = _fill(case.data, world)
     if path.startswith("/api/"):
         return api_for(user).request(method, url, json=data)
