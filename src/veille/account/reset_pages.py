@@ -17,8 +17,6 @@ router = APIRouter(prefix="/password")
 FORGOT = "account/forgot.html"
 RESET = "account/reset.html"
 REQUIRED = N_("This field is required.")
-# The link's secret is in the address: no page it leads to is told it.
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
 @router.get("/forgot")
@@ -52,8 +50,8 @@ def forgot(request: Request, session: SessionDep, settings: SettingsDep, form: F
 def reset_page(token: str, request: Request, session: SessionDep) -> Response:
     """The form, or (a spent, expired or unknown link: 404) the way to ask for another."""
     if not service.reset_valid(session, token):
-        return render(request, RESET, {"token": None}, status_code=404, headers=NO_REFERRER)
-    return render(request, RESET, {"token": token}, headers=NO_REFERRER)
+        return render(request, RESET, {"token": None}, status_code=404)
+    return render(request, RESET, {"token": token})
 
 
 @router.post("/reset/{token}")
@@ -68,7 +66,7 @@ def reset(token: str, request: Request, session: SessionDep, form: Form) -> Resp
         session.rollback()
         valid = service.reset_valid(session, token)
         context = {"token": token if valid else None, "errors": errors}
-        return render(request, RESET, context, status_code=status if valid else 404, headers=NO_REFERRER)
+        return render(request, RESET, context, status_code=status if valid else 404)
 
     def done() -> Response:
         return redirect(request, "/login", flash=N_("Your new password is set: sign in with it."))
