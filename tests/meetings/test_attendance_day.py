@@ -37,16 +37,21 @@ def _statuses(session: Session, meeting: Meeting) -> dict[int, str]:
     return {i.user_id: str(i.status) for i in rows}
 
 
+def _invite(factory: Factory, world: World, meeting: Meeting, chair: str, member: str) -> None:
+    """The chair and the member as given, the secretary represented, the guest not answered."""
+    factory.invite(meeting, world.chair, AttendanceStatus(chair))
+    represented = factory.invite(meeting, world.secretary, AttendanceStatus.represented)
+    represented.represented_by = "Lt Durand"
+    factory._save(represented)
+    factory.invite(meeting, world.member, AttendanceStatus(member))
+    factory.invite(meeting, world.guest, guest=True)
+
+
 def test_who_answered_is_tallied_sorted_and_read_only_for_members(
     client_for: Any, world: World, factory: Factory
 ) -> None:
     meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=7)
-    factory.invite(meeting, world.chair, AttendanceStatus.confirmed)
-    represented = factory.invite(meeting, world.secretary, AttendanceStatus.represented)
-    represented.represented_by = "Lt Durand"
-    factory._save(represented)
-    factory.invite(meeting, world.member)
-    factory.invite(meeting, world.guest, guest=True)
+    _invite(factory, world, meeting, AttendanceStatus.confirmed, AttendanceStatus.invited)
 
     page = client_for(world.secretary).get(f"/meetings/{meeting.id}").text
     block = _block(page, "attendance")
@@ -73,12 +78,7 @@ def test_all_present_then_the_exceptions(
     client_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
     meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=0.05)
-    factory.invite(meeting, world.chair, AttendanceStatus.excused)
-    represented = factory.invite(meeting, world.secretary, AttendanceStatus.represented)
-    represented.represented_by = "Lt Durand"
-    factory._save(represented)
-    factory.invite(meeting, world.member, AttendanceStatus.confirmed)
-    factory.invite(meeting, world.guest, guest=True)
+    _invite(factory, world, meeting, AttendanceStatus.excused, AttendanceStatus.confirmed)
     secretary = client_for(world.secretary)
 
     before = _block(secretary.get(f"/meetings/{meeting.id}").text, "attendance")

@@ -3,18 +3,20 @@ round table, and the one-click answers of the convocation mail (no login)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
-from veille.access import PageViewer
+from veille.access import PageViewer, Viewer
 from veille.bodies.models import Body
 from veille.deps import SessionDep, SettingsDep
 from veille.errors import InvalidInput
 from veille.i18n import N_
 from veille.meetings import attendance
-from veille.meetings.access import answer_open, get_meeting_access
+from veille.meetings.access import MeetingAccess, answer_open, get_meeting_access
 from veille.meetings.enums import ANSWERS
 from veille.meetings.meeting_page import change
 from veille.meetings.models import AttendanceIn, Invitation, Meeting, RoundTableIn
@@ -60,16 +62,28 @@ def record_attendance(
     return change(request, session, access, "attendance", apply, N_("The attendance is recorded."))
 
 
+def _roll_change(
+    request: Request,
+    session: Session,
+    viewer: Viewer,
+    meeting_id: int,
+    apply: Callable[[MeetingAccess], object],
+    done: str,
+) -> Response:
+    """A change of the attendance block that takes no form: the block answers, with the notice."""
+    access = get_meeting_access(session, viewer, meeting_id)
+    return change(request, session, access, "attendance", lambda: apply(access), done)
+
+
 @router.post("/meetings/{meeting_id}/all-present")
 def all_present(meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
     """The bulk first step of recording presence; the exceptions are then corrected one by one."""
-    access = get_meeting_access(session, viewer, meeting_id)
-    return change(
+    return _roll_change(
         request,
         session,
-        access,
-        "attendance",
-        lambda: attendance.mark_all_present(session, access=access),
+        viewer,
+        meeting_id,
+        lambda access: attendance.mark_all_present(session, access=access),
         N_("Everyone expected is marked present: correct the exceptions."),
     )
 
@@ -104,13 +118,14 @@ def withdraw_invitation(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    access = get_meeting_access(session, viewer, meeting_id)
-    return change(
+    return _roll_change(
         request,
         session,
-        access,
-        "attendance",
-        lambda: attendance.withdraw_invitation(session, access=access, user_id=invitee_id, settings=settings),
+        viewer,
+        meeting_id,
+        lambda access: attendance.withdraw_invitation(
+            session, access=access, user_id=invitee_id, settings=settings
+        ),
         N_("The invitation is withdrawn."),
     )
 
