@@ -92,17 +92,20 @@ watch(presence.MeetingPresence, _presence)
 watch(presence.MeetingScreen, by_meeting("current"))
 
 
-def standing(engine: Engine, user_id: int, meeting_id: int) -> bool | None:
-    """Whether the person still sees the meeting, read now (None: no more; False: as a guest;
-    True: in full). A member who left the body or an account deactivated stops here."""
-    with open_session(engine) as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        try:
-            return get_meeting_access(session, viewer_of(session, user), meeting_id).full
-        except (NotFound, Forbidden):
-            return None
+def _news(
+    session: Session, user_id: int, meeting_id: int, after: int
+) -> tuple[bool, list[tuple[int, str]]] | None:
+    """The person's standing, read now, and the events after ``after`` they may be told of;
+    None once they may no longer see the meeting (a member who left the body, was excluded, an
+    account deactivated): their stream stops there."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    try:
+        full = get_meeting_access(session, viewer_of(session, user), meeting_id).full
+    except (NotFound, Forbidden):
+        return None
+    return full, since(session, topic(meeting_id), after, private=full)
 
 
 def _run(engine: Engine, work: Callable[[Session], Any]) -> Any:
@@ -128,11 +131,12 @@ async def stream(engine: Engine, access: MeetingAccess, after: int) -> AsyncIter
         try:
             while True:
                 woken.clear()
-                full = await to_thread.run_sync(standing, engine, user_id, meeting_id)
-                if full is None:
+                news = await _in_thread(
+                    engine, partial(_news, user_id=user_id, meeting_id=meeting_id, after=after)
+                )
+                if news is None:
                     return
-                news = partial(since, topic=topic(meeting_id), after=after, private=full)
-                rows = await _in_thread(engine, news)
+                full, rows = news
                 for message in payload_of(rows):
                     yield message
                 after = max([after, *(event_id for event_id, _ in rows)])
