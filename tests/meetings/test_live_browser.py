@@ -5,25 +5,17 @@ Screenshots (laptop and phone) go to test-artifacts/."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, Factory, World
+from tests.factories import Factory, World
+from tests.test_pages_phone import LAPTOP, PHONE, log_in
 from veille.meetings.enums import MeetingStatus
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Any, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
@@ -37,12 +29,12 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         factory.invite(meeting, person)
     url = f"{live_server}/meetings/{meeting.id}"
 
-    member_context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    member_context = browser.new_context(locale="fr-FR", viewport=LAPTOP)
     member = member_context.new_page()
     member.set_default_timeout(10_000)
     try:
-        _log_in(page, live_server, world.secretary.email)
-        _log_in(member, live_server, world.member.email)
+        log_in(page, live_server, world.secretary.email)
+        log_in(member, live_server, world.member.email)
         page.goto(url)
         member.goto(url)
         # Each sees who is looking, the other included.
@@ -71,7 +63,7 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         page.get_by_role("button", name="Point suivant").click()
         expect(member.locator(".present__title")).to_have_text("Rodéos motorisés")
         member.screenshot(path=str(screenshot_dir / "live-present-1366.png"))
-        member.set_viewport_size({"width": 390, "height": 844})
+        member.set_viewport_size(PHONE)
         member.screenshot(path=str(screenshot_dir / "live-present-390.png"), full_page=True)
         member.goto(url)
         member.screenshot(path=str(screenshot_dir / "live-meeting-390.png"), full_page=True)
