@@ -8,19 +8,11 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.test_browser import _log_in
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-def _log_in(page, live_server, email):  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
