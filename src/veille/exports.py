@@ -1,14 +1,23 @@
 """Tables as people download them: CSV (for French spreadsheets: semicolons, decimal commas,
 UTF-8 with a BOM) and XLSX. A cell that a spreadsheet would read as a formula (``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return first) is neutralised: an apostrophe before it in CSV,
-a quoted string cell in XLSX (STYLE.md §10). Numbers stay numbers."""
+a quoted string cell in XLSX (STYLE.md §10). Numbers stay numbers.
+
+Files people download again (exports, PDFs) carry a validator: an ETag from what the file is
+made of, so that a second download with ``If-None-Match`` answers 304 without building it."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from veille import __version__
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
@@ -94,3 +103,32 @@ def _sheet_name(title: str, used: set[str]) -> str:
         name, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(name.lower())
     return name
+
+
+# Validators
+
+# The browser keeps the file for its reader only and asks each time whether it changed.
+REVALIDATE = "private, no-cache"
+
+
+def etag(*made_of: object) -> str:
+    """A strong validator from what a file is made of (its rows' count and latest change, its
+    reader, their language, the filters…) and the release that lays it out."""
+    return '"' + hashlib.sha256(repr((__version__, made_of)).encode()).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    offered = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in offered or tag in offered
+
+
+def validated(request: Request, tag: str, build: Callable[[], Response]) -> Response:
+    """304 when the reader already holds this file (``If-None-Match``), else the file ``build``
+    makes, with its ETag."""
+    held = _matches(request.headers.get("if-none-match"), tag)
+    response = Response(status_code=304) if held else build()
+    response.headers["ETag"] = tag
+    response.headers["Cache-Control"] = REVALIDATE
+    return response

@@ -1,14 +1,22 @@
-"""Documents as PDF (minutes, convocations, reports): an HTML template printed by WeasyPrint."""
+"""Documents as PDF (minutes, convocations, reports): an HTML template printed by WeasyPrint.
+
+A PDF answered to a request carries a validator made from its HTML, which decides every byte
+of it: rendering the template costs milliseconds, printing it hundreds, so a second download of
+an unchanged document answers 304 without printing (``exports.validated``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
+from veille.exports import etag, validated
 from veille.paths import STATIC
-from veille.web import render_text
+from veille.web import PDF, download, render_text
 
 
-def render_pdf(template: str, context: dict[str, Any], language: str) -> bytes:
+def _print(html: str) -> bytes:
     # Imported here: WeasyPrint is slow to load and only the PDF routes need it.
     from PIL import ImageFile
     from weasyprint import HTML
@@ -17,5 +25,16 @@ def render_pdf(template: str, context: dict[str, Any], language: str) -> bytes:
     # uploads must not inherit that (our documents embed no uploaded image).
     ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-    html = render_text(template, context, language)
     return HTML(string=html, base_url=str(STATIC)).write_pdf()  # type: ignore[no-any-return]
+
+
+def render_pdf(template: str, context: dict[str, Any], language: str) -> bytes:
+    return _print(render_text(template, context, language))
+
+
+def pdf_download(
+    request: Request, template: str, context: dict[str, Any], language: str, filename: str
+) -> Response:
+    """The document to save, with its validator; 304 when the reader holds it already."""
+    html = render_text(template, context, language)
+    return validated(request, etag(html), lambda: download(_print(html), PDF, filename))

@@ -108,6 +108,17 @@ def completion_days(
     return [(int(d), int(n)) for d, n in found]
 
 
+def changes(session: Session) -> tuple[int, datetime | None]:
+    """How many actions there are and when one last changed (a statistics file's validator)."""
+    found = session.exec(
+        select(
+            select(func.count()).select_from(Action).scalar_subquery(),
+            select(func.max(col(Action.updated_at))).scalar_subquery(),
+        )
+    ).one()
+    return int(found[0]), found[1]
+
+
 # Actions by kind and status, and by effect: the reports of a group, a sector and the plenary
 
 EFFECT_ORDER: tuple[Effect | None, ...] = (*Effect, None)

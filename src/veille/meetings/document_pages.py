@@ -14,9 +14,9 @@ from veille.i18n import N_
 from veille.meetings import feeds, minutes
 from veille.meetings.access import get_meeting_access
 from veille.meetings.agenda import agenda
-from veille.pdf import render_pdf
+from veille.pdf import pdf_download
 from veille.types import Id
-from veille.web import ICS, PDF, download, redirect, render
+from veille.web import ICS, download, redirect, render
 
 router = APIRouter()
 
@@ -34,8 +34,9 @@ def minutes_pdf(
     assembled = minutes.minutes(
         session, access=access, audience="outside" if audience == "outside" else "body"
     )
-    data = minutes.minutes_pdf(assembled, settings, str(viewer.user.language))
-    return download(data, PDF, minutes.minutes_name(assembled, settings))
+    context = {"minutes": assembled, "settings": settings}
+    name = minutes.minutes_name(assembled, settings)
+    return pdf_download(request, minutes.PDF_TEMPLATE, context, str(viewer.user.language), name)
 
 
 @router.get("/meetings/{meeting_id}/convocation.pdf")
@@ -51,11 +52,8 @@ def convocation_pdf(
         "items": agenda(session, access=access),
         "settings": settings,
     }
-    return download(
-        render_pdf("meetings/convocation_pdf.html", context, str(viewer.user.language)),
-        PDF,
-        minutes.document_name("convocation", access.meeting, access.body, settings),
-    )
+    name = minutes.document_name("convocation", access.meeting, access.body, settings)
+    return pdf_download(request, "meetings/convocation_pdf.html", context, str(viewer.user.language), name)
 
 
 @router.get("/meetings/{meeting_id}/calendar.ics")

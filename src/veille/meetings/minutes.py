@@ -103,8 +103,11 @@ def approve(session: Session, *, access: MeetingAccess, settings: Settings) -> M
     return meeting
 
 
+PDF_TEMPLATE = "meetings/minutes_pdf.html"
+
+
 def minutes_pdf(minutes: Minutes, settings: Settings, language: str) -> bytes:
-    return render_pdf("meetings/minutes_pdf.html", {"minutes": minutes, "settings": settings}, language)
+    return render_pdf(PDF_TEMPLATE, {"minutes": minutes, "settings": settings}, language)
 
 
 def document_name(kind: str, meeting: Meeting, body: Body, settings: Settings) -> str:

@@ -151,3 +151,15 @@ def _count(
     if keys:
         stmt = stmt.group_by(*keys)
     return [(tuple(row[:-1]), int(row[-1])) for row in session.exec(stmt).all()]
+
+
+def changes(session: Session) -> tuple[int, datetime | None]:
+    """How many reports there are and when one last changed: what a statistics file's validator
+    follows (two index lookups; a report posted, changed, shared, purged or deleted moves it)."""
+    found = session.exec(
+        select(
+            select(func.count()).select_from(Situation).scalar_subquery(),
+            select(func.max(col(Situation.updated_at))).scalar_subquery(),
+        )
+    ).one()
+    return int(found[0]), found[1]

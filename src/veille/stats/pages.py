@@ -18,7 +18,7 @@ from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.errors import NotFound
-from veille.i18n import N_, translate
+from veille.i18n import N_, active_language, translate
 from veille.situations import categories
 from veille.stats import service
 from veille.types import check_period
@@ -90,14 +90,21 @@ def stats_page(request: Request, viewer: PageViewer, session: SessionDep, settin
 
 @router.get("/stats/export")
 def export(request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
-    """One table as CSV (``format=csv``), else one or every table (``table`` absent) as XLSX."""
-    _scope, _f, _values, _errors, sections, _summary = _sections(session, viewer, request, settings)
-    wanted = request.query_params.get("table")
-    chosen = [s.table for s in sections if not wanted or s.key == wanted]
-    if not chosen:
-        raise NotFound()
-    stamp = settings.today().isoformat()
-    name = f"veille-statistiques-{wanted or 'toutes'}-{stamp}".replace("_", "-")
-    if request.query_params.get("format") == "csv" and len(chosen) == 1:
-        return download(exports.to_csv(chosen[0]), "text/csv; charset=utf-8", f"{name}.csv")
-    return download(exports.to_xlsx(chosen), XLSX, f"{name}.xlsx")
+    """One table as CSV (``format=csv``), else one or every table (``table`` absent) as XLSX;
+    a second download of unchanged figures answers 304 (``exports.validated``)."""
+
+    def build() -> Response:
+        _scope, _f, _values, _errors, sections, _summary = _sections(session, viewer, request, settings)
+        wanted = request.query_params.get("table")
+        chosen = [s.table for s in sections if not wanted or s.key == wanted]
+        if not chosen:
+            raise NotFound()
+        stamp = settings.today().isoformat()
+        name = f"veille-statistiques-{wanted or 'toutes'}-{stamp}".replace("_", "-")
+        if request.query_params.get("format") == "csv" and len(chosen) == 1:
+            return download(exports.to_csv(chosen[0]), "text/csv; charset=utf-8", f"{name}.csv")
+        return download(exports.to_xlsx(chosen), XLSX, f"{name}.xlsx")
+
+    made_of = service.fingerprint(session, viewer), sorted(request.query_params.multi_items())
+    tag = exports.etag(made_of, active_language(), settings.today())
+    return exports.validated(request, tag, build)

@@ -72,6 +72,18 @@ def scope(session: Session, viewer: Viewer) -> Scope:
     return Scope(viewer=viewer, bodies=[b for b in visible if viewer.sees_body(b.id or 0)])
 
 
+def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
+    """What this person's statistics are made of, for the validator of their exports: the
+    reports' and actions' count and latest change, and their standing in the bodies (which
+    decides what they count); two queries."""
+    standing = (
+        viewer.user.id,
+        viewer.content_ids and sorted(viewer.content_ids),
+        sorted(viewer.roles.items()),
+    )
+    return counts.changes(session), actions.changes(session), standing
+
+
 def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
     they count through the bodies that cover it)."""
@@ -81,13 +93,15 @@ def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     return tuple(b.id for b in chosen if b.id is not None) or (-1,)
 
 
-def _situation_filters(filters: Filters) -> counts.CountFilters:
+def _situation_filters(filters: Filters, today: date) -> counts.CountFilters:
+    """An open period ends today (no report tells facts to come), which spares the month
+    grouping its search for the latest date."""
     return counts.CountFilters(
         body_ids=tuple(filters.body_id),
         sector_ids=tuple(filters.sector_id),
         category_ids=tuple(filters.category_id),
         since=filters.since,
-        until=filters.until,
+        until=filters.until or today,
     )
 
 
@@ -124,7 +138,7 @@ def situation_sections(
 ) -> list[Section]:
     """Reports by month with the years side by side, by category (years side by side), by
     sector and by severity; two queries (by category and month, by sector and severity)."""
-    f = _situation_filters(filters)
+    f = _situation_filters(filters, today)
 
     def grouped(*keys: str) -> list[tuple[tuple[Any, ...], int]]:
         return counts.count(session, scope.viewer, keys, f, zone, all_bodies=scope.all_bodies)
@@ -231,10 +245,15 @@ class ActionSummary:
 def action_sections(
     session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, today: date
 ) -> tuple[ActionSummary, list[Section]]:
-    """Actions by kind and status, by lead organisation, and their evaluations; four queries."""
+    """Actions by kind and status, by lead organisation, and their evaluations; three queries
+    (kind, status and effect together; leads; the days to completion)."""
     f = _action_filters(scope, filters)
-    by_kind_status = actions.count(session, scope.viewer, ("kind", "status"), f, today, zone)
-    cell = {(k[0], k[1]): n for k, n, _ in by_kind_status}
+    by_kind_status = actions.count(session, scope.viewer, ("kind", "status", "effect"), f, today, zone)
+    cell: dict[tuple[str, str], int] = defaultdict(int)
+    effects: dict[str | None, int] = defaultdict(int)
+    for (kind, status, effect), n, _ in by_kind_status:
+        cell[(kind, status)] += n
+        effects[effect] += n
     statuses = list(ActionStatus)
     kind_rows: list[list[Any]] = [
         [
@@ -290,7 +309,6 @@ def action_sections(
         ],
         rows=lead_rows,
     )
-    effects = {k[0]: n for k, n, _ in actions.count(session, scope.viewer, ("effect",), f, today, zone)}
     effect_table = Table(
         title=translate(N_("Evaluations of the actions done")),
         columns=[translate(N_("Effect observed")), translate(N_("Actions"))],
