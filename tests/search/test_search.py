@@ -6,8 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from veille.audit.models import AuditEvent
+from veille.bodies.models import Membership
 from veille.meetings.enums import MeetingStatus
+from veille.orm import utcnow
 from veille.situations.enums import Confidentiality
 from veille.venues.models import Venue
 
@@ -153,3 +157,22 @@ def test_every_page_has_the_search_landmark(world, client_for):
     assert 'role="search"' in page and 'id="site-search-q"' in page and 'aria-keyshortcuts="/"' in page
     assert 'href="/help"' in page
     assert 'id="site-search-q"' not in client_for(None).get("/login").text
+
+
+def test_confidential_reports_listed_are_audited_and_an_excluded_member_finds_nothing(
+    world, factory, session, api_for
+):  # type: ignore[no-untyped-def]
+    report = factory.situation(
+        world.body, world.member, "Suivi Quincampoix", confidentiality=Confidentiality.restricted
+    )
+    factory.action(world.body, world.organisation, "Action Quincampoix")
+    assert _found(api_for(world.secretary), "quincampoix")["reports"] == ["Suivi Quincampoix"]
+    reads = session.exec(
+        select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == report.id)
+    ).all()
+    assert [(e.user_id, e.detail.get("via")) for e in reads] == [(world.secretary.id, "api")]
+    membership = session.exec(select(Membership).where(Membership.user_id == world.secretary.id)).one()
+    membership.excluded_at = utcnow()
+    session.add(membership)
+    session.commit()
+    assert _found(api_for(world.secretary), "quincampoix") == {}
