@@ -1,0 +1,74 @@
+"""What makes pages and files cheap at scale (issue 15): validators on the statistics exports
+and the meeting PDFs (a second download answers 304 unless what the file is made of changed),
+and boards bounded, a long column counted "plus de N" and paged by "Voir plus"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import Factory, World
+from veille.actions.enums import ActionStatus
+from veille.actions.lists import BOARD_STEP
+
+EXPORT = "/stats/export?table=reports_by_category&format=csv"
+
+
+def test_a_statistics_export_answers_304_until_its_figures_change(
+    world: World, factory: Factory, client_for: Any
+) -> None:
+    factory.situation(world.body, world.member)
+    client = client_for(world.coordinator)
+    first = client.get(EXPORT)
+    assert first.status_code == 200 and first.content
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+
+    again = client.get(EXPORT, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and not again.content and again.headers["etag"] == tag
+    assert client.get(EXPORT, headers={"If-None-Match": '"other"'}).status_code == 200
+
+    # Another reader, another table or another language: another file.
+    assert client_for(world.member).get(EXPORT).headers["etag"] != tag
+    assert client.get(EXPORT.replace("format=csv", "format=xlsx")).headers["etag"] != tag
+
+    factory.situation(world.body, world.member, "Tags sur la façade")
+    changed = client.get(EXPORT, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+
+
+def test_a_convocation_pdf_is_not_printed_again_when_unchanged(
+    world: World, factory: Factory, client_for: Any
+) -> None:
+    meeting = factory.meeting(world.body)
+    factory.item(meeting, "Occupation du hall")
+    client = client_for(world.chair)
+    url = f"/meetings/{meeting.id}/convocation.pdf"
+    first = client.get(url)
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    tag = first.headers["etag"]
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
+
+    factory.item(meeting, "Rodéos urbains", position=2)
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 200
+    # Who may not see the meeting learns nothing from a tag.
+    assert client_for(world.other).get(url, headers={"If-None-Match": tag}).status_code == 404
+
+
+def test_a_long_board_column_shows_its_latest_and_pages(
+    world: World, factory: Factory, client_for: Any
+) -> None:
+    step = BOARD_STEP["finished"]
+    for n in range(step + 3):
+        factory.action(world.body, world.organisation, f"Action close {n:02d}", status=ActionStatus.done)
+    client = client_for(world.chair)
+    board = client.get(f"/bodies/{world.body.id}/actions").text
+    assert f"plus de {step}" in board
+    assert board.count("board-card__title") == step
+    assert f"done={2 * step}" in board and "Voir plus" in board
+
+    url = f"/bodies/{world.body.id}/actions?done={2 * step}"
+    more = client.get(url, headers={"HX-Request": "true"})
+    assert more.status_code == 200 and 'id="board"' in more.text and "<html" not in more.text
+    assert more.text.count("board-card__title") == step + 3 and "plus de" not in more.text
+    # A count out of range is the default, never an error.
+    assert client.get(f"/bodies/{world.body.id}/actions?done=100000").text.count("board-card__title") == step
