@@ -158,6 +158,25 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
     ("GET", "/password/reset/{token}"): Case(NOBODY),
     ("POST", "/password/reset/{token}"): Case(NOBODY, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ("GET", "/account"): Case(LOGGED_IN),
+    ("POST", "/account/profile"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
+    ("POST", "/account/password"): Case(
+        LOGGED_IN, {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    ),
+    # A body one does not sit in (or only as a guest) is not among one's choices: refused, as an
+    # unknown one would be.
+    ("POST", "/account/mail"): Case(
+        LOGGED_IN | dict.fromkeys(("admin", "coordinator", "other", "guest"), 422), {"mode-1": "each"}
+    ),
+    ("POST", "/account/calendar"): Case(LOGGED_IN),
+    # Only one's own API tokens: token 1 is the persona's session (or nobody's).
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(
+        NOBODY | {"anonymous": LOGIN}, params={"token_id": "1"}
+    ),
+    ("GET", "/password/forgot"): Case(ALL),
+    ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
+    ("GET", "/password/reset/{token}"): Case(NOBODY),
+    ("POST", "/password/reset/{token}"): Case(NOBODY, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
     ("GET", "/search"): Case(LOGGED_IN, query={"q": "hall"}),
     ("GET", "/help"): Case(LOGGED_IN),
     ("GET", "/help/{role}"): Case(LOGGED_IN, params={"role": "secretary"}),
@@ -302,7 +321,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     # API
     ("POST", "/api/v1/auth/token"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("DELETE", "/api/v1/auth/token"): Case(LOGGED_IN),
+    ("GET", "/api/v1/auth/tokens"): Case(LOGGED_IN),
+    # Only one's own API tokens: no one has token 999.
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): Case(
+        NOBODY | {"anonymous": LOGIN}, params={"token_id": "999"}
+    ),
     ("GET", "/api/v1/me"): Case(LOGGED_IN),
+    ("PATCH", "/api/v1/me"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
     ("GET", "/api/v1/search"): Case(LOGGED_IN, query={"q": "hall"}),
     ("GET", "/api/v1/sectors"): Case(LOGGED_IN),
     ("POST", "/api/v1/sectors"): Case(STAFF, {"name": "Nord", "code": "NORD"}),

@@ -37,7 +37,7 @@ def _context(
         "values": {"name": user.name, "language": str(user.language)},
         "mail_choices": service.mail_choices(session, viewer),
         "calendar_url": feeds.feed_url(settings, feeds.feed(session, user=user)),
-        "tokens": service.api_tokens(session, user),
+        "tokens": profile.api_tokens(session, user),
         "form": form,
         "nav_active": "account",
     } | extra
@@ -130,6 +130,6 @@ def new_calendar_address(request: Request, viewer: PageViewer, session: SessionD
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(token_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
     """Only one's own tokens: another person's, or none, is 404."""
-    if not service.revoke_api_token(session, viewer.user, token_id):
+    if not profile.revoke_api_token(session, viewer.user, token_id):
         raise NotFound()
     return redirect(request, "/account#tokens", flash=N_("The API token is revoked."))

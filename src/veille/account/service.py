@@ -12,7 +12,6 @@ from veille.access import Viewer
 from veille.audit import service as audit
 from veille.auth import resets
 from veille.auth import service as auth
-from veille.auth.models import AuthToken
 from veille.bodies import service as bodies
 from veille.bodies.models import Body
 from veille.config import Settings
@@ -122,18 +121,3 @@ def set_mail_choices(session: Session, viewer: Viewer, modes: dict[int, str]) ->
     for body_id, mode in wanted.items():
         if current[body_id].mode != mode:
             flows.set_mode(session, access=flows.choice_access(session, viewer.user, body_id), mode=mode)
-
-
-def api_tokens(session: Session, user: User) -> list[AuthToken]:
-    assert user.id is not None
-    return auth.api_tokens(session, user_id=user.id)
-
-
-def revoke_api_token(session: Session, user: User, token_id: int) -> bool:
-    """One of the person's own API tokens ends (audited); False when they have no such token."""
-    assert user.id is not None
-    revoked = auth.revoke_api_token(session, user_id=user.id, token_id=token_id)
-    if revoked:
-        audit.record(session, user_id=user.id, verb="revoke", entity="api_token", entity_id=token_id)
-    session.commit()
-    return revoked

@@ -1,4 +1,5 @@
-"""JSON API of the directory: /sectors, /organisations, /users, /me."""
+"""JSON API of the directory: /sectors, /organisations, /users, /me (read, and the person's own
+name and language changed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Response
 from sqlmodel import select
 
 from veille.deps import SessionDep
-from veille.directory import service
+from veille.directory import profile, service
 from veille.directory.current import ApiUser
 from veille.directory.models import (
     Organisation,
@@ -28,6 +29,12 @@ router = APIRouter(tags=["directory"])
 def me(user: ApiUser) -> UserPublic:
     """The person the token belongs to."""
     return UserPublic.model_validate(user)
+
+
+@router.patch("/me", response_model=UserPublic)
+def update_me(body: profile.ProfileUpdate, user: ApiUser, session: SessionDep) -> UserPublic:
+    """The person's own name and language (as on "Mon compte")."""
+    return UserPublic.model_validate(profile.update_profile(session, user=user, data=body))
 
 
 @router.get("/sectors", response_model=Paged[SectorPublic])

@@ -9,6 +9,7 @@ from sqlmodel import Session, SQLModel
 
 from veille.audit import service as audit
 from veille.auth import service as auth
+from veille.auth.models import AuthToken
 from veille.auth.passwords import require_strong
 from veille.config import Settings
 from veille.directory.enums import Language
@@ -78,3 +79,19 @@ def change_password(
     auth.revoke_others(session, user_id=user.id, keep=keep)
     audit.record(session, user_id=user.id, verb="change_password", entity="user", entity_id=user.id)
     session.commit()
+
+
+def api_tokens(session: Session, user: User) -> list[AuthToken]:
+    """The person's own API tokens still within their expiry, newest first."""
+    assert user.id is not None
+    return auth.api_tokens(session, user_id=user.id)
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> bool:
+    """One of the person's own API tokens ends (audited); False when they have no such token."""
+    assert user.id is not None
+    revoked = auth.revoke_api_token(session, user_id=user.id, token_id=token_id)
+    if revoked:
+        audit.record(session, user_id=user.id, verb="revoke", entity="api_token", entity_id=token_id)
+    session.commit()
+    return revoked
