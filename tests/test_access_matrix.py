@@ -154,10 +154,6 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/login"): Case(ALL),
     ("POST", "/login"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("POST", "/logout"): Case(ALL),
-    ("GET", "/password/forgot"): Case(ALL),
-    ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
-    ("GET", "/password/reset/{token}"): Case(NOBODY),
-    ("POST", "/password/reset/{token}"): Case(NOBODY, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
     ("GET", "/account"): Case(LOGGED_IN),
     ("POST", "/account/profile"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
     ("POST", "/account/password"): Case(
