@@ -154,21 +154,6 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/login"): Case(ALL),
     ("POST", "/login"): Case(ALL, {"email": "member@example.org", "password": PASSWORD}),
     ("POST", "/logout"): Case(ALL),
-    ("GET", "/account"): Case(LOGGED_IN),
-    ("POST", "/account/profile"): Case(LOGGED_IN, {"name": "Nouveau Nom", "language": "en"}),
-    ("POST", "/account/password"): Case(
-        LOGGED_IN, {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    ),
-    # A body one does not sit in (or only as a guest) is not among one's choices: refused, as an
-    # unknown one would be.
-    ("POST", "/account/mail"): Case(
-        LOGGED_IN | dict.fromkeys(("admin", "coordinator", "other", "guest"), 422), {"mode-1": "each"}
-    ),
-    ("POST", "/account/calendar"): Case(LOGGED_IN),
-    # Only one's own API tokens: token 1 is the persona's session (or nobody's).
-    ("POST", "/account/tokens/{token_id}/revoke"): Case(
-        NOBODY | {"anonymous": LOGIN}, params={"token_id": "1"}
-    ),
     ("GET", "/password/forgot"): Case(ALL),
     ("POST", "/password/forgot"): Case(ALL, {"email": "member@example.org"}),
     ("GET", "/password/reset/{token}"): Case(NOBODY),
