@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlmodel import Session, col, select
 
 from veille.access import Viewer
@@ -105,8 +105,6 @@ def search(session: Session, viewer: Viewer, q: str, *, via: str) -> Results:
 def _contains(q: str, *columns: Any) -> ColumnElement[bool]:
     """Every word of the query in one of the columns, whatever the case (wildcards escaped)."""
     words = q.casefold().split()
-    if not words:
-        return false()
     return and_(*(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words))
 
 
