@@ -20,9 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -64,14 +62,6 @@ def make_engine(
     return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool, **kwargs)
 
 
-def local_month(stored: str | None, zone: str) -> str | None:
-    """'YYYY-MM' in ``zone`` of a UTC timestamp as SQLite stores it."""
-    if stored is None:
-        return None
-    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
-
-
 def unicode_lower(text: object) -> object:
     """SQL ``lower()`` on SQLite, for every alphabet (NULL and non-text values as they are)."""
     return text.lower() if isinstance(text, str) else text
@@ -88,9 +78,6 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # SQLite has no time zones: statistics group by the city's month with this function
-        # (PostgreSQL does it with AT TIME ZONE).
-        dbapi_connection.create_function("veille_local_month", 2, local_month, deterministic=True)
         # SQLite's lower() folds ASCII letters only, PostgreSQL's every letter: the case-blind
         # checks of unique names ("Γειά" and "ΓΕΙΆ") must agree on both, so lower() is Python's.
         dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
