@@ -179,27 +179,29 @@ class Hub:
 
 
 class Listener(threading.Thread):
-    """The process's one PostgreSQL connection that LISTENs, for as long as the process runs;
-    it reconnects after a failure and then wakes every stream (they read what they missed)."""
+    """The process's one PostgreSQL connection that LISTENs, until its engine is disposed; it
+    reconnects after a failure and then wakes every stream (they read what they missed)."""
 
     def __init__(self, hub: Hub) -> None:
         super().__init__(name="veille-events", daemon=True)
         self.hub = hub
+        self.stopped = threading.Event()
 
     def run(self) -> None:
         url = self.hub.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         pause = 0.5
-        while True:
+        while not self.stopped.is_set():
             try:
                 with psycopg.connect(url, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.hub.wake(None)
                     pause = 0.5
-                    for notice in connection.notifies():
-                        self.hub.wake(notice.payload)
+                    while not self.stopped.is_set():
+                        for notice in connection.notifies(timeout=1.0):
+                            self.hub.wake(notice.payload)
             except psycopg.Error:
                 log.exception("event listener: connection lost, reconnecting")
-                threading.Event().wait(pause)
+                self.stopped.wait(pause)
                 pause = min(pause * 2, 10.0)
 
 
@@ -208,9 +210,20 @@ _hubs_lock = threading.Lock()
 
 
 def hub_of(engine: Engine) -> Hub:
-    """The process's hub for this database (made at the first stream)."""
+    """The process's hub for this database (made at the first stream, forgotten with its
+    listener when the engine is disposed)."""
     with _hubs_lock:
-        return _hubs.setdefault(engine, Hub(engine))
+        if engine not in _hubs:
+            _hubs[engine] = Hub(engine)
+            event.listen(engine, "engine_disposed", _forget)
+        return _hubs[engine]
+
+
+def _forget(engine: Engine) -> None:
+    with _hubs_lock:
+        hub = _hubs.pop(engine, None)
+    if hub is not None and hub.listener is not None:
+        hub.listener.stopped.set()
 
 
 def payload_of(rows: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
