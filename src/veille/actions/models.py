@@ -42,8 +42,8 @@ class Action(SQLModel, table=True):
         default=None, foreign_key="agenda_item.id", index=True, ondelete="SET NULL"
     )
     created_by: int | None = Field(default=None, foreign_key="user.id")
-    created_at: datetime = timestamp()
-    updated_at: datetime = timestamp()
+    created_at: datetime = timestamp(index=True)
+    updated_at: datetime = timestamp(index=True)
     done_at: datetime | None = timestamp(nullable=True)
     # The evaluation, once the action is done.
     evaluation: str = Field(default="", sa_type=Text)

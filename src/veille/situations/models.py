@@ -70,7 +70,7 @@ class Situation(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     created_at: datetime = timestamp(index=True)
-    updated_at: datetime = timestamp()
+    updated_at: datetime = timestamp(index=True)
     resolved_at: datetime | None = timestamp(nullable=True, index=True)
     # Set by `veille purge`: the text, the place and the attachments are gone, counts remain.
     anonymised_at: datetime | None = timestamp(nullable=True)
