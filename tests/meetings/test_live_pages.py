@@ -15,7 +15,6 @@ from veille.meetings.live import topic
 from veille.meetings.models import AgendaItem, Meeting
 from veille.meetings.presence import MeetingPresence, arrive, leave, still_here
 
-
 HTMX = {"HX-Request": "true"}  # as the page's parts ask: the part alone
 
 
