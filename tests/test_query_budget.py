@@ -49,7 +49,6 @@ _COUNTS_TODAY = {
         "action table": 16,
         "a board": 14,
         "a meeting": 22,
-        "statistics": 14,
     },
     "member": {
         "home": 15,
@@ -60,7 +59,6 @@ _COUNTS_TODAY = {
         "feed, search": 14,
         "a report": 17,
         "a meeting": 18,
-        "statistics": 14,
     },
 }
 OVER_BUDGET = {(persona, page): n for persona, pages in _COUNTS_TODAY.items() for page, n in pages.items()}

@@ -16,10 +16,8 @@ from veille import exports
 from veille.access import PageViewer, Viewer
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
-from veille.directory import service as directory
 from veille.errors import NotFound
 from veille.i18n import N_, active_language, translate
-from veille.situations import categories
 from veille.stats import service
 from veille.types import check_period
 from veille.web import download, render
@@ -80,8 +78,8 @@ def stats_page(request: Request, viewer: PageViewer, session: SessionDep, settin
         "values": values,
         "errors": errors,
         "bodies": scope.bodies,
-        "sectors": directory.list_sectors(session),
-        "categories": categories.categories(session, active_only=False),
+        "sectors": scope.sectors,
+        "categories": scope.categories,
         "query": query,
         "nav_active": "stats",
     }

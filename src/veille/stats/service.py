@@ -27,11 +27,13 @@ from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body
 from veille.charts import Chart, grouped_bars
 from veille.directory import service as directory
+from veille.directory.models import Sector
 from veille.exports import Table
 from veille.i18n import N_, active_language, translate
 from veille.labels import LABELS
 from veille.situations import categories as report_categories
 from veille.situations import counts
+from veille.situations.models import Category
 from veille.types import IdList
 
 HIDDEN = N_("Social coordination (not shown)")
@@ -53,10 +55,13 @@ class Filters(BaseModel):
 @dataclass(frozen=True)
 class Scope:
     """Whose statistics: the request's viewer, or its ``every_body()`` for those who read every
-    body's aggregates (the staff, a plenary's chair); and the bodies they may choose from."""
+    body's aggregates (the staff, a plenary's chair); the bodies they may choose from, and the
+    sectors and categories that the filters offer and the tables name (read once a page)."""
 
     viewer: Viewer
     bodies: list[Body]
+    sectors: list[Sector]
+    categories: list[Category]
 
     @property
     def all_bodies(self) -> bool:
@@ -64,12 +69,15 @@ class Scope:
 
 
 def scope(session: Session, viewer: Viewer) -> Scope:
-    if viewer.staff:
-        return Scope(viewer=viewer.every_body(), bodies=bodies.all_bodies(session))
-    visible = bodies.visible_bodies(session, viewer.user)
-    if any(b.kind == BodyKind.plenary and viewer.role_in(b.id or 0) == MemberRole.chair for b in visible):
-        return Scope(viewer=viewer.every_body(), bodies=bodies.all_bodies(session))
-    return Scope(viewer=viewer, bodies=[b for b in visible if viewer.sees_body(b.id or 0)])
+    sectors = directory.list_sectors(session)
+    categories = report_categories.categories(session, active_only=False)
+    visible = [] if viewer.staff else bodies.visible_bodies(session, viewer.user)
+    chairs_plenary = any(
+        b.kind == BodyKind.plenary and viewer.role_in(b.id or 0) == MemberRole.chair for b in visible
+    )
+    if viewer.staff or chairs_plenary:
+        return Scope(viewer.every_body(), bodies.all_bodies(session), sectors, categories)
+    return Scope(viewer, [b for b in visible if viewer.sees_body(b.id or 0)], sectors, categories)
 
 
 def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
@@ -166,7 +174,7 @@ def situation_sections(
         {str(y): [grid[m][i] for m in range(12)] for i, y in enumerate(years)},
     )
 
-    categories = {c.id: c.name for c in report_categories.categories(session, active_only=False)}
+    categories = {c.id: c.name for c in scope.categories}
     per_category: dict[Any, dict[int, int]] = defaultdict(dict)
     for (category, month), n in by_category_month:
         year = int(month[:4]) if month else 0
@@ -193,7 +201,7 @@ def situation_sections(
         {str(y): [int(r[1 + i] or 0) for r in category_rows] for i, y in enumerate(years)},
     )
 
-    sectors = {s.id: s.name for s in directory.list_sectors(session)}
+    sectors = {s.id: s.name for s in scope.sectors}
     by_sector_severity = grouped("sector", "severity")
     sector_totals: dict[tuple[Any, ...], int] = defaultdict(int)
     by_severity: dict[tuple[Any, ...], int] = defaultdict(int)
@@ -359,7 +367,7 @@ def situation_counts(
     """API.md ``/stats/situations``: a category by its code, a body or sector by its id; a key a
     stub hides is null."""
     s = scope(session, viewer)
-    codes = report_categories.category_codes(session)
+    codes = {c.id: c.code for c in s.categories}
     result = []
     for keys, n in counts.count(session, s.viewer, group_by, filters, zone, all_bodies=s.all_bodies):
         row: dict[str, Any] = {}
