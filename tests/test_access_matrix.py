@@ -242,9 +242,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/meetings/{meeting_id}/convocation.pdf"): Case(BODY_MEMBERS, setup=meeting()),
     # The live meeting (issue 16): its stream and parts follow the meeting page's rule.
     ("GET", "/meetings/{meeting_id}/live"): Case(BODY_VIEW, setup=meeting()),
-    ("GET", "/meetings/{meeting_id}/live/{part}"): Case(BODY_VIEW, setup=meeting(), params={"part": "agenda"}),
+    ("GET", "/meetings/{meeting_id}/live/{part}"): Case(
+        BODY_VIEW, setup=meeting(), params={"part": "agenda"}
+    ),
     ("GET", "/meetings/{meeting_id}/present"): Case(BODY_MEMBERS, setup=meeting()),
-    ("POST", "/meetings/{meeting_id}/present/current"): Case(BODY_MANAGE, {"item_id": "{item}"}, setup=meeting()),
+    ("POST", "/meetings/{meeting_id}/present/current"): Case(
+        BODY_MANAGE, {"item_id": "{item}"}, setup=meeting()
+    ),
     ("GET", "/meetings/{meeting_id}/calendar.ics"): Case(BODY_VIEW, setup=meeting()),
     ("GET", "/meetings/{meeting_id}/answer/{invitee_id}/{signature}"): Case(NOBODY, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/answer/{invitee_id}/{signature}"): Case(

@@ -190,15 +190,15 @@ def test_demo_centre_cell_has_a_past_an_upcoming_and_a_planned_meeting(
 def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
     db: Session, accounts: list[demo.DemoAccount]
 ) -> None:
+    from veille.access import viewer_of
     from veille.situations import problems, visibility
-    from veille.situations import service as situations
     from veille.situations.models import Problem, Situation
 
     reports = db.exec(select(Situation)).all()
     assert {r.confidentiality for r in reports} == {"body", "restricted", "social"}
     [problem] = db.exec(select(Problem)).all()
     secretary = by_email(db, next(a.email for a in accounts if a.email.startswith("karim.benali")))
-    viewer = situations.viewer_for(db, secretary)
+    viewer = viewer_of(db, secretary)
     # The secretary reads the restricted report, sees the social one only as a stub.
     full = visibility.full_ids(db, viewer, [r.id for r in reports if r.id])
     assert {r.confidentiality for r in reports if r.id in full} == {"body", "restricted"}

@@ -48,8 +48,8 @@ def fr(message: str, **params: object) -> str:
 
 
 def subject(message: str, **params: object) -> str:
-    """A subject as sent: on one line, its spaces (French no-break ones too) plain."""
-    return " ".join(fr(message, **params).split())
+    """A subject as sent: the French message as is, its no-break spaces (before ":") kept."""
+    return fr(message, **params)
 
 
 def confidential(n: int) -> str:
