@@ -209,7 +209,7 @@ def content_member_ids(session: Session, body: Body) -> set[int]:
 def guest_of(user_id: Mapped[int] | int, body_id: Mapped[int] | int) -> ColumnElement[bool]:
     """SQL: the person is a guest of the body now (not excluded; a removed guest has no row). A
     guest's access to a meeting is this and the meeting's invitation, read at every access
-    (meetings.service.guest_meetings): the invitation alone is never trusted."""
+    (meetings.access.guest_meetings): the invitation alone is never trusted."""
     return exists().where(
         col(Membership.user_id) == user_id,
         col(Membership.body_id) == body_id,

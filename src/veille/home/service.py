@@ -3,7 +3,7 @@ actions they own and the overdue ones of the bodies they chair, the reports post
 last visit, the charters to accept, the days left of their crime-treatment groups).
 
 Every figure is taken over what the reader may see, through the rules of the domains that own
-the records (``situations.service.posted_since`` for reports, ``actions.lists.query`` for
+the records (``situations.feed.posted_since`` for reports, ``actions.lists.query`` for
 actions, the meetings' own rules); the page answers in a fixed number of queries whatever the
 number of records: lists are capped, figures are counted in SQL.
 """
@@ -51,7 +51,7 @@ def record_visit(session: Session, user: User, now: datetime | None = None) -> d
 
     A visit more than ``VISIT_GAP`` after the last one moves the mark: what was new then is no
     longer new. A first visit shows the last ``FIRST_VISIT``. Called on a GET, it ends the read
-    transaction before writing, as ``situations.service.record_reads`` does (SQLite cannot turn
+    transaction before writing, as ``situations.visibility.record_reads`` does (SQLite cannot turn
     a transaction that has read into a writer once another has written).
     """
     now = now or utcnow()
