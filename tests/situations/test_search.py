@@ -412,3 +412,12 @@ def test_the_api_searches_and_hides_what_it_must(
     assert titles(world.chair, "famille") == set()
     for q in ('"NEAR(*', "hall' OR '1'='1", "-:^()", "😀"):
         assert titles(secrets["colleague"], q) == set()
+
+
+@pytest.mark.parametrize("q", ["¾û", "k ½ ²", "ﬁ⁄"])
+def test_a_word_that_unaccents_into_several_is_searched_without_error(
+    api_for: Any, world: World, q: str
+) -> None:
+    """NFKD turns "¾" into "3⁄4": one query term that the index would read as a phrase."""
+    assert api_for(world.member).get("/api/v1/situations", params={"q": q}).status_code == 200
+    assert api_for(world.member).get("/api/v1/search", params={"q": q}).status_code == 200

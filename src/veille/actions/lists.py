@@ -28,7 +28,7 @@ from veille.directory import service as directory
 from veille.directory.models import Organisation, User
 from veille.pagination import Page, numbered_page
 from veille.situations import feed
-from veille.types import Day, Id
+from veille.types import Day, Id, Int
 
 FOLLOW_UP_LIMIT = 100
 
@@ -209,11 +209,11 @@ class BoardShown(BaseModel):
     """How many cards each column of a board shows, as its "show more" links ask (query
     parameters named after the statuses); a missing or out-of-range count takes the default."""
 
-    proposed: int = BOARD_STEP["open"]
-    planned: int = BOARD_STEP["open"]
-    in_progress: int = BOARD_STEP["open"]
-    done: int = BOARD_STEP["finished"]
-    abandoned: int = BOARD_STEP["finished"]
+    proposed: Int = BOARD_STEP["open"]
+    planned: Int = BOARD_STEP["open"]
+    in_progress: Int = BOARD_STEP["open"]
+    done: Int = BOARD_STEP["finished"]
+    abandoned: Int = BOARD_STEP["finished"]
 
     def of(self, status: ActionStatus) -> int:
         shown: int = getattr(self, status.value)

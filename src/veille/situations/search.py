@@ -200,8 +200,11 @@ def _query_terms(q: str) -> list[tuple[tuple[str, ...], bool]]:
     """Per word of the query, the terms of which one must be found, and whether as a prefix."""
     found = words(q)
     kept = [w for w in found if _unaccented(w) not in STOP_WORDS] or found
-    groups = [stems(w) for w in kept]
-    return [(terms, i == len(kept) - 1 and len(terms[0]) >= PREFIX_MIN) for i, terms in enumerate(groups)]
+    # A term that unaccenting turned into several words ("¾" → "3⁄4") would be a phrase, which
+    # the index cannot look up: such terms are left out of the query.
+    groups = [t for t in (tuple(s for s in stems(w) if WORD.fullmatch(s)) for w in kept) if t]
+    last = len(groups) - 1
+    return [(terms, i == last and len(terms[0]) >= PREFIX_MIN) for i, terms in enumerate(groups)]
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
