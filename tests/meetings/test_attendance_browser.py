@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.factories import Factory, World
@@ -15,6 +16,20 @@ from tests.test_pages_phone import LAPTOP, PHONE, log_in
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 
 pytestmark = pytest.mark.browser
+
+
+def shoot_attendance(page: Any, path: Path) -> None:
+    """Screenshot the attendance block; the live stream may swap in the same block again
+    (our own save comes back as an event) while the picture is taken, so a detached element
+    is looked up once more."""
+    for _ in range(3):
+        try:
+            page.locator("#attendance").screenshot(path=str(path))
+            return
+        except PlaywrightError as error:
+            if "not attached" not in str(error):
+                raise
+    raise AssertionError("the attendance block kept being replaced")
 
 
 def test_presence_in_two_clicks_and_unsaved_notes_warn(
@@ -33,7 +48,7 @@ def test_presence_in_two_clicks_and_unsaved_notes_warn(
     expect(tally).to_contain_text("0 présent sur 4")
     for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        page.locator("#attendance").screenshot(path=str(screenshot_dir / f"attendance-before-{name}.png"))
+        shoot_attendance(page, screenshot_dir / f"attendance-before-{name}.png")
 
     page.set_viewport_size(LAPTOP)
     page.get_by_role("button", name="Tous présents").click()
@@ -45,7 +60,7 @@ def test_presence_in_two_clicks_and_unsaved_notes_warn(
     )
     for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        page.locator("#attendance").screenshot(path=str(screenshot_dir / f"attendance-recorded-{name}.png"))
+        shoot_attendance(page, screenshot_dir / f"attendance-recorded-{name}.png")
     page.set_viewport_size(LAPTOP)
 
     # Notes typed and not saved yet (the save waits for a pause in typing): leaving asks first,
