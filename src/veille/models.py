@@ -37,6 +37,15 @@ from veille.situations.models import (
     SituationUpdateRecord,
 )
 from veille.stats.models import Diagnostic
+from veille.strategy.models import (
+    IndicatorValue,
+    ObjectiveAction,
+    ObjectiveBody,
+    Strategy,
+    StrategyAxis,
+    StrategyIndicator,
+    StrategyObjective,
+)
 from veille.venues.models import CharterArticle, Venue
 
 __all__ = [
@@ -63,6 +72,7 @@ __all__ = [
     "Diagnostic",
     "GroupReview",
     "HomeVisit",
+    "IndicatorValue",
     "Invitation",
     "LiveEvent",
     "LoginAttempt",
@@ -72,6 +82,8 @@ __all__ = [
     "MeetingScreen",
     "Membership",
     "NotificationChoice",
+    "ObjectiveAction",
+    "ObjectiveBody",
     "Organisation",
     "OutboxAttachment",
     "OutboxMail",
@@ -82,6 +94,10 @@ __all__ = [
     "SituationReferral",
     "SituationShare",
     "SituationUpdateRecord",
+    "Strategy",
+    "StrategyAxis",
+    "StrategyIndicator",
+    "StrategyObjective",
     "User",
     "Venue",
 ]
