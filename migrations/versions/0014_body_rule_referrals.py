@@ -1,8 +1,8 @@
 """a body's meeting rule (monthly meetings planned from it) and reports referred on their own
 (who referred them, when and why) (issue 18)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 07:50:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import veille.orm
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
