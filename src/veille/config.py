@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -13,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+
+_ORIGIN = re.compile(r"^https?://(\{s\}\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(?=/|$)")
 
 
 class ConfigError(Exception):
@@ -69,6 +73,15 @@ class Settings(BaseSettings):
     # sent, another sends it once the lease is over. Far longer than one SMTP send.
     mail_lease_seconds: int = Field(default=600, ge=1)
 
+    # The map (docs/operations.md, "Map and geocoder"). The geocoder finds a report's point from
+    # its place when none was chosen: France's national address service by default, "" for none;
+    # a failure or a timeout leaves the place as text. The tiles come from map_tiles_url, the
+    # only other host the pages' CSP allows images from ("" shows the points without tiles).
+    geocoder_url: str = "https://api-adresse.data.gouv.fr"
+    geocoder_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = Field(default="© OpenStreetMap contributors", max_length=300)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -85,6 +98,20 @@ class Settings(BaseSettings):
         if backend not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
         return value
+
+    @field_validator("geocoder_url", "map_tiles_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _ORIGIN.match(value):
+            raise ValueError("give an http:// or https:// address, or leave it empty")
+        return value.rstrip("/") if "{" not in value else value
+
+    @property
+    def map_tiles_origin(self) -> str | None:
+        """The tile server's origin, as the CSP names it (a ``{s}`` subdomain as ``*``)."""
+        found = _ORIGIN.match(self.map_tiles_url)
+        return found.group(0).replace("{s}", "*") if found else None
 
     @property
     def is_sqlite(self) -> bool:
