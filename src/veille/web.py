@@ -253,6 +253,7 @@ _PYDANTIC_MESSAGES = {
     "literal_error": N_("Choose one of the proposed values."),
     "bool_parsing": N_("Choose yes or no."),
     "list_type": N_("Choose one of the proposed values."),
+    "rule_incomplete": N_("A meeting rule needs its week, its day, its start and its duration, or none."),
 }
 
 

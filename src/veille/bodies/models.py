@@ -1,9 +1,11 @@
 """Bodies (instances), their members and their charter."""
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date, datetime, time
+from typing import Annotated, Self
 
-from pydantic import StringConstraints, field_validator
+from pydantic import Field as PydanticField
+from pydantic import StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -30,6 +32,16 @@ class BodyBase(SQLModel):
     ends_on: date | None = None
     cadence: Cadence | None = Field(default=None, sa_type=enum_type(Cadence, 20))
     charter_required: bool = False
+    # The meeting rule: "the first Tuesday (ordinal 1, weekday 1) of the month at 14:00 for two
+    # hours, Mairie annexe Nord"; ordinal -1 is the last such weekday. Unset: no rule.
+    rule_ordinal: int | None = Field(default=None, ge=-1, le=4)
+    rule_weekday: int | None = Field(default=None, ge=0, le=6)
+    rule_start: time | None = None
+    rule_minutes: int | None = Field(default=None, ge=15, le=720)
+    rule_location: str = Field(default="", max_length=300)
+
+
+RULE_FIELDS = ("rule_ordinal", "rule_weekday", "rule_start", "rule_minutes")
 
 
 class Body(BodyBase, table=True):
@@ -47,6 +59,34 @@ class BodyCreate(BodyBase):
     starts_on: Day | None = None
     ends_on: Day | None = None
     sector_ids: IdList = []
+    rule_minutes: Annotated[int | None, PydanticField(ge=15, le=720, validate_default=True)] = None
+    rule_location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+
+    @field_validator("rule_ordinal")
+    @classmethod
+    def _no_zero(cls, value: int | None) -> int | None:
+        if value == 0:
+            raise ValueError("the ordinal is 1 to 4, or -1 for the last")
+        return value
+
+    @field_validator("rule_minutes")
+    @classmethod
+    def _whole_rule(cls, value: int | None, info: ValidationInfo) -> int | None:
+        """A meeting rule is its week, day, start and duration together, or nothing (checked on
+        the last of them, the duration)."""
+        given = [info.data.get(f) is not None for f in RULE_FIELDS[:-1]] + [value is not None]
+        if any(given) and not all(given):
+            raise PydanticCustomError(
+                "rule_incomplete", "a meeting rule needs its week, weekday, start and duration, or none"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _monthly(self) -> Self:
+        """A body with a meeting rule meets monthly."""
+        if self.rule_ordinal is not None:
+            self.cadence = Cadence.monthly
+        return self
 
 
 class BodyUpdate(BodyCreate):
@@ -62,6 +102,11 @@ class BodyPublic(SQLModel):
     starts_on: date | None
     ends_on: date | None
     cadence: Cadence | None
+    rule_ordinal: int | None
+    rule_weekday: int | None
+    rule_start: time | None
+    rule_minutes: int | None
+    rule_location: str
     status: BodyStatus
     charter_required: bool
     version: int
