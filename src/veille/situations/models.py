@@ -87,13 +87,35 @@ class SituationShare(SQLModel, table=True):
 
 
 class SituationReferral(SQLModel, table=True):
-    """A report handed to another body with an action (a watch cell refers it to the
-    crime-treatment group): that body's members read it as those of the report's own body do."""
+    """A report handed to another body, with an action (a watch cell refers it to the
+    crime-treatment group) or on its own with a reason: that body's members read it as those of
+    the report's own body do. ``reason`` is None for a hand-over with an action; the rows made
+    before migration 0014 have no referrer nor date."""
 
     __tablename__ = "situation_referral"
 
     situation_id: int = Field(foreign_key="situation.id", primary_key=True, ondelete="CASCADE")
     body_id: int = Field(foreign_key="body.id", primary_key=True, index=True, ondelete="CASCADE")
+    reason: str | None = Field(default=None, sa_type=Text)
+    referred_by: int | None = Field(default=None, foreign_key="user.id")
+    referred_at: datetime | None = timestamp(nullable=True)
+
+
+class ReferralIn(SQLModel):
+    """A report referred on its own to another body."""
+
+    body_id: Id
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+    _newlines = field_validator("reason", mode="before")(unix_newlines)
+
+
+class ReferralPublic(SQLModel):
+    body_id: int
+    body_name: str
+    reason: str | None
+    referred_by: int | None
+    referred_at: datetime | None
 
 
 class SituationBase(SQLModel):
