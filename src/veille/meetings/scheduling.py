@@ -3,18 +3,20 @@ body's standing items), moved, convened and cancelled, each with the invitees' m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
-from dateutil.rrule import MONTHLY, rrule, weekday
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
 from veille.bodies import service as bodies
+from veille.bodies.models import Body
 from veille.config import Settings
+from veille.directory.models import User
 from veille.errors import Conflict, InvalidInput
-from veille.i18n import N_, translate
-from veille.meetings import mails
+from veille.i18n import DEFAULT_LANGUAGE, N_, translate
+from veille.meetings import mails, rule_days
 from veille.meetings.access import MeetingAccess, locked_meeting
 from veille.meetings.agenda import agenda_seen_by
 from veille.meetings.enums import MeetingStatus, StandingItem
@@ -30,15 +32,17 @@ STANDING_ITEMS = {
 }
 
 
-def _new_meeting(access: bodies.BodyAccess, starts_at: datetime, ends_at: datetime, location: str) -> Meeting:
-    assert access.body.id is not None
+def _new_meeting(
+    body: Body, created_by: int | None, starts_at: datetime, ends_at: datetime, location: str
+) -> Meeting:
+    assert body.id is not None
     return Meeting(
-        body_id=access.body.id,
+        body_id=body.id,
         starts_at=starts_at,
         ends_at=ends_at,
         location=location,
         uid=f"{uuid4()}@veille",
-        created_by=access.user.id,
+        created_by=created_by,
     )
 
 
@@ -56,7 +60,7 @@ def _propose_agenda(session: Session, meeting: Meeting, language: str) -> None:
 
 def create_meeting(session: Session, *, access: bodies.BodyAccess, data: MeetingIn) -> Meeting:
     access.require_manage()
-    meeting = _new_meeting(access, data.starts_at, data.ends_at, data.location)
+    meeting = _new_meeting(access.body, access.user.id, data.starts_at, data.ends_at, data.location)
     session.add(meeting)
     session.flush()
     _propose_agenda(session, meeting, str(access.user.language))
@@ -75,47 +79,76 @@ def local_times(day: date, start: time, end: time, settings: Settings) -> tuple[
     return starts_at, ends_at
 
 
-def series_days(data: SeriesForm) -> list[date]:
-    """The days of a monthly series, e.g. the first Tuesday (ordinal 1, weekday 1) or the last
-    Friday (ordinal -1, weekday 4) of each month, from the month of ``first_month``."""
-    start = data.first_month.replace(day=1)
-    rule = rrule(MONTHLY, dtstart=start, count=data.count, byweekday=weekday(data.weekday, data.ordinal))
-    return [moment.date() for moment in rule]
+def taken_days(
+    session: Session, body_id: int, span: tuple[date, date], settings: Settings, *, cancelled: bool
+) -> set[date]:
+    """The days in ``span`` the body has a meeting on (``cancelled`` ones too, if asked)."""
+    tz = settings.tz
+    query = select(Meeting.starts_at).where(
+        Meeting.body_id == body_id,
+        Meeting.starts_at >= datetime.combine(span[0], time.min, tzinfo=tz),
+        Meeting.starts_at < datetime.combine(span[1], time.min, tzinfo=tz),
+    )
+    if not cancelled:
+        query = query.where(col(Meeting.status) != MeetingStatus.cancelled)
+    return {starts_at.astimezone(tz).date() for starts_at in session.exec(query).all()}
+
+
+def plan_days(
+    session: Session,
+    *,
+    body: Body,
+    actor: User | None,
+    days: Sequence[date],
+    start: time,
+    minutes: int,
+    location: str,
+    settings: Settings,
+) -> list[Meeting]:
+    """Planned meetings on these days (status planned, with the standing items, titled in the
+    planner's language), as the series form and a body's rule make them. No commit."""
+    created: list[Meeting] = []
+    language = str(actor.language) if actor is not None else DEFAULT_LANGUAGE
+    for day in days:
+        starts_at = datetime.combine(day, start, tzinfo=settings.tz)
+        meeting = _new_meeting(
+            body, actor.id if actor else None, starts_at, starts_at + timedelta(minutes=minutes), location
+        )
+        session.add(meeting)
+        session.flush()
+        _propose_agenda(session, meeting, language)
+        created.append(meeting)
+    return created
 
 
 def plan_series(
     session: Session, *, access: bodies.BodyAccess, data: SeriesForm, settings: Settings
 ) -> list[Meeting]:
-    """Plans the body's meetings from its cadence, skipping days that already have one."""
+    """Plans the body's meetings from a monthly rule typed in the series form (the days from
+    ``rule_days``: holidays moved, days already taken skipped)."""
     access.require_manage()
-    days = series_days(data)
-    tz = settings.tz
-    window = (
-        datetime.combine(days[0], time.min, tzinfo=tz),
-        datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz),
+    starts_at, ends_at = local_times(data.first_month, data.start, data.end, settings)
+    assert access.body.id is not None
+    days = rule_days.planned_days(
+        ordinal=data.ordinal,
+        day_of_week=data.weekday,
+        first_month=data.first_month,
+        months=data.count,
+        taken=taken_days(
+            session, access.body.id, rule_days.span(data.first_month, data.count), settings, cancelled=False
+        ),
+        today=settings.today(),
     )
-    taken = {
-        m.starts_at.astimezone(tz).date()
-        for m in session.exec(
-            select(Meeting).where(
-                Meeting.body_id == access.body.id,
-                Meeting.starts_at >= window[0],
-                Meeting.starts_at < window[1],
-                col(Meeting.status) != MeetingStatus.cancelled,
-            )
-        ).all()
-    }
-    created: list[Meeting] = []
-    today = utcnow().astimezone(tz).date()
-    for day in days:
-        if day in taken or day < today:
-            continue
-        starts_at, ends_at = local_times(day, data.start, data.end, settings)
-        meeting = _new_meeting(access, starts_at, ends_at, data.location)
-        session.add(meeting)
-        session.flush()
-        _propose_agenda(session, meeting, str(access.user.language))
-        created.append(meeting)
+    created = plan_days(
+        session,
+        body=access.body,
+        actor=access.user,
+        days=[d.day for d in days],
+        start=data.start,
+        minutes=int((ends_at - starts_at).total_seconds() // 60),
+        location=data.location,
+        settings=settings,
+    )
     audit.record(
         session,
         user_id=access.user.id,
