@@ -15,7 +15,6 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-
 _ORIGIN = re.compile(r"^https?://(\{s\}\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?(?=/|$)")
 
 
