@@ -179,6 +179,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=SECRET,
         base_url="http://testserver",
         login_delay_seconds=0.01,
+        geocoder_url="",  # no address leaves the machine; tests/situations/test_map.py serves one
     )
 
 

@@ -152,7 +152,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.bodies import api as bodies_api
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
-    from veille.directory import login_pages, token_api
+    from veille.directory import login_pages, outline_api, outline_pages, token_api
     from veille.directory import pages as directory_pages
     from veille.help import pages as help_pages
     from veille.home import body_page
@@ -169,6 +169,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.situations import (
         category_pages,
         feed_pages,
+        map_pages,
         notification_api,
         notification_pages,
         problem_pages,
@@ -193,11 +194,13 @@ def _routes() -> tuple[BaseRoute, ...]:
         bodies_pages,
         body_page,
         directory_pages,
+        outline_pages,
         meetings_pages,
         live_pages,
         notifications_pages,
         notification_pages,
         feed_pages,
+        map_pages,
         report_pages,
         problem_pages,
         category_pages,
@@ -218,6 +221,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     for module in (
         token_api,
         directory_api,
+        outline_api,
         bodies_api,
         meetings_api,
         situations_api,
@@ -260,6 +264,12 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The pages' CSP: images also from the map's tile server, and from no other host."""
+    tiles = settings.map_tiles_origin
+    return CSP.replace("img-src 'self' data:;", f"img-src 'self' data: {tiles};") if tiles else CSP
 
 
 class RequestGuard:
@@ -334,6 +344,7 @@ class _Attempt:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     secure = settings.base_url.startswith("https://")
+    csp = content_security_policy(settings)
     app.add_middleware(
         RequestGuard,
         max_body=settings.attachment_max_mb * 1024 * 1024 * MAX_PER_REPORT + FORM_ALLOWANCE_BYTES,
@@ -361,7 +372,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             # Pages hold confidential content: never kept by the browser or a proxy.
             headers.setdefault("Cache-Control", "no-store")
             if not request.url.path.startswith(f"{API_PREFIX}/docs"):
-                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", csp)
         return response
 
 

@@ -11,7 +11,7 @@ from veille.access import ApiViewer, Viewer
 from veille.deps import SessionDep, SettingsDep
 from veille.errors import InvalidInput
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
-from veille.situations import feed, problems, reports, visibility
+from veille.situations import feed, mapping, problems, reports, visibility
 from veille.situations.categories import categories, category_codes
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import (
@@ -44,6 +44,8 @@ class SituationPatch(SQLModel):
     sector_id: Id | None = None
     venue_id: Id | None = None
     place: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
     occurred_at: Moment | None = None
     severity: Int | None = None
     status: SituationStatus | None = None
@@ -101,6 +103,23 @@ def list_situations(
     return Paged(items=_public(session, items, full), next_cursor=next_cursor)
 
 
+@router.get("/map/situations", response_model=mapping.MapPublic)
+def map_situations(
+    filters: Annotated[mapping.MapFilters, Query()],
+    viewer: ApiViewer,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> mapping.MapPublic:
+    """The reports you read whole that have a point and match the feed's filters (or name the
+    venue ``venue_id``), newest first, at most 500 (``total`` counts every match), with the
+    sectors' outlines. Never a report you may not read, never a social report (none has a
+    point). Any signed-in person; reads of restricted reports are audited."""
+    period = filters.period_errors(settings.today())
+    if period:
+        raise InvalidInput(period)
+    return mapping.map_data(session, viewer, filters, settings.tz, via="api").public
+
+
 def _one(session: Session, access: visibility.SituationAccess) -> SituationPublic | SituationStub:
     return _public(session, [access.situation], {access.situation.id or 0} if access.full else set())[0]
 
@@ -110,7 +129,10 @@ def create_situation(
     data: SituationCreate, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
     """Posts a report in one of your bodies, with the mail of the members who want one. A member
-    who sees the body's content (not a guest), while the body is open."""
+    who sees the body's content (not a guest), while the body is open. Its point on the map is
+    the ``latitude`` and ``longitude`` sent (both or neither, in range: 422 otherwise), else the
+    geocoder's for its ``place`` when one is configured and finds it; a social report keeps
+    none."""
     situation = reports.post_report(session, viewer=viewer, data=data, settings=settings)
     return _one(session, visibility.get_situation(session, viewer, situation.id or 0))
 
@@ -126,15 +148,17 @@ def get_situation(
 
 @router.patch("/situations/{situation_id}", response_model=SituationPublic)
 def patch_situation(
-    situation_id: Id, patch: SituationPatch, viewer: ApiViewer, session: SessionDep
+    situation_id: Id, patch: SituationPatch, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
     """Changes the fields sent, from the ``version`` read (409 if someone saved since). The
-    author's organisation, the body's chair and secretaries, and the staff."""
+    author's organisation, the body's chair and secretaries, and the staff. A ``latitude`` and
+    ``longitude`` (both or neither, in range: 422 otherwise) place the report on the map; a
+    changed ``place`` without them is looked up by the geocoder; a social report keeps none."""
     access = visibility.get_situation(session, viewer, situation_id)
     access.require_edit()
     current = _one(session, access).model_dump()
     data = validate(SituationUpdate, current | patch.model_dump(exclude_unset=True))
-    reports.update_situation(session, access=access, data=data)
+    reports.update_situation(session, access=access, data=data, settings=settings)
     return _one(session, visibility.get_situation(session, viewer, situation_id))
 
 

@@ -63,6 +63,9 @@ def _context(
         filters = filters.model_copy(update={"body_id": body_id})
     page, rows = feed.feed(session, viewer, filters, page=_page(request), tz=tz)
     query = urlencode({k: v for k, v in values.items() if v})
+    on_map = {k: v for k, v in values.items() if v and not errors} | (
+        {"body_id": str(body_id)} if body_id else {}
+    )
     return {
         "rows": rows,
         "page": page,
@@ -73,6 +76,7 @@ def _context(
         "bodies": bodies.visible_bodies(session, viewer.user),
         "statuses": list(SituationStatus),
         "base_url": request.url.path + (f"?{query}" if query else ""),
+        "map_query": f"?{urlencode(on_map)}" if on_map else "",
         "nav_active": "situations",
     }
 

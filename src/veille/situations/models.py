@@ -4,10 +4,11 @@ choices of the members."""
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints, field_validator
+from pydantic import StringConstraints, field_validator, model_validator
 from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from veille.geo import Latitude, Longitude, both_or_neither
 from veille.orm import enum_type, timestamp
 from veille.situations.enums import Confidentiality, NotificationMode, ProblemStatus, SituationStatus
 from veille.types import Id, IdList, Int, Moment, unix_newlines
@@ -45,9 +46,17 @@ class CategoryPublic(SQLModel):
     active: bool
 
 
+# A point is a latitude and a longitude in range, or neither (migration 0015).
+POINT_CHECK = (
+    "(latitude IS NULL AND longitude IS NULL) OR "
+    "(latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)"
+)
+
+
 class Situation(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity"),
+        CheckConstraint(POINT_CHECK, name="point"),
         Index("ix_situation_body_id_id", "body_id", "id"),
     )
 
@@ -60,6 +69,9 @@ class Situation(SQLModel, table=True):
     venue_id: int | None = Field(default=None, foreign_key="venue.id", index=True, ondelete="SET NULL")
     problem_id: int | None = Field(default=None, foreign_key="problem.id", index=True, ondelete="SET NULL")
     place: str = Field(default="", max_length=300)
+    # A point on the map (docs/confidentiality.md: never on a social report).
+    latitude: float | None = None
+    longitude: float | None = None
     occurred_at: datetime = timestamp(index=True)
     severity: int = 2
     status: SituationStatus = Field(default=SituationStatus.open, sa_type=enum_type(SituationStatus, 20))
@@ -126,6 +138,8 @@ class SituationBase(SQLModel):
     sector_id: Id | None = None
     venue_id: Id | None = None
     place: Line = ""
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     occurred_at: Moment
     severity: int = Field(default=2, ge=1, le=4)
     confidentiality: Confidentiality = Confidentiality.body
@@ -133,6 +147,7 @@ class SituationBase(SQLModel):
     names_person: bool = False
 
     _newlines = field_validator("description", mode="before")(unix_newlines)
+    _point = model_validator(mode="after")(both_or_neither)
 
 
 class SituationCreate(SituationBase):
@@ -154,6 +169,8 @@ class SituationPublic(SQLModel):
     venue_id: int | None
     problem_id: int | None
     place: str
+    latitude: float | None
+    longitude: float | None
     occurred_at: datetime
     severity: int
     status: SituationStatus

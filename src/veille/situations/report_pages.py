@@ -23,7 +23,7 @@ from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.errors import InvalidInput, NotFound
 from veille.i18n import N_, translate
-from veille.situations import feed, files, problems, reports
+from veille.situations import feed, files, mapping, problems, reports
 from veille.situations.categories import categories, category_codes
 from veille.situations.enums import STATUS_MOVES, Confidentiality, SituationStatus
 from veille.situations.models import Attachment, SituationCreate, SituationUpdate, SituationUpdateIn
@@ -86,6 +86,7 @@ def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **ex
         "organisations": organisations,
         "confidentialities": list(Confidentiality),
         "hints": [],
+        "map_bounds": mapping.outline_bounds(session),
         "situation": None,
         "nav_active": "situations",
     } | extra
@@ -320,6 +321,8 @@ def edit_situation_form(
         "sector_id": situation.sector_id or "",
         "venue_id": situation.venue_id or "",
         "place": situation.place,
+        "latitude": "" if situation.latitude is None else situation.latitude,
+        "longitude": "" if situation.longitude is None else situation.longitude,
         "occurred_on": local.date().isoformat(),
         "occurred_time": local.strftime("%H:%M"),
         "severity": situation.severity,
@@ -350,7 +353,7 @@ def edit_situation(
 
     def save() -> None:
         data: SituationUpdate = _checked(SituationUpdate, values, settings)
-        reports.update_situation(session, access=access, data=data)
+        reports.update_situation(session, access=access, data=data, settings=settings)
 
     return run_change(
         save,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from veille import geocoder
 from veille.access import Viewer
 from veille.audit import service as audit
 from veille.bodies import service as bodies
@@ -41,6 +43,7 @@ from veille.situations.visibility import CONFIDENTIAL, SituationAccess, get_situ
 from veille.venues.models import Venue
 from veille.versions import bump, lock_version
 
+D = TypeVar("D", bound=SituationBase)
 SOCIAL_KINDS = frozenset(
     {OrganisationKind.social_services, OrganisationKind.mediation, OrganisationKind.health}
 )
@@ -118,11 +121,27 @@ def _fields(data: SituationBase, category: Category) -> dict[str, object]:
         "sector_id": data.sector_id,
         "venue_id": data.venue_id,
         "place": data.place,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
         "occurred_at": data.occurred_at,
         "severity": data.severity,
         "confidentiality": data.confidentiality,
         "names_person": data.names_person,
     }
+
+
+def _placed(data: D, settings: Settings | None, previous_place: str | None) -> D:
+    """The point a report keeps: none on a social report (docs/confidentiality.md), else the one
+    chosen, else the geocoder's for a place newly typed (none when it fails: the place stays
+    text). Called before any write, so that no lock waits on the geocoder."""
+    if data.confidentiality == Confidentiality.social:
+        return data.model_copy(update={"latitude": None, "longitude": None})
+    if data.latitude is not None or settings is None or not data.place or data.place == previous_place:
+        return data
+    found = geocoder.geocode(settings, data.place)
+    if found is None:
+        return data
+    return data.model_copy(update={"latitude": found[0], "longitude": found[1]})
 
 
 def _checked_new(session: Session, user: User, data: SituationCreate) -> tuple[Category, list[int]]:
@@ -135,7 +154,7 @@ def _checked_new(session: Session, user: User, data: SituationCreate) -> tuple[C
 def create_situation(session: Session, *, user: User, data: SituationCreate) -> Situation:
     """A new report in the caller's transaction, without mail (the demo loads reports so);
     pages and API post through ``post_report``."""
-    return _insert(session, user, data, *_checked_new(session, user, data))
+    return _insert(session, user, _placed(data, None, None), *_checked_new(session, user, data))
 
 
 def _insert(
@@ -177,6 +196,7 @@ def post_report(
     lock is not held while photos are re-encoded, and a refusal writes nothing."""
     user = viewer.user
     category, shares = _checked_new(session, user, data)
+    data = _placed(data, settings, None)
     with files.kept(uploads, settings) as stored:
         situation = _insert(session, user, data, category, shares)
         if stored:
@@ -187,11 +207,16 @@ def post_report(
     return situation
 
 
-def update_situation(session: Session, *, access: SituationAccess, data: SituationUpdate) -> Situation:
+def update_situation(
+    session: Session, *, access: SituationAccess, data: SituationUpdate, settings: Settings | None = None
+) -> Situation:
+    """Saves a report's fields; with ``settings``, a place changed without a point chosen is
+    looked up by the geocoder. Commits."""
     access.require_edit()
     situation = access.situation
     if data.body_id != situation.body_id:
         raise InvalidInput({"body_id": N_("A report stays in its body.")})
+    data = _placed(data, settings, situation.place)
     lock_version(session, situation, data.version, STALE)
     category = chosen(session, data.category, current=situation.category_id)
     shares = _check(session, access.viewer.user, access.body, data)

@@ -1,9 +1,10 @@
 """The retention period of reports (docs/confidentiality.md, rule 7): ``veille purge`` anonymises the
 reports resolved longer ago than ``Settings.retention_months``.
 
-Their texts go (title, description, place, the updates' texts, the attachments and their
-files); what statistics count stays (body, category, sector, venue, dates, severity, status,
-confidentiality and shares, the updates' dates); the audit log keeps that it happened.
+Their texts go (title, description, place and its point on the map, the updates' texts, the
+attachments and their files); what statistics count stays (body, category, sector, venue, dates,
+severity, status, confidentiality and shares, the updates' dates); the audit log keeps that it
+happened.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _anonymise(session: Session, settings: Settings, situation: Situation, now: 
     situation.title = ANONYMISED_TITLE
     situation.description = ""
     situation.place = ""
+    situation.latitude = situation.longitude = None
     situation.names_person = False
     situation.anonymised_at = now
     situation.updated_at = now

@@ -22,7 +22,7 @@ from veille.deps import SessionDep, SettingsDep
 from veille.i18n import N_, translate
 from veille.orm import utcnow
 from veille.pagination import PageNumber
-from veille.situations import venue_reports
+from veille.situations import mapping, venue_reports
 from veille.types import Id
 from veille.venues import pages as venue_forms
 from veille.venues import service as venues
@@ -200,6 +200,9 @@ def _venue_context(
     today = _today(settings)
     reports, rows = venue_reports.venue_reports(session, viewer, venue, page=page)
     months = venue_reports.monthly_counts(session, viewer, venue, tz=settings.tz, today=today)
+    mapped = mapping.map_data(
+        session, viewer, mapping.MapFilters(venue_id=venue.id), settings.tz, via="venue"
+    )
     return {
         "access": access,
         "venue": venue,
@@ -209,6 +212,8 @@ def _venue_context(
         "page": reports,
         "rows": rows,
         "months": months,
+        "map": mapped,
+        "map_limit": mapping.MAP_LIMIT,
         "busiest": max((m.count for m in months), default=0),
         "values": {"day": today.isoformat()},
         "nav_active": "bodies",
