@@ -99,6 +99,7 @@ def postgres_migrated() -> Iterator[str]:
         connection.exec_driver_sql("DROP SCHEMA IF EXISTS seed CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA seed")
         connection.exec_driver_sql("CREATE TABLE seed.category AS TABLE public.category")
+        connection.exec_driver_sql("CREATE TABLE seed.commune AS TABLE public.commune")
     engine.dispose()
     yield url
     if worker:
@@ -127,6 +128,8 @@ def _truncate_postgres(url: str) -> None:
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         connection.exec_driver_sql("INSERT INTO category SELECT * FROM seed.category")
         connection.exec_driver_sql("SELECT setval('category_id_seq', (SELECT max(id) FROM category))")
+        connection.exec_driver_sql("INSERT INTO commune SELECT * FROM seed.commune")
+        connection.exec_driver_sql("SELECT setval('commune_id_seq', (SELECT max(id) FROM commune))")
     engine.dispose()
 
 

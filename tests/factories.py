@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from veille.actions.enums import ActionKind, ActionStatus, Event
 from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSituation
@@ -20,7 +20,7 @@ from veille.auth import service as auth
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body, Charter, CharterAcceptance, Membership
 from veille.directory.enums import OrganisationKind, UserRole
-from veille.directory.models import Organisation, Sector, User
+from veille.directory.models import Commune, Organisation, Sector, User
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import AgendaItem, Invitation, Meeting
 from veille.orm import utcnow
@@ -50,9 +50,19 @@ class Factory:
         self.session.commit()
         return record
 
-    def sector(self, name: str | None = None, code: str | None = None) -> Sector:
+    def commune(self, name: str | None = None) -> Commune:
+        return self._save(Commune(name=name or f"Commune {next(_counter)}"))
+
+    def sector(
+        self, name: str | None = None, code: str | None = None, commune: Commune | None = None
+    ) -> Sector:
+        """In the given commune, else the first (the one migration 0013 makes)."""
         n = next(_counter)
-        return self._save(Sector(name=name or f"Secteur {n}", code=code or f"S{n}"))
+        commune_id = (
+            commune.id if commune else self.session.exec(select(Commune.id).order_by(Commune.id)).first()
+        )
+        assert commune_id is not None
+        return self._save(Sector(name=name or f"Secteur {n}", code=code or f"S{n}", commune_id=commune_id))
 
     def organisation(
         self, name: str | None = None, kind: OrganisationKind = OrganisationKind.police, active: bool = True

@@ -1,4 +1,5 @@
-"""a report's point on a map (latitude and longitude, both or neither, in range) (issue 19)
+"""a report's point on a map (latitude and longitude, both or neither, in range, never on a
+social report) (issue 19)
 
 A sector's outline already has its column (``sector.outline_geojson``, migration 0001).
 
@@ -19,7 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 POINT = (
     "(latitude IS NULL AND longitude IS NULL) OR "
-    "(latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)"
+    "(confidentiality <> 'social' AND latitude IS NOT NULL AND longitude IS NOT NULL"
+    " AND latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)"
 )
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from veille.bodies import reach as bodies_reach
 from veille.bodies import service as bodies
 from veille.bodies.enums import MemberRole
 from veille.deps import SessionDep
@@ -36,6 +37,9 @@ class Viewer:
     roles: Mapping[int, MemberRole] = field(default_factory=dict)
     # Set by ``every_body``: counts over every body, never a record's content.
     aggregate_only: bool = False
+    # The communes a coordinator is limited to (bodies.reach); None: every commune. Their
+    # communes' bodies are in content_ids and manage_ids; every_body() stays within them.
+    communes: frozenset[int] | None = None
 
     @property
     def organisation_id(self) -> int:
@@ -51,24 +55,46 @@ class Viewer:
     def role_in(self, body_id: int) -> MemberRole | None:
         return self.roles.get(body_id)
 
+    @property
+    def limited(self) -> bool:
+        """A coordinator limited to some communes."""
+        return self.communes is not None
+
+    def oversees(self, body_id: int) -> bool:
+        """Sets the body up as staff: every body for admins and coordinators, their communes'
+        bodies for a limited coordinator."""
+        return self.staff and (self.communes is None or body_id in self.manage_ids)
+
     def every_body(self) -> Viewer:
         """The same person reading aggregates over every body: the staff, and a plenary's chair
-        whose council oversees them all (counts and titles, never a record's text)."""
+        whose council oversees them all (counts and titles, never a record's text). A coordinator
+        limited to some communes counts the bodies they see, no more."""
         return Viewer(
             user=self.user,
-            content_ids=None,
+            content_ids=self.content_ids if self.limited else None,
             manage_ids=self.manage_ids,
             roles=self.roles,
             aggregate_only=True,
+            communes=self.communes,
         )
 
 
 def viewer_of(session: Session, user: User) -> Viewer:
     """Built from the person's memberships, in one query (two more where a charter gates a
-    body); outside a request (mail, commands) as well as by the dependencies below."""
+    body; one more for a coordinator, two when limited to some communes); outside a request
+    (mail, commands) as well as by the dependencies below."""
     roles, content = bodies.standing_of(session, user)
     managed = frozenset(body_id for body_id, role in roles.items() if role in MANAGING) & content
-    return Viewer(user=user, content_ids=None if is_staff(user) else content, manage_ids=managed, roles=roles)
+    reach = bodies_reach.reach_of(session, user)
+    if reach.bodies is None:
+        return Viewer(user=user, content_ids=None, manage_ids=managed, roles=roles)
+    return Viewer(
+        user=user,
+        content_ids=content | reach.bodies,
+        manage_ids=managed | reach.bodies,
+        roles=roles,
+        communes=reach.communes,
+    )
 
 
 def _cached(request: Request, session: Session, user: User) -> Viewer:

@@ -152,7 +152,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.bodies import api as bodies_api
     from veille.bodies import pages as bodies_pages
     from veille.directory import api as directory_api
-    from veille.directory import login_pages, outline_api, outline_pages, token_api
+    from veille.directory import commune_pages, login_pages, outline_api, outline_pages, token_api
     from veille.directory import pages as directory_pages
     from veille.help import pages as help_pages
     from veille.home import body_page
@@ -198,6 +198,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         meetings_pages,
         live_pages,
         notifications_pages,
+        commune_pages,
         notification_pages,
         feed_pages,
         map_pages,

@@ -11,6 +11,7 @@ LABELS: dict[str, dict[str, str]] = {
         "crime_treatment_group": N_("Crime-treatment group (GLTD)"),
         "plenary": N_("Plenary council (CLSPD)"),
         "partnership_committee": N_("Partnership committee"),
+        "thematic_group": N_("Thematic working group"),
         "other": N_("Other body"),
     },
     "body_status": {"active": N_("Active"), "closed": N_("Closed")},

@@ -23,6 +23,7 @@ def test_member_lists_only_their_bodies(api_for, world):
         "starts_on",
         "ends_on",
         "cadence",
+        "theme",
         "status",
         "charter_required",
         "version",

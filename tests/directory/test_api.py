@@ -14,7 +14,7 @@ def test_sectors_are_listed_with_a_cursor(api_for, world, factory):
     client = api_for(world.member)
     first = client.get("/api/v1/sectors", params={"limit": 4}).json()
     assert len(first["items"]) == 4
-    assert set(first["items"][0]) == {"id", "name", "code"}
+    assert set(first["items"][0]) == {"id", "name", "code", "commune_id"}
     second = client.get("/api/v1/sectors", params={"limit": 4, "cursor": first["next_cursor"]}).json()
     assert len(second["items"]) == 2
     assert second["next_cursor"] is None

@@ -211,7 +211,7 @@ def test_recipient_refused_for_good_fails_at_once_and_the_run_goes_on(
 
 
 def test_mail_of_a_rolled_back_change_is_never_sent(session, engine, settings_with_smtp, smtp_server):
-    session.add(Sector(name="Quartier Nord", code="NORD"))
+    session.add(Sector(name="Quartier Nord", code="NORD", commune_id=1))
     outbox.enqueue(session, to=TO, subject=SUBJECT, text=TEXT, attachments=[INVITE])
     session.rollback()  # the change failed: its mail goes with it
 

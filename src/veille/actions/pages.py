@@ -13,11 +13,10 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from veille.access import PageViewer, Viewer
-from veille.actions import at_meetings, lists, service
+from veille.actions import at_meetings, lists, rules, service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
@@ -163,7 +162,7 @@ def _form_context(
             "owners": service.owner_candidates(session, body),
             "reports": feed.recent_readable(session, viewer, body.id or 0, linked),
             "problems": problems.body_problems(session, access),
-            "ends_on": body.ends_on if body.kind == BodyKind.crime_treatment_group else None,
+            "ends_on": rules.deadline(body),
             "may_lead_any": access.can_manage,
         }
     return context | extra

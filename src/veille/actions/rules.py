@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionStatus, Event
 from veille.actions.models import Action
-from veille.bodies.enums import BodyKind
+from veille.bodies.enums import TIME_BOUND
 from veille.bodies.models import Body
 from veille.errors import Conflict, InvalidInput
 from veille.i18n import N_
@@ -22,7 +22,7 @@ STALE = N_("Someone else changed this action in the meantime. Reload it and try 
 MOVE = N_("This action cannot go to that status from its current one.")
 REOPEN_FIRST = N_("This action is finished: reopen it explicitly to change its status.")
 NOT_DONE = N_("An action is evaluated once it is done.")
-GROUP_END = N_("In a crime-treatment group, every action is due by the group's end date.")
+GROUP_END = N_("In a group bounded in time, every action is due by the group's end date.")
 # An open action due within this period is "due soon" (lists, board, weekly reminder).
 DUE_SOON = timedelta(days=14)
 
@@ -56,9 +56,15 @@ def require_done(action: Action) -> None:
         raise Conflict(NOT_DONE)
 
 
+def deadline(body: Body) -> date | None:
+    """The date a body's actions are due by: the end of a crime-treatment group, or of a
+    thematic group bounded in time (bodies.enums.TIME_BOUND); None for the others."""
+    return body.ends_on if body.kind in TIME_BOUND else None
+
+
 def check_due(body: Body, due_on: date | None) -> None:
-    """A crime-treatment group works against the clock: every action is due by its end date."""
-    ends_on = body.ends_on if body.kind == BodyKind.crime_treatment_group else None
+    """A group bounded in time works against the clock: every action is due by its end date."""
+    ends_on = deadline(body)
     if ends_on is not None and (due_on is None or due_on > ends_on):
         raise InvalidInput({"due_on": GROUP_END})
 

@@ -72,7 +72,8 @@ class ActionAccess:
 
     @property
     def manages(self) -> bool:
-        return self.in_body and (self.viewer.staff or self.action.body_id in self.viewer.manage_ids)
+        body_id = self.action.body_id
+        return self.in_body and (self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids)
 
     @property
     def leads(self) -> bool:

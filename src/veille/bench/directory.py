@@ -97,7 +97,11 @@ def write_directory(world: World, writer: Writer) -> None:
     world.sectors = [(i, texts.DISTRICTS[n % len(texts.DISTRICTS)]) for n, i in enumerate(sector_ids)]
     writer.insert(
         Sector,
-        ({"id": i, "name": name, "code": f"S{n + 1:02d}"} for n, (i, name) in enumerate(world.sectors)),
+        # In the commune migration 0013 makes (id 1): the bench's city is one commune.
+        (
+            {"id": i, "name": name, "code": f"S{n + 1:02d}", "commune_id": 1}
+            for n, (i, name) in enumerate(world.sectors)
+        ),
         step="secteurs",
     )
     plans = [(name, kind, None) for name, kind in CITY_ORGS] + [

@@ -9,7 +9,13 @@ class BodyKind(StrEnum):
     crime_treatment_group = "crime_treatment_group"
     plenary = "plenary"
     partnership_committee = "partnership_committee"
+    # A working group on a theme (domestic violence, school harassment, youth at risk…).
+    thematic_group = "thematic_group"
     other = "other"
+
+
+# The kinds of body an end date bounds: their actions are due by it (actions.rules.deadline).
+TIME_BOUND = frozenset({BodyKind.crime_treatment_group, BodyKind.thematic_group})
 
 
 class BodyStatus(StrEnum):

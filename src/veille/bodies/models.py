@@ -32,6 +32,8 @@ class BodyBase(SQLModel):
     ends_on: date | None = None
     cadence: Cadence | None = Field(default=None, sa_type=enum_type(Cadence, 20))
     charter_required: bool = False
+    # A thematic working group's theme (domestic violence, school harassment…); None elsewhere.
+    theme: str | None = Field(default=None, max_length=200)
     # The meeting rule: "the first Tuesday (ordinal 1, weekday 1) of the month at 14:00 for two
     # hours, Mairie annexe Nord"; ordinal -1 is the last such weekday. Unset: no rule.
     rule_ordinal: int | None = Field(default=None, ge=-1, le=4)
@@ -59,6 +61,7 @@ class BodyCreate(BodyBase):
     starts_on: Day | None = None
     ends_on: Day | None = None
     sector_ids: IdList = []
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     rule_minutes: Annotated[int | None, PydanticField(ge=15, le=720, validate_default=True)] = None
     rule_location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
 
@@ -102,6 +105,7 @@ class BodyPublic(SQLModel):
     starts_on: date | None
     ends_on: date | None
     cadence: Cadence | None
+    theme: str | None
     rule_ordinal: int | None
     rule_weekday: int | None
     rule_start: time | None

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlalchemy.orm import Mapped, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit import service as audit
+from veille.bodies import reach
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import (
     Body,
@@ -45,10 +46,8 @@ class BodyAccess:
     role: MemberRole | None
     charter: Charter | None
     charter_accepted: bool
-
-    @property
-    def staff(self) -> bool:
-        return is_staff(self.user)
+    # Set up by the person as staff (bodies.reach: a limited coordinator's communes only).
+    staff: bool = False
 
     @property
     def charter_pending(self) -> bool:
@@ -116,11 +115,12 @@ def _active_membership() -> ColumnElement[bool]:
 def visible_bodies_query(user: User) -> SelectOfScalar[Body]:
     """The bodies a person belongs to (all of them for admin and coordinators), with sectors."""
     stmt = select(Body).options(selectinload(Body.sectors))  # type: ignore[arg-type]
-    if not is_staff(user):
-        stmt = stmt.join(Membership, col(Membership.body_id) == Body.id).where(
-            Membership.user_id == user.id, _active_membership()
-        )
-    return stmt
+    mine = select(Membership.body_id).where(Membership.user_id == user.id, _active_membership())
+    if is_staff(user):  # a limited coordinator: their communes' bodies and those they sit in
+        return stmt.where(or_(reach.oversees(user), col(Body.id).in_(mine)))
+    return stmt.join(Membership, col(Membership.body_id) == Body.id).where(
+        Membership.user_id == user.id, _active_membership()
+    )
 
 
 def visible_bodies(session: Session, user: User, *, member_only: bool = False) -> list[Body]:
@@ -265,17 +265,20 @@ def contributor_access(session: Session, user: User, body_id: int, *, guests: st
 
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
     """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
-    body = session.exec(
-        select(Body).where(Body.id == body_id).options(selectinload(Body.sectors))  # type: ignore[arg-type]
+    row = session.exec(
+        select(Body, reach.oversees(user).label("overseen"))
+        .where(Body.id == body_id)
+        .options(selectinload(Body.sectors))  # type: ignore[arg-type]
     ).first()
-    if body is None:
+    if row is None:
         raise NotFound()
+    body, overseen = row
     membership = session.exec(
         select(Membership).where(
             Membership.body_id == body_id, Membership.user_id == user.id, _active_membership()
         )
     ).first()
-    if membership is None and not is_staff(user):
+    if membership is None and not overseen:
         raise NotFound()
     charter = current_charter(session, body_id)
     accepted = (
@@ -298,6 +301,7 @@ def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
         role=MemberRole(membership.role) if membership else None,
         charter=charter,
         charter_accepted=accepted,
+        staff=bool(overseen),
     )
 
 
@@ -312,12 +316,16 @@ def _set_sectors(session: Session, body: Body, sector_ids: list[int]) -> None:
 def _check_dates(data: BodyCreate) -> None:
     if data.kind == BodyKind.crime_treatment_group and data.ends_on is None:
         raise InvalidInput({"ends_on": N_("A crime-treatment group needs an end date.")})
+    data.theme = (data.theme or None) if data.kind == BodyKind.thematic_group else None
+    if data.kind == BodyKind.thematic_group and not data.theme:
+        raise InvalidInput({"theme": N_("A thematic group needs its theme.")})
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         raise InvalidInput({"ends_on": N_("The end date must come after the start date.")})
 
 
 def create_body(session: Session, *, actor: User, data: BodyCreate) -> Body:
     require_staff(actor)
+    reach.check_sectors(session, actor, data.sector_ids)
     _check_dates(data)
     body = Body.model_validate(data.model_dump(exclude={"sector_ids", "version"}))
     body.sectors = []
@@ -337,6 +345,8 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
         # crime-treatment group's end date hang on its kind: nobody retypes a body.
         raise InvalidInput({"kind": KIND_FIXED})
     _check_dates(data)
+    if access.role is None:  # set up as staff, not as its chair or secretary
+        reach.check_sectors(session, access.user, data.sector_ids)
     if data.charter_required != body.charter_required and not access.can_chair:
         raise Forbidden(N_("Only the chair or the coordinator can require the charter or lift it."))
     body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))

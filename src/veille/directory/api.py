@@ -10,6 +10,9 @@ from veille.deps import SessionDep
 from veille.directory import profile, service
 from veille.directory.current import ApiUser
 from veille.directory.models import (
+    CommuneCreate,
+    CommuneLimits,
+    CommunePublic,
     Organisation,
     OrganisationCreate,
     OrganisationPublic,
@@ -50,6 +53,35 @@ def list_sectors(
 def create_sector(user: ApiUser, session: SessionDep, body: SectorCreate) -> SectorPublic:
     """Creates a sector (admins and coordinators)."""
     return SectorPublic.model_validate(service.save_sector(session, actor=user, data=body))
+
+
+@router.get("/communes", response_model=list[CommunePublic])
+def list_communes(_user: ApiUser, session: SessionDep) -> list[CommunePublic]:
+    """The territory's communes, by name, for every signed-in person (a handful: not paged)."""
+    return [CommunePublic.model_validate(c) for c in service.list_communes(session)]
+
+
+@router.post("/communes", response_model=CommunePublic, status_code=201)
+def create_commune(user: ApiUser, session: SessionDep, body: CommuneCreate) -> CommunePublic:
+    """Creates a commune (admins and coordinators not limited to some communes)."""
+    return CommunePublic.model_validate(service.save_commune(session, actor=user, data=body))
+
+
+@router.get("/users/{user_id}/communes", response_model=CommuneLimits)
+def user_communes(user_id: Id, user: ApiUser, session: SessionDep) -> CommuneLimits:
+    """The communes a coordinator is limited to; empty: every commune (admins)."""
+    account = service.get_user(session, actor=user, user_id=user_id)
+    return CommuneLimits(commune_ids=sorted(service.commune_limits(session, account) or ()))
+
+
+@router.put("/users/{user_id}/communes", response_model=CommuneLimits)
+def limit_user_communes(
+    user_id: Id, user: ApiUser, session: SessionDep, body: CommuneLimits
+) -> CommuneLimits:
+    """Limits a coordinator to these communes; empty: every commune (admins; audited)."""
+    account = service.get_user(session, actor=user, user_id=user_id)
+    ids = service.set_commune_limits(session, actor=user, user=account, data=body)
+    return CommuneLimits(commune_ids=sorted(ids))
 
 
 @router.get("/organisations", response_model=Paged[OrganisationPublic])

@@ -9,7 +9,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from veille.directory.enums import Language, OrganisationKind, UserRole
 from veille.orm import enum_type, timestamp
-from veille.types import Id
+from veille.types import Id, IdList
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
@@ -19,6 +19,40 @@ Code = Annotated[
 Password = Annotated[str, StringConstraints(min_length=12, max_length=200)]
 
 
+class CommuneBase(SQLModel):
+    name: Name = Field(max_length=200, unique=True)
+
+
+class Commune(CommuneBase, table=True):
+    """A commune of the territory: each sector lies in one (an intercommunal council has several;
+    a single city, the one migration 0013 made)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class CommuneCreate(CommuneBase):
+    pass
+
+
+class CommunePublic(CommuneBase):
+    id: int
+
+
+class UserCommune(SQLModel, table=True):
+    """The communes a coordinator is limited to (none: every commune)."""
+
+    __tablename__ = "user_commune"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    commune_id: int = Field(foreign_key="commune.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class CommuneLimits(SQLModel):
+    """The communes a coordinator is limited to; empty: every commune."""
+
+    commune_ids: IdList = []
+
+
 class SectorBase(SQLModel):
     name: Name = Field(max_length=200, unique=True)
     code: Code = Field(max_length=20, unique=True)
@@ -26,19 +60,22 @@ class SectorBase(SQLModel):
 
 class Sector(SectorBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="commune.id", index=True)
     outline_geojson: str | None = None
 
 
 class SectorCreate(SectorBase):
-    pass
+    # Optional while there is one commune (the sector goes in it).
+    commune_id: Id | None = None
 
 
-class SectorUpdate(SectorBase):
+class SectorUpdate(SectorCreate):
     pass
 
 
 class SectorPublic(SectorBase):
     id: int
+    commune_id: int
 
 
 class OrganisationBase(SQLModel):

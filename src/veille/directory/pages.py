@@ -68,6 +68,7 @@ def _sector_form(session: SessionDep, sector_id: Id | None) -> dict[str, Any]:
     return {
         "sector": sector,
         "values": sector.model_dump() if sector else {},
+        "communes": service.list_communes(session),
         "nav_active": "directory",
     }
 
@@ -194,6 +195,8 @@ def _user_form(session: SessionDep, actor: User, user_id: Id | None) -> dict[str
         "roles": list(UserRole),
         "languages": list(Language),
         "login": None,
+        "communes": service.list_communes(session),
+        "limits": sorted(service.commune_limits(session, account) or ()) if account else [],
         "nav_active": "directory",
     }
 

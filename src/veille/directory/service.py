@@ -14,6 +14,9 @@ from veille.auth.passwords import require_strong
 from veille.config import Settings
 from veille.directory.enums import UserRole
 from veille.directory.models import (
+    Commune,
+    CommuneCreate,
+    CommuneLimits,
     Organisation,
     OrganisationCreate,
     OrganisationUpdate,
@@ -21,6 +24,7 @@ from veille.directory.models import (
     SectorCreate,
     SectorUpdate,
     User,
+    UserCommune,
     UserCreate,
     UserUpdate,
 )
@@ -126,14 +130,97 @@ def save_sector(
     data: SectorCreate | SectorUpdate,
     sector: Sector | None = None,
 ) -> Sector:
+    """A coordinator limited to some communes sets up the sectors of those only."""
     require_staff(actor)
+    limits = commune_limits(session, actor) if actor else None
+    if sector is not None and limits is not None and sector.commune_id not in limits:
+        raise Forbidden()
     exclude = sector.id if sector else None
     _check_unique(session, Sector, {"name": data.name}, exclude, N_("A sector already has this name."))
     _check_unique(session, Sector, {"code": data.code}, exclude, N_("A sector already has this code."))
-    sector = sector or Sector.model_validate(data)
-    sector.sqlmodel_update(data.model_dump())
+    commune_id = _sector_commune(session, data.commune_id, limits)
+    sector = sector or Sector.model_validate(data, update={"commune_id": commune_id})
+    sector.sqlmodel_update(data.model_dump() | {"commune_id": commune_id})
     _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
     return sector
+
+
+def _sector_commune(session: Session, commune_id: int | None, limits: frozenset[int] | None) -> int:
+    """The sector's commune: the one chosen, or the only one there is (a single city)."""
+    if commune_id is None:
+        ids = session.exec(select(Commune.id).limit(2)).all()
+        if len(ids) != 1 or ids[0] is None:
+            raise InvalidInput({"commune_id": CHOOSE_COMMUNE})
+        commune_id = ids[0]
+    elif session.get(Commune, commune_id) is None:
+        raise InvalidInput({"commune_id": CHOOSE_COMMUNE})
+    if limits is not None and commune_id not in limits:
+        raise InvalidInput({"commune_id": N_("Choose one of your communes.")})
+    return commune_id
+
+
+# Communes
+
+CHOOSE_COMMUNE = N_("Choose a commune.")
+
+
+def list_communes(session: Session) -> list[Commune]:
+    return list(session.exec(select(Commune).order_by(Commune.name)).all())
+
+
+def get_commune(session: Session, commune_id: int) -> Commune:
+    return _get(session, Commune, commune_id)
+
+
+def commune_limits(session: Session, user: User) -> frozenset[int] | None:
+    """The communes a coordinator is limited to; None: every commune (admins, unlimited
+    coordinators; a member is not staff at all). One query, for coordinators only."""
+    if user.role != UserRole.coordinator:
+        return None
+    ids = frozenset(session.exec(select(UserCommune.commune_id).where(UserCommune.user_id == user.id)).all())
+    return ids or None
+
+
+def save_commune(
+    session: Session, *, actor: User | None, data: CommuneCreate, commune: Commune | None = None
+) -> Commune:
+    """Admins and coordinators of every commune (not one limited to some)."""
+    require_staff(actor)
+    if actor is not None and commune_limits(session, actor) is not None:
+        raise Forbidden()
+    exclude = commune.id if commune else None
+    _check_unique(session, Commune, {"name": data.name}, exclude, N_("A commune already has this name."))
+    commune = commune or Commune.model_validate(data)
+    commune.sqlmodel_update(data.model_dump())
+    _save(session, actor, commune, "update" if exclude else "create", name=commune.name)
+    return commune
+
+
+def set_commune_limits(session: Session, *, actor: User, user: User, data: CommuneLimits) -> frozenset[int]:
+    """An admin limits a coordinator to some communes (none: every commune). Audited."""
+    require_admin(actor)
+    ids = frozenset(data.commune_ids)
+    if ids and user.role != UserRole.coordinator:
+        raise InvalidInput({"commune_ids": N_("Only a coordinator can be limited to some communes.")})
+    known = (
+        set(session.exec(select(Commune.id).where(col(Commune.id).in_(sorted(ids)))).all()) if ids else set()
+    )
+    if known != ids:
+        raise InvalidInput({"commune_ids": N_("Unknown commune.")})
+    for row in session.exec(select(UserCommune).where(UserCommune.user_id == user.id)).all():
+        session.delete(row)
+    session.flush()
+    session.add_all(UserCommune(user_id=user.id or 0, commune_id=i) for i in sorted(ids))
+    audit.record(
+        session,
+        user_id=actor.id,
+        verb="limit_communes",
+        entity="user",
+        entity_id=user.id,
+        communes=sorted(ids),
+    )
+    session.commit()
+    return ids
 
 
 # Organisations

@@ -59,7 +59,9 @@ def report_body(session: Session, viewer: Viewer, body_id: int) -> Body:
     """The body, for its chair, a plenary's chair (whose council oversees every body) and the
     staff; 404 for anyone else, its other members included."""
     chaired = [b for b, role in viewer.roles.items() if role == MemberRole.chair and viewer.sees_body(b)]
-    if not (viewer.staff or body_id in chaired or charter_report.chairs_a_plenary(session, chaired)):
+    if not (
+        viewer.oversees(body_id) or body_id in chaired or charter_report.chairs_a_plenary(session, chaired)
+    ):
         raise NotFound()
     return charter_report.get_body(session, body_id)
 

@@ -46,10 +46,12 @@ class CategoryPublic(SQLModel):
     active: bool
 
 
-# A point is a latitude and a longitude in range, or neither (migration 0015).
+# A point is a latitude and a longitude in range, or neither; never on a social report
+# (docs/confidentiality.md, "Maps"; migration 0015).
 POINT_CHECK = (
     "(latitude IS NULL AND longitude IS NULL) OR "
-    "(latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)"
+    "(confidentiality <> 'social' AND latitude IS NOT NULL AND longitude IS NOT NULL"
+    " AND latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180)"
 )
 
 

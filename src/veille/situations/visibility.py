@@ -18,7 +18,6 @@ from veille.audit import service as audit
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
-from veille.directory.service import is_staff
 from veille.errors import Conflict, Forbidden, NotFound
 from veille.situations.enums import Confidentiality
 from veille.situations.models import (
@@ -154,7 +153,8 @@ class SituationAccess:
 
     @property
     def manages(self) -> bool:
-        return is_staff(self.viewer.user) or self.situation.body_id in self.viewer.manage_ids
+        body_id = self.situation.body_id
+        return self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids
 
     @property
     def can_edit(self) -> bool:

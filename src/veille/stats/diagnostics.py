@@ -99,8 +99,9 @@ Grid = actions.Counts  # actions by kind and status
 
 def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
     """The sectors of the bodies the person chairs or keeps the minutes of, each with whether
-    one of those bodies is open; None for the staff (every sector, always open)."""
-    if viewer.staff:
+    one of those bodies is open; None for the staff (every sector, always open); a coordinator
+    limited to some communes, the sectors of their communes' bodies."""
+    if viewer.staff and not viewer.limited:
         return None
     return bodies.sectors_of(session, viewer.manage_ids)
 

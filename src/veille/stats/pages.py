@@ -30,7 +30,8 @@ def _filters(request: Request, today: date) -> tuple[service.Filters, dict[str, 
     """The filters of the query string, the values to show back in the form, and the errors."""
     params = request.query_params
     raw = {
-        key: [v for v in params.getlist(key) if v.strip()] for key in ("body_id", "sector_id", "category_id")
+        key: [v for v in params.getlist(key) if v.strip()]
+        for key in ("body_id", "commune_id", "sector_id", "category_id")
     }
     values: dict[str, Any] = raw | {k: params.get(k, "") for k in ("since", "until")}
     try:
@@ -79,6 +80,7 @@ def stats_page(request: Request, viewer: PageViewer, session: SessionDep, settin
         "errors": errors,
         "bodies": scope.bodies,
         "sectors": scope.sectors,
+        "communes": scope.communes if len(scope.communes) > 1 else [],
         "categories": scope.categories,
         "query": query,
         "nav_active": "stats",

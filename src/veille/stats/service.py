@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body
 from veille.charts import Chart, grouped_bars
 from veille.directory import service as directory
-from veille.directory.models import Sector
+from veille.directory.models import Commune, Sector
 from veille.exports import Table
 from veille.i18n import N_, active_language, translate
 from veille.labels import LABELS
@@ -46,6 +46,7 @@ class Filters(BaseModel):
     the service reads them; the period is bounded by ``types.check_period``."""
 
     body_id: IdList = []
+    commune_id: IdList = []
     sector_id: IdList = []
     category_id: IdList = []
     since: date | None = None
@@ -56,12 +57,14 @@ class Filters(BaseModel):
 class Scope:
     """Whose statistics: the request's viewer, or its ``every_body()`` for those who read every
     body's aggregates (the staff, a plenary's chair); the bodies they may choose from, and the
-    sectors and categories that the filters offer and the tables name (read once a page)."""
+    sectors and categories that the filters offer and the tables name (read once a page); the
+    communes, offered as a filter where there are two or more (a limited coordinator's own)."""
 
     viewer: Viewer
     bodies: list[Body]
     sectors: list[Sector]
     categories: list[Category]
+    communes: list[Commune] = field(default_factory=list)
 
     @property
     def all_bodies(self) -> bool:
@@ -69,15 +72,26 @@ class Scope:
 
 
 def scope(session: Session, viewer: Viewer) -> Scope:
+    """A coordinator limited to some communes counts over their communes' bodies (and those they
+    sit in), their sectors and communes only."""
     sectors = directory.list_sectors(session)
+    communes = directory.list_communes(session)
+    if viewer.limited:
+        communes = [c for c in communes if c.id in (viewer.communes or ())]
+        sectors = [s for s in sectors if s.commune_id in (viewer.communes or ())]
     categories = report_categories.categories(session, active_only=False)
-    visible = [] if viewer.staff else bodies.visible_bodies(session, viewer.user)
+    unlimited_staff = viewer.staff and not viewer.limited
+    visible = [] if unlimited_staff else bodies.visible_bodies(session, viewer.user)
     chairs_plenary = any(
         b.kind == BodyKind.plenary and viewer.role_in(b.id or 0) == MemberRole.chair for b in visible
     )
-    if viewer.staff or chairs_plenary:
-        return Scope(viewer.every_body(), bodies.all_bodies(session), sectors, categories)
-    return Scope(viewer, [b for b in visible if viewer.sees_body(b.id or 0)], sectors, categories)
+    if unlimited_staff or chairs_plenary or viewer.limited:
+        everyone = viewer.every_body()
+        chosen = bodies.all_bodies(session) if everyone.content_ids is None else visible
+        return Scope(
+            everyone, [b for b in chosen if everyone.sees_body(b.id or 0)], sectors, categories, communes
+        )
+    return Scope(viewer, [b for b in visible if viewer.sees_body(b.id or 0)], sectors, categories, communes)
 
 
 def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
@@ -92,21 +106,31 @@ def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
     return counts.changes(session), actions.changes(session), standing
 
 
+def _sector_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
+    """The sectors asked for, within the communes asked for (a commune is its sectors)."""
+    if not filters.commune_id:
+        return tuple(filters.sector_id)
+    ids = {s.id for s in scope.sectors if s.commune_id in filters.commune_id and s.id is not None}
+    if filters.sector_id:
+        ids &= set(filters.sector_id)
+    return tuple(sorted(ids)) or (-1,)
+
+
 def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
     they count through the bodies that cover it)."""
     chosen = [b for b in scope.bodies if not filters.body_id or b.id in filters.body_id]
-    if filters.sector_id:
-        chosen = [b for b in chosen if {s.id for s in b.sectors} & set(filters.sector_id)]
+    if sector_ids := _sector_ids(scope, filters):
+        chosen = [b for b in chosen if {s.id for s in b.sectors} & set(sector_ids)]
     return tuple(b.id for b in chosen if b.id is not None) or (-1,)
 
 
-def _situation_filters(filters: Filters, today: date) -> counts.CountFilters:
+def _situation_filters(scope: Scope, filters: Filters, today: date) -> counts.CountFilters:
     """An open period ends today (no report tells facts to come), which spares the month
     grouping its search for the latest date."""
     return counts.CountFilters(
         body_ids=tuple(filters.body_id),
-        sector_ids=tuple(filters.sector_id),
+        sector_ids=_sector_ids(scope, filters),
         category_ids=tuple(filters.category_id),
         since=filters.since,
         until=filters.until or today,
@@ -114,7 +138,7 @@ def _situation_filters(filters: Filters, today: date) -> counts.CountFilters:
 
 
 def _action_filters(scope: Scope, filters: Filters) -> actions.CountFilters:
-    narrowed = filters.body_id or filters.sector_id
+    narrowed = filters.body_id or filters.sector_id or filters.commune_id
     return actions.CountFilters(
         body_ids=_body_ids(scope, filters) if narrowed else (), since=filters.since, until=filters.until
     )
@@ -146,7 +170,7 @@ def situation_sections(
 ) -> list[Section]:
     """Reports by month with the years side by side, by category (years side by side), by
     sector and by severity; two queries (by category and month, by sector and severity)."""
-    f = _situation_filters(filters, today)
+    f = _situation_filters(scope, filters, today)
 
     def grouped(*keys: str) -> list[tuple[tuple[Any, ...], int]]:
         return counts.count(session, scope.viewer, keys, f, zone, all_bodies=scope.all_bodies)
