@@ -179,6 +179,9 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.stats import api as stats_api
     from veille.stats import diagnostic_pages
     from veille.stats import pages as stats_pages
+    from veille.strategy import api as strategy_api
+    from veille.strategy import edit_pages as strategy_edit_pages
+    from veille.strategy import pages as strategy_pages
     from veille.venues import pages as venues_pages
 
     pages = APIRouter(
@@ -207,6 +210,8 @@ def _routes() -> tuple[BaseRoute, ...]:
         category_pages,
         venue_pages,
         stats_pages,
+        strategy_edit_pages,  # before strategy_pages: /strategies/new is not an id
+        strategy_pages,
         activity_pages,
         diagnostic_pages,
         venues_pages,
@@ -228,6 +233,7 @@ def _routes() -> tuple[BaseRoute, ...]:
         situations_api,
         actions_api,
         stats_api,
+        strategy_api,
         activity_api,
         notification_api,
         oversight_api,
