@@ -1,12 +1,17 @@
-"""Every message of the code and templates has its French translation."""
+"""Every visible string is translated: every message of the code and templates has its French
+translation, no entry of the catalogue is empty or fuzzy, and the templates hold no visible text
+outside a translation call."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 
 from veille.paths import LOCALES, REPO_DIR
 
@@ -44,3 +49,99 @@ def test_every_message_is_translated_into_french(tmp_path: Path) -> None:
         or not all(catalogue[m].string if isinstance(catalogue[m].string, tuple) else [catalogue[m].string])
     )
     assert not missing, f"messages without French translation (run `make messages`): {missing}"
+
+
+def test_no_entry_of_the_catalogue_is_empty_or_fuzzy() -> None:
+    with (LOCALES / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale="fr")
+    untranslated = sorted(
+        str(m.id)
+        for m in catalogue
+        if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))
+    )
+    assert not untranslated, f"catalogue entries empty or fuzzy (fill their French): {untranslated}"
+
+
+# Visible text: words of two letters or more. Numbers, punctuation and symbols need no
+# translation, nor these: the product's name and file formats.
+WORD = re.compile(r"[^\W\d_]{2,}")
+NOT_WORDS = {"Veille", "CSV", "XLSX", "PDF"}
+# Attributes a person reads or hears.
+VISIBLE_ATTRIBUTES = {
+    "alt",
+    "aria-label",
+    "aria-description",
+    "aria-roledescription",
+    "aria-valuetext",
+    "data-confirm",
+    "data-confirm-button",
+    "label",
+    "placeholder",
+    "title",
+}
+# What a macro emits that is not text: attributes (`name="…"`) and style rules.
+ATTRIBUTES = re.compile(r"[\w-]+\s*=\s*\"[^\"]*\"")
+
+
+def _words(text: str) -> list[str]:
+    if "{" in text and ";" in text and "}" in text:
+        return []  # style rules (a document's <style>, given by a macro)
+    return [w for w in WORD.findall(ATTRIBUTES.sub(" ", text)) if w not in NOT_WORDS]
+
+
+def _literal_text(source: str) -> str:
+    """The template with what Jinja computes taken out: each {{ … }} becomes `x` (a tag's or an
+    attribute's name stays whole), each {% … %} a space, and the text of {% trans %} blocks
+    (translated) goes."""
+    parts: list[str] = []
+    in_trans, tag = False, None
+    for _line, kind, value in Environment(extensions=["jinja2.ext.i18n"], autoescape=True).lex(source):
+        if kind == "block_begin":
+            tag = ""
+        elif kind == "name" and tag == "":
+            tag = value
+        elif kind == "block_end":
+            in_trans = tag == "trans" or (in_trans and tag != "endtrans")
+            tag = None
+        if kind == "data" and not in_trans:
+            parts.append(value)
+        else:
+            parts.append("x" if kind == "variable_begin" else " ")
+    return "".join(parts)
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in ("script", "style")
+        self.found += [
+            f'{name}="{value}"' for name, value in attrs if name in VISIBLE_ATTRIBUTES and _words(value or "")
+        ]
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and _words(data):
+            self.found.append(" ".join(data.split()))
+
+
+def test_templates_hold_no_text_outside_translation_calls() -> None:
+    bare: list[str] = []
+    for path in sorted((REPO_DIR / "templates").rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        text = _literal_text(path.read_text(encoding="utf-8"))
+        if path.suffix == ".txt":  # mail
+            found = [" ".join(line.split()) for line in text.splitlines() if _words(line)]
+        else:
+            parser = _VisibleText()
+            parser.feed(text)
+            parser.close()
+            found = parser.found
+        bare += [f"{path.relative_to(REPO_DIR)}: {text!r}" for text in found]
+    assert not bare, "visible text outside _() in templates (translate it):\n" + "\n".join(bare)

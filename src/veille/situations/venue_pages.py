@@ -125,7 +125,7 @@ def add_article(
         viewer,
         body_id,
         lambda: venues.add_article(session, access=access, data=parse_form(ArticleIn, form)),
-        N_("The article was added to the charter."),
+        N_("The article was added to the night-life charter."),
         form=form,
     )
 
@@ -184,7 +184,7 @@ def _moved(form: Form) -> str:
 # An article changed, removed, moved one place up or down (``direction``).
 for _verb, _change, _done in (
     ("edit", _edit, lambda _: N_("The article was saved.")),
-    ("delete", _delete, lambda _: N_("The article was removed from the charter.")),
+    ("delete", _delete, lambda _: N_("The article was removed from the night-life charter.")),
     ("move", _move, _moved),
 ):
     router.post(f"/charter-articles/{{article_id}}/{_verb}")(_article_route(_change, _done))

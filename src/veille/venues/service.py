@@ -28,8 +28,8 @@ from veille.versions import bump, lock_version
 STALE = N_("Someone else changed this venue in the meantime. Reload the page and try again.")
 DUPLICATE = N_("This body already has a venue of that name.")
 FUTURE = N_("This date is in the future.")
-ALREADY_SIGNED = N_("This venue has already signed the charter.")
-NOT_SIGNED = N_("This venue has not signed the charter.")
+ALREADY_SIGNED = N_("This venue has already signed the night-life charter.")
+NOT_SIGNED = N_("This venue has not signed the night-life charter.")
 
 
 class CharterState(StrEnum):
