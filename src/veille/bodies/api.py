@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from fastapi import APIRouter, Response
 from sqlmodel import SQLModel
 
@@ -39,6 +41,12 @@ class BodyPatch(SQLModel):
     ends_on: Day | None = None
     cadence: Cadence | None = None
     charter_required: bool | None = None
+    # The meeting rule: all four of ordinal, weekday, start and minutes, or all null.
+    rule_ordinal: int | None = None
+    rule_weekday: int | None = None
+    rule_start: time | None = None
+    rule_minutes: int | None = None
+    rule_location: str = ""
 
 
 class Exclusion(SQLModel):
@@ -75,7 +83,10 @@ def get_body(body_id: Id, user: ApiUser, session: SessionDep) -> BodyPublic:
 @router.patch("/{body_id}", response_model=BodyPublic)
 def patch_body(body_id: Id, patch: BodyPatch, user: ApiUser, session: SessionDep) -> BodyPublic:
     """Changes the fields sent; its chair, its secretaries and the staff may. ``version`` is the one
-    read: a body changed since is refused (409). Its kind is fixed (422)."""
+    read: a body changed since is refused (409). Its kind is fixed (422). The meeting rule
+    (``rule_ordinal`` 1 to 4 or -1 for the last, ``rule_weekday`` 0 Monday to 6 Sunday,
+    ``rule_start``, ``rule_minutes``) is set whole or cleared whole (all four null); with one,
+    the body meets monthly."""
     access = service.get_body_access(session, user, body_id)
     current = _public(access.body).model_dump()
     data = validate(BodyUpdate, current | patch.model_dump(exclude_unset=True))

@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_outbox(commands)
     jobs.add_remind(commands)
     jobs.add_digest(commands)
+    jobs.add_plan(commands)
     jobs.add_purge(commands)
     database.add_backup(commands)
     database.add_restore(commands)

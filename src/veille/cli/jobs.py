@@ -1,4 +1,4 @@
-"""The daily jobs run from cron: ``outbox flush``, ``remind``, ``digest`` and ``purge``."""
+"""The daily jobs run from cron: ``outbox flush``, ``remind``, ``digest``, ``plan`` and ``purge``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from veille.cli.common import CliError, open_engine, read_settings, require_migr
 from veille.config import Settings
 from veille.db import open_session
 from veille.meetings import attendance as meetings
+from veille.meetings import planning
 from veille.notifications import service as notifications
 from veille.orm import utcnow
 from veille.situations import flows, retention
@@ -65,6 +66,27 @@ def add_digest(commands: Commands) -> None:
         "or a systemd timer); a second run the same day sends nothing twice.",
     )
     digest.set_defaults(handler=cmd_digest)
+
+
+def add_plan(commands: Commands) -> None:
+    plan = commands.add_parser(
+        "plan",
+        help="plan the coming months' meetings from each body's rule",
+        description="For each open body with a meeting rule (e.g. the first Tuesday of the month "
+        "at 14:00), plan its meetings of the coming months, the current one included: a French "
+        "public holiday moves a meeting to the next working day; a month that already has its "
+        "meeting (or had it cancelled) is left as it is, so a second run plans nothing twice. "
+        "Each body's secretaries get one mail listing what was planned. Run it daily.",
+    )
+    plan.add_argument(
+        "--months",
+        type=int,
+        default=planning.PLAN_MONTHS,
+        choices=range(1, planning.MAX_MONTHS + 1),
+        metavar="N",
+        help=f"how many months to keep planned, 1 to {planning.MAX_MONTHS} (default {planning.PLAN_MONTHS})",
+    )
+    plan.set_defaults(handler=cmd_plan)
 
 
 def add_purge(commands: Commands) -> None:
@@ -122,6 +144,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return _queue_and_deliver(
         lambda session, settings: flows.send_digests(session, settings, now=utcnow()),
         "Queued {} digest(s) of new reports.",
+    )
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    return _queue_and_deliver(
+        lambda session, settings: planning.plan_ahead(session, settings, months=args.months),
+        "Planned {} meeting(s).",
     )
 
 

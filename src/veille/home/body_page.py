@@ -22,6 +22,7 @@ from veille.access import PageViewer, Viewer
 from veille.actions import lists as actions
 from veille.actions.rules import DUE_SOON
 from veille.bodies import service as bodies
+from veille.bodies.meeting_rule import rule_of
 from veille.deps import SessionDep, SettingsDep
 from veille.home.dashboard import ProblemLine, open_problems
 from veille.meetings import lists as meetings
@@ -150,5 +151,12 @@ def body_page(
     return render(
         request,
         "bodies/detail.html",
-        {"page": page, "access": access, "body": access.body, "tab": "overview", "nav_active": "bodies"},
+        {
+            "page": page,
+            "access": access,
+            "body": access.body,
+            "rule": rule.describe() if (rule := rule_of(access.body)) else None,
+            "tab": "overview",
+            "nav_active": "bodies",
+        },
     )

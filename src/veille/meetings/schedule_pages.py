@@ -6,6 +6,7 @@ viewer would cost a query they never use."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +15,12 @@ from sqlmodel import Session
 
 from veille.access import PageViewer
 from veille.bodies import service as bodies
+from veille.bodies.meeting_rule import rule_of
+from veille.bodies.models import Body
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import PageUser
 from veille.i18n import N_
-from veille.meetings import lists, minutes, scheduling
+from veille.meetings import lists, minutes, planning, scheduling
 from veille.meetings.access import get_meeting_access
 from veille.meetings.models import Meeting, MeetingForm, MeetingIn, SeriesForm
 from veille.types import Id
@@ -39,13 +42,32 @@ def my_meetings(request: Request, viewer: PageViewer, session: SessionDep) -> Re
     )
 
 
+def _series_values(body: Body) -> dict[str, str]:
+    """The series form filled from the body's rule when it has one."""
+    rule = rule_of(body)
+    if rule is None:
+        return {"ordinal": "1", "weekday": "1", "start": "14:00", "end": "16:00", "count": "6"}
+    start = datetime.combine(date.min, rule.start)
+    return {
+        "ordinal": str(rule.ordinal),
+        "weekday": str(rule.weekday),
+        "start": start.strftime("%H:%M"),
+        "end": (start + timedelta(minutes=rule.minutes)).strftime("%H:%M"),
+        "count": str(planning.PLAN_MONTHS),
+        "location": rule.location,
+    }
+
+
 def _body_context(session: Session, access: bodies.BodyAccess, **extra: Any) -> dict[str, Any]:
+    rule = rule_of(access.body)
     return {
         "access": access,
         "body": access.body,
         "meetings": lists.body_meetings(session, access),
         "values": {},
-        "series": {"ordinal": "1", "weekday": "1", "start": "14:00", "end": "16:00", "count": "6"},
+        "series": _series_values(access.body),
+        "rule": rule.describe() if rule else None,
+        "plan_months": planning.PLAN_MONTHS,
         "nav_active": "bodies",
     } | extra
 
@@ -138,6 +160,39 @@ def plan_series(
         return render(request, "meetings/body_list.html", context, status_code=status)
 
     return run_change(plan, done=done, refused=refused)
+
+
+@router.post("/bodies/{body_id}/meetings/plan")
+def plan_next_months(
+    body_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """ "Plan the next months" from the body's rule (its managers)."""
+    access = bodies.get_body_access(session, user, body_id)
+    access.require_manage()
+    planned: list[planning.Planned] = []
+
+    def done() -> Response:
+        flash = (
+            N_("The next months' meetings are planned; the secretaries are told by mail.")
+            if planned
+            else N_("The next months already have their meetings.")
+        )
+        return redirect(request, f"/bodies/{body_id}/meetings", flash=flash)
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        session.rollback()
+        return render(
+            request,
+            "meetings/body_list.html",
+            _body_context(session, access, errors=errors),
+            status_code=status,
+        )
+
+    return run_change(
+        lambda: planned.extend(planning.plan_next_months(session, access=access, settings=settings)),
+        done=done,
+        refused=refused,
+    )
 
 
 @router.get("/meetings/{meeting_id}/edit")
