@@ -84,6 +84,24 @@ def test_demo_has_a_body_of_each_kind_and_a_watch_cell_per_sector(
     assert charter.text.count("Article") >= 5
 
 
+def test_the_copil_members_charter_and_the_venues_charter_are_two_texts(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    """The members' charter is about what members do with what they learn; what venues commit
+    to is in the night-life charter's articles only (issue 17)."""
+    copil = next(b for b in all_bodies(db) if b.kind == BodyKind.nightlife_copil)
+    text = bodies.current_charter(db, copil.id or 0).text  # type: ignore[union-attr]
+    assert text.startswith("Charte des membres du comité de pilotage")
+    for commitment in ("Confidentialité", "Usage des informations", "Données personnelles"):
+        assert commitment in text
+    for title, _ in demo.CHARTER_ARTICLES:
+        assert title not in text
+    assert "Engagements des établissements" not in text
+    venue_articles = " ".join(t for _, t in demo.CHARTER_ARTICLES)
+    assert "L132-5" not in venue_articles
+    assert "établissement" in venue_articles.lower()
+
+
 def test_the_crime_treatment_group_has_an_end_date_and_the_prosecutor_as_chair(
     db: Session, accounts: list[demo.DemoAccount]
 ) -> None:

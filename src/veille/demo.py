@@ -247,36 +247,35 @@ PEOPLE: tuple[_Person, ...] = (
     ),
 )
 
-NIGHTLIFE_CHARTER = """\
-Charte de la vie nocturne de Valmont-sur-Loire
+# The COPIL's own charter: what its members commit to (confidentiality, use of what they learn).
+# The venues' charter is another text, its articles below (CHARTER_ARTICLES).
+COPIL_MEMBERS_CHARTER = """\
+Charte des membres du comité de pilotage de la charte de la vie nocturne
 
-Article 1 – Objet. La présente charte réunit la Ville, les services de l'État, les exploitants \
-d'établissements de nuit et leurs partenaires autour d'un objectif commun : une vie nocturne \
-animée au centre-ville, respectueuse du sommeil des riverains et de la sécurité de chacun.
+Article 1 – Objet. La présente charte fixe les engagements de chaque membre du comité de \
+pilotage (Ville, services de l'État, police nationale et municipale, transporteurs, \
+associations) : ce qu'il peut faire des informations partagées en comité et dans Veille. Elle \
+ne s'adresse pas aux établissements, qui signent la charte de la vie nocturne.
 
-Article 2 – Engagements des établissements. Les exploitants signataires forment leur personnel \
-à la prévention des conduites à risque, refusent de servir une personne manifestement ivre, \
-proposent de l'eau gratuitement et des boissons sans alcool à prix modéré, et veillent au calme \
-aux abords de leur établissement, notamment à la fermeture.
+Article 2 – Confidentialité. Les faits et informations échangés au sein du comité sont \
+confidentiels (article L132-5 du code de la sécurité intérieure) : ils ne peuvent être \
+communiqués à des tiers, y compris aux exploitants d'établissements, et ne sont pas repris \
+dans une communication publique.
 
-Article 3 – Engagements de la Ville. La Ville assure la médiation de nuit les jeudis, vendredis \
-et samedis, adapte l'éclairage et la propreté des rues concernées, et réunit chaque mois le \
-comité de pilotage pour faire le point sur les engagements de chacun.
+Article 3 – Usage des informations. Chaque membre n'utilise les informations reçues que pour \
+les actions de prévention décidées par le comité ou relevant de sa mission. Il n'en fait ni \
+copie ni transfert hors de Veille, sauf les documents que le comité diffuse lui-même.
 
-Article 4 – Engagements des forces de sécurité. La police nationale et la police municipale \
-coordonnent leurs patrouilles aux heures de fermeture, informent le comité des faits constatés \
-aux abords des établissements et privilégient le dialogue avant toute mesure administrative.
+Article 4 – Données personnelles. Les signalements décrivent des faits et des lieux ; aucune \
+personne n'y est nommée ni reconnaissable hors des cas strictement nécessaires, qui sont alors \
+signalés en diffusion restreinte. Aucune donnée sensible (santé, origine, opinions) n'est \
+saisie.
 
-Article 5 – Transports et retour au domicile. Valmont Mobilités maintient les lignes de nuit \
-du week-end et signale au comité les incidents constatés à bord ou aux arrêts du centre-ville.
+Article 5 – Représentation. Le membre qui se fait représenter en réunion s'assure que son \
+représentant connaît et respecte la présente charte.
 
-Article 6 – Confidentialité. Les informations échangées au sein du comité sont confidentielles \
-(article L132-5 du code de la sécurité intérieure) : elles ne peuvent être communiquées à des \
-tiers. Aucune personne nommément désignée n'est évoquée hors des cas strictement nécessaires.
-
-Article 7 – Suivi et manquements. Le comité évalue chaque année l'application de la charte. Un \
-membre qui manque à ses engagements de confidentialité peut être exclu par le président du \
-comité.
+Article 6 – Manquements. Un membre qui manque à ces engagements peut être exclu du comité par \
+son président ; l'exclusion et son motif sont tracés.
 """
 
 
@@ -553,7 +552,7 @@ def _load_body(session: Session, admin: User, spec: _BodySpec, sectors: dict[str
     if spec.charter_required:
         assert body.id is not None
         access = bodies.get_body_access(session, admin, body.id)
-        bodies.set_charter(session, access=access, text=NIGHTLIFE_CHARTER.strip(), version=None)
+        bodies.set_charter(session, access=access, text=COPIL_MEMBERS_CHARTER.strip(), version=None)
     return body
 
 
@@ -672,8 +671,9 @@ def _months_ago(today: date, months: int) -> date:
 
 
 def _load_venues(session: Session, body: Body, secretary: User, today: date) -> None:
-    """The COPIL's charter and the venues of the centre, entered by its secretary: four that
-    signed, one that withdrew, one that has not signed."""
+    """The night-life charter's articles (what the venues commit to; the COPIL members' own
+    charter is COPIL_MEMBERS_CHARTER) and the venues of the centre, entered by its secretary:
+    four that signed, one that withdrew, one that has not signed."""
     assert body.id is not None
     access = bodies.get_body_access(session, secretary, body.id)
     for title, text in CHARTER_ARTICLES:
