@@ -28,6 +28,8 @@ PAGES = {
     "feed, filtered": "/situations?body_id={body}&status=open",
     "feed, search": "/situations?q=hall",
     "a report": "/situations/{situation}",
+    "map": "/map",
+    "map data": "/map/data",
     "action table": "/actions",
     "a board": "/bodies/{body}/actions",
     "a meeting": "/meetings/{meeting}",
@@ -70,9 +72,14 @@ def _fill(factory: Factory, world: World, group: Any, rounds: int) -> dict[str, 
     ids: dict[str, int] = {}
     for n in range(rounds):
         for body in (world.body, group):
-            report = factory.situation(body, world.member, f"Hall occupé {n}")
+            report = factory.situation(body, world.member, f"Hall occupé {n}", latitude=47.5, longitude=1.3)
             factory.situation(
-                body, world.chair, f"Hall signalé {n}", confidentiality=Confidentiality.restricted
+                body,
+                world.chair,
+                f"Hall signalé {n}",
+                confidentiality=Confidentiality.restricted,
+                latitude=47.6,
+                longitude=1.2,
             )
             for text in ("Passage de la patrouille.", "Rencontre avec le bailleur."):
                 factory._save(SituationUpdateRecord(situation_id=report.id or 0, text=text))
