@@ -136,7 +136,12 @@ def _touch(session: Session, access: StrategyAccess) -> None:
 
 
 def create_strategy(session: Session, viewer: Viewer, data: StrategyCreate) -> Strategy:
-    if data.body_id not in {b.id for b in plenaries(session, viewer)}:
+    """For a plenary council the person chairs or keeps the minutes of (any for the staff); 403
+    for someone who manages none."""
+    choices = {b.id for b in plenaries(session, viewer)}
+    if not choices and not viewer.staff:
+        raise Forbidden()
+    if data.body_id not in choices:
         raise InvalidInput({"body_id": CHOOSE_PLENARY})
     _check_period(data.starts_year, data.ends_year)
     strategy = Strategy(**data.model_dump(), created_by=viewer.user.id)
