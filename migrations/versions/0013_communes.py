@@ -39,7 +39,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("commune_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["commune_id"], ["commune.id"], name=op.f("fk_user_commune_commune_id_commune"), ondelete="CASCADE"
+            ["commune_id"],
+            ["commune.id"],
+            name=op.f("fk_user_commune_commune_id_commune"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["user.id"], name=op.f("fk_user_commune_user_id_user"), ondelete="CASCADE"
@@ -58,7 +61,9 @@ def upgrade() -> None:
     with op.batch_alter_table("sector", schema=None) as batch_op:
         batch_op.alter_column("commune_id", existing_type=sa.Integer(), nullable=False)
         batch_op.create_index(batch_op.f("ix_sector_commune_id"), ["commune_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_sector_commune_id_commune"), "commune", ["commune_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_sector_commune_id_commune"), "commune", ["commune_id"], ["id"]
+        )
 
     with op.batch_alter_table("body", schema=None) as batch_op:
         batch_op.add_column(sa.Column("theme", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
