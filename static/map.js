@@ -82,8 +82,16 @@
     var lat = document.getElementById(el.dataset.latitude);
     var lon = document.getElementById(el.dataset.longitude);
     var clear = el.parentNode.querySelector("[data-point-clear]");
-    var map = newMap(el);
+    // The picker is a pointer's shortcut beside the typed coordinates, hidden from assistive
+    // technology (aria-hidden): nothing in it may take the keyboard's focus.
+    var map = newMap(el, {keyboard: false});
     var marker = null;
+
+    function outOfTabOrder() {
+      el.querySelectorAll("a, button, input, [tabindex]").forEach(function (node) {
+        node.setAttribute("tabindex", "-1");
+      });
+    }
 
     function current() {
       var a = parseFloat(lat.value), b = parseFloat(lon.value);
@@ -91,7 +99,7 @@
     }
     function show() {
       var point = current();
-      if (point && !marker) { marker = L.marker(point).addTo(map); }
+      if (point && !marker) { marker = L.marker(point, {keyboard: false}).addTo(map); }
       if (point) { marker.setLatLng(point); } else if (marker) { map.removeLayer(marker); marker = null; }
       if (clear) { clear.hidden = !point; }
       return point;
@@ -99,6 +107,7 @@
     var start = show();
     var bounds = JSON.parse(el.dataset.bounds || "null");
     if (start) { map.setView(start, 16); } else { map.fitBounds(bounds || FRANCE); }
+    outOfTabOrder();
     map.on("click", function (event) {
       lat.value = event.latlng.lat.toFixed(6);
       lon.value = event.latlng.lng.toFixed(6);
