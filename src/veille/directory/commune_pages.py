@@ -82,6 +82,7 @@ def limit_communes(
 ) -> Response:
     """An admin limits a coordinator to the communes ticked (none: every commune)."""
     account = service.get_user(session, actor=user, user_id=user_id)
+    ticked = {"commune_ids": [v for v in form.get("commune_ids", []) if v]}
 
     def refused(errors: dict[str, str], status: int) -> Response:
         session.rollback()
@@ -90,7 +91,7 @@ def limit_communes(
 
     return run_change(
         lambda: service.set_commune_limits(
-            session, actor=user, user=account, data=parse_form(CommuneLimits, form)
+            session, actor=user, user=account, data=parse_form(CommuneLimits, ticked)
         ),
         done=lambda: redirect(
             request, f"/directory/users/{user_id}/edit", flash=N_("The account's communes were saved.")
