@@ -44,6 +44,7 @@ from veille.paths import PACKAGE_DIR
 from veille.situations import problems, reports, visibility
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
+from veille.strategy.demo_data import load_strategy
 from veille.venues import service as venues
 from veille.venues.models import ArticleIn, SignatureIn, VenueIn
 
@@ -505,6 +506,8 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
             _load_venues(session, body, users["secretary"], today)
     reports = _load_reports(session, loaded, users, sectors, organisations)
     _load_actions(session, settings, today, loaded, users, organisations, reports)
+    # The plenary's local strategy, set up by its secretary (the coordinator).
+    load_strategy(session, viewer_of(session, users["coordinator"]), loaded["plenary"], loaded, today)
     _load_activity_figures(session, users["mediation"], organisations["mediation"], today)
     return accounts()
 
