@@ -1,9 +1,8 @@
 """Bounded queries per page (issue 15): each main page sends at most BUDGET SQL statements, as
 the coordinator (every body) and as a partner (a member from another organisation), and the same
-number whether the bodies hold a few records or many times more (no query per row).
-
-A page still above the budget is named in OVER_BUDGET with its count today, which must not grow
-(docs/performance.md says what is left); lowering it means lowering that number here."""
+number whether the bodies hold a few records or many times more (no query per row). What every
+request needs is read once (the person, their standing, a body's access, the categories,
+sectors and organisations: ``db.remembered``); docs/performance.md has each page's count."""
 
 from __future__ import annotations
 
@@ -37,33 +36,6 @@ PAGES = {
     "statistics": "/stats",
     "activity": "/activity",
 }
-# (persona, page): its count today, above BUDGET; owned by other parts of issue 15 or by other
-# domains (the fixed cost of a request, a body's access read twice). It must not grow.
-_COUNTS_TODAY = {
-    "coordinator": {
-        "home": 17,
-        "a body": 19,
-        "its dashboard": 14,
-        "feed": 15,
-        "feed, filtered": 15,
-        "feed, search": 15,
-        "a report": 17,
-        "action table": 16,
-        "a board": 14,
-        "a meeting": 22,
-    },
-    "member": {
-        "home": 15,
-        "a body": 18,
-        "its dashboard": 14,
-        "feed": 14,
-        "feed, filtered": 14,
-        "feed, search": 14,
-        "a report": 17,
-        "a meeting": 18,
-    },
-}
-OVER_BUDGET = {(persona, page): n for persona, pages in _COUNTS_TODAY.items() for page, n in pages.items()}
 
 
 def _fill(factory: Factory, world: World, group: Any, rounds: int) -> dict[str, int]:
@@ -140,5 +112,5 @@ def test_every_main_page_stays_within_its_query_budget_at_two_sizes(
     _fill(factory, world, group, 6)
     large = measure()
     assert large == small, "a page's queries grow with its rows"
-    over = {page: n for page, n in small.items() if n > OVER_BUDGET.get((persona, page), BUDGET)}
+    over = {page: n for page, n in small.items() if n > BUDGET}
     assert not over, f"over budget as {persona}: {over}"

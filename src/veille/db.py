@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import ORMExecuteState
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, SQLModel, create_engine, select
 
 # How long a request waits for SQLite's write lock or a PostgreSQL row lock, and for a pooled
 # connection, before it is answered 503.
@@ -35,6 +36,9 @@ LOCK_TIMEOUT_SECONDS = 5.0
 _MODE = "veille_txn"  # connection.info key: "read" or "write" while a transaction is open
 _WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
 _FORCE_WRITE = "veille_write"  # execution option: take the write lock at BEGIN
+_MEMO = "veille_memo"  # session.info key: what this session read once (see ``remembered``)
+T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 
 
 class DbSession(Session):
@@ -116,6 +120,65 @@ def _lock_for_update(state: ORMExecuteState) -> None:
         connection = state.session.connection()
         if connection.info.get(_MODE) == "read":
             _become_writer(connection, connection.connection.cursor())
+
+
+def remembered(session: Session, key: tuple[Any, ...], load: Callable[[], T], *, on: tuple[type, ...]) -> T:
+    """What ``load`` reads, read once per session (that is, per request): the person's standing in
+    a body, the categories, the sectors... read again by each service that needs them otherwise.
+    Forgotten as soon as the session writes a row of one of the classes ``on`` (a flush or a bulk
+    INSERT, UPDATE or DELETE of their table), or rolls back; a commit keeps it."""
+    memo: dict[tuple[Any, ...], tuple[tuple[type, ...], Any]] = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = (on, load())
+    value: T = memo[key][1]
+    return value
+
+
+@event.listens_for(DbSession, "after_flush")
+def _forget_written(session: Session, _context: Any) -> None:
+    memo = session.info.get(_MEMO)
+    if not memo:
+        return
+    written = {type(row) for row in (*session.new, *session.dirty, *session.deleted)}
+    for key in [key for key, (on, _value) in memo.items() if written.intersection(on)]:
+        del memo[key]
+
+
+@event.listens_for(DbSession, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _transaction: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(DbSession, "do_orm_execute")
+def _forget_on_bulk_write(state: ORMExecuteState) -> None:
+    memo = state.session.info.get(_MEMO)
+    if not memo or not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    for key in [key for key, (on, _value) in memo.items() if table is None or _writes(on, table)]:
+        del memo[key]
+
+
+def _writes(classes: tuple[type, ...], table: object) -> bool:
+    return any(getattr(cls, "__table__", None) is table for cls in classes)
+
+
+def by_ids(session: Session, model: type[M], ids: Iterable[int]) -> dict[int, M]:
+    """Rows by primary key: those this session has already loaded from its identity map, the
+    others in one query (none when all were loaded)."""
+    found: dict[int, M] = {}
+    missing: list[int] = []
+    for row_id in sorted(set(ids)):
+        row = session.identity_map.get(identity_key(model, row_id))
+        if isinstance(row, model):
+            found[row_id] = row
+        else:
+            missing.append(row_id)
+    if missing:
+        key = inspect(model).primary_key[0]
+        for row in session.exec(select(model).where(key.in_(missing))).all():
+            found[getattr(row, key.key)] = row
+    return found
 
 
 def open_session(engine: Engine, *, write: bool = False) -> Session:

@@ -88,6 +88,15 @@ def numbered_page(session: Session, stmt: SelectOfScalar[T], number: int, size: 
     return Page(items=rows, number=number, has_next=number * size < total, total=total, size=size)
 
 
+def capped(session: Session, stmt: SelectOfScalar[T], limit: int) -> tuple[list[T], int]:
+    """The first ``limit`` rows of an ordered query and how many it has in all, in one query: the
+    count is a window over every row found (for short lists: a person's actions, a body's due
+    ones, the reports since a visit; a long feed counts apart, ``numbered_page``)."""
+    # execute, not exec: rows of two (exec would keep the first column of a scalar select).
+    found = session.execute(stmt.add_columns(func.count().over().label("veille_total")).limit(limit)).all()
+    return [row[0] for row in found], int(found[0][1]) if found else 0
+
+
 class Paged(BaseModel, Generic[T]):
     """The envelope of every API list."""
 

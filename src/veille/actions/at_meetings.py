@@ -65,7 +65,11 @@ class ActionsAtMeetings:
         the body's open actions they may link."""
         meeting, viewer = page.access.meeting, page.viewer
         decisions: dict[int, list[Action]] = {}
-        for action in actions.decided_at(session, viewer, meeting.id or 0):
+        editing = meeting.body_id if page.access.can_edit else None
+        decided, link_actions = actions.decided_and_linkable(
+            session, viewer, meeting.id or 0, editing, page.today
+        )
+        for action in decided:
             decisions.setdefault(action.agenda_item_id or 0, []).append(action)
         follow_up: list[actions.FollowUp] = []
         if any(i.standing == StandingItem.actions_follow_up for i in page.items):
@@ -82,11 +86,6 @@ class ActionsAtMeetings:
             session, viewer, {x for _, a in page.links.values() for x in a}, page.today
         )
         by_id = {r.action.id: r for r in linked}
-        link_actions: list[Action] = []
-        if page.access.can_edit:
-            filters = actions.Filters(body_id=meeting.body_id, open_only=True)
-            open_actions = actions.query(viewer, filters, page.today)
-            link_actions = list(session.exec(actions.by_due_date(open_actions).limit(100)).all())
         return {
             "decisions": decisions,
             "decision_lines": {i.id: decision_lines(i) for i in page.items},

@@ -24,6 +24,7 @@ from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSitu
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
+from veille.db import by_ids
 from veille.directory import service as directory
 from veille.directory.models import Organisation, User
 from veille.pagination import Page, numbered_page
@@ -161,8 +162,7 @@ def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
     """Decorates a page of actions in a fixed number of queries."""
     if not actions:
         return []
-    body_ids = sorted({a.body_id for a in actions})
-    body_by_id = {b.id: b for b in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
+    body_by_id = by_ids(session, Body, (a.body_id for a in actions))
     organisations = {o.id: o for o in directory.list_organisations(session)}
     owners = feed.people(session, {a.owner_id for a in actions if a.owner_id})
     return [
@@ -335,6 +335,32 @@ def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action
             .order_by(col(Action.agenda_item_id), col(Action.id))
         ).all()
     )
+
+
+LINKABLE_LIMIT = 100
+
+
+def decided_and_linkable(
+    session: Session, viewer: Viewer, meeting_id: int, body_id: int | None, today: date
+) -> tuple[list[Action], list[Action]]:
+    """What a meeting's page shows of actions, in one query: those the meeting decided
+    (``decided_at``) and, with ``body_id`` (for those who edit the agenda), the body's open actions
+    an item may link, soonest due first (the first ``LINKABLE_LIMIT``)."""
+    wanted = col(Action.meeting_id) == meeting_id
+    linkable = by_due_date(query(viewer, Filters(body_id=body_id, open_only=True), today))
+    if body_id is not None:
+        wanted = or_(
+            wanted, col(Action.id).in_(linkable.with_only_columns(col(Action.id)).limit(LINKABLE_LIMIT))
+        )
+    found = session.exec(select(Action).where(visible(viewer), wanted)).all()
+    decided = sorted(
+        (a for a in found if a.meeting_id == meeting_id), key=lambda a: (a.agenda_item_id or 0, a.id or 0)
+    )
+    if body_id is None:
+        return decided, []
+    open_ones = [a for a in found if a.body_id == body_id and a.status in OPEN_STATUSES]
+    open_ones.sort(key=lambda a: (a.due_on is None, a.due_on or today, a.id or 0))
+    return decided, open_ones[:LINKABLE_LIMIT]
 
 
 def ids_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:

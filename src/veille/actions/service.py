@@ -34,7 +34,7 @@ from veille.actions.models import (
 )
 from veille.audit import service as audit
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind, BodyStatus
+from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory import service as directory
@@ -132,7 +132,13 @@ def may_record(session: Session, viewer: Viewer, body: Body) -> bool:
         return False
     if viewer.content_ids is not None:
         return viewer.sees_body(body.id or 0)
-    # The staff see every body's content, but not as a guest or with a charter pending.
+    # The staff see the content of the bodies they may see (callers pass one), but not as a
+    # guest or with a charter pending: only a seat of theirs needs the body's access read.
+    role = viewer.role_in(body.id or 0)
+    if role is None:
+        return True
+    if role == MemberRole.guest:
+        return False
     try:
         access = bodies.get_body_access(session, viewer.user, body.id or 0)
     except NotFound:

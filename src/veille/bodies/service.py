@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, or_
-from sqlalchemy.orm import Mapped, selectinload
+from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlalchemy.orm import Mapped, aliased, joinedload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -23,6 +23,7 @@ from veille.bodies.models import (
     CharterAcceptance,
     Membership,
 )
+from veille.db import remembered
 from veille.directory.models import Sector, User
 from veille.directory.service import is_staff, require_staff
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -124,13 +125,20 @@ def visible_bodies_query(user: User) -> SelectOfScalar[Body]:
 
 
 def visible_bodies(session: Session, user: User, *, member_only: bool = False) -> list[Body]:
-    """``member_only``: the bodies the person sits in, even for admin and coordinators."""
+    """``member_only``: the bodies the person sits in, even for admin and coordinators. Read
+    once per request."""
     stmt = visible_bodies_query(user).order_by(Body.status, Body.name)
     if member_only and is_staff(user):
         stmt = stmt.join(Membership, col(Membership.body_id) == Body.id).where(
             Membership.user_id == user.id, _active_membership()
         )
-    return list(session.exec(stmt).all())
+    found = remembered(
+        session,
+        ("visible_bodies", user.id, member_only and is_staff(user)),
+        lambda: list(session.exec(stmt).all()),
+        on=(Body, BodySector, Membership),
+    )
+    return list(found)
 
 
 def all_bodies(session: Session) -> list[Body]:
@@ -264,43 +272,60 @@ def contributor_access(session: Session, user: User, body_id: int, *, guests: st
 
 
 def get_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
-    """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists."""
-    row = session.exec(
-        select(Body, reach.oversees(user).label("overseen"))
+    """404 for whoever is not a member (nor admin or coordinator): do not confirm it exists.
+    Read once per request (``db.remembered``), in one query: the body, its sectors, the person's
+    membership, the current charter and whether they accepted it."""
+    return remembered(
+        session,
+        ("body_access", user.id, body_id),
+        lambda: _read_body_access(session, user, body_id),
+        on=(Body, BodySector, Membership, Charter, CharterAcceptance),
+    )
+
+
+def _read_body_access(session: Session, user: User, body_id: int) -> BodyAccess:
+    versions = aliased(Charter)
+    latest = (
+        select(func.max(versions.version))
+        .where(versions.body_id == col(Body.id))
+        .correlate(Body)
+        .scalar_subquery()
+    )
+    accepted = (
+        exists()
+        .where(
+            col(CharterAcceptance.body_id) == col(Body.id),
+            col(CharterAcceptance.user_id) == user.id,
+            col(CharterAcceptance.version) == col(Charter.version),
+        )
+        .label("accepted")
+    )
+    stmt = (
+        select(Body, Membership, Charter, accepted, reach.oversees(user).label("overseen"))  # type: ignore[call-overload]
+        .outerjoin(
+            Membership,
+            and_(
+                col(Membership.body_id) == col(Body.id),
+                col(Membership.user_id) == user.id,
+                _active_membership(),
+            ),
+        )
+        .outerjoin(Charter, and_(col(Charter.body_id) == col(Body.id), col(Charter.version) == latest))
         .where(Body.id == body_id)
-        .options(selectinload(Body.sectors))  # type: ignore[arg-type]
-    ).first()
+        .options(joinedload(Body.sectors))  # type: ignore[arg-type]
+    )
+    row = session.execute(stmt).unique().first()  # unique: the sectors are joined
     if row is None:
         raise NotFound()
-    body, overseen = row
-    membership = session.exec(
-        select(Membership).where(
-            Membership.body_id == body_id, Membership.user_id == user.id, _active_membership()
-        )
-    ).first()
+    body, membership, charter, charter_accepted, overseen = row
     if membership is None and not overseen:
         raise NotFound()
-    charter = current_charter(session, body_id)
-    accepted = (
-        charter is not None
-        and membership is not None
-        and (
-            session.exec(
-                select(CharterAcceptance.id).where(
-                    CharterAcceptance.body_id == body_id,
-                    CharterAcceptance.user_id == user.id,
-                    CharterAcceptance.version == charter.version,
-                )
-            ).first()
-            is not None
-        )
-    )
     return BodyAccess(
         body=body,
         user=user,
         role=MemberRole(membership.role) if membership else None,
         charter=charter,
-        charter_accepted=accepted,
+        charter_accepted=bool(charter_accepted) and charter is not None and membership is not None,
         staff=bool(overseen),
     )
 

@@ -14,7 +14,7 @@ from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
-from veille.directory.service import page_permissions
+from veille.directory.service import limited, note_limits, page_permissions
 from veille.i18n import use_language
 
 
@@ -23,19 +23,20 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     if not raw:
         return None
     row = session.exec(
-        select(AuthToken, User)
+        select(AuthToken, User, limited(col(User.id)))
         .join(User, col(User.id) == AuthToken.user_id)
         .where(auth.token_matches(raw, kind))
         .options(joinedload(User.organisation))  # type: ignore[arg-type]
     ).first()
     if row is None:
         return None
-    token, user = row
+    token, user, is_limited = row
     if not user.active or auth.token_expired(get_settings(request), token):
         return None
     if auth.needs_touch(token):
         assert token.id is not None
         auth.touch_token(session, token.id)
+    note_limits(session, user, bool(is_limited))
     request.state.user = user
     request.state.can = page_permissions(user)
     use_language(str(user.language))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, SQLModel, col, select
 
 from veille.audit import service as audit
 from veille.auth import service as auth
 from veille.auth.passwords import require_strong
 from veille.config import Settings
+from veille.db import remembered
 from veille.directory.enums import UserRole
 from veille.directory.models import (
     Commune,
@@ -116,7 +117,14 @@ def _save(session: Session, actor: User | None, record: SQLModel, verb: str, **d
 
 
 def list_sectors(session: Session) -> list[Sector]:
-    return list(session.exec(select(Sector).order_by(Sector.name)).all())
+    """Every sector by name (read once per request)."""
+    every = remembered(
+        session,
+        ("sectors",),
+        lambda: list(session.exec(select(Sector).order_by(Sector.name)).all()),
+        on=(Sector,),
+    )
+    return list(every)
 
 
 def get_sector(session: Session, sector_id: int) -> Sector:
@@ -177,8 +185,26 @@ def commune_limits(session: Session, user: User) -> frozenset[int] | None:
     coordinators; a member is not staff at all). One query, for coordinators only."""
     if user.role != UserRole.coordinator:
         return None
-    ids = frozenset(session.exec(select(UserCommune.commune_id).where(UserCommune.user_id == user.id)).all())
-    return ids or None
+
+    def read() -> frozenset[int] | None:
+        ids = frozenset(
+            session.exec(select(UserCommune.commune_id).where(UserCommune.user_id == user.id)).all()
+        )
+        return ids or None
+
+    return remembered(session, ("commune_limits", user.id), read, on=(UserCommune,))
+
+
+def limited(user_id: object) -> ColumnElement[bool]:
+    """SQL: the person is limited to some communes (read with them at sign-in, ``note_limits``)."""
+    return exists().where(col(UserCommune.user_id) == user_id)
+
+
+def note_limits(session: Session, user: User, is_limited: bool) -> None:
+    """What the sign-in read of the person (``limited``): an unlimited coordinator's limits are
+    then known for the request without a query of their own."""
+    if user.role == UserRole.coordinator and not is_limited:
+        remembered(session, ("commune_limits", user.id), lambda: None, on=(UserCommune,))
 
 
 def save_commune(
@@ -227,10 +253,14 @@ def set_commune_limits(session: Session, *, actor: User, user: User, data: Commu
 
 
 def list_organisations(session: Session, *, active_only: bool = False) -> list[Organisation]:
-    stmt = select(Organisation).order_by(Organisation.name)
-    if active_only:
-        stmt = stmt.where(col(Organisation.active).is_(True))
-    return list(session.exec(stmt).all())
+    """Every organisation by name, or the active ones (read once per request)."""
+    every = remembered(
+        session,
+        ("organisations",),
+        lambda: list(session.exec(select(Organisation).order_by(Organisation.name)).all()),
+        on=(Organisation,),
+    )
+    return [o for o in every if o.active or not active_only]
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
@@ -288,7 +318,7 @@ def active_users(session: Session) -> list[User]:
     stmt = (
         select(User)
         .where(col(User.active).is_(True))
-        .options(selectinload(User.organisation))  # type: ignore[arg-type]
+        .options(joinedload(User.organisation))  # type: ignore[arg-type]
         .order_by(User.name)
     )
     return list(session.exec(stmt).all())

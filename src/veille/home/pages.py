@@ -19,8 +19,8 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
+    member_of = bodies.visible_bodies(session, viewer.user, member_only=True)  # first: lists find them loaded
     found = service.home(session, viewer, settings.today())
-    member_of = bodies.visible_bodies(session, viewer.user, member_only=True)
     return render(
         request,
         "home/home.html",

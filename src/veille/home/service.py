@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from veille.access import Viewer
 from veille.actions import lists as actions
@@ -29,6 +29,7 @@ from veille.home.models import HomeVisit
 from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
 from veille.orm import utcnow
+from veille.pagination import capped
 from veille.situations import feed
 
 # The home page
@@ -103,11 +104,13 @@ class Home:
 def _my_actions(session: Session, viewer: Viewer, today: date) -> tuple[list[actions.Row], int, int]:
     """The open actions the person owns (soonest due first, capped), how many, how many late."""
     stmt = actions.query(viewer, actions.Filters(owner_id=viewer.user.id, open_only=True), today)
-    mine = stmt.subquery()
-    late = func.sum(case((mine.c.due_on < today, 1), else_=0))
-    total, overdue = session.exec(select(func.count(), late).select_from(mine)).one()
-    found = session.exec(actions.by_due_date(stmt).limit(HOME_ACTIONS)).all()
-    return actions.rows(session, found, today), int(total), int(overdue or 0)
+    late = func.sum(case((col(Action.due_on) < today, 1), else_=0)).over()
+    # One query: the first rows, with how many and how many late over all of them (windows).
+    found = session.execute(
+        actions.by_due_date(stmt).add_columns(func.count().over(), late).limit(HOME_ACTIONS)
+    ).all()
+    total, overdue = (int(found[0][1]), int(found[0][2] or 0)) if found else (0, 0)
+    return actions.rows(session, [row[0] for row in found], today), total, overdue
 
 
 def chaired_ids(viewer: Viewer) -> list[int]:
@@ -122,9 +125,8 @@ def _chaired_overdue(session: Session, viewer: Viewer, today: date) -> tuple[lis
     if not ids:
         return [], 0
     stmt = actions.query(viewer, actions.Filters(overdue=True), today).where(col(Action.body_id).in_(ids))
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    found = session.exec(actions.by_due_date(stmt).limit(HOME_CHAIRED)).all()
-    return actions.rows(session, found, today), int(total)
+    found, total = capped(session, actions.by_due_date(stmt), HOME_CHAIRED)
+    return actions.rows(session, found, today), total
 
 
 def charters_awaiting(viewer: Viewer, member_of: list[Body]) -> list[Body]:

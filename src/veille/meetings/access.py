@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -35,6 +37,9 @@ class MeetingAccess:
     viewer: Viewer
     body_access: bodies.BodyAccess | None
     invitation: Invitation | None
+    # When the body's previous meeting began (cancelled ones do not count), read with the
+    # meeting: the page's "new reports" and "follow-up" run from it.
+    previous_start: datetime | None = None
 
     @property
     def user(self) -> User:
@@ -130,12 +135,38 @@ def meeting_standing(
     """The meeting, its body, the person's access to the body as a member (None for a guest)
     and their invitation; 404 for whoever may not see it. The rule of :func:`get_meeting_access`,
     for someone who is not the one asking (a mail's recipient, a signed link's invitee)."""
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFound()
-    invitation = session.exec(
-        select(Invitation).where(Invitation.meeting_id == meeting_id, Invitation.user_id == user.id)
+    return _standing(session, user, meeting_id)[:4]
+
+
+def _standing(
+    session: Session, user: User, meeting_id: int
+) -> tuple[Meeting, Body, bodies.BodyAccess | None, Invitation | None, datetime | None]:
+    """``meeting_standing`` and when the body's previous meeting began, the meeting and the
+    person's invitation in one query."""
+    earlier = aliased(Meeting)
+    previous = (
+        select(earlier.starts_at)
+        .where(
+            earlier.body_id == col(Meeting.body_id),
+            earlier.starts_at < col(Meeting.starts_at),
+            earlier.status != MeetingStatus.cancelled,
+        )
+        .order_by(col(earlier.starts_at).desc())
+        .limit(1)
+        .correlate(Meeting)
+        .scalar_subquery()
+    )
+    row = session.exec(
+        select(Meeting, Invitation, previous)
+        .outerjoin(
+            Invitation,
+            and_(col(Invitation.meeting_id) == col(Meeting.id), col(Invitation.user_id) == user.id),
+        )
+        .where(Meeting.id == meeting_id)
     ).first()
+    if row is None:
+        raise NotFound()
+    meeting, invitation, previous_start = row
     body_access = _full_body_access(session, user, meeting.body_id)
     # An invitation counts only with the membership it was given for, read now: a member who
     # left or was excluded sees nothing, nor does a guest removed from the body or excluded; a
@@ -147,14 +178,19 @@ def meeting_standing(
         raise NotFound()
     body = body_access.body if body_access else session.get(Body, meeting.body_id)
     assert body is not None
-    return meeting, body, body_access, invitation
+    return meeting, body, body_access, invitation, previous_start
 
 
 def get_meeting_access(session: Session, viewer: Viewer, meeting_id: int) -> MeetingAccess:
     """404 for whoever may not see the meeting: do not confirm it exists."""
-    meeting, body, body_access, invitation = meeting_standing(session, viewer.user, meeting_id)
+    meeting, body, body_access, invitation, previous_start = _standing(session, viewer.user, meeting_id)
     return MeetingAccess(
-        meeting=meeting, body=body, viewer=viewer, body_access=body_access, invitation=invitation
+        meeting=meeting,
+        body=body,
+        viewer=viewer,
+        body_access=body_access,
+        invitation=invitation,
+        previous_start=previous_start,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import func, literal, union_all
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
@@ -85,22 +85,21 @@ def update_item(
 
 
 def item_links(session: Session, item_ids: Sequence[int]) -> dict[int, tuple[list[int], list[int]]]:
-    """The reports and actions linked to each item (two queries whatever their number)."""
+    """The reports and actions linked to each item (one query whatever their number)."""
     links: dict[int, tuple[list[int], list[int]]] = {i: ([], []) for i in item_ids}
     if not links:
         return links
-    for item_id, situation_id in session.exec(
-        select(AgendaItemSituation.agenda_item_id, AgendaItemSituation.situation_id).where(
-            col(AgendaItemSituation.agenda_item_id).in_(sorted(links))
-        )
-    ).all():
-        links[item_id][0].append(situation_id)
-    for item_id, action_id in session.exec(
-        select(AgendaItemAction.agenda_item_id, AgendaItemAction.action_id).where(
-            col(AgendaItemAction.agenda_item_id).in_(sorted(links))
-        )
-    ).all():
-        links[item_id][1].append(action_id)
+    reports = select(
+        col(AgendaItemSituation.agenda_item_id), col(AgendaItemSituation.situation_id), literal(0)
+    ).where(col(AgendaItemSituation.agenda_item_id).in_(sorted(links)))
+    actions = select(col(AgendaItemAction.agenda_item_id), col(AgendaItemAction.action_id), literal(1)).where(
+        col(AgendaItemAction.agenda_item_id).in_(sorted(links))
+    )
+    for item_id, linked_id, kind in session.execute(union_all(reports, actions)).all():
+        links[item_id][kind].append(linked_id)
+    for reports_ids, action_ids in links.values():
+        reports_ids.sort()
+        action_ids.sort()
     return links
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
@@ -120,7 +120,7 @@ def attendance(session: Session, *, access: MeetingAccess) -> list[Invitation]:
     rows = session.exec(
         select(Invitation)
         .where(Invitation.meeting_id == access.meeting.id)
-        .options(selectinload(Invitation.user).selectinload(User.organisation))  # type: ignore[arg-type]
+        .options(joinedload(Invitation.user).joinedload(User.organisation))  # type: ignore[arg-type]
     ).all()
     chasing = answer_open(access.meeting)
     return sorted(

@@ -162,16 +162,3 @@ def presence_by_body(
     for body_id, status, n in found:
         counts.setdefault(body_id, Counter())[AttendanceStatus(status)] += n
     return counts
-
-
-def previous_start(session: Session, meeting: Meeting) -> datetime | None:
-    """When the body's last meeting before this one began (cancelled ones do not count)."""
-    return session.exec(
-        select(Meeting.starts_at)
-        .where(
-            Meeting.body_id == meeting.body_id,
-            Meeting.starts_at < meeting.starts_at,
-            col(Meeting.status) != MeetingStatus.cancelled,
-        )
-        .order_by(col(Meeting.starts_at).desc())
-    ).first()

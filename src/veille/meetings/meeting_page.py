@@ -17,7 +17,7 @@ from veille.deps import SessionDep
 from veille.directory import service as directory
 from veille.events import last_id
 from veille.i18n import translate
-from veille.meetings import attendance, extensions, lists, live
+from veille.meetings import attendance, extensions, live
 from veille.meetings.access import MeetingAccess, get_meeting_access
 from veille.meetings.agenda import agenda, item_links
 from veille.meetings.enums import AttendanceStatus, StandingItem
@@ -39,7 +39,7 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
     )
     entries = attendance.round_table(session, access=access) if full else []
     items = agenda(session, access=access)
-    since = lists.previous_start(session, access.meeting) if full else None
+    since = access.previous_start if full else None
     parts = (
         _linked(session, access, access.viewer, items, since, today)
         if full

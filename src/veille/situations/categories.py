@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from veille.access import Viewer
 from veille.audit import service as audit
+from veille.db import remembered
 from veille.directory.models import User
 from veille.directory.service import require_staff
 from veille.errors import InvalidInput, NotFound
@@ -24,10 +25,16 @@ from veille.situations.visibility import full_text, visible
 
 
 def categories(session: Session, *, active_only: bool = True) -> list[Category]:
-    stmt = select(Category).order_by(col(Category.position), col(Category.name))
-    if active_only:
-        stmt = stmt.where(col(Category.active).is_(True))
-    return list(session.exec(stmt).all())
+    """The categories in their order (read once per request)."""
+    every = remembered(
+        session,
+        ("categories",),
+        lambda: list(
+            session.exec(select(Category).order_by(col(Category.position), col(Category.name))).all()
+        ),
+        on=(Category,),
+    )
+    return [c for c in every if c.active or not active_only]
 
 
 def chosen(session: Session, code: str, current: int | None = None) -> Category:

@@ -4,7 +4,7 @@ number of queries and under the visibility rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -16,8 +16,10 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.access import Viewer
 from veille.bodies.models import Body
+from veille.db import by_ids
+from veille.directory import service as directory
 from veille.directory.models import Organisation, Sector, User
-from veille.pagination import Cursor, Page, keyset_page, numbered_page
+from veille.pagination import PAGE_SIZE, Cursor, Page, keyset_page
 from veille.situations import search
 from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
@@ -81,7 +83,7 @@ def feed_query(
     on_content = filters.on_content or venue_id is not None
     stmt = select(Situation).where(visible(viewer, stubs=not on_content))
     if filters.body_id is not None:
-        stmt = stmt.where(Situation.body_id == filters.body_id)
+        stmt = stmt.where(of_body(filters.body_id))  # its own reports and those referred to it
     if filters.sector_id is not None:
         stmt = stmt.where(Situation.sector_id == filters.sector_id)
     if filters.category:
@@ -129,25 +131,51 @@ def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
     return found
 
 
-def rows(session: Session, viewer: Viewer, situations: Sequence[Situation], via: str) -> list[Row]:
-    """Decorates a page of reports with what lists show, in a fixed number of queries."""
+# Read with each report by ``_fetch``: whether the person reads it whole, how many updates it has.
+Known = Mapping[int, tuple[bool, int]]
+
+
+def _fetch(
+    session: Session, viewer: Viewer, stmt: SelectOfScalar[Situation], *, total: bool = False
+) -> tuple[list[Situation], Known, int]:
+    """The reports of a query, each with whether the person reads it whole and its number of
+    updates, in the same query (``rows`` then needs neither); with ``total``, how many rows the
+    query has without its limit (a window over them, for short lists)."""
+    updates = (
+        select(func.count())
+        .where(col(SituationUpdateRecord.situation_id) == col(Situation.id))
+        .correlate(Situation)
+        .scalar_subquery()
+    )
+    columns = [full_text(viewer).label("full"), updates.label("updates")]
+    if total:
+        columns.append(func.count().over().label("veille_total"))
+    # execute, not exec: rows of several columns (exec keeps the first of a scalar select).
+    found = session.execute(stmt.add_columns(*columns)).all()
+    known = {row[0].id or 0: (bool(row[1]), int(row[2])) for row in found}
+    return [row[0] for row in found], known, int(found[0][3]) if total and found else 0
+
+
+def rows(
+    session: Session, viewer: Viewer, situations: Sequence[Situation], via: str, known: Known | None = None
+) -> list[Row]:
+    """Decorates a page of reports with what lists show, in a fixed number of queries (two
+    fewer with what ``_fetch`` read with them)."""
     if not situations:
         return []
     ids = [s.id for s in situations if s.id is not None]
-    full = full_ids(session, viewer, ids)
+    full = {i for i in ids if known[i][0]} if known is not None else full_ids(session, viewer, ids)
     category_by_id = {c.id: c for c in categories(session, active_only=False)}
-    sector_ids = sorted({s.sector_id for s in situations if s.sector_id is not None})
-    sectors = {s.id: s for s in session.exec(select(Sector).where(col(Sector.id).in_(sector_ids))).all()}
-    body_ids = sorted({s.body_id for s in situations})
-    body_by_id = {b.id: b for b in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
+    sectors = (
+        {s.id: s for s in directory.list_sectors(session)} if any(s.sector_id for s in situations) else {}
+    )
+    body_by_id = by_ids(session, Body, (s.body_id for s in situations))
     author_ids = sorted({s.created_by for s in situations if s.created_by is not None and s.id in full})
     authors = people(session, author_ids)
-    counts = dict(
-        session.exec(
-            select(SituationUpdateRecord.situation_id, func.count())
-            .where(col(SituationUpdateRecord.situation_id).in_(sorted(full)))
-            .group_by(col(SituationUpdateRecord.situation_id))
-        ).all()
+    counts = (
+        {i: n for i, (_full, n) in known.items() if i in full}
+        if known is not None
+        else _update_counts(session, full)
     )
     record_reads(session, viewer, [s for s in situations if s.id in full], via)
     return [
@@ -164,12 +192,27 @@ def rows(session: Session, viewer: Viewer, situations: Sequence[Situation], via:
     ]
 
 
+def _update_counts(session: Session, ids: set[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return dict(
+        session.exec(
+            select(SituationUpdateRecord.situation_id, func.count())
+            .where(col(SituationUpdateRecord.situation_id).in_(sorted(ids)))
+            .group_by(col(SituationUpdateRecord.situation_id))
+        ).all()
+    )
+
+
 def feed(
     session: Session, viewer: Viewer, filters: Filters, *, page: int, tz: object = UTC
 ) -> tuple[Page[Situation], list[Row]]:
     stmt = feed_query(session, viewer, filters, tz).order_by(col(Situation.id).desc())
-    result = numbered_page(session, stmt, page)
-    return result, rows(session, viewer, result.items, "list")
+    number = max(page, 1)
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    items, known, _ = _fetch(session, viewer, stmt.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    result = Page(items=items, number=number, has_next=number * PAGE_SIZE < total, total=total)
+    return result, rows(session, viewer, items, "list", known)
 
 
 def api_feed(
@@ -198,8 +241,10 @@ def posted_between(
     )
     if since is not None:
         stmt = stmt.where(col(Situation.created_at) >= since)
-    found = session.exec(stmt.order_by(col(Situation.id).desc()).limit(NEW_REPORTS_LIMIT)).all()
-    return rows(session, viewer, list(reversed(found)), "meeting")
+    found, known, _ = _fetch(
+        session, viewer, stmt.order_by(col(Situation.id).desc()).limit(NEW_REPORTS_LIMIT)
+    )
+    return rows(session, viewer, list(reversed(found)), "meeting", known)
 
 
 def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str) -> list[Row]:
@@ -208,7 +253,8 @@ def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str)
     if not wanted:
         return []
     stmt = select(Situation).where(col(Situation.id).in_(wanted), visible(viewer))
-    return rows(session, viewer, session.exec(stmt.order_by(col(Situation.id).desc())).all(), via)
+    found, known, _ = _fetch(session, viewer, stmt.order_by(col(Situation.id).desc()))
+    return rows(session, viewer, found, via, known)
 
 
 RECENT_LIMIT = 100
@@ -244,13 +290,12 @@ def posted_since(session: Session, viewer: Viewer, since: datetime, *, limit: in
     """Reports posted since then that the person may see (a social one outside its
     organisations as its stub), newest first, capped, and how many in all; the person's own are
     not news to them."""
-    where = [
+    stmt = select(Situation).where(
         visible(viewer),
         col(Situation.created_at) >= since,
         or_(col(Situation.created_by).is_(None), col(Situation.created_by) != viewer.user.id),
-    ]
-    total = session.exec(select(func.count()).select_from(Situation).where(*where)).one()
-    found = session.exec(
-        select(Situation).where(*where).order_by(col(Situation.id).desc()).limit(limit)
-    ).all()
-    return rows(session, viewer, list(found), "home"), int(total)
+    )
+    found, known, total = _fetch(
+        session, viewer, stmt.order_by(col(Situation.id).desc()).limit(limit), total=True
+    )
+    return rows(session, viewer, found, "home", known), total

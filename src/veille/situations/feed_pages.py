@@ -61,6 +61,7 @@ def _context(
     filters, values, errors = read_filters(request)
     if body_id is not None:
         filters = filters.model_copy(update={"body_id": body_id})
+    visible_bodies = bodies.visible_bodies(session, viewer.user)  # first: the rows find theirs loaded
     page, rows = feed.feed(session, viewer, filters, page=_page(request), tz=tz)
     query = urlencode({k: v for k, v in values.items() if v})
     on_map = {k: v for k, v in values.items() if v and not errors} | (
@@ -73,7 +74,7 @@ def _context(
         "errors": errors,
         "categories": categories(session, active_only=False),
         "sectors": directory.list_sectors(session),
-        "bodies": bodies.visible_bodies(session, viewer.user),
+        "bodies": visible_bodies,
         "statuses": list(SituationStatus),
         "base_url": request.url.path + (f"?{query}" if query else ""),
         "map_query": f"?{urlencode(on_map)}" if on_map else "",

@@ -225,7 +225,7 @@ def _detail_context(session: Session, access: SituationAccess, **extra: Any) -> 
         "access": access,
         "situation": situation,
         "body": access.body,
-        "row": feed.rows(session, access.viewer, [situation], "page")[0],
+        "row": None,
         "updates": [],
         "attachments": [],
         "authors": {},
@@ -238,16 +238,24 @@ def _detail_context(session: Session, access: SituationAccess, **extra: Any) -> 
         "notice": None,
         "nav_active": "situations",
     }
+    updates = reports.updates(session, access=access) if access.full else []
+    # What the page's one row needs besides is known here: whether it is read whole, its updates.
+    known = {situation.id or 0: (access.full, len(updates))}
+    context["row"] = feed.rows(session, access.viewer, [situation], "page", known)[0]
     if access.full:
-        updates = reports.updates(session, access=access)
         context["updates"] = updates
         context["attachments"] = files.attachments_of(session, situation.id or 0)
         context["authors"] = feed.people(session, {u.author_id for u in updates if u.author_id})
         shares = reports.shares_of(session, [situation.id or 0])[situation.id or 0]
         context["shared_with"] = [o for o in directory.list_organisations(session) if o.id in shares]
         context["problem"] = problems.problem_of(session, situation)
-        context["venue"] = next(
-            (v for v in venues.body_venues(session, situation.body_id) if v.id == situation.venue_id), None
+        context["venue"] = (
+            next(
+                (v for v in venues.body_venues(session, situation.body_id) if v.id == situation.venue_id),
+                None,
+            )
+            if situation.venue_id is not None
+            else None
         )
     return context | extra
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from veille.access import Viewer
@@ -189,16 +189,21 @@ class SituationAccess:
 def get_situation(
     session: Session, viewer: Viewer, situation_id: int, *, audit_via: str | None = None
 ) -> SituationAccess:
-    """404 for a report the person may not see; a stub for a social report of their body."""
-    row = session.exec(
-        select(Situation, full_text(viewer)).where(Situation.id == situation_id, visible(viewer))
-    ).first()
+    """404 for a report the person may not see; a stub for a social report of their body. One
+    query: the report, whether it is read whole, its body with its sectors."""
+    row = (
+        session.execute(
+            select(Situation, full_text(viewer), Body)
+            .join(Body, col(Body.id) == Situation.body_id)
+            .where(Situation.id == situation_id, visible(viewer))
+            .options(joinedload(Body.sectors))  # type: ignore[arg-type]
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         raise NotFound()
-    situation, full = row
-    body = session.exec(
-        select(Body).where(Body.id == situation.body_id).options(selectinload(Body.sectors))  # type: ignore[arg-type]
-    ).one()
+    situation, full, body = row
     if full and audit_via:
         record_reads(session, viewer, [situation], audit_via)
     return SituationAccess(situation=situation, viewer=viewer, body=body, full=bool(full))

@@ -116,18 +116,6 @@ def _sector_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     return tuple(sorted(ids)) or (-1,)
 
 
-def sector_filter(session: Session, commune_id: int | None, sector_id: int | None) -> tuple[int, ...]:
-    """The API's sector and commune filters as sectors to count (none: no filter)."""
-    if commune_id is None:
-        return (sector_id,) if sector_id else ()
-    ids = {
-        s.id
-        for s in directory.list_sectors(session)
-        if s.commune_id == commune_id and s.id is not None and (sector_id is None or s.id == sector_id)
-    }
-    return tuple(sorted(ids)) or (-1,)
-
-
 def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
     they count through the bodies that cover it)."""
@@ -289,13 +277,14 @@ class ActionSummary:
 def action_sections(
     session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, today: date
 ) -> tuple[ActionSummary, list[Section]]:
-    """Actions by kind and status, by lead organisation, and their evaluations; three queries
-    (kind, status and effect together; leads; the days to completion)."""
+    """Actions by kind and status, by lead organisation, and their evaluations; two queries
+    (kind, status, effect and lead together; the days to completion)."""
     f = _action_filters(scope, filters)
-    by_kind_status = actions.count(session, scope.viewer, ("kind", "status", "effect"), f, today, zone)
+    groups = ("kind", "status", "effect", "lead_organisation")
+    counted = actions.count(session, scope.viewer, groups, f, today, zone)
     cell: dict[tuple[str, str], int] = defaultdict(int)
     effects: dict[str | None, int] = defaultdict(int)
-    for (kind, status, effect), n, _ in by_kind_status:
+    for (kind, status, effect, _lead), n, _ in counted:
         cell[(kind, status)] += n
         effects[effect] += n
     statuses = list(ActionStatus)
@@ -324,9 +313,7 @@ def action_sections(
     by_lead: dict[int, dict[str, int]] = defaultdict(
         lambda: {"n": 0, "done": 0, "abandoned": 0, "overdue": 0}
     )
-    for (lead, status), n, overdue in actions.count(
-        session, scope.viewer, ("lead_organisation", "status"), f, today, zone
-    ):
+    for (_kind, status, _effect, lead), n, overdue in counted:
         row = by_lead[lead]
         row["n"] += n
         row["overdue"] += overdue
@@ -364,7 +351,7 @@ def action_sections(
         total=sum(column_totals),
         done=cell_total(cell, "done"),
         abandoned=cell_total(cell, "abandoned"),
-        overdue=sum(o for _, _, o in by_kind_status),
+        overdue=sum(o for _, _, o in counted),
         median_days=_median(days),
     )
     return summary, [
