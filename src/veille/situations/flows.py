@@ -1,6 +1,6 @@
-"""What happens around reports, outside their rules: the mails of a new report, of an update
-and of the daily digest, and each member's choice per body (a mail for each new report, a daily
-digest, or nothing).
+"""What happens around reports, outside their rules: the mails of a new report, of an update,
+of a report referred to another body and of the daily digest, and each member's choice per body
+(a mail for each new report, a daily digest, or nothing).
 
 A mail leaves Veille and stays in mailboxes that no purge reaches (docs/confidentiality.md, rules 3 and 7):
 
@@ -44,6 +44,7 @@ from veille.web import render_text
 REPORT_POSTED = "situation_posted"
 UPDATE_POSTED = "situation_update"
 DIGEST = "situation_digest"
+REPORT_REFERRED = "situation_referred"
 # The first digest of a member covers this much; the next ones start where the last one ended.
 FIRST_DIGEST = timedelta(hours=24)
 NOT_A_MEMBER = N_("Only the members of the body receive its reports by mail.")
@@ -205,6 +206,42 @@ def update_posted(
                 "url": situation_url(settings, situation),
             },
             body=body.name,
+            title=situation.title if facts else "",
+        )
+
+
+# A report referred to another body
+
+
+def report_referred(session: Session, *, situation: Situation, to_body: Body, settings: Settings) -> None:
+    """A mail to the receiving body's secretaries who read the report whole there (the referral
+    is flushed first): what identifies a ``body`` report, only that a confidential one came, and
+    never the reason, which stays in Veille. In the caller's transaction (no commit)."""
+    origin = session.get(Body, situation.body_id)
+    assert origin is not None
+    secretaries = _members_of(session, to_body.id or 0, [MemberRole.secretary])
+    readers = _readers(session, situation, to_body, secretaries)
+    facts = _facts(session, situation)
+    subject = (
+        N_("Report referred to %(body)s: %(title)s")
+        if facts
+        else N_("Confidential report referred to %(body)s")
+    )
+    for user in readers:
+        _mail(
+            session,
+            settings,
+            user,
+            kind=REPORT_REFERRED,
+            subject=subject,
+            template="situations/mail/referred.txt",
+            context={
+                "body": to_body,
+                "origin": origin,
+                "facts": facts,
+                "url": situation_url(settings, situation),
+            },
+            body=to_body.name,
             title=situation.title if facts else "",
         )
 

@@ -23,7 +23,7 @@ from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.errors import InvalidInput, NotFound
 from veille.i18n import N_, translate
-from veille.situations import feed, files, mapping, problems, reports
+from veille.situations import feed, files, mapping, problems, referrals, reports
 from veille.situations.categories import categories, category_codes
 from veille.situations.enums import STATUS_MOVES, Confidentiality, SituationStatus
 from veille.situations.models import Attachment, SituationCreate, SituationUpdate, SituationUpdateIn
@@ -233,6 +233,8 @@ def _detail_context(session: Session, access: SituationAccess, **extra: Any) -> 
         "problem": None,
         "venue": None,
         "moves": sorted(STATUS_MOVES[situation.status]),
+        "referrals": [],
+        "can_refer": False,
         "errors": {},
         "values": {},
         "notice": None,
@@ -249,6 +251,8 @@ def _detail_context(session: Session, access: SituationAccess, **extra: Any) -> 
         shares = reports.shares_of(session, [situation.id or 0])[situation.id or 0]
         context["shared_with"] = [o for o in directory.list_organisations(session) if o.id in shares]
         context["problem"] = problems.problem_of(session, situation)
+        context["referrals"] = referrals.referrals_of(session, access)
+        context["can_refer"] = referrals.can_refer(access)
         context["venue"] = (
             next(
                 (v for v in venues.body_venues(session, situation.body_id) if v.id == situation.venue_id),

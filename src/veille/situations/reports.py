@@ -376,4 +376,4 @@ def refer(session: Session, situation_ids: Iterable[int], body_id: int) -> None:
         ).all()
     )
     for situation_id in sorted(wanted - present):
-        session.add(SituationReferral(situation_id=situation_id, body_id=body_id))
+        session.add(SituationReferral(situation_id=situation_id, body_id=body_id, referred_at=utcnow()))
