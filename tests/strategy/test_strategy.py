@@ -382,3 +382,28 @@ def test_a_guest_of_the_plenary_sees_no_strategy(
     listing = client_for(world.guest).get("/strategies")
     assert listing.status_code == 200 and "Stratégie 2024-2027" not in listing.text
     assert client_for(world.member).get("/strategies").text.count("Stratégie 2024-2027") == 1
+
+
+# The annual report
+
+
+def test_the_annual_report_is_organised_by_axis_when_a_strategy_covers_its_year(
+    built: dict[str, Any], world: World, client_for: Any, tmp_path: Path
+) -> None:
+    client = client_for(world.chair)
+    year = date.today().year
+    page = client.get(f"/bodies/{world.body.id}/annual-report?year={year}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Par axe de la stratégie locale" in text
+    assert "1. Jeunesse" in text and "1.1 Prévenir le décrochage" in text
+    assert "Jeunes suivis" in text and "(cible 120)" in text
+    # Aggregates only: no action's title, whoever they belong to.
+    assert "Action de la plénière" not in text and "Chantier éducatif du nord" not in text
+    assert SECRET not in text
+    before = client.get(f"/bodies/{world.body.id}/annual-report?year=2023")
+    assert "Par axe de la stratégie locale" not in before.text
+    pdf = client.get(f"/bodies/{world.body.id}/annual-report.pdf?year={year}")
+    words = " ".join(_pdf_text(pdf.content, tmp_path).split())
+    assert "PAR AXE DE LA STRATÉGIE LOCALE" in words.upper() and "Prévenir le décrochage" in words
+    assert "Action de la plénière" not in words and SECRET not in words

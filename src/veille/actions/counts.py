@@ -178,6 +178,12 @@ def _at_work(start: datetime, end: datetime) -> ColumnElement[bool]:
     )
 
 
+def at_work_during(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """SQL: the action is at work during [start, end), for a query of another domain over the
+    actions it links (a strategy's objectives)."""
+    return _at_work(start, end)
+
+
 def at_work(session: Session, body_ids: Iterable[int], start: datetime, end: datetime) -> list[Action]:
     """The bodies' actions at work during [start, end), soonest due first; the caller has
     checked that its reader sees these bodies."""

@@ -1,7 +1,8 @@
 """The annual report of a plenary council.
 
-It aggregates the year across every body: meetings and
-attendance, reports, actions and evaluations. Aggregates only, whatever the reader: no text of
+It aggregates the year across every body: meetings and attendance, reports, actions and
+evaluations; when a local strategy of the plenary covers the year, the actions at work by its
+axes and objectives, with their indicators. Aggregates only, whatever the reader: no text of
 any report or action (DESIGN.md §4 rule 5: the report goes beyond the bodies). Social reports
 are counted apart without their category. The issue grants these aggregates over all bodies to
 the coordinator and the plenary's chair: the staff and the chair read it; the plenary's
@@ -11,7 +12,7 @@ secretaries, members and guests are refused (403), the chair presents it to them
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,9 @@ from veille.situations import categories as report_categories
 from veille.situations import counts
 from veille.situations.models import Category
 from veille.stats.diagnostics import Grid, Window
+from veille.strategy import report as strategy_report
+from veille.strategy.models import Strategy
+from veille.strategy.report import AxisView
 
 NOT_PLENARY = N_("The annual report is that of a plenary council.")
 
@@ -78,6 +82,9 @@ class AnnualReport:
     grid: Grid
     effects: list[tuple[Effect | None, int]]
     chairs: list[User]
+    # The plenary's local strategy whose period covers the year, and the year by its axes.
+    strategy: Strategy | None = None
+    axes: list[AxisView] = field(default_factory=list)
 
     @property
     def body(self) -> Body:
@@ -174,6 +181,8 @@ def annual_report(
         ((by_id[i], n) for i, n in categories.items() if i in by_id), key=lambda p: (-p[1], p[0].name)
     )
     members = bodies.list_members(session, access=access)
+    strategy = strategy_report.covering(session, access.body.id or 0, year)
+    axes = strategy_report.year_by_axis(session, strategy.id or 0, start, end, today) if strategy else []
     return AnnualReport(
         access=access,
         year=year,
@@ -185,6 +194,8 @@ def annual_report(
         grid=Grid(dict(cells)),
         effects=actions.effects(finished),
         chairs=[m.user for m in members if m.role == MemberRole.chair and m.excluded_at is None],
+        strategy=strategy,
+        axes=axes,
     )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from veille.actions.counts import at_work_during
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
 from veille.actions.lists import visible
 from veille.actions.models import Action
@@ -149,15 +150,37 @@ def view(session: Session, access: StrategyAccess, today: date) -> StrategyView:
     ids = sorted(views)
     if ids:
         _indicators(session, views, ids)
-        _counts(session, access, views, ids, today)
+        # Every attached action counted, whoever reads: the aggregate-only reading.
+        _counts(session, views, ids, today, visible(access.viewer.every_body()))
         _readable(session, access, views, ids, today)
         _bodies(session, views, ids)
+    return StrategyView(access=access, axes=_by_axis(axes, objectives, views), today=today)
+
+
+def _by_axis(
+    axes: list[StrategyAxis], objectives: list[StrategyObjective], views: dict[int, ObjectiveView]
+) -> list[AxisView]:
     by_axis: dict[int, list[ObjectiveView]] = {}
     for o in objectives:
         by_axis.setdefault(o.axis_id, []).append(views[o.id or 0])
-    return StrategyView(
-        access=access, axes=[AxisView(a, by_axis.get(a.id or 0, [])) for a in axes], today=today
-    )
+    return [AxisView(a, by_axis.get(a.id or 0, [])) for a in axes]
+
+
+def year_by_axis(
+    session: Session, strategy_id: int, start: datetime, end: datetime, today: date
+) -> list[AxisView]:
+    """The strategy as the plenary's annual report shows it, aggregates only: per axis and
+    objective, the attached actions at work during [start, end) counted, their evaluations, the
+    overdue ones, the indicators and the bodies at work; no action's title."""
+    axes = axes_of(session, strategy_id)
+    objectives = objectives_of(session, [a.id or 0 for a in axes])
+    views = {o.id or 0: ObjectiveView(o) for o in objectives}
+    ids = sorted(views)
+    if ids:
+        _indicators(session, views, ids)
+        _counts(session, views, ids, today, at_work_during(start, end))
+        _bodies(session, views, ids)
+    return _by_axis(axes, objectives, views)
 
 
 def _indicators(session: Session, views: dict[int, ObjectiveView], ids: list[int]) -> None:
@@ -186,9 +209,9 @@ def indicators_of(session: Session, objective_ids: list[int]) -> dict[int, list[
 
 
 def _counts(
-    session: Session, access: StrategyAccess, views: dict[int, ObjectiveView], ids: list[int], today: date
+    session: Session, views: dict[int, ObjectiveView], ids: list[int], today: date, where: ColumnElement[bool]
 ) -> None:
-    """Every attached action counted, over every body: the aggregate-only reading."""
+    """The attached actions that ``where`` keeps counted, over every body: never a text."""
     late = case((overdue(today), 1), else_=0)
     rows = session.exec(
         select(  # type: ignore[call-overload]
@@ -200,7 +223,7 @@ def _counts(
             func.sum(late),
         )
         .join(Action, col(Action.id) == ObjectiveAction.action_id)
-        .where(col(ObjectiveAction.objective_id).in_(ids), visible(access.viewer.every_body()))
+        .where(col(ObjectiveAction.objective_id).in_(ids), where)
         .group_by(ObjectiveAction.objective_id, Action.kind, Action.status, Action.effect)
     ).all()
     for objective_id, kind, status, effect, n, n_late in rows:
