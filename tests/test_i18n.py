@@ -9,10 +9,14 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
+from tests.factories import Factory, World
+from veille.directory.enums import Language
+from veille.meetings.enums import MeetingStatus
 from veille.paths import LOCALES, REPO_DIR
 
 
@@ -145,3 +149,25 @@ def test_templates_hold_no_text_outside_translation_calls() -> None:
             found = parser.found
         bare += [f"{path.relative_to(REPO_DIR)}: {text!r}" for text in found]
     assert not bare, "visible text outside _() in templates (translate it):\n" + "\n".join(bare)
+
+
+def test_a_date_opening_a_line_keeps_the_languages_capitals(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    """ "Thursday 10 December" in English (not "december"), "Jeudi 10 décembre" in French."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=9)
+    factory.invite(meeting, world.member)
+    month = meeting.starts_at.strftime("%B")
+    pages = ("/", f"/bodies/{world.body.id}", "/meetings")
+    world.member.language = Language.en
+    factory._save(world.member)
+    english = client_for(world.member)
+    for url in pages:
+        text = english.get(url).text
+        assert month in text and month.lower() not in text, url
+    world.member.language = Language.fr
+    factory._save(world.member)
+    french = client_for(world.member)
+    weekday = r"((Lun|Mar|Mercre|Jeu|Vendre|Same)di|Dimanche) \d+ [a-zéû]+"
+    for url in pages[:2]:  # the home's answers, the body's next meeting
+        assert re.search(weekday, french.get(url).text), url

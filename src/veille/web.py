@@ -65,6 +65,9 @@ env.filters["number"] = lambda value: (
     format_decimal(value, locale=active_language()) if isinstance(value, int | float) else value
 )
 env.filters["datetime"] = _format_datetime
+# A date that opens a line: its first letter upper-cased, the rest as the language writes it
+# (Jinja's `capitalize` would lower "December" in English).
+env.filters["capfirst"] = lambda value: str(value)[:1].upper() + str(value)[1:]
 env.filters["zip_with"] = lambda left, right: list(zip(left, right, strict=True))
 
 
