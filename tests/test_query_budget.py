@@ -10,13 +10,24 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from tests.factories import Factory, World
 from veille.actions.enums import ActionStatus
+from veille.actions.models import Action
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.situations.enums import Confidentiality
 from veille.situations.models import SituationUpdateRecord
+from veille.strategy.models import (
+    IndicatorValue,
+    ObjectiveAction,
+    ObjectiveBody,
+    Strategy,
+    StrategyAxis,
+    StrategyIndicator,
+    StrategyObjective,
+)
 
 BUDGET = 12
 PAGES = {
@@ -35,6 +46,7 @@ PAGES = {
     "a GLTD follow-up": "/bodies/{group}/group",
     "statistics": "/stats",
     "activity": "/activity",
+    "the strategy": "/strategies/{strategy}",
 }
 
 
@@ -76,6 +88,38 @@ def _fill(factory: Factory, world: World, group: Any, rounds: int) -> dict[str, 
     return ids
 
 
+def _strategy(factory: Factory, world: World) -> int:
+    """A plenary's strategy (the partner is a member of the plenary): three axes of two
+    objectives, each with an indicator and its values."""
+    plenary = factory.body("CLSPD", kind=BodyKind.plenary)
+    factory.member(plenary, world.member, MemberRole.member)
+    strategy = factory._save(
+        Strategy(body_id=plenary.id or 0, title="Stratégie", starts_year=2024, ends_year=2027)
+    )
+    for n in range(3):
+        axis = factory._save(StrategyAxis(strategy_id=strategy.id or 0, position=n + 1, title=f"Axe {n}"))
+        for m in range(2):
+            objective = factory._save(
+                StrategyObjective(axis_id=axis.id or 0, position=m + 1, title=f"Objectif {m}")
+            )
+            indicator = factory._save(StrategyIndicator(objective_id=objective.id or 0, name="Indicateur"))
+            for year in (2024, 2025):
+                factory._save(IndicatorValue(indicator_id=indicator.id or 0, year=year, value=year - 2000))
+            factory._save(ObjectiveBody(objective_id=objective.id or 0, body_id=world.body.id or 0))
+    return strategy.id or 0
+
+
+def _attach(factory: Factory) -> None:
+    """Every action not yet attached goes to an objective of the strategy, in turn."""
+    objectives = factory.session.exec(select(StrategyObjective.id)).all()
+    attached = set(factory.session.exec(select(ObjectiveAction.action_id)).all())
+    for n, action_id in enumerate(factory.session.exec(select(Action.id)).all()):
+        if action_id not in attached:
+            factory._save(
+                ObjectiveAction(objective_id=objectives[n % len(objectives)] or 0, action_id=action_id or 0)
+            )
+
+
 @pytest.fixture
 def group(factory: Factory, world: World) -> Any:
     body = factory.body("GLTD des Tilleuls", kind=BodyKind.crime_treatment_group, sectors=[world.sector])
@@ -92,6 +136,8 @@ def test_every_main_page_stays_within_its_query_budget_at_two_sizes(
     persona: str, world: World, factory: Factory, group: Any, client_for: Any, queries: Any
 ) -> None:
     ids = _fill(factory, world, group, 1) | {"body": world.body.id or 0, "group": group.id or 0}
+    ids["strategy"] = _strategy(factory, world)
+    _attach(factory)
     client = client_for(world.persona(persona))
 
     def measure() -> dict[str, int]:
@@ -110,6 +156,7 @@ def test_every_main_page_stays_within_its_query_budget_at_two_sizes(
 
     small = measure()
     _fill(factory, world, group, 6)
+    _attach(factory)
     large = measure()
     assert large == small, "a page's queries grow with its rows"
     over = {page: n for page, n in small.items() if n > BUDGET}
