@@ -25,6 +25,8 @@ from veille.config import Settings
 from veille.db import make_engine, open_session
 from veille.directory.models import Organisation, Sector, User
 from veille.directory.service import authenticate
+from veille.situations.enums import Confidentiality
+from veille.situations.models import Situation
 
 SECRET = "demo-test-secret-key-0123456789abcdefghij"
 TODAY = date(2026, 3, 15)
@@ -64,6 +66,16 @@ def test_demo_has_five_sectors_and_many_partners(db: Session, accounts: list[dem
     assert len(sectors) == 5
     assert all(s.code for s in sectors)
     assert db.exec(select(func.count()).select_from(Organisation)).one() >= 14
+
+
+def test_demo_maps_its_reports_and_outlines_its_sectors(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    assert all(s.outline_geojson for s in db.exec(select(Sector)))
+    placed = db.exec(select(Situation).where(col(Situation.latitude).is_not(None))).all()
+    assert len(placed) >= 10
+    assert all(47.5 < (s.latitude or 0) < 47.7 and 1.2 < (s.longitude or 0) < 1.4 for s in placed)
+    assert not [s for s in placed if s.confidentiality == Confidentiality.social]
 
 
 def test_demo_has_a_body_of_each_kind_and_a_watch_cell_per_sector(

@@ -41,7 +41,7 @@ from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
 from veille.paths import PACKAGE_DIR
-from veille.situations import problems, reports, visibility
+from veille.situations import demo_map, problems, reports, visibility
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
 from veille.strategy.demo_data import load_strategy
@@ -494,6 +494,7 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
         key: directory.save_sector(session, actor=admin, data=SectorCreate(name=name, code=code))
         for key, (name, code) in SECTORS.items()
     }
+    demo_map.outline_sectors(session, admin, sectors)
     plan = _memberships()
     loaded: dict[str, Body] = {}
     for spec in _bodies(today):
@@ -505,6 +506,7 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
         if spec.key == "copil":
             _load_venues(session, body, users["secretary"], today)
     reports = _load_reports(session, loaded, users, sectors, organisations)
+    demo_map.load_mapped_reports(session, users, loaded)
     _load_actions(session, settings, today, loaded, users, organisations, reports)
     # The plenary's local strategy, set up by its secretary (the coordinator).
     load_strategy(session, viewer_of(session, users["coordinator"]), loaded["plenary"], loaded, today)
@@ -955,6 +957,7 @@ def _load_reports(
             shared_with_organisation_ids=[organisations[key].id or 0 for key in spec.shared_with],
             names_person=spec.names_person,
         )
+        data = demo_map.placed(data, spec.sector)
         situation = reports.create_situation(session, user=author, data=data)
         session.commit()
         for key, text in spec.updates:
