@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -122,6 +122,24 @@ def report(factory: Factory, world: World) -> None:
 
 # A report the whole body reads: its members, and the staff; never a guest (DESIGN.md §4 rule 4).
 REPORT = BODY_VIEW | {"guest": 404}
+# Referring it on its own: its body's chair and secretaries (who sit in the other body too) and
+# the staff; its other readers get 403.
+REFER = REPORT | {"member": 403}
+REFERRAL = {"body_id": "2", "reason": "Suivi par la cellule voisine"}
+
+
+def report_to_refer(factory: Factory, world: World) -> None:
+    report(factory, world)
+    factory.member(world.other_body, world.chair)
+    factory.member(world.other_body, world.secretary)
+
+
+def with_rule(factory: Factory, world: World) -> None:
+    """The body meets the first Tuesday of the month at 14:00."""
+    world.body.rule_ordinal, world.body.rule_weekday, world.body.rule_minutes = 1, 1, 120
+    world.body.rule_start = time(14, 0)
+    factory.session.add(world.body)
+    factory.session.commit()
 PROBLEM_VIEW = BODY_MEMBERS | {"guest": 404}
 PROBLEM_MANAGE = BODY_MANAGE | {"guest": 404}
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
@@ -207,6 +225,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/bodies/{body_id}/meetings/new"): Case(BODY_MANAGE),
     ("POST", "/bodies/{body_id}/meetings/new"): Case(BODY_MANAGE, MEETING_FORM),
     ("POST", "/bodies/{body_id}/meetings/series"): Case(BODY_MANAGE, SERIES_FORM),
+    ("POST", "/bodies/{body_id}/meetings/plan"): Case(BODY_MANAGE, setup=with_rule),
     ("GET", "/meetings/{meeting_id}"): Case(BODY_VIEW, setup=meeting()),
     ("GET", "/meetings/{meeting_id}/edit"): Case(BODY_MANAGE, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/edit"): Case(
@@ -416,6 +435,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/situations/{situation_id}/edit"): Case(REPORT, setup=report),
     ("POST", "/situations/{situation_id}/edit"): Case(REPORT, REPORT_FORM, setup=report),
     ("POST", "/situations/{situation_id}/delete"): Case(REPORT, setup=report),
+    ("GET", "/situations/{situation_id}/refer"): Case(REFER, setup=report_to_refer),
+    ("POST", "/situations/{situation_id}/refer"): Case(REFER, REFERRAL, setup=report_to_refer),
     # No file sent: refused with a message (422) to whoever may attach one.
     ("POST", "/situations/{situation_id}/attachments"): Case(
         {k: 422 if v == OK else v for k, v in REPORT.items()}, setup=report
@@ -442,6 +463,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/situations/{situation_id}"): Case(REPORT, setup=report),
     ("PATCH", "/api/v1/situations/{situation_id}"): Case(REPORT, {"version": 1, "severity": 3}, setup=report),
     ("GET", "/api/v1/situations/{situation_id}/updates"): Case(REPORT, setup=report),
+    ("GET", "/api/v1/situations/{situation_id}/referrals"): Case(REPORT, setup=report),
+    ("POST", "/api/v1/situations/{situation_id}/referrals"): Case(
+        REFER, REFERRAL | {"body_id": 2}, setup=report_to_refer
+    ),
     ("POST", "/api/v1/situations/{situation_id}/updates"): Case(REPORT, {"text": "Vu ce soir"}, setup=report),
     ("GET", "/api/v1/situation-categories"): Case(LOGGED_IN),
     ("GET", "/api/v1/problems"): Case(LOGGED_IN, setup=report),
