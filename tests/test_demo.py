@@ -23,7 +23,7 @@ from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.db import make_engine, open_session
-from veille.directory.models import Organisation, Sector, User
+from veille.directory.models import Commune, Organisation, Sector, User
 from veille.directory.service import authenticate
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
@@ -61,9 +61,12 @@ def by_email(db: Session, email: str) -> User:
 
 
 def test_demo_has_five_sectors_and_many_partners(db: Session, accounts: list[demo.DemoAccount]) -> None:
-    sectors = db.exec(select(Sector)).all()
+    """Five in the city's commune, one in its neighbour's (issue 19)."""
+    city = db.exec(select(Commune).where(Commune.name == demo.CITY)).one()
+    sectors = db.exec(select(Sector).where(Sector.commune_id == city.id)).all()
     assert sorted(s.name for s in sectors) == sorted(name for name, _code in demo.SECTORS.values())
     assert len(sectors) == 5
+    assert len(db.exec(select(Commune)).all()) == 2
     assert all(s.code for s in sectors)
     assert db.exec(select(func.count()).select_from(Organisation)).one() >= 14
 
@@ -84,7 +87,7 @@ def test_demo_has_a_body_of_each_kind_and_a_watch_cell_per_sector(
     found = all_bodies(db)
     assert {b.kind for b in found} == set(BodyKind)
     cells = [b for b in found if b.kind == BodyKind.watch_cell]
-    assert len(cells) == 5
+    assert len(cells) == 6
     assert all(b.cadence == Cadence.monthly for b in cells)
     assert sorted(b.sectors[0].name for b in cells) == sorted(s.name for s in db.exec(select(Sector)))
     plenary = next(b for b in found if b.kind == BodyKind.plenary)
@@ -328,3 +331,27 @@ def test_demo_mediation_team_has_its_published_activity_figures(
     assert tables.years == [2013, 2014, 2015, 2016]
     # The yearly totals the team published (data/README.md).
     assert tables.series[0].totals == [229, 409, 352, 1802]
+
+
+def test_demo_territory_two_communes_a_limited_coordinator_and_a_thematic_group(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    """Issue 19: the neighbour's cell chaired by its mayor, a coordinator limited to the city
+    (printed with the accounts), the thematic group on domestic violence."""
+    from veille.access import viewer_of
+
+    found = {b.name: b for b in all_bodies(db)}
+    cell = found["Cellule de veille – Saint-Aubin-sur-Loire"]
+    mayor = by_email(db, "bernard.lefevre@valmont.example")
+    chair = db.exec(
+        select(Membership).where(Membership.body_id == cell.id, Membership.role == MemberRole.chair)
+    ).one()
+    assert chair.user_id == mayor.id
+    group = next(b for b in found.values() if b.kind == BodyKind.thematic_group)
+    assert group.theme == "Violences intrafamiliales"
+    limited = next(a for a in accounts if a.email.startswith("elodie.vasseur"))
+    assert "limited" in limited.role
+    viewer = viewer_of(db, by_email(db, limited.email))
+    assert viewer.limited
+    assert viewer.content_ids is not None and cell.id not in viewer.content_ids
+    assert group.id in viewer.content_ids and found["CLSPD – assemblée plénière"].id not in viewer.content_ids

@@ -18,6 +18,7 @@ from veille.actions import service as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.actions.models import Action, ActionCreate, ActionEntry, ActionEntryIn, EvaluationIn, ReferIn
 from veille.activity import counts as activity
+from veille.bodies import demo_territory
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyCreate
@@ -117,6 +118,7 @@ ORGANISATIONS: dict[str, tuple[str, OrganisationKind]] = {
         "Association valmontaise d'aide aux victimes (AVAV)",
         OrganisationKind.association,
     ),
+    "staubin": (f"Mairie de {demo_territory.NEIGHBOUR}", OrganisationKind.city),
 }
 
 
@@ -245,6 +247,25 @@ PEOPLE: tuple[_Person, ...] = (
         UserRole.member,
         "Guest (shopkeepers)",
         "Guest of the night-life COPIL only: the agendas of the meetings he is invited to.",
+    ),
+    _Person(
+        "staubin_mayor",
+        "Bernard Lefèvre",
+        "bernard.lefevre",
+        "staubin",
+        UserRole.member,
+        "Chair (mayor of the neighbouring commune)",
+        f"Mayor of {demo_territory.NEIGHBOUR}: chairs its watch cell; member of the intercommunal plenary.",
+    ),
+    _Person(
+        "local_coordinator",
+        "Élodie Vasseur",
+        "elodie.vasseur",
+        "prevention",
+        UserRole.coordinator,
+        f"Coordinator limited to {CITY}",
+        f"Sees and sets up only the bodies of {CITY}'s sectors (secretary of the thematic group on "
+        f"domestic violence); {demo_territory.NEIGHBOUR}'s cell and the plenary answer 404.",
     ),
 )
 
@@ -495,6 +516,7 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
         for key, (name, code) in SECTORS.items()
     }
     demo_map.outline_sectors(session, admin, sectors)
+    neighbour_sector = demo_territory.load_communes(session, admin, CITY)
     plan = _memberships()
     loaded: dict[str, Body] = {}
     for spec in _bodies(today):
@@ -505,6 +527,9 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
             _load_meetings(session, settings, body, plan[spec.key], users)
         if spec.key == "copil":
             _load_venues(session, body, users["secretary"], today)
+    demo_territory.load_bodies(
+        session, admin, users, neighbour_sector, list(sectors.values()), loaded["plenary"]
+    )
     reports = _load_reports(session, loaded, users, sectors, organisations)
     demo_map.load_mapped_reports(session, users, loaded)
     _load_actions(session, settings, today, loaded, users, organisations, reports)
