@@ -43,6 +43,7 @@ PAGES = {
     "action table": "/actions",
     "a board": "/bodies/{body}/actions",
     "a meeting": "/meetings/{meeting}",
+    "a body's meetings": "/bodies/{body}/meetings",
     "a GLTD follow-up": "/bodies/{group}/group",
     "statistics": "/stats",
     "activity": "/activity",
@@ -161,3 +162,28 @@ def test_every_main_page_stays_within_its_query_budget_at_two_sizes(
     assert large == small, "a page's queries grow with its rows"
     over = {page: n for page, n in small.items() if n > BUDGET}
     assert not over, f"over budget as {persona}: {over}"
+
+
+def test_referring_a_report_stays_within_the_budget_at_two_sizes(
+    world: World, factory: Factory, group: Any, client_for: Any, queries: Any
+) -> None:
+    """The referral form (its managers' page): the bodies offered and the report's referrals."""
+    ids = _fill(factory, world, group, 1)
+    client = client_for(world.coordinator)
+    url = f"/situations/{ids['situation']}/refer"
+
+    def measure() -> int:
+        client.get(url)
+        with queries() as log:
+            assert client.get(url).status_code == 200
+        return int(log.count)
+
+    def refer(count: int) -> None:
+        for n in range(count):
+            body = factory.body(f"Cellule {count}-{n}")
+            assert client.form(url, {"body_id": str(body.id), "reason": "Suivi"}).status_code == 303
+
+    refer(1)
+    small = measure()
+    refer(6)
+    assert measure() == small <= BUDGET
