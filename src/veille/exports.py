@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from veille import __version__
+from veille.i18n import active_language
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
@@ -124,11 +125,24 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
     return "*" in offered or tag in offered
 
 
-def validated(request: Request, tag: str, build: Callable[[], Response]) -> Response:
-    """304 when the reader already holds this file (``If-None-Match``), else the file ``build``
-    makes, with its ETag."""
-    held = _matches(request.headers.get("if-none-match"), tag)
-    response = Response(status_code=304) if held else build()
+def validated(
+    request: Request,
+    made_of: object,
+    build: Callable[[], Response],
+    *,
+    held: Callable[[], object] | None = None,
+) -> Response:
+    """Every file Veille answers (exports, PDFs) goes through here: its validator is
+    ``etag(made_of, the reader's language)``, where ``made_of`` is what the file depends on (its
+    rows' count and latest change or version, the reader's standing, the filters; for a PDF, its
+    HTML). 304 with no body when the reader already holds it (``If-None-Match``), without
+    building anything (``held`` runs then: what must happen on every download, an audit);
+    else the file ``build`` makes, with its ETag."""
+    tag = etag(made_of, active_language())
+    hit = _matches(request.headers.get("if-none-match"), tag)
+    if hit and held is not None:
+        held()
+    response = Response(status_code=304) if hit else build()
     response.headers["ETag"] = tag
     response.headers["Cache-Control"] = REVALIDATE
     return response

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from veille.exports import etag, validated
+from veille.exports import validated
 from veille.paths import STATIC
 from veille.web import PDF, download, render_text
 
@@ -37,4 +37,4 @@ def pdf_download(
 ) -> Response:
     """The document to save, with its validator; 304 when the reader holds it already."""
     html = render_text(template, context, language)
-    return validated(request, etag(html), lambda: download(_print(html), PDF, filename))
+    return validated(request, (html, language), lambda: download(_print(html), PDF, filename))

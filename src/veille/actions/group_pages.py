@@ -26,9 +26,9 @@ from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import Forbidden, InvalidInput
 from veille.i18n import N_
-from veille.pdf import render_pdf
+from veille.pdf import pdf_download
 from veille.types import Id
-from veille.web import PDF, Form, download, parse_form, redirect, render, run_change
+from veille.web import Form, parse_form, redirect, render, run_change
 
 router = APIRouter()
 PAGE = "actions/group.html"
@@ -140,8 +140,11 @@ def close_group(body_id: Id, request: Request, user: PageUser, session: SessionD
 
 
 @router.get("/bodies/{body_id}/group/report.pdf")
-def group_report(body_id: Id, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
-    """The final report, for every member of the group (a draft while it is still active)."""
+def group_report(
+    body_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The final report, for every member of the group (a draft while it is still active); 304
+    when the reader holds it already (``pdf.pdf_download``)."""
     access = bodies.get_body_access(session, viewer.user, body_id)
     report = groups.final_report(session, viewer, access, _today(settings))
     context = {
@@ -152,8 +155,5 @@ def group_report(body_id: Id, viewer: PageViewer, session: SessionDep, settings:
         "review_names": REVIEW_NAMES,
         "settings": settings,
     }
-    return download(
-        render_pdf("actions/group_report.html", context, str(viewer.user.language)),
-        PDF,
-        f"rapport-gltd-{body_id}.pdf",
-    )
+    language, name = str(viewer.user.language), f"rapport-gltd-{body_id}.pdf"
+    return pdf_download(request, "actions/group_report.html", context, language, name)

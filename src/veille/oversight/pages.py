@@ -20,9 +20,9 @@ from veille.directory.current import PageUser
 from veille.i18n import translate
 from veille.oversight import charter, search
 from veille.pagination import PAGE_SIZE
-from veille.pdf import render_pdf
+from veille.pdf import pdf_download
 from veille.types import Id
-from veille.web import PDF, download, render, validation_errors
+from veille.web import download, render, validation_errors
 
 router = APIRouter()
 FIELDS = tuple(search.Filters.model_fields)
@@ -66,13 +66,23 @@ def audit_page(request: Request, user: PageUser, session: SessionDep, settings: 
 
 @router.get("/admin/audit/export")
 def audit_export(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
-    """The current search as CSV (formula-like cells neutralised)."""
+    """The current search as CSV (formula-like cells neutralised). Its validator is the latest
+    matching event (the log only grows): a second download of the same search, nothing new
+    since, answers 304 without building the file, its consultation audited all the same."""
     directory.require_admin(user)
     filters, _values, errors = _filters(request)
     if filters is None:
         return render(request, "oversight/audit.html", _context(session, _values, errors), status_code=422)
-    table = search.export(session, user, filters, tz=settings.tz, language=str(user.language))
-    return download(exports.to_csv(table), "text/csv; charset=utf-8", f"audit-{settings.today()}.csv")
+    language = str(user.language)
+    made_of = (search.latest_match(session, filters, tz=settings.tz), filters, user.id, settings.today())
+
+    def build() -> Response:
+        table = search.export(session, user, filters, tz=settings.tz, language=language)
+        return download(exports.to_csv(table), "text/csv; charset=utf-8", f"audit-{settings.today()}.csv")
+
+    return exports.validated(
+        request, made_of, build, held=lambda: search.record_export(session, user, filters)
+    )
 
 
 def _context(session: Session, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -120,12 +130,19 @@ def charter_report_page(
 
 @router.get("/bodies/{body_id}/charter-report.pdf")
 def charter_report_pdf(
-    body_id: Id, viewer: PageViewer, session: SessionDep, settings: SettingsDep, year: int | None = YEAR
+    body_id: Id,
+    request: Request,
+    viewer: PageViewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    year: int | None = YEAR,
 ) -> Response:
+    """The charter report as PDF (its consultation audited each time); 304 when the reader holds
+    it already (``pdf.pdf_download``)."""
     today = settings.today()
     report = charter.build(
         session, viewer, body_id, year=year or today.year, today=today, tz=settings.tz, via="pdf"
     )
     context = {"report": report, "settings": settings}
-    pdf = render_pdf("oversight/charter_report_pdf.html", context, str(viewer.user.language))
-    return download(pdf, PDF, f"charte-{report.body.id}-{report.year}.pdf")
+    language, name = str(viewer.user.language), f"charte-{report.body.id}-{report.year}.pdf"
+    return pdf_download(request, "oversight/charter_report_pdf.html", context, language, name)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, StringConstraints, model_validator
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -178,6 +178,27 @@ def search(
         search=filters.model_dump(mode="json", exclude_none=True),
     )
     return items, next_cursor
+
+
+def latest_match(session: Session, filters: Filters, *, tz: ZoneInfo) -> tuple[int, int | None]:
+    """How many events match and the latest of them (the log only grows): what an export of
+    the search is made of, its validator (one query)."""
+    n, latest = session.exec(
+        select(func.count(), func.max(AuditEvent.id)).where(*conditions(filters, tz))
+    ).one()
+    return int(n), latest
+
+
+def record_export(session: Session, admin: User, filters: Filters) -> None:
+    """Audits a download of the search's export that the admin already held (answered 304)."""
+    require_admin(admin)
+    audit.record_consultation(
+        session,
+        user_id=admin.id,
+        entity="audit",
+        via="export",
+        search=filters.model_dump(mode="json", exclude_none=True),
+    )
 
 
 def people(session: Session) -> list[tuple[User, Organisation]]:

@@ -21,14 +21,12 @@ from veille.directory.models import User
 from veille.errors import InvalidInput
 from veille.exports import Table
 from veille.i18n import N_, translate
-from veille.pdf import render_pdf
+from veille.pdf import pdf_download
 from veille.stats import annual, diagnostics
 from veille.stats.models import ConclusionsIn, DiagnosticIn
 from veille.types import Id
 from veille.web import (
-    PDF,
     Form,
-    download,
     form_error_response,
     is_htmx,
     parse_form,
@@ -179,15 +177,13 @@ def create_diagnostic(
 
 @router.get("/diagnostics/{diagnostic_id}.pdf")
 def diagnostic_pdf(
-    diagnostic_id: Id, viewer: PageViewer, session: SessionDep, settings: SettingsDep
+    diagnostic_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    """The diagnostic as PDF; 304 when the reader holds it already (``pdf.pdf_download``)."""
     access = diagnostics.get_diagnostic(session, viewer, diagnostic_id)
     context = _diagnostic_context(session, access, settings, viewer) | {"settings": settings}
-    return download(
-        render_pdf("stats/diagnostic_report.html", context, str(viewer.user.language)),
-        PDF,
-        f"diagnostic-{diagnostic_id}.pdf",
-    )
+    language, name = str(viewer.user.language), f"diagnostic-{diagnostic_id}.pdf"
+    return pdf_download(request, "stats/diagnostic_report.html", context, language, name)
 
 
 @router.get("/diagnostics/{diagnostic_id}")
@@ -292,14 +288,17 @@ YEAR = Query(default=None, ge=2000, le=2100)
 
 @router.get("/bodies/{body_id}/annual-report.pdf")
 def annual_report_pdf(
-    body_id: Id, user: PageUser, session: SessionDep, settings: SettingsDep, year: int | None = YEAR
+    body_id: Id,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    year: int | None = YEAR,
 ) -> Response:
+    """The annual report as PDF; 304 when the reader holds it already (``pdf.pdf_download``)."""
     context = _annual_context(session, user, body_id, year, settings) | {"settings": settings}
-    return download(
-        render_pdf("stats/annual_report_pdf.html", context, str(user.language)),
-        PDF,
-        f"rapport-annuel-{context['year']}.pdf",
-    )
+    name = f"rapport-annuel-{context['year']}.pdf"
+    return pdf_download(request, "stats/annual_report_pdf.html", context, str(user.language), name)
 
 
 @router.get("/bodies/{body_id}/annual-report")

@@ -17,7 +17,7 @@ from veille.access import PageViewer, Viewer
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.errors import NotFound
-from veille.i18n import N_, active_language, translate
+from veille.i18n import N_, translate
 from veille.stats import service
 from veille.types import check_period
 from veille.web import download, render
@@ -106,5 +106,4 @@ def export(request: Request, viewer: PageViewer, session: SessionDep, settings: 
         return download(exports.to_xlsx(chosen), XLSX, f"{name}.xlsx")
 
     made_of = service.fingerprint(session, viewer), sorted(request.query_params.multi_items())
-    tag = exports.etag(made_of, active_language(), settings.today())
-    return exports.validated(request, tag, build)
+    return exports.validated(request, (made_of, settings.today()), build)
