@@ -276,3 +276,19 @@ def test_map_pages_show_the_table_and_allow_only_the_tile_server(
     assert client.get("/map/data?since=1800-01-01").status_code == 422
     assert client.get("/map/data?severity=9").status_code == 422
     assert client_for(None).get("/map/data").status_code in (302, 303)
+
+
+HOSTILE = ["abc", "%00", "9" * 40, "-1", "²", "߁", "%CE%93", "a" * 500, "1e400", "NaN"]
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_hostile_filters_never_break_a_map(world: World, client_for: Any, api_for: Any) -> None:
+    client, api = client_for(world.member), api_for(world.member)
+    for name in ("body_id", "sector_id", "venue_id", "category", "severity", "status", "since", "until", "q"):
+        for value in HOSTILE:
+            page = client.get(f"/map?{name}={value}")
+            data = client.get(f"/map/data?{name}={value}")
+            answer = api.get(f"/api/v1/map/situations?{name}={value}")
+            where = (name, value, page.status_code, data.status_code, answer.status_code)
+            assert page.status_code in (200, 422), where
+            assert data.status_code in (200, 422) and answer.status_code in (200, 422), where
