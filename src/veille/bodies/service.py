@@ -3,7 +3,7 @@ rules, docs/confidentiality.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_
@@ -595,31 +595,3 @@ def member_counts(
 
 def sector_ids(body: Body) -> list[int]:
     return [s.id for s in body.sectors if s.id is not None]
-
-
-def sectors_of(session: Session, body_ids: Iterable[int]) -> dict[int, bool]:
-    """The sectors these bodies cover, each with whether one of those bodies is open."""
-    ids = sorted(body_ids)
-    if not ids:
-        return {}
-    found = session.exec(
-        select(BodySector.sector_id, Body.status)
-        .join(Body, col(Body.id) == BodySector.body_id)
-        .where(col(BodySector.body_id).in_(ids))
-    ).all()
-    open_: dict[int, bool] = {}
-    for sector_id, status in found:
-        open_[sector_id] = open_.get(sector_id, False) or status == BodyStatus.active
-    return open_
-
-
-def covering(session: Session, sector_id: int) -> list[Body]:
-    """The bodies covering the sector, by name, with their sectors."""
-    return list(
-        session.exec(
-            select(Body)
-            .where(col(Body.id).in_(select(BodySector.body_id).where(BodySector.sector_id == sector_id)))
-            .options(selectinload(Body.sectors))  # type: ignore[arg-type]
-            .order_by(col(Body.name))
-        ).all()
-    )

@@ -33,7 +33,7 @@ from veille.actions import counts as actions
 from veille.actions import lists as action_lists
 from veille.actions.enums import OPEN_STATUSES, ActionStatus, Effect
 from veille.audit import service as audit
-from veille.bodies import service as bodies
+from veille.bodies import by_sector
 from veille.bodies.models import Body
 from veille.directory import service as directory
 from veille.directory.models import Sector
@@ -103,7 +103,7 @@ def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
     limited to some communes, the sectors of their communes' bodies."""
     if viewer.staff and not viewer.limited:
         return None
-    return bodies.sectors_of(session, viewer.manage_ids)
+    return by_sector.sectors_of(session, viewer.manage_ids)
 
 
 def author_sectors(session: Session, viewer: Viewer) -> list[Sector]:
@@ -319,7 +319,7 @@ def _covering(session: Session, sector_id: int, viewer: Viewer) -> tuple[list[Bo
     """The bodies covering the sector whose content the person sees, by name; and of all the
     bodies covering it, those that cover this sector alone (their reports that name no sector
     are the sector's)."""
-    found = bodies.covering(session, sector_id)
+    found = by_sector.covering(session, sector_id)
     seen = [b for b in found if b.id is not None and viewer.sees_body(b.id)]
     alone = [b.id for b in found if b.id is not None and len(b.sectors) == 1]
     return seen, alone
