@@ -40,6 +40,7 @@ def situation_stats(
     settings: SettingsDep,
     group_by: Annotated[list[SituationGroup], Query(min_length=1, max_length=3)],
     body_id: Id | None = None,
+    commune_id: Id | None = None,
     sector_id: Id | None = None,
     category: str | None = None,
     since: Day | None = None,
@@ -48,7 +49,8 @@ def situation_stats(
     """Counts of the reports you may see (every body's for admins, coordinators and a plenary's
     chair: counts only), by the keys asked (``month``: when the facts happened,
     "YYYY-MM" in the city's time zone). A `social` report you see as a stub counts with a null
-    category and severity; a filter on the category leaves it out. An unknown category: 422."""
+    category and severity; a filter on the category leaves it out. An unknown category: 422.
+    ``commune_id`` counts the reports of its sectors."""
     _check_period(since, until, settings.today())
     category_ids: tuple[int, ...] = ()
     if category:
@@ -58,7 +60,7 @@ def situation_stats(
         category_ids = (found[0],)
     filters = counts.CountFilters(
         body_ids=(body_id,) if body_id else (),
-        sector_ids=(sector_id,) if sector_id else (),
+        sector_ids=service.sector_filter(session, commune_id, sector_id),
         category_ids=category_ids,
         since=since,
         until=until,

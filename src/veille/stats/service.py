@@ -116,6 +116,18 @@ def _sector_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     return tuple(sorted(ids)) or (-1,)
 
 
+def sector_filter(session: Session, commune_id: int | None, sector_id: int | None) -> tuple[int, ...]:
+    """The API's sector and commune filters as sectors to count (none: no filter)."""
+    if commune_id is None:
+        return (sector_id,) if sector_id else ()
+    ids = {
+        s.id
+        for s in directory.list_sectors(session)
+        if s.commune_id == commune_id and s.id is not None and (sector_id is None or s.id == sector_id)
+    }
+    return tuple(sorted(ids)) or (-1,)
+
+
 def _body_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
     """The bodies asked for, narrowed to those of the sectors asked for (actions have no sector:
     they count through the bodies that cover it)."""

@@ -1,0 +1,231 @@
+"""Communes (issue 19): one made by the migration holds every sector, the staff add others, and a
+coordinator limited to some communes sees and sets up only the bodies of those communes: 404 on
+another commune's body, report, action and meeting, in pages and API, and their statistics count
+their communes only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.factories import Factory, World
+from veille.access import viewer_of
+from veille.bodies.enums import BodyKind, MemberRole
+from veille.directory.enums import UserRole
+from veille.directory.models import Commune, User, UserCommune
+from veille.stats import service as stats
+
+
+def test_a_single_city_has_one_commune_and_no_commune_filter(api_for, client_for, world: World) -> None:
+    communes = api_for(world.member).get("/api/v1/communes").json()
+    assert [c["id"] for c in communes] == [world.sector.commune_id]
+    created = api_for(world.coordinator).post("/api/v1/sectors", json={"name": "Gare", "code": "GARE"})
+    assert created.status_code == 201
+    assert created.json()["commune_id"] == world.sector.commune_id
+    page = client_for(world.coordinator).get("/stats")
+    assert page.status_code == 200
+    assert 'name="commune_id"' not in page.text
+    assert 'name="commune_id"' not in client_for(world.coordinator).get("/directory/sectors/new").text
+
+
+def test_the_staff_add_communes_and_sectors_then_choose_their_commune(
+    api_for, client_for, world: World, session: Session
+) -> None:
+    api = api_for(world.coordinator)
+    answer = api.post("/api/v1/communes", json={"name": "Bourg-Voisin"})
+    assert answer.status_code == 201
+    commune_id = answer.json()["id"]
+    assert api.post("/api/v1/communes", json={"name": "bourg-voisin"}).status_code == 422
+    assert api_for(world.member).post("/api/v1/communes", json={"name": "Autre"}).status_code == 403
+    # Two communes: a sector's commune is chosen.
+    no_commune = api.post("/api/v1/sectors", json={"name": "Gare", "code": "GARE"})
+    assert no_commune.status_code == 422
+    assert no_commune.json()["detail"][0]["loc"] == ["body", "commune_id"]
+    placed = api.post("/api/v1/sectors", json={"name": "Gare", "code": "GARE", "commune_id": commune_id})
+    assert placed.json()["commune_id"] == commune_id
+    client = client_for(world.admin)
+    form = client.get("/directory/sectors/new")
+    assert 'name="commune_id"' in form.text
+    assert client.form("/directory/communes/new", {"name": ""}).status_code == 422
+    assert client.form("/directory/communes/new", {"name": "Troisième"}).status_code == 303
+    listed = client.get("/directory/communes")
+    assert "Bourg-Voisin" in listed.text and "Gare" in listed.text and "Troisième" in listed.text
+
+
+def _two_communes(factory: Factory, world: World, session: Session) -> dict[str, Any]:
+    """A neighbouring commune with its sector, its watch cell (a report, an action, a meeting),
+    and a coordinator limited to the city's own commune."""
+    neighbour = factory.commune("Bourg-Voisin")
+    sector = factory.sector("Bourg", "BOURG", commune=neighbour)
+    cell = factory.body("Cellule de veille de Bourg-Voisin", sectors=[sector])
+    mayor = factory.user("Maire de Bourg", organisation=world.organisation)
+    factory.member(cell, mayor, MemberRole.chair)
+    plenary = factory.body("CISPD", kind=BodyKind.plenary)
+    limited = factory.user("Lucie Limitée", role=UserRole.coordinator, email="limitee@example.org")
+    session.add(UserCommune(user_id=limited.id or 0, commune_id=world.sector.commune_id))
+    session.commit()
+    return {
+        "commune": neighbour,
+        "cell": cell,
+        "plenary": plenary,
+        "limited": limited,
+        "mayor": mayor,
+        "report": factory.situation(cell, mayor, "Rodéos sur le parking de Bourg", sector_id=sector.id),
+        "action": factory.action(cell, world.organisation, "Barrières au parking de Bourg"),
+        "meeting": factory.meeting(cell),
+        "own_report": factory.situation(
+            world.body, world.member, "Hall du centre", sector_id=world.sector.id
+        ),
+        "own_action": factory.action(world.body, world.organisation, "Médiation au centre"),
+        "own_meeting": factory.meeting(world.body),
+    }
+
+
+def test_a_limited_coordinator_gets_404_beyond_their_communes(
+    factory: Factory, world: World, session: Session, client_for, api_for
+) -> None:
+    there = _two_communes(factory, world, session)
+    limited: User = there["limited"]
+    page, api = client_for(limited), api_for(limited)
+    cell, plenary = there["cell"].id, there["plenary"].id
+    for url in (
+        f"/bodies/{cell}",
+        f"/bodies/{cell}/members",
+        f"/bodies/{plenary}",
+        f"/situations/{there['report'].id}",
+        f"/actions/{there['action'].id}",
+        f"/meetings/{there['meeting'].id}",
+    ):
+        assert page.get(url).status_code == 404, url
+    for url in (
+        f"/api/v1/bodies/{cell}",
+        f"/api/v1/situations/{there['report'].id}",
+        f"/api/v1/actions/{there['action'].id}",
+        f"/api/v1/meetings/{there['meeting'].id}",
+    ):
+        assert api.get(url).status_code == 404, url
+    # Their own commune's body, report, action and meeting, as any coordinator.
+    for url in (
+        f"/bodies/{world.body.id}",
+        f"/situations/{there['own_report'].id}",
+        f"/actions/{there['own_action'].id}",
+        f"/meetings/{there['own_meeting'].id}",
+    ):
+        assert page.get(url).status_code == 200, url
+    assert api.get(f"/api/v1/situations/{there['own_report'].id}").status_code == 200
+    names = [b["name"] for b in api.get("/api/v1/bodies").json()["items"]]
+    assert "Cellule de veille du centre" in names
+    assert "Cellule de veille de Bourg-Voisin" not in names and "CISPD" not in names
+    feed = [s["title"] for s in api.get("/api/v1/situations").json()["items"]]
+    assert feed == ["Hall du centre"]
+    assert "parking de Bourg" not in page.get("/situations").text
+    assert "Barrières" not in page.get("/actions").text
+    # The unlimited coordinator and the neighbour's mayor still see the neighbour's cell.
+    assert client_for(world.coordinator).get(f"/bodies/{cell}").status_code == 200
+    assert client_for(there["mayor"]).get(f"/situations/{there['report'].id}").status_code == 200
+
+
+def test_a_limited_coordinator_sets_up_bodies_and_sectors_of_their_communes_only(
+    factory: Factory, world: World, session: Session, client_for, api_for
+) -> None:
+    there = _two_communes(factory, world, session)
+    api = api_for(there["limited"])
+    assert len(session.exec(select(Commune)).all()) == 2
+    sectors = api.get("/api/v1/sectors").json()["items"]
+    theirs = [s["id"] for s in sectors if s["commune_id"] == world.sector.commune_id]
+    neighbours = [s["id"] for s in sectors if s["commune_id"] == there["commune"].id]
+    body = {"kind": "watch_cell", "name": "Cellule"}
+    for sector_ids in ([], neighbours, theirs + neighbours):
+        refused = api.post("/api/v1/bodies", json=body | {"sector_ids": sector_ids})
+        assert refused.status_code == 422, sector_ids
+        assert refused.json()["detail"][0]["loc"] == ["body", "sector_ids"]
+    created = api.post("/api/v1/bodies", json=body | {"sector_ids": theirs})
+    assert created.status_code == 201
+    assert api.get(f"/api/v1/bodies/{created.json()['id']}").status_code == 200
+    # Sectors: their communes only; communes: not theirs to create.
+    assert (
+        api.post(
+            "/api/v1/sectors", json={"name": "Z", "code": "Z", "commune_id": there["commune"].id}
+        ).status_code
+        == 422
+    )
+    assert (
+        api.post(
+            "/api/v1/sectors", json={"name": "Z", "code": "Z", "commune_id": world.sector.commune_id}
+        ).status_code
+        == 201
+    )
+    assert api.post("/api/v1/communes", json={"name": "Encore"}).status_code == 403
+    assert client_for(there["limited"]).get("/directory/communes/new").status_code == 403
+    page = client_for(there["limited"]).form(
+        f"/directory/sectors/{neighbours[0]}/edit", {"name": "Bourg", "code": "BOURG"}
+    )
+    assert page.status_code == 403
+
+
+def test_only_an_admin_limits_a_coordinator_to_communes(
+    factory: Factory, world: World, session: Session, api_for, client_for
+) -> None:
+    neighbour = factory.commune("Bourg-Voisin")
+    admin = api_for(world.admin)
+    url = f"/api/v1/users/{world.coordinator.id}/communes"
+    assert admin.get(url).json() == {"commune_ids": []}
+    assert admin.put(url, json={"commune_ids": [neighbour.id]}).json() == {"commune_ids": [neighbour.id]}
+    assert admin.get(url).json() == {"commune_ids": [neighbour.id]}
+    assert admin.put(url, json={"commune_ids": [999999]}).status_code == 422
+    member_url = f"/api/v1/users/{world.member.id}/communes"
+    assert admin.put(member_url, json={"commune_ids": [neighbour.id]}).status_code == 422
+    assert api_for(world.coordinator).put(url, json={"commune_ids": []}).status_code == 403
+    # Limited to the neighbour, the coordinator no longer sees the centre's cell.
+    assert client_for(world.coordinator).get(f"/bodies/{world.body.id}").status_code == 404
+    page = client_for(world.admin)
+    form = page.get(f"/directory/users/{world.coordinator.id}/edit")
+    assert 'name="commune_ids"' in form.text
+    cleared = page.form(f"/directory/users/{world.coordinator.id}/communes", {})
+    assert cleared.status_code == 303
+    assert admin.get(url).json() == {"commune_ids": []}
+    assert client_for(world.coordinator).get(f"/bodies/{world.body.id}").status_code == 200
+
+
+def test_statistics_are_cut_by_commune_and_a_limited_coordinator_counts_their_own(
+    factory: Factory, world: World, session: Session, api_for, client_for
+) -> None:
+    there = _two_communes(factory, world, session)
+    neighbour = there["commune"].id
+    everyone = api_for(world.coordinator)
+
+    def total(client: Any, **params: Any) -> int:
+        answer = client.get("/api/v1/stats/situations", params={"group_by": "body", **params})
+        assert answer.status_code == 200
+        return sum(row["count"] for row in answer.json()["rows"])
+
+    assert total(everyone) == 2
+    assert total(everyone, commune_id=neighbour) == 1
+    assert total(everyone, commune_id=world.sector.commune_id) == 1
+    limited = api_for(there["limited"])
+    assert total(limited) == 1
+    assert total(limited, commune_id=neighbour) == 0
+    page = client_for(world.coordinator).get("/stats")
+    assert 'name="commune_id"' in page.text
+    assert 'name="commune_id"' not in client_for(there["limited"]).get("/stats").text
+    scope = stats.scope(session, viewer_of(session, there["limited"]))
+    assert [b.name for b in scope.bodies] == ["Cellule de veille du centre"]
+    assert [c.id for c in scope.communes] == [world.sector.commune_id]
+
+
+@pytest.mark.parametrize("kind", [BodyKind.thematic_group])
+def test_the_viewer_of_a_limited_coordinator_holds_their_communes_bodies(
+    factory: Factory, world: World, session: Session, kind: BodyKind
+) -> None:
+    there = _two_communes(factory, world, session)
+    group = factory.body("Violences intrafamiliales", kind=kind, sectors=[world.sector])
+    viewer = viewer_of(session, there["limited"])
+    assert viewer.limited and viewer.communes == {world.sector.commune_id}
+    assert viewer.content_ids == {world.body.id, group.id}
+    assert viewer.oversees(world.body.id or 0) and not viewer.oversees(there["cell"].id)
+    assert viewer.every_body().content_ids == viewer.content_ids
+    unlimited = viewer_of(session, world.coordinator)
+    assert unlimited.content_ids is None and not unlimited.limited
+    assert unlimited.every_body().content_ids is None
