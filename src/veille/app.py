@@ -39,6 +39,7 @@ from veille.meetings import live
 from veille.notifications.service import MailSender
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
+from veille.strategy import at_actions
 from veille.web import is_htmx, login_url, render
 
 SWAGGER = "swagger-ui-5.35.0"
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _add_routers(app)
     at_meetings.register()  # actions add their decisions, follow-up and links to meetings
+    at_actions.register()  # the strategy adds the objectives an action carries to its page
     watch(Action, live.by_meeting("actions"))  # the meeting's screens follow its actions
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -407,3 +407,20 @@ def test_the_annual_report_is_organised_by_axis_when_a_strategy_covers_its_year(
     words = " ".join(_pdf_text(pdf.content, tmp_path).split())
     assert "PAR AXE DE LA STRATÉGIE LOCALE" in words.upper() and "Prévenir le décrochage" in words
     assert "Action de la plénière" not in words and SECRET not in words
+
+
+# An action's page
+
+
+def test_whoever_reads_an_action_sees_its_objective_and_a_link_only_if_they_read_the_strategy(
+    built: dict[str, Any], world: World, factory: Factory, client_for: Any
+) -> None:
+    outsider = factory.user("Nina Nord", organisation=world.organisation, email="nina@example.org")
+    factory.member(world.other_body, outsider)
+    page = client_for(outsider).get(f"/actions/{built['done'].id}")
+    assert page.status_code == 200
+    assert "Prévenir le décrochage (Jeunesse – Stratégie 2024-2027, 2024–2027)" in page.text
+    assert f"/strategies/{built['strategy'].id}" not in page.text
+    member = client_for(world.member).get(f"/actions/{built['own'].id}")
+    assert f'href="/strategies/{built["strategy"].id}#objective-{built["objective"].id}"' in member.text
+    assert client_for(world.other).get(f"/actions/{built['own'].id}").status_code == 404

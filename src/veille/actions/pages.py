@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from veille.access import PageViewer, Viewer
-from veille.actions import at_meetings, lists, rules, service
+from veille.actions import at_meetings, extensions, lists, rules, service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
 from veille.bodies import service as bodies
@@ -276,6 +276,7 @@ def _detail_context(
         if action.problem_id
         else None,
         "meeting": meetings.meeting_of(session, action.meeting_id) if action.meeting_id else None,
+        "mentions": extensions.mentions(session, access.viewer, action.id or 0),
         "body_names": bodies.names(session, {i for i in body_ids if i}),
         "moves": sorted(STATUS_MOVES[action.status], key=list(ActionStatus).index),
         "reopen_to": REOPEN.get(action.status),

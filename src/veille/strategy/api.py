@@ -5,6 +5,8 @@ other members). Counts cover every attached action; ids are only those the calle
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Response
 from sqlmodel import Session
 
@@ -30,8 +32,8 @@ from veille.types import Id
 router = APIRouter(tags=["strategy"])
 
 
-def _detail(session: Session, access: service.StrategyAccess, today: object) -> StrategyDetail:
-    shown = report.view(session, access, today)  # type: ignore[arg-type]
+def _detail(session: Session, access: service.StrategyAccess, today: date) -> StrategyDetail:
+    shown = report.view(session, access, today)
     axes = [
         AxisPublic(
             id=a.axis.id or 0,

@@ -282,7 +282,9 @@ def _objective(
         "objective": objective,
         "indicators": indicators,
         "indicator_names": ["name", "unit", "target"] + [f"value_{year}" for year in access.years],
-        "action_options": [(a.id, a.title) for a in service.attachable_actions(session, access.viewer)],
+        "action_options": [
+            (a.id, a.title) for a in service.attachable_actions(session, access.viewer, action_ids)
+        ],
         "body_options": [(b.id, b.name) for b in service.attachable_bodies(session)],
         "action_ids": action_ids,
         "body_ids": body_ids,

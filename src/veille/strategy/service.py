@@ -404,10 +404,18 @@ def delete_indicator(session: Session, access: StrategyAccess, indicator: Strate
 # What an objective links
 
 
-def attachable_actions(session: Session, viewer: Viewer) -> list[Action]:
-    """The actions an editor may attach: the newest they read."""
+def attachable_actions(session: Session, viewer: Viewer, attached: Iterable[int] = ()) -> list[Action]:
+    """The actions an editor may attach: the newest they read, and those already attached that
+    they read (so that saving the form keeps them)."""
     stmt = select(Action).where(visible(viewer)).order_by(col(Action.id).desc()).limit(MAX_ATTACHABLE)
-    return list(session.exec(stmt).all())
+    newest = list(session.exec(stmt).all())
+    missing = sorted(set(attached) - {a.id for a in newest})
+    if missing:
+        stmt = (
+            select(Action).where(col(Action.id).in_(missing), visible(viewer)).order_by(col(Action.id).desc())
+        )
+        newest += session.exec(stmt).all()
+    return newest
 
 
 def attachable_bodies(session: Session) -> list[Body]:
