@@ -424,3 +424,31 @@ def test_whoever_reads_an_action_sees_its_objective_and_a_link_only_if_they_read
     member = client_for(world.member).get(f"/actions/{built['own'].id}")
     assert f'href="/strategies/{built["strategy"].id}#objective-{built["objective"].id}"' in member.text
     assert client_for(world.other).get(f"/actions/{built['own'].id}").status_code == 404
+
+
+# In a browser
+
+
+@pytest.mark.browser
+def test_the_strategy_page_and_an_objective_s_form_fit_a_phone(
+    built: dict[str, Any], world: World, page: Any, live_server: str, screenshot_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.test_pages_phone import PHONE, log_in
+
+    log_in(page, live_server, "secretary@example.org")
+    page.set_viewport_size(PHONE)
+    sid, objective = built["strategy"].id, built["objective"].id
+    page.goto(f"{live_server}/strategies/{sid}")
+    expect(page.get_by_role("heading", name="Stratégie 2024-2027")).to_be_visible()
+    expect(page.get_by_role("heading", name="1.1 Prévenir le décrochage")).to_be_visible()
+    # Nothing but the tables' own scrolling regions is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(screenshot_dir / "strategy-phone.png"), full_page=True)
+    page.goto(f"{live_server}/strategies/{sid}/objectives/{objective}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label("2026").fill("beaucoup")
+    page.get_by_role("button", name="Enregistrer l’indicateur").click()
+    expect(page.get_by_text("Vérifiez cette valeur.").first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "strategy-objective-phone.png"), full_page=True)
