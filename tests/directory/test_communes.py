@@ -229,3 +229,23 @@ def test_the_viewer_of_a_limited_coordinator_holds_their_communes_bodies(
     unlimited = viewer_of(session, world.coordinator)
     assert unlimited.content_ids is None and not unlimited.limited
     assert unlimited.every_body().content_ids is None
+
+
+def test_the_annual_report_is_cut_by_commune(
+    factory: Factory, world: World, session: Session, client_for: Any
+) -> None:
+    there = _two_communes(factory, world, session)
+    plenary = there["plenary"]
+    factory.member(plenary, world.chair, MemberRole.chair)
+    page = client_for(world.chair)
+    whole = page.get(f"/bodies/{plenary.id}/annual-report")
+    assert whole.status_code == 200
+    assert "Cellule de veille de Bourg-Voisin" in whole.text and "Cellule de veille du centre" in whole.text
+    assert f"commune={there['commune'].id}" in whole.text
+    cut = page.get(f"/bodies/{plenary.id}/annual-report", params={"commune": there["commune"].id})
+    assert cut.status_code == 200
+    assert "Cellule de veille de Bourg-Voisin" in cut.text
+    assert "Cellule de veille du centre" not in cut.text
+    assert page.get(f"/bodies/{plenary.id}/annual-report", params={"commune": 999999}).status_code == 404
+    pdf = page.get(f"/bodies/{plenary.id}/annual-report.pdf", params={"commune": there["commune"].id})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

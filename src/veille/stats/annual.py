@@ -23,7 +23,8 @@ from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
-from veille.directory.models import User
+from veille.directory import service as directory
+from veille.directory.models import Commune, User
 from veille.errors import Forbidden, NotFound
 from veille.i18n import N_
 from veille.meetings import lists as meetings
@@ -82,6 +83,8 @@ class AnnualReport:
     grid: Grid
     effects: list[tuple[Effect | None, int]]
     chairs: list[User]
+    # The commune the report is cut to (its sectors' reports, its bodies), or None: every one.
+    commune: Commune | None = None
     # The plenary's local strategy whose period covers the year, and the year by its axes.
     strategy: Strategy | None = None
     axes: list[AxisView] = field(default_factory=list)
@@ -127,15 +130,39 @@ def annual_access(session: Session, user: User, body_id: int) -> bodies.BodyAcce
     return access
 
 
+def _commune_cut(
+    session: Session, commune_id: int | None
+) -> tuple[Commune | None, tuple[int, ...], set[int]]:
+    """A commune's sectors and bodies (those whose sectors all lie in it); 404 for an unknown one."""
+    if commune_id is None:
+        return None, (), set()
+    commune = directory.get_commune(session, commune_id)
+    sector_ids = tuple(s.id for s in directory.list_sectors(session) if s.commune_id == commune_id and s.id)
+    body_ids = {
+        b.id
+        for b in bodies.all_bodies(session)
+        if b.id and b.sectors and all(s.commune_id == commune_id for s in b.sectors)
+    }
+    return commune, sector_ids or (-1,), body_ids
+
+
 def annual_report(
-    session: Session, access: bodies.BodyAccess, *, year: int, today: date, tz: ZoneInfo
+    session: Session,
+    access: bodies.BodyAccess,
+    *,
+    year: int,
+    today: date,
+    tz: ZoneInfo,
+    commune_id: int | None = None,
 ) -> AnnualReport:
-    """The year across every body, aggregates only; a fixed number of queries."""
+    """The year across every body, aggregates only; a fixed number of queries. Cut to a
+    commune: the reports of its sectors, the meetings and actions of its bodies."""
     window = year_window(year)
     start, end = window.bounds(tz)
+    commune, commune_sectors, commune_bodies = _commune_cut(session, commune_id)
     meetings_held = meetings.counts_by_body(session, start, end)
     presence = meetings.presence_by_body(session, start, end)
-    year_filters = counts.CountFilters(since=window.since, until=window.until)
+    year_filters = counts.CountFilters(since=window.since, until=window.until, sector_ids=commune_sectors)
     reports: Counter[int] = Counter()
     categories: Counter[int] = Counter()
     social = 0
@@ -151,6 +178,8 @@ def annual_report(
     work: dict[int, list[int]] = {}
     finished: list[tuple[Effect | None, int]] = []
     for body_id, kind, status, effect, n in actions.at_work_counts(session, start, end):
+        if commune is not None and body_id not in commune_bodies:
+            continue
         cells[(kind, status)] += n
         tally = work.setdefault(body_id, [0, 0])
         tally[0] += n
@@ -161,6 +190,8 @@ def annual_report(
     lines = []
     for body in sorted(bodies.all_bodies(session), key=lambda b: (kinds.index(b.kind), b.name)):
         body_id = body.id or 0
+        if commune is not None and body_id not in commune_bodies:
+            continue
         held = meetings_held.get(body_id, Counter())
         came = presence.get(body_id, Counter())
         line = BodyYear(
@@ -194,6 +225,7 @@ def annual_report(
         grid=Grid(dict(cells)),
         effects=actions.effects(finished),
         chairs=[m.user for m in members if m.role == MemberRole.chair and m.excluded_at is None],
+        commune=commune,
         strategy=strategy,
         axes=axes,
     )

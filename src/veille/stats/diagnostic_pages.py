@@ -16,6 +16,7 @@ from veille.access import PageViewer, Viewer
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
+from veille.directory import service as directory
 from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import InvalidInput
@@ -249,12 +250,18 @@ def save_conclusions(
 
 
 def _annual_context(
-    session: Session, user: User, body_id: Id, year: int | None, settings: Settings
+    session: Session,
+    user: User,
+    body_id: Id,
+    year: int | None,
+    settings: Settings,
+    commune: int | None = None,
 ) -> dict[str, Any]:
     access = annual.annual_access(session, user, body_id)
     today = settings.today()
     year = year or today.year
-    report = annual.annual_report(session, access, year=year, today=today, tz=settings.tz)
+    report = annual.annual_report(session, access, year=year, today=today, tz=settings.tz, commune_id=commune)
+    communes = directory.list_communes(session)
     language = str(user.language)
     months = [format_date(month, "MMM", locale=language) for month, _ in report.months]
     chart = charts.grouped_bars(
@@ -274,6 +281,8 @@ def _annual_context(
         "body": access.body,
         "year": year,
         "years": annual.report_years(today),
+        # The commune cut, offered once there are two communes or more.
+        "communes": communes if len(communes) > 1 else [],
         "chart": chart,
         "chart_table": table,
         "kinds": list(ActionKind),
@@ -294,9 +303,11 @@ def annual_report_pdf(
     session: SessionDep,
     settings: SettingsDep,
     year: int | None = YEAR,
+    commune: Id | None = None,
 ) -> Response:
-    """The annual report as PDF; 304 when the reader holds it already (``pdf.pdf_download``)."""
-    context = _annual_context(session, user, body_id, year, settings) | {"settings": settings}
+    """The annual report as PDF, cut to a commune if asked; 304 when the reader holds it
+    already (``pdf.pdf_download``)."""
+    context = _annual_context(session, user, body_id, year, settings, commune) | {"settings": settings}
     name = f"rapport-annuel-{context['year']}.pdf"
     return pdf_download(request, "stats/annual_report_pdf.html", context, str(user.language), name)
 
@@ -309,7 +320,8 @@ def annual_report_page(
     session: SessionDep,
     settings: SettingsDep,
     year: int | None = YEAR,
+    commune: Id | None = None,
 ) -> Response:
     return render(
-        request, "stats/annual_report.html", _annual_context(session, user, body_id, year, settings)
+        request, "stats/annual_report.html", _annual_context(session, user, body_id, year, settings, commune)
     )
