@@ -33,7 +33,33 @@ def full_world(world: World, factory: Factory) -> World:
     world.attachment = factory.attachment(world.situation)
     world.problem = factory.problem(world.body, situations=[world.situation])
     world.action = factory.action(world.body, world.organisation, owner=world.member)
+    _strategy(factory, world)
     return world
+
+
+def _strategy(factory: Factory, world: World) -> None:
+    """A plenary (the secretary keeps its minutes, the partner is a member) whose strategy 1
+    has axis 1, objective 1 (carrying the world's action) and indicator 1."""
+    from veille.bodies.enums import BodyKind, MemberRole
+    from veille.strategy.models import (
+        ObjectiveAction,
+        Strategy,
+        StrategyAxis,
+        StrategyIndicator,
+        StrategyObjective,
+    )
+
+    plenary = factory.body("CLSPD", kind=BodyKind.plenary)
+    factory.member(plenary, world.secretary, MemberRole.secretary)
+    factory.member(plenary, world.member)
+    strategy = factory._save(
+        Strategy(body_id=plenary.id or 0, title="Stratégie", starts_year=2024, ends_year=2027)
+    )
+    axis = factory._save(StrategyAxis(strategy_id=strategy.id or 0, title="Jeunesse"))
+    objective = factory._save(StrategyObjective(axis_id=axis.id or 0, title="Décrochage"))
+    indicator = factory._save(StrategyIndicator(objective_id=objective.id or 0, name="Jeunes suivis"))
+    factory._save(ObjectiveAction(objective_id=objective.id or 0, action_id=world.action.id or 0))
+    assert strategy.id == axis.id == objective.id == indicator.id == 1
 
 
 def ids_of(world: World) -> dict[str, Any]:
@@ -53,6 +79,11 @@ def ids_of(world: World) -> dict[str, Any]:
         "attachment_id": world.attachment.id,
         "problem_id": world.problem.id,
         "action_id": world.action.id,
+        # The plenary's strategy and its parts (``_strategy``).
+        "strategy_id": 1,
+        "axis_id": 1,
+        "objective_id": 1,
+        "indicator_id": 1,
     }
 
 
