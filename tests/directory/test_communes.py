@@ -249,3 +249,25 @@ def test_the_annual_report_is_cut_by_commune(
     assert page.get(f"/bodies/{plenary.id}/annual-report", params={"commune": 999999}).status_code == 404
     pdf = page.get(f"/bodies/{plenary.id}/annual-report.pdf", params={"commune": there["commune"].id})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+
+
+def test_diagnostics_are_listed_by_commune(
+    factory: Factory, world: World, session: Session, client_for: Any
+) -> None:
+    there = _two_communes(factory, world, session)
+    page = client_for(world.coordinator)
+    neighbour_sector = next(
+        s for s in stats.scope(session, viewer_of(session, world.coordinator)).sectors if s.code == "BOURG"
+    )
+    for title, sector_id in (
+        ("Diagnostic du centre", world.sector.id),
+        ("Diagnostic de Bourg", neighbour_sector.id),
+    ):
+        data = {"title": title, "sector_id": str(sector_id), "since": "2026-01-01", "until": "2026-06-30"}
+        assert page.form("/diagnostics/new", data).status_code == 303
+    whole = page.get("/diagnostics").text
+    assert "Diagnostic du centre" in whole and "Diagnostic de Bourg" in whole
+    cut = page.get("/diagnostics", params={"commune": there["commune"].id}).text
+    assert "Diagnostic de Bourg" in cut and "Diagnostic du centre" not in cut
+    limited = client_for(there["limited"]).get("/diagnostics").text
+    assert "Diagnostic du centre" in limited and "Diagnostic de Bourg" not in limited

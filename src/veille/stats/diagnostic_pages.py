@@ -124,9 +124,18 @@ def _diagnostic_context(
 
 
 @router.get("/diagnostics")
-def diagnostics_list(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+def diagnostics_list(
+    request: Request, viewer: PageViewer, session: SessionDep, commune: Id | None = None
+) -> Response:
+    """The diagnostics one may read; ``commune`` keeps those of its sectors (offered once there
+    are two communes, a limited coordinator's own only)."""
+    communes = [
+        c for c in directory.list_communes(session) if not viewer.limited or c.id in (viewer.communes or ())
+    ]
     context = {
-        "rows": diagnostics.list_diagnostics(session, viewer),
+        "rows": diagnostics.list_diagnostics(session, viewer, commune),
+        "communes": communes if len(directory.list_communes(session)) > 1 else [],
+        "commune": commune,
         "can_create": diagnostics.may_write_any(session, viewer),
         "nav_active": "diagnostics",
     }

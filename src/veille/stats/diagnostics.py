@@ -120,8 +120,9 @@ class DiagnosticRow:
     sector: Sector
 
 
-def list_diagnostics(session: Session, viewer: Viewer) -> list[DiagnosticRow]:
-    """The diagnostics the person may read, newest period first."""
+def list_diagnostics(session: Session, viewer: Viewer, commune_id: int | None = None) -> list[DiagnosticRow]:
+    """The diagnostics the person may read, newest period first; those of a commune's sectors
+    when one is asked."""
     roles = _sector_roles(session, viewer)
     stmt = select(Diagnostic)
     if roles is not None:
@@ -132,7 +133,8 @@ def list_diagnostics(session: Session, viewer: Viewer) -> list[DiagnosticRow]:
         stmt.order_by(col(Diagnostic.until).desc(), col(Diagnostic.id).desc()).limit(500)
     ).all()
     sectors = {s.id: s for s in directory.list_sectors(session)} if found else {}
-    return [DiagnosticRow(diagnostic=d, sector=sectors[d.sector_id]) for d in found]
+    rows = [DiagnosticRow(diagnostic=d, sector=sectors[d.sector_id]) for d in found]
+    return [r for r in rows if commune_id is None or r.sector.commune_id == commune_id]
 
 
 def may_write_any(session: Session, viewer: Viewer) -> bool:
