@@ -685,9 +685,10 @@ MATRIX |= {
     ),
 }
 
-# The local strategy (issue 19): strategy 1 of the body made a plenary, with axis 1, objective 1
-# and indicator 1. Its members read it (guests and outsiders get 404); its chair, secretaries
-# and the staff edit it (403 for its other members).
+# The local strategy (issue 19): strategy 1 of a plenary where the body's chair, secretary, member
+# and guest sit in the same roles (the body itself stays as it is), with axis 1, objective 1 and
+# indicator 1. Its members read it (guests and outsiders get 404); its chair, secretaries and the
+# staff edit it (403 for its other members).
 STRATEGY_VIEW = LOGGED_IN | {"other": 404, "guest": 404}
 STRATEGY_EDIT = STRATEGY_VIEW | {"member": 403}
 STRATEGY_ADOPT = STAFF | {"chair": OK, "secretary": OK}
@@ -695,12 +696,21 @@ STRATEGY = {"strategy_id": "1", "axis_id": "1", "objective_id": "1", "indicator_
 
 
 def strategy(factory: Factory, world: World) -> None:
+    from veille.bodies.enums import MemberRole
     from veille.strategy.models import Strategy, StrategyAxis, StrategyIndicator, StrategyObjective
 
-    world.body.kind = BodyKind.plenary
-    factory._save(world.body)
-    assert world.body.id == 1
-    made = factory._save(Strategy(body_id=1, title="Stratégie", starts_year=2024, ends_year=2027))
+    plenary = factory.body("CLSPD", kind=BodyKind.plenary)
+    for user, role in (
+        (world.chair, MemberRole.chair),
+        (world.secretary, MemberRole.secretary),
+        (world.member, MemberRole.member),
+        (world.guest, MemberRole.guest),
+    ):
+        factory.member(plenary, user, role)
+    world.plenary_id = plenary.id  # type: ignore[attr-defined]
+    made = factory._save(
+        Strategy(body_id=plenary.id or 0, title="Stratégie", starts_year=2024, ends_year=2027)
+    )
     assert made.id == 1
     assert factory._save(StrategyAxis(strategy_id=1, title="Jeunesse")).id == 1
     assert factory._save(StrategyObjective(axis_id=1, title="Décrochage")).id == 1
@@ -715,7 +725,7 @@ STRATEGY_FORM = {"title": "Stratégie", "starts_year": "2024", "ends_year": "202
 MATRIX |= {
     ("GET", "/strategies"): _strategy_case(LOGGED_IN),
     ("GET", "/strategies/new"): _strategy_case(STRATEGY_ADOPT),
-    ("POST", "/strategies/new"): _strategy_case(STRATEGY_ADOPT, STRATEGY_FORM | {"body_id": "1"}),
+    ("POST", "/strategies/new"): _strategy_case(STRATEGY_ADOPT, STRATEGY_FORM | {"body_id": "{plenary}"}),
     ("GET", "/strategies/{strategy_id}"): _strategy_case(STRATEGY_VIEW),
     ("GET", "/strategies/{strategy_id}.pdf"): _strategy_case(STRATEGY_VIEW),
     ("GET", "/strategies/{strategy_id}/edit"): _strategy_case(STRATEGY_EDIT),
@@ -747,103 +757,7 @@ MATRIX |= {
     ("POST", "/strategies/{strategy_id}/indicators/{indicator_id}/delete"): _strategy_case(STRATEGY_EDIT),
     ("GET", "/api/v1/strategies"): _strategy_case(LOGGED_IN),
     ("POST", "/api/v1/strategies"): _strategy_case(
-        STRATEGY_ADOPT, {"body_id": 1, "title": "Stratégie", "starts_year": 2028, "ends_year": 2030}
-    ),
-    ("GET", "/api/v1/strategies/{strategy_id}"): _strategy_case(STRATEGY_VIEW),
-    ("PUT", "/api/v1/strategies/{strategy_id}"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Stratégie", "starts_year": 2024, "ends_year": 2027}
-    ),
-    ("DELETE", "/api/v1/strategies/{strategy_id}"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/api/v1/strategies/{strategy_id}/axes"): _strategy_case(STRATEGY_EDIT, {"title": "Violences"}),
-    ("PUT", "/api/v1/strategies/{strategy_id}/axes/{axis_id}"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Jeunes"}
-    ),
-    ("DELETE", "/api/v1/strategies/{strategy_id}/axes/{axis_id}"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/api/v1/strategies/{strategy_id}/axes/{axis_id}/objectives"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Accueil"}
-    ),
-    ("PUT", "/api/v1/strategies/{strategy_id}/objectives/{objective_id}"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Décrochage scolaire"}
-    ),
-    ("DELETE", "/api/v1/strategies/{strategy_id}/objectives/{objective_id}"): _strategy_case(STRATEGY_EDIT),
-    ("PUT", "/api/v1/strategies/{strategy_id}/objectives/{objective_id}/links"): _strategy_case(
-        STRATEGY_EDIT, {"action_ids": [], "body_ids": []}
-    ),
-    ("POST", "/api/v1/strategies/{strategy_id}/objectives/{objective_id}/indicators"): _strategy_case(
-        STRATEGY_EDIT, {"name": "Taux", "unit": "%", "target": 12.5}
-    ),
-    ("PUT", "/api/v1/strategies/{strategy_id}/indicators/{indicator_id}"): _strategy_case(
-        STRATEGY_EDIT, {"name": "Jeunes suivis", "unit": "jeunes"}
-    ),
-    ("PUT", "/api/v1/strategies/{strategy_id}/indicators/{indicator_id}/values"): _strategy_case(
-        STRATEGY_EDIT, {"year": 2025, "value": 40}
-    ),
-    ("DELETE", "/api/v1/strategies/{strategy_id}/indicators/{indicator_id}"): _strategy_case(STRATEGY_EDIT),
-}
-
-# The local strategy (issue 19): strategy 1 of the body made a plenary, with axis 1, objective 1
-# and indicator 1. Its members read it (guests and outsiders get 404); its chair, secretaries
-# and the staff edit it (403 for its other members).
-STRATEGY_VIEW = LOGGED_IN | {"other": 404, "guest": 404}
-STRATEGY_EDIT = STRATEGY_VIEW | {"member": 403}
-STRATEGY_ADOPT = STAFF | {"chair": OK, "secretary": OK}
-STRATEGY = {"strategy_id": "1", "axis_id": "1", "objective_id": "1", "indicator_id": "1"}
-
-
-def strategy(factory: Factory, world: World) -> None:
-    from veille.strategy.models import Strategy, StrategyAxis, StrategyIndicator, StrategyObjective
-
-    world.body.kind = BodyKind.plenary
-    factory._save(world.body)
-    assert world.body.id == 1
-    made = factory._save(Strategy(body_id=1, title="Stratégie", starts_year=2024, ends_year=2027))
-    assert made.id == 1
-    assert factory._save(StrategyAxis(strategy_id=1, title="Jeunesse")).id == 1
-    assert factory._save(StrategyObjective(axis_id=1, title="Décrochage")).id == 1
-    assert factory._save(StrategyIndicator(objective_id=1, name="Jeunes suivis")).id == 1
-
-
-def _strategy_case(expect: dict[str, Any], data: dict[str, Any] | None = None) -> Case:
-    return Case(expect, data, setup=strategy, params=STRATEGY)
-
-
-STRATEGY_FORM = {"title": "Stratégie", "starts_year": "2024", "ends_year": "2027"}
-MATRIX |= {
-    ("GET", "/strategies"): _strategy_case(LOGGED_IN),
-    ("GET", "/strategies/new"): _strategy_case(STRATEGY_ADOPT),
-    ("POST", "/strategies/new"): _strategy_case(STRATEGY_ADOPT, STRATEGY_FORM | {"body_id": "1"}),
-    ("GET", "/strategies/{strategy_id}"): _strategy_case(STRATEGY_VIEW),
-    ("GET", "/strategies/{strategy_id}.pdf"): _strategy_case(STRATEGY_VIEW),
-    ("GET", "/strategies/{strategy_id}/edit"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/strategies/{strategy_id}/edit"): _strategy_case(
-        STRATEGY_EDIT, STRATEGY_FORM | {"version": "1"}
-    ),
-    ("POST", "/strategies/{strategy_id}/delete"): _strategy_case(STRATEGY_EDIT),
-    ("GET", "/strategies/{strategy_id}/structure"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/strategies/{strategy_id}/axes"): _strategy_case(STRATEGY_EDIT, {"title": "Tranquillité"}),
-    ("POST", "/strategies/{strategy_id}/axes/{axis_id}"): _strategy_case(STRATEGY_EDIT, {"title": "Jeunes"}),
-    ("POST", "/strategies/{strategy_id}/axes/{axis_id}/delete"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/strategies/{strategy_id}/axes/{axis_id}/objectives"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Accueil"}
-    ),
-    ("GET", "/strategies/{strategy_id}/objectives/{objective_id}"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/strategies/{strategy_id}/objectives/{objective_id}"): _strategy_case(
-        STRATEGY_EDIT, {"title": "Décrochage scolaire"}
-    ),
-    ("POST", "/strategies/{strategy_id}/objectives/{objective_id}/delete"): _strategy_case(STRATEGY_EDIT),
-    ("POST", "/strategies/{strategy_id}/objectives/{objective_id}/links"): _strategy_case(
-        STRATEGY_EDIT, {"body_ids": ["{other_body}"]}
-    ),
-    ("POST", "/strategies/{strategy_id}/objectives/{objective_id}/indicators"): _strategy_case(
-        STRATEGY_EDIT, {"name": "Taux", "target": "12,5"}
-    ),
-    ("POST", "/strategies/{strategy_id}/indicators/{indicator_id}"): _strategy_case(
-        STRATEGY_EDIT, {"name": "Jeunes suivis", "value_2025": "40"}
-    ),
-    ("POST", "/strategies/{strategy_id}/indicators/{indicator_id}/delete"): _strategy_case(STRATEGY_EDIT),
-    ("GET", "/api/v1/strategies"): _strategy_case(LOGGED_IN),
-    ("POST", "/api/v1/strategies"): _strategy_case(
-        STRATEGY_ADOPT, {"body_id": 1, "title": "Stratégie", "starts_year": 2028, "ends_year": 2030}
+        STRATEGY_ADOPT, {"body_id": "{plenary}", "title": "Stratégie", "starts_year": 2028, "ends_year": 2030}
     ),
     ("GET", "/api/v1/strategies/{strategy_id}"): _strategy_case(STRATEGY_VIEW),
     ("PUT", "/api/v1/strategies/{strategy_id}"): _strategy_case(
@@ -930,6 +844,7 @@ def _fill(data: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
         "{item}": str(world.item.id if world.item else 0),
         "{other_body}": str(world.other_body.id),
         "{police}": str(world.organisation.id),
+        "{plenary}": str(getattr(world, "plenary_id", 0)),
     }
 
     def fill(value: Any) -> Any:
