@@ -49,6 +49,7 @@ PAGES: list[tuple[str, str]] = [
     ("Action table", "/actions"),
     ("A body's board", "/bodies/{body}/actions"),
     ("A meeting", "/meetings/{meeting}"),
+    ("Its minutes, 10 pages (PDF)", "/meetings/{long_meeting}/minutes.pdf"),
     ("A GLTD's follow-up", "/bodies/{gltd}/group"),
     ("Statistics", "/stats"),
     ("Statistics, 3 years", "/stats?since={three_years_ago}"),
@@ -240,9 +241,94 @@ def _targets(engine: Engine, email: str) -> dict[str, Any]:
         "gltd": gltd or body,
         "report": report,
         "meeting": meeting,
+        "long_meeting": _long_meeting(engine, meeting),
         "word": quote(SEARCH_WORD),
         "three_years_ago": today.replace(year=today.year - 3).isoformat(),
     }
+
+
+LONG_MEETING = "Salle du conseil (séance longue, banc d'essai)"
+LONG_ITEMS = 14  # with their notes and decisions, about ten pages of minutes
+
+
+def _long_meeting(engine: Engine, meeting: int) -> int:
+    """A held meeting of the same body, at the time of ``meeting``, with its invitees and
+    LONG_ITEMS agenda items of notes and decisions: its minutes print about ten pages (the
+    issue's "10-page minutes PDF in under a second"). Made once, found by its location."""
+    with engine.begin() as c:
+        found = c.execute(text("SELECT id FROM meeting WHERE location = :l"), {"l": LONG_MEETING}).scalar()
+        if found is not None:
+            return int(found)
+        columns = (
+            "body_id, starts_at, ends_at, status, version, sequence, convened_at, created_at, created_by"
+        )
+        c.execute(
+            text(
+                f"INSERT INTO meeting (location, uid, {columns}) "
+                f"SELECT :l, :u, {columns} FROM meeting WHERE id = :m"
+            ),
+            {"l": LONG_MEETING, "u": f"bench-long-{meeting}@veille", "m": meeting},
+        )
+        long_id = int(
+            c.execute(text("SELECT id FROM meeting WHERE location = :l"), {"l": LONG_MEETING}).scalar_one()
+        )
+        c.execute(text("UPDATE meeting SET status = 'held' WHERE id = :m"), {"m": long_id})
+        invited = "user_id, status, represented_by, guest, answered_at"
+        c.execute(
+            text(
+                f"INSERT INTO invitation (meeting_id, {invited}) "
+                f"SELECT :n, {invited} FROM invitation WHERE meeting_id = :m"
+            ),
+            {"n": long_id, "m": meeting},
+        )
+        now = dt.datetime.now(dt.UTC)
+        if engine.dialect.name == "sqlite":  # UTC without its offset, as the app stores it there
+            now = now.replace(tzinfo=None)
+        for position in range(1, LONG_ITEMS + 1):
+            c.execute(
+                text(
+                    "INSERT INTO agenda_item (meeting_id, position, title, description, presenter, notes, "
+                    "decisions, confidential, carried_over, version, updated_at) "
+                    "VALUES (:m, :p, :t, :d, :pr, :n, :de, :c, :co, 1, :u)"
+                ),
+                {
+                    "m": long_id,
+                    "p": position,
+                    "t": f"Point {position} : occupation des halls et tranquillité résidentielle",
+                    "d": LONG_DESCRIPTION,
+                    "pr": "Service de prévention et de médiation",
+                    "n": LONG_NOTES,
+                    "de": LONG_DECISIONS,
+                    "c": False,
+                    "co": False,
+                    "u": now,
+                },
+            )
+    return long_id
+
+
+LONG_DESCRIPTION = (
+    "Point sur la situation du secteur depuis la dernière réunion, signalements et actions en cours."
+)
+LONG_NOTES = "\n\n".join(
+    [
+        "Le bailleur signale des regroupements en soirée dans les halls des immeubles du quartier, "
+        "avec des dégradations des boîtes aux lettres et de l'éclairage des parties communes. "
+        "La police nationale confirme trois passages de patrouille la semaine dernière et deux "
+        "interpellations pour usage de stupéfiants.",
+        "Les médiateurs de rue ont rencontré les jeunes concernés à plusieurs reprises ; ils "
+        "proposent une permanence le mercredi après-midi au centre social, en lien avec le club de "
+        "prévention spécialisée, et une réunion avec les habitants de la résidence.",
+        "Le service des transports indique que l'arrêt de bus voisin a été dégradé deux fois ce "
+        "mois-ci ; un signalement a été transmis à la société de transport, qui remplacera l'abri "
+        "dans les quinze jours. L'éducation nationale rapporte un climat apaisé aux abords du collège.",
+    ]
+)
+LONG_DECISIONS = (
+    "Renforcer les passages de la patrouille en soirée, du jeudi au samedi.\n"
+    "Le bailleur fait réparer l'éclairage des halls avant la fin du mois.\n"
+    "Les médiateurs organisent une rencontre avec les habitants de la résidence."
+)
 
 
 def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -> list[tuple[str, str, str]]:
