@@ -158,6 +158,8 @@ def test_a_limited_coordinator_sets_up_bodies_and_sectors_of_their_communes_only
         == 201
     )
     assert api.post("/api/v1/communes", json={"name": "Encore"}).status_code == 403
+    # The body form names each sector's commune once there are two.
+    assert "Bourg (Bourg-Voisin)" in client_for(world.coordinator).get("/bodies/new").text
     assert client_for(there["limited"]).get("/directory/communes/new").status_code == 403
     page = client_for(there["limited"]).form(
         f"/directory/sectors/{neighbours[0]}/edit", {"name": "Bourg", "code": "BOURG"}

@@ -42,12 +42,18 @@ def bodies_list(request: Request, user: PageUser, session: SessionDep) -> Respon
 
 
 def _form_context(session: SessionDep, body: Body | None, values: dict[str, Any]) -> dict[str, Any]:
+    communes = directory.list_communes(session)
+    sectors = directory.list_sectors(session)
+    if len(communes) > 1:  # each sector named with its commune
+        names = {c.id: c.name for c in communes}
+        sectors = sorted(sectors, key=lambda s: (names.get(s.commune_id, ""), s.name))
     return {
         "body": body,
         "values": values,
         "kinds": list(BodyKind),
         "cadences": list(Cadence),
-        "sectors": directory.list_sectors(session),
+        "sectors": sectors,
+        "commune_names": {c.id: c.name for c in communes} if len(communes) > 1 else {},
         "nav_active": "bodies",
     }
 
