@@ -273,3 +273,25 @@ def test_diagnostics_are_listed_by_commune(
     assert "Diagnostic de Bourg" in cut and "Diagnostic du centre" not in cut
     limited = client_for(there["limited"]).get("/diagnostics").text
     assert "Diagnostic du centre" in limited and "Diagnostic de Bourg" not in limited
+
+
+def test_a_limited_coordinators_pages_cost_two_queries_more_at_most(
+    factory: Factory, world: World, session: Session, client_for: Any, queries: Any
+) -> None:
+    """Their communes cost two queries a page (their limits, the bodies of their communes, read
+    once per request by ``viewer_of``)."""
+    there = _two_communes(factory, world, session)
+    pages = ("/", f"/bodies/{world.body.id}", "/situations", "/actions", "/stats", "/bodies")
+
+    def measure(user: User) -> dict[str, int]:
+        client = client_for(user)
+        counts = {}
+        for url in pages:
+            client.get(url)
+            with queries() as log:
+                assert client.get(url).status_code == 200, url
+            counts[url] = log.count
+        return counts
+
+    plain, limited = measure(world.coordinator), measure(there["limited"])
+    assert all(limited[url] <= plain[url] + 2 for url in pages), (plain, limited)
