@@ -217,7 +217,23 @@ def test_demo_centre_cell_has_a_past_an_upcoming_and_a_planned_meeting(
     assert len(db.exec(select(RoundTableEntry)).all()) == 2
     # The convocations and the approved minutes wait in the outbox (no SMTP in the demo).
     kinds = {mail.kind for mail in db.exec(select(OutboxMail)).all()}
-    assert kinds == {"meeting_convocation", "meeting_minutes"}
+    assert kinds == {"meeting_convocation", "meeting_minutes", "situation_referred"}
+
+
+def test_demo_shows_a_meeting_rule_and_a_report_referred_on_its_own(
+    db: Session, accounts: list[demo.DemoAccount]
+) -> None:
+    from veille.bodies.meeting_rule import rule_of
+    from veille.situations.models import SituationReferral
+
+    [ruled] = [b for b in db.exec(select(Body)).all() if rule_of(b) is not None]
+    assert "Nord" in ruled.name and ruled.cadence == Cadence.monthly
+    assert rule_of(ruled).describe("fr") == "Premier mardi du mois, 14:00, 120 min"  # type: ignore[union-attr]
+    [referral] = db.exec(select(SituationReferral).where(col(SituationReferral.reason).is_not(None))).all()
+    receiving = db.get(Body, referral.body_id)
+    assert receiving is not None and receiving.kind == BodyKind.crime_treatment_group
+    chair = by_email(db, next(a.email for a in accounts if a.email.startswith("helene.garnier")))
+    assert referral.referred_by == chair.id
 
 
 def test_demo_watch_cells_have_reports_of_each_class_and_a_problem_file(
@@ -299,7 +315,8 @@ def test_demo_actions_of_the_nord_cell_and_the_gltd(db: Session, accounts: list[
     moved = db.get(Action, referred.action_id)
     assert moved is not None and moved.body_id == gltd.id
     linked = db.exec(select(ActionSituation.situation_id).where(ActionSituation.action_id == moved.id)).all()
-    referrals = db.exec(select(SituationReferral)).all()
+    # (The hand-over's referrals have no reason; the demo also refers a report on its own.)
+    referrals = db.exec(select(SituationReferral).where(col(SituationReferral.reason).is_(None))).all()
     assert [(r.situation_id, r.body_id) for r in referrals] == [(s, gltd.id) for s in linked]
     assert {r.body_id for r in db.exec(select(Situation).where(col(Situation.id).in_(linked)))} == {nord.id}
     # The cell's secretary, not of the GLTD, still reads its history there.

@@ -42,7 +42,7 @@ from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
 from veille.orm import utcnow
 from veille.paths import PACKAGE_DIR
-from veille.situations import demo_map, problems, reports, visibility
+from veille.situations import demo_map, demo_referral, problems, reports, visibility
 from veille.situations.enums import Confidentiality, ProblemStatus, SituationStatus
 from veille.situations.models import Problem, ProblemCreate, Situation, SituationCreate, SituationUpdateIn
 from veille.strategy.demo_data import load_strategy
@@ -533,6 +533,9 @@ def load_demo(session: Session, settings: Settings, *, today: date | None = None
     reports = _load_reports(session, loaded, users, sectors, organisations)
     demo_map.load_mapped_reports(session, users, loaded)
     _load_actions(session, settings, today, loaded, users, organisations, reports)
+    # The Nord cell's meeting rule, and its rodeo report referred to the GLTD on its own.
+    demo_referral.set_rule(session, users["secretary"], loaded["cell-nord"])
+    demo_referral.refer(session, users["chair"], reports[_RODEOS], loaded["gltd"], settings)
     # The plenary's local strategy, set up by its secretary (the coordinator).
     load_strategy(session, viewer_of(session, users["coordinator"]), loaded["plenary"], loaded, today)
     _load_activity_figures(session, users["mediation"], organisations["mediation"], today)
