@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from tests.conftest import SmtpServer
 from tests.factories import Factory, World
 from veille.bodies.enums import MemberRole
+from veille.bodies.meeting_rule import MeetingRule
 from veille.bodies.models import Body
 from veille.cli import main
 from veille.config import Settings
@@ -70,6 +71,10 @@ def test_the_rule_gives_each_month_its_day_and_last_means_the_last() -> None:
     assert rule_day(date(2026, 10, 1), 4, 4) == date(2026, 10, 23)
     assert rule_day(date(2026, 10, 1), -1, 4) == date(2026, 10, 30)
     assert all(d.moved_from is None for d in _days(-1, 4, date(2027, 1, 1), months=2))
+    # The rule in words, in each language.
+    rule = MeetingRule(-1, 4, time(9, 30), 90, "")
+    assert rule.describe("fr") == "Dernier vendredi du mois, 09:30, 90 min"
+    assert rule.describe("en") == "Last Friday of the month, 09:30, 90 min"
 
 
 def test_taken_days_past_days_and_a_second_run_plan_nothing_twice() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from veille.bodies.models import Body
-from veille.i18n import N_, translate
+from veille.i18n import N_, active_language, translate
 
 ORDINALS = {1: N_("First"), 2: N_("Second"), 3: N_("Third"), 4: N_("Fourth"), -1: N_("Last")}
 WEEKDAYS = (
@@ -31,12 +31,13 @@ class MeetingRule:
     location: str
 
     def describe(self, language: str | None = None) -> str:
-        """E.g. "First Tuesday of the month, 14:00, 120 min"."""
+        """E.g. "First Tuesday of the month, 14:00, 120 min" ("Premier mardi du mois…")."""
+        day = translate(WEEKDAYS[self.weekday], language)
         return translate(
             N_("%(which)s %(day)s of the month, %(start)s, %(minutes)s min"),
             language,
             which=translate(ORDINALS[self.ordinal], language),
-            day=translate(WEEKDAYS[self.weekday], language).lower(),
+            day=day.lower() if (language or active_language()) == "fr" else day,
             start=self.start.strftime("%H:%M"),
             minutes=self.minutes,
         )
