@@ -16,7 +16,9 @@ from sqlmodel import Session
 from tests.factories import Factory, World
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
-from veille.situations.enums import Confidentiality
+from veille.orm import utcnow
+from veille.situations import retention
+from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Situation
 from veille.venues.models import Venue
 
@@ -292,3 +294,23 @@ def test_hostile_filters_never_break_a_map(world: World, client_for: Any, api_fo
             where = (name, value, page.status_code, data.status_code, answer.status_code)
             assert page.status_code in (200, 422), where
             assert data.status_code in (200, 422) and answer.status_code in (200, 422), where
+
+
+def test_the_purge_removes_a_point_with_the_place(
+    world: World, factory: Factory, session: Session, settings: Any
+) -> None:
+    old = factory.situation(
+        world.body,
+        world.member,
+        "Rodéos quai de Loire",
+        status=SituationStatus.resolved,
+        place="Quai de Loire",
+        latitude=47.58,
+        longitude=1.31,
+    )
+    old.resolved_at = utcnow() - timedelta(days=800)
+    factory._save(old)
+    assert retention.purge(session, settings, now=utcnow()) == 1
+    session.expire_all()
+    after = session.get(Situation, old.id)
+    assert after is not None and after.place == "" and after.latitude is None and after.longitude is None
