@@ -126,7 +126,9 @@ def remembered(session: Session, key: tuple[Any, ...], load: Callable[[], T], *,
     """What ``load`` reads, read once per session (that is, per request): the person's standing in
     a body, the categories, the sectors... read again by each service that needs them otherwise.
     Forgotten as soon as the session writes a row of one of the classes ``on`` (a flush or a bulk
-    INSERT, UPDATE or DELETE of their table), or rolls back; a commit keeps it."""
+    INSERT, UPDATE or DELETE of their table), and at the end of its transaction (commit or
+    rollback): never older than what the transaction itself reads, so that a session kept open
+    (a job, the mail sender) reads again what others changed since."""
     memo: dict[tuple[Any, ...], tuple[tuple[type, ...], Any]] = session.info.setdefault(_MEMO, {})
     if key not in memo:
         memo[key] = (on, load())
@@ -144,8 +146,9 @@ def _forget_written(session: Session, _context: Any) -> None:
         del memo[key]
 
 
+@event.listens_for(DbSession, "after_commit")
 @event.listens_for(DbSession, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _transaction: Any) -> None:
+def _forget_at_the_end(session: Session, *_args: Any) -> None:
     session.info.pop(_MEMO, None)
 
 
