@@ -49,7 +49,8 @@ def test_its_theme_shows_in_lists_and_on_its_page(
     page = client_for(world.member)
     assert "Thème\u00a0: Jeunes en risque" in page.get("/bodies").text
     body_page = page.get(f"/bodies/{group.id}")
-    assert "Groupe de travail thématique" in body_page.text and "Thème\u00a0: Jeunes en risque" in body_page.text
+    assert "Groupe de travail thématique" in body_page.text
+    assert "Thème\u00a0: Jeunes en risque" in body_page.text
     world.member.language = "en"
     factory._save(world.member)
     english = client_for(world.member).get(f"/bodies/{group.id}").text
