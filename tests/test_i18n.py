@@ -171,3 +171,15 @@ def test_a_date_opening_a_line_keeps_the_languages_capitals(
     weekday = r"((Lun|Mar|Mercre|Jeu|Vendre|Same)di|Dimanche) \d+ [a-zéû]+"
     for url in pages[:2]:  # the home's answers, the body's next meeting
         assert re.search(weekday, french.get(url).text), url
+
+
+def test_an_attachments_size_is_in_the_readers_unit(client_for: Any, world: World, factory: Factory) -> None:
+    """ "1 KB" in English, "1 Ko" in French; a file under a kilobyte is not "0"."""
+    situation = factory.situation(world.body, world.member)
+    attachment = factory.attachment(situation)
+    assert attachment.size < 1024
+    for language, size in (("en", "1 KB"), ("fr", "1 Ko")):
+        world.member.language = Language(language)
+        factory._save(world.member)
+        page = client_for(world.member).get(f"/situations/{situation.id}").text
+        assert f'attachment__meta">{size}<' in page
