@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from veille.orm import timestamp
 from veille.situations.models import LongText, Title
-from veille.types import Day, IdList, Int, unix_newlines
+from veille.types import Day, Id, IdList, Int, unix_newlines
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -104,7 +104,7 @@ class ObjectiveBody(SQLModel, table=True):
 
 
 class StrategyCreate(SQLModel):
-    body_id: Annotated[int, PydanticField(ge=1, le=2**31 - 1)]
+    body_id: Id
     title: Title
     description: LongText = ""
     starts_year: Year

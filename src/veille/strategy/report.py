@@ -213,18 +213,18 @@ def _counts(
 ) -> None:
     """The attached actions that ``where`` keeps counted, over every body: never a text."""
     late = case((overdue(today), 1), else_=0)
-    rows = session.exec(
-        select(  # type: ignore[call-overload]
-            ObjectiveAction.objective_id,
-            Action.kind,
-            Action.status,
-            Action.effect,
+    rows = session.execute(
+        sa_select(
+            col(ObjectiveAction.objective_id),
+            col(Action.kind),
+            col(Action.status),
+            col(Action.effect),
             func.count(),
             func.sum(late),
         )
         .join(Action, col(Action.id) == ObjectiveAction.action_id)
         .where(col(ObjectiveAction.objective_id).in_(ids), where)
-        .group_by(ObjectiveAction.objective_id, Action.kind, Action.status, Action.effect)
+        .group_by(col(ObjectiveAction.objective_id), col(Action.kind), col(Action.status), col(Action.effect))
     ).all()
     for objective_id, kind, status, effect, n, n_late in rows:
         v = views[objective_id]

@@ -8,12 +8,12 @@ who may not edit 403, and a closed plenary's strategy is read-only (409)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, func
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from veille.access import Viewer
 from veille.actions.lists import visible
@@ -174,8 +174,6 @@ def delete_strategy(session: Session, access: StrategyAccess) -> None:
 
 
 # Axes and objectives
-
-R = TypeVar("R", bound=SQLModel)
 
 
 def axes_of(session: Session, strategy_id: int) -> list[StrategyAxis]:
@@ -342,7 +340,7 @@ def update_indicator(
     access: StrategyAccess,
     indicator: StrategyIndicator,
     data: IndicatorInput,
-    values: list[ValueInput] = (),  # type: ignore[assignment]
+    values: Sequence[ValueInput] = (),
 ) -> StrategyIndicator:
     """The indicator's name, unit and target, and the yearly values given (a value of None
     removes that year's)."""
