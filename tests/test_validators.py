@@ -16,6 +16,7 @@ from veille.activity.models import ActivityCount, ActivitySeries
 from veille.audit.models import AuditEvent
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.directory.enums import OrganisationKind
+from veille.meetings.enums import MeetingStatus
 from veille.situations.enums import Confidentiality
 from veille.stats.models import Diagnostic
 
@@ -123,3 +124,14 @@ def test_an_organisations_activity_exports(world: World, factory: Factory, clien
                 ActivityCount(series_id=series.id, month=date(2016, n, 1), count=n)
             ),
         )
+
+
+def test_the_minutes_pdf_through_the_api(world: World, factory: Factory, api_for: Any) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.held, in_days=-1)
+    item = factory.item(meeting, "Occupation du hall")
+
+    def notes_written() -> None:
+        item.notes = "La patrouille passera le soir."
+        factory._save(item)
+
+    _revalidated(api_for(world.secretary), f"/api/v1/meetings/{meeting.id}/minutes.pdf", notes_written)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session, SQLModel
 
 from veille.access import ApiViewer
@@ -31,8 +31,9 @@ from veille.meetings.models import (
     RoundTablePublic,
 )
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
+from veille.pdf import pdf_download
 from veille.types import Id, IdList, Int, Moment
-from veille.web import ICS, PDF, download, validate
+from veille.web import ICS, download, validate
 
 router = APIRouter(tags=["meetings"])
 
@@ -310,16 +311,19 @@ def get_minutes(
 @router.get("/meetings/{meeting_id}/minutes.pdf", response_class=Response)
 def minutes_pdf(
     meeting_id: Id,
+    request: Request,
     viewer: ApiViewer,
     session: SessionDep,
     settings: SettingsDep,
     audience: Literal["body", "outside"] = "body",
 ) -> Response:
-    """The minutes as a PDF (``outside``: without the confidential items); for the members of the body."""
+    """The minutes as a PDF (``outside``: without the confidential items); for the members of the
+    body. With an ETag: sent back in ``If-None-Match`` while unchanged, 304 and no body."""
     access = get_meeting_access(session, viewer, meeting_id)
     assembled = minutes.minutes(session, access=access, audience=audience)
-    data = minutes.minutes_pdf(assembled, settings, str(viewer.user.language))
-    return download(data, PDF, minutes.minutes_name(assembled, settings))
+    context = {"minutes": assembled, "settings": settings}
+    name = minutes.minutes_name(assembled, settings)
+    return pdf_download(request, minutes.PDF_TEMPLATE, context, str(viewer.user.language), name)
 
 
 @router.post("/meetings/{meeting_id}/approve", response_model=MeetingPublic)
