@@ -295,3 +295,27 @@ def test_a_limited_coordinators_pages_cost_two_queries_more_at_most(
 
     plain, limited = measure(world.coordinator), measure(there["limited"])
     assert all(limited[url] <= plain[url] + 2 for url in pages), (plain, limited)
+
+
+def test_a_limited_coordinators_own_calendar_holds_their_seats_only(
+    factory: Factory, world: World, session: Session
+) -> None:
+    """The calendar feed's meetings (``mine``) are those of the bodies they sit in, not every
+    body of their communes."""
+    from veille.meetings.access import visible_meetings
+    from veille.meetings.models import Meeting
+
+    there = _two_communes(factory, world, session)
+    limited: User = there["limited"]
+
+    def mine() -> set[int | None]:
+        viewer = viewer_of(session, limited)
+        return set(session.exec(select(Meeting.id).where(visible_meetings(viewer, mine=True))).all())
+
+    assert mine() == set()
+    factory.member(world.body, limited, MemberRole.secretary)
+    assert mine() == {there["own_meeting"].id}
+    everything = set(
+        session.exec(select(Meeting.id).where(visible_meetings(viewer_of(session, limited)))).all()
+    )
+    assert everything == {there["own_meeting"].id}

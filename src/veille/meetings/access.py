@@ -229,14 +229,15 @@ def guest_meetings(user: User) -> SelectOfScalar[int]:
 def visible_meetings(viewer: Viewer, *, mine: bool = False) -> ColumnElement[bool]:
     """Meetings of the bodies whose content the person sees, and those they are a guest of
     (until the minutes are approved); every meeting for the staff, unless ``mine`` asks for
-    those of the bodies they belong to (not as a guest)."""
+    those of the bodies they belong to (not as a guest; a limited coordinator's communes'
+    bodies are not theirs for that)."""
     if viewer.content_ids is None and not mine:
         return true()
-    body_ids = (
-        viewer.content_ids
-        if viewer.content_ids is not None
-        else {body_id for body_id, role in viewer.roles.items() if role != MemberRole.guest}
-    )
+    seats = {body_id for body_id, role in viewer.roles.items() if role != MemberRole.guest}
+    if viewer.content_ids is None:
+        body_ids = seats
+    else:
+        body_ids = set(viewer.content_ids) & seats if mine and viewer.limited else set(viewer.content_ids)
     return or_(col(Meeting.body_id).in_(sorted(body_ids)), col(Meeting.id).in_(guest_meetings(viewer.user)))
 
 
