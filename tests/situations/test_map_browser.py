@@ -151,6 +151,8 @@ def test_the_map_draws_the_readable_reports_with_their_table(
     expect(canvas).to_have_attribute("data-ready", "4")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at 390 px ({width})"
+    expect(page.locator(".leaflet-zoom-anim")).to_have_count(0)  # the fit to the points is over
+    expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "map-phone.png"), full_page=True)
 
     # The report form: a click on its map fills the coordinates.
