@@ -182,7 +182,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=SECRET,
         base_url="http://testserver",
         login_delay_seconds=0.01,
-        geocoder_url="",  # no address leaves the machine; tests/situations/test_map.py serves one
+        # No address nor tile request leaves the machine: tests/situations/test_geocoder.py and
+        # test_map_browser.py serve stand-ins.
+        geocoder_url="",
+        map_tiles_url="",
     )
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tests.factories import Factory, World
+from veille.app import content_security_policy
+from veille.config import Settings
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
 from veille.orm import utcnow
@@ -22,6 +24,7 @@ from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Situation
 from veille.venues.models import Venue
 
+OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 YESTERDAY = f"{date.today() - timedelta(days=1)}T21:30:00+01:00"
 SQUARE = {
     "type": "Polygon",
@@ -259,14 +262,20 @@ def test_a_sectors_outline_is_set_by_the_staff_and_checked(
 
 
 def test_map_pages_show_the_table_and_allow_only_the_tile_server(
-    scene: Scene, world: World, client_for: Any, factory: Factory
+    scene: Scene, world: World, client_for: Any, factory: Factory, settings: Settings
 ) -> None:
     client = client_for(world.chair)
     page = client.get(f"/map?sector_id={world.sector.id}")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "img-src 'self' data: https://tile.openstreetmap.org;" in csp
+    assert "img-src 'self' data:;" in csp, "no tile server in the tests: images from no other host"
     assert "script-src 'self';" in csp and "style-src 'self';" in csp
+    default = content_security_policy(settings.model_copy(update={"map_tiles_url": OSM}))
+    assert "img-src 'self' data: https://tile.openstreetmap.org;" in default
+    subdomains = settings.model_copy(
+        update={"map_tiles_url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png"}
+    )
+    assert "img-src 'self' data: https://*.tiles.example.org;" in content_security_policy(subdomains)
     assert 'data-url="/map/data?sector_id=' in page.text
     assert "<table" in page.text and "Rodéos parking Carnot" in page.text
     venue = client.get(f"/venues/{scene.venue.id}")
