@@ -186,6 +186,16 @@ def test_the_secretary_sets_the_rule_and_the_series_form_is_filled_from_it(
     assert 'value="19:00"' in page and 'value="Mairie annexe Nord"' in page
     assert "Planifier les prochains mois" in page
     assert "Dernier mardi du mois" in client.get(f"/bodies/{world.body.id}").text
+    assert 'value="17:30"' in client.get(f"/bodies/{world.body.id}/edit").text
+    # "No rule" as the week clears the rule, whatever the other fields hold.
+    version = session.get(Body, world.body.id).version  # type: ignore[union-attr]
+    cleared = client.form(
+        f"/bodies/{world.body.id}/edit", whole | {"version": str(version), "rule_ordinal": ""}
+    )
+    assert cleared.status_code == 303
+    session.rollback()
+    assert session.get(Body, world.body.id).rule_minutes is None  # type: ignore[union-attr]
+    assert "Planifier les prochains mois" not in client.get(f"/bodies/{world.body.id}/meetings").text
     # The member sees neither the rule's card nor the button.
     assert (
         "Planifier les prochains mois"

@@ -181,3 +181,17 @@ def test_the_api_refuses_bad_referrals_and_hides_unseen_reports(
         == 403
     )
     assert [i["body_id"] for i in api_for(world.member).get(path).json()["items"]] == [plenary.id]
+
+
+def test_the_referral_form_audits_reading_a_confidential_report(
+    client_for: Any, world: World, factory: Factory, session: Session, north: User
+) -> None:
+    restricted = factory.situation(
+        world.body, world.member, "Trafic", confidentiality=Confidentiality.restricted
+    )
+    assert client_for(world.secretary).get(f"/situations/{restricted.id}/refer").status_code == 200
+    session.rollback()
+    reads = session.exec(
+        select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == restricted.id)
+    ).all()
+    assert [(e.user_id, e.detail["via"]) for e in reads] == [(world.secretary.id, "refer")]

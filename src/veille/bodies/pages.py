@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from veille.bodies import service
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
-from veille.bodies.models import Body, BodyUpdate, CharterIn
+from veille.bodies.models import RULE_FIELDS, Body, BodyUpdate, CharterIn
 from veille.deps import SessionDep
 from veille.directory import service as directory
 from veille.directory.current import PageUser
@@ -64,9 +64,12 @@ def _values(body: Body) -> dict[str, Any]:
 
 def _body_form(form: Form, body: Body | None = None) -> BodyUpdate:
     """The edit form does not offer the kind (fixed at creation): the body's own is assumed, and
-    the service refuses any other one posted."""
+    the service refuses any other one posted. "No rule" as the week clears the meeting rule."""
     kind = {"kind": body.kind} if body is not None and not form.get("kind") else {}
-    return parse_form(BodyUpdate, form, charter_required=form.get("charter_required") == "1", **kind)
+    no_rule = dict.fromkeys(RULE_FIELDS) if not form.get("rule_ordinal") else {}
+    return parse_form(
+        BodyUpdate, form, charter_required=form.get("charter_required") == "1", **kind, **no_rule
+    )
 
 
 def _form_again(

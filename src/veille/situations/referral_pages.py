@@ -14,7 +14,7 @@ from veille.deps import SessionDep, SettingsDep
 from veille.i18n import N_
 from veille.situations import referrals
 from veille.situations.models import ReferralIn
-from veille.situations.visibility import SituationAccess, get_situation
+from veille.situations.visibility import SituationAccess, get_situation, record_reads
 from veille.types import Id
 from veille.web import Form, parse_form, redirect, render, run_change
 
@@ -37,8 +37,10 @@ def _context(session: Session, access: SituationAccess, **extra: Any) -> dict[st
 
 @router.get("/situations/{situation_id}/refer")
 def refer_form(situation_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    """The form names the report: reading a confidential one here is audited too."""
     access = get_situation(session, viewer, situation_id)
     referrals.require_refer(access)
+    record_reads(session, viewer, [access.situation], "refer")
     return render(request, FORM, _context(session, access))
 
 
