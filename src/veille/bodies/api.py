@@ -42,10 +42,10 @@ class BodyPatch(SQLModel):
     cadence: Cadence | None = None
     charter_required: bool | None = None
     # The meeting rule: all four of ordinal, weekday, start and minutes, or all null.
-    rule_ordinal: int | None = None
-    rule_weekday: int | None = None
+    rule_ordinal: Int | None = None
+    rule_weekday: Int | None = None
     rule_start: time | None = None
-    rule_minutes: int | None = None
+    rule_minutes: Int | None = None
     rule_location: str = ""
 
 
