@@ -25,7 +25,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("rule_weekday", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("rule_start", sa.Time(), nullable=True))
         batch_op.add_column(sa.Column("rule_minutes", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("rule_location", sa.String(length=300), server_default="", nullable=False))
+        batch_op.add_column(
+            sa.Column("rule_location", sa.String(length=300), server_default="", nullable=False)
+        )
     with op.batch_alter_table("situation_referral", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("referred_by", sa.Integer(), nullable=True))
@@ -41,7 +43,9 @@ def downgrade() -> None:
         batch_op.drop_column("referred_at")
         batch_op.drop_column("referred_by")
         batch_op.drop_column("reason")
-    with op.batch_alter_table("body", schema=None) as batch_op:
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): copying the body table, which so many
+    # tables reference, is refused on a database holding data ("table is locked").
+    with op.batch_alter_table("body", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("rule_location")
         batch_op.drop_column("rule_minutes")
         batch_op.drop_column("rule_start")
