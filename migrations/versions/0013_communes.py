@@ -70,7 +70,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("body", schema=None) as batch_op:
+    # In place: copying the body table, which the search triggers read, is refused on SQLite
+    # once the database holds data ("database table is locked").
+    with op.batch_alter_table("body", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("theme")
     with op.batch_alter_table("sector", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_sector_commune_id_commune"), type_="foreignkey")

@@ -20,9 +20,25 @@ def alembic_config(engine: Engine) -> Config:
 
 def _with_connection(engine: Engine, action: str, revision: str) -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it, dropping the old one and renaming the copy:
+            # with foreign keys on, dropping it would cascade to every row that points at it
+            # (a report's shares, updates, attachments...). SQLite's own procedure: keys off
+            # outside the transaction, checked once before it commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                getattr(command, action)(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration leaves rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
