@@ -140,6 +140,8 @@ def with_rule(factory: Factory, world: World) -> None:
     world.body.rule_start = time(14, 0)
     factory.session.add(world.body)
     factory.session.commit()
+
+
 PROBLEM_VIEW = BODY_MEMBERS | {"guest": 404}
 PROBLEM_MANAGE = BODY_MANAGE | {"guest": 404}
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
