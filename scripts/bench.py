@@ -231,9 +231,9 @@ def _targets(engine: Engine, email: str) -> dict[str, Any]:
         meeting = c.execute(
             text(
                 "SELECT id FROM meeting WHERE body_id = :b AND status IN ('held', 'minutes_approved') "
-                "ORDER BY starts_at DESC LIMIT 1"
+                "AND location != :l ORDER BY starts_at DESC, id LIMIT 1"
             ),
-            {"b": body},
+            {"b": body, "l": LONG_MEETING},
         ).scalar_one()
     today = dt.date.today()
     return {
