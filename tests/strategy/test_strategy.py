@@ -17,8 +17,10 @@ from sqlmodel import Session, select
 from tests.factories import Factory, World
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.audit.models import AuditEvent
-from veille.bodies.enums import BodyKind, BodyStatus
+from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import Body
+from veille.directory.enums import UserRole
+from veille.directory.models import User, UserCommune
 from veille.situations.enums import Confidentiality
 from veille.strategy.models import (
     IndicatorValue,
@@ -209,6 +211,80 @@ def test_adopt_a_strategy_through_the_page_with_french_errors(
     # A member of the plenary may not adopt one: nothing to choose.
     member = client_for(world.member)
     assert member.get("/strategies/new").status_code == 403
+
+
+def _limited_coordinator(factory: Factory, world: World) -> User:
+    """A coordinator limited to the centre's commune (a neighbouring commune exists)."""
+    factory.commune("Bourg-Voisin")
+    limited = factory.user("Lucie Limitée", role=UserRole.coordinator, organisation=world.organisation)
+    factory._save(UserCommune(user_id=limited.id or 0, commune_id=world.sector.commune_id))
+    return limited
+
+
+def test_a_limited_coordinator_adopts_and_edits_no_plenary_beyond_their_communes(
+    factory: Factory, world: World, session: Session, client_for: Any, api_for: Any
+) -> None:
+    """The intercommunal plenary has no sector: beyond a limited coordinator's reach. They adopt
+    nothing for it (nothing offered, 403), and sitting in it as a member they read its strategy
+    but may not edit it (403), in pages and API."""
+    cispd = factory.body("CISPD", kind=BodyKind.plenary)
+    strategy = factory._save(
+        Strategy(body_id=cispd.id, title="Stratégie intercommunale", starts_year=2024, ends_year=2027)
+    )
+    limited = _limited_coordinator(factory, world)
+    page, api = client_for(limited), api_for(limited)
+    assert page.get("/strategies/new").status_code == 403
+    assert 'href="/strategies/new"' not in page.get("/strategies").text
+    new = {"body_id": cispd.id, "title": "Autre", "starts_year": 2025, "ends_year": 2026}
+    assert api.post("/api/v1/strategies", json=new).status_code == 403
+    form = {k: str(v) for k, v in new.items()}
+    assert page.form("/strategies/new", form).status_code == 403
+    assert page.get(f"/strategies/{strategy.id}").status_code == 404
+    # A plain member of the plenary: reads, may not edit.
+    factory.member(cispd, limited, MemberRole.member)
+    sid = strategy.id
+    shown = page.get(f"/strategies/{sid}")
+    assert shown.status_code == 200 and "Stratégie intercommunale" in shown.text
+    assert f'href="/strategies/{sid}/structure"' not in shown.text
+    assert page.get(f"/strategies/{sid}/structure").status_code == 403
+    assert page.form(f"/strategies/{sid}/axes", {"title": "Tranquillité"}).status_code == 403
+    assert api.get(f"/api/v1/strategies/{sid}").status_code == 200
+    assert api.post(f"/api/v1/strategies/{sid}/axes", json={"title": "Violences"}).status_code == 403
+    changed = {"title": "Autre", "starts_year": 2024, "ends_year": 2027, "version": 1}
+    assert api.put(f"/api/v1/strategies/{sid}", json=changed).status_code == 403
+    assert api.delete(f"/api/v1/strategies/{sid}").status_code == 403
+    assert api.post("/api/v1/strategies", json=new).status_code == 403
+    session.rollback()
+    assert session.exec(select(StrategyAxis)).all() == []
+    assert [s.title for s in session.exec(select(Strategy)).all()] == ["Stratégie intercommunale"]
+    # The unlimited coordinator still edits it.
+    assert (
+        api_for(world.coordinator).post(f"/api/v1/strategies/{sid}/axes", json={"title": "V"}).status_code
+        == 201
+    )
+
+
+def test_a_limited_coordinator_adopts_for_a_plenary_of_their_communes_only(
+    factory: Factory, world: World, session: Session, client_for: Any, api_for: Any
+) -> None:
+    """The centre's plenary (its sector in their commune) is theirs to set up; the CISPD is not
+    offered, and choosing it is refused as any plenary one may not choose (422)."""
+    own = plenary(factory, world)
+    cispd = factory.body("CISPD", kind=BodyKind.plenary)
+    limited = _limited_coordinator(factory, world)
+    page, api = client_for(limited), api_for(limited)
+    form = page.get("/strategies/new")
+    assert form.status_code == 200
+    assert f'value="{own.id}"' in form.text and "CISPD" not in form.text
+    new = {"title": "Stratégie", "starts_year": 2025, "ends_year": 2026}
+    refused = api.post("/api/v1/strategies", json=new | {"body_id": cispd.id})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "body_id"]
+    made = api.post("/api/v1/strategies", json=new | {"body_id": own.id})
+    assert made.status_code == 201
+    sid = made.json()["id"]
+    assert api.post(f"/api/v1/strategies/{sid}/axes", json={"title": "Jeunesse"}).status_code == 201
+    session.rollback()
+    assert [s.body_id for s in session.exec(select(Strategy)).all()] == [own.id]
 
 
 def test_axes_objectives_indicators_and_values_through_the_pages(

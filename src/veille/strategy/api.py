@@ -1,7 +1,8 @@
 """JSON API of the local strategy: the strategies, their axes, objectives, indicators and yearly
 values, and the actions and bodies attached to objectives. Reading: the plenary's members and
-the staff (404 for anyone else); changes: its chair and secretaries, and the staff (403 for its
-other members). Counts cover every attached action; ids are only those the caller reads."""
+the staff (404 for anyone else); changes: its chair and secretaries, and the staff who oversee
+it (a coordinator limited to some communes: a plenary within them) (403 for its other
+members). Counts cover every attached action; ids are only those the caller reads."""
 
 from __future__ import annotations
 
@@ -80,8 +81,9 @@ def list_strategies(viewer: ApiViewer, session: SessionDep) -> list[StrategyPubl
 
 @router.post("/strategies", status_code=201, response_model=StrategyPublic)
 def create_strategy(data: StrategyCreate, viewer: ApiViewer, session: SessionDep) -> StrategyPublic:
-    """Adopts a strategy for a plenary council the caller chairs or keeps the minutes of (any
-    plenary for the staff), for a period of at most ten years."""
+    """Adopts a strategy for a plenary council the caller chairs or keeps the minutes of, or
+    oversees as staff (any for an admin or a coordinator not limited to some communes), for a
+    period of at most ten years."""
     return StrategyPublic.model_validate(service.create_strategy(session, viewer, data))
 
 

@@ -72,14 +72,14 @@ def _form(
 
 @router.get("/strategies/new")
 def new_strategy_form(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
-    if not viewer.staff and not service.plenaries(session, viewer):
+    if not service.may_adopt(session, viewer):
         raise Forbidden()
     return _form(request, session, viewer, None, {})
 
 
 @router.post("/strategies/new")
 def create_strategy(request: Request, viewer: PageViewer, session: SessionDep, form: Form) -> Response:
-    if not viewer.staff and not service.plenaries(session, viewer):
+    if not service.may_adopt(session, viewer):
         raise Forbidden()
     made: list[int] = []
 

@@ -22,7 +22,7 @@ router = APIRouter()
 def strategies_page(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
     context = {
         "strategies": service.list_strategies(session, viewer),
-        "can_create": viewer.staff or bool(service.plenaries(session, viewer)),
+        "can_create": service.may_adopt(session, viewer),
         "nav_active": "strategies",
     }
     return render(request, "strategy/list.html", context)

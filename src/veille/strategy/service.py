@@ -3,8 +3,10 @@ its axes, objectives, indicators and their yearly values, the actions and bodies
 objective). Each change checks the permission, writes the audit record and commits.
 
 A strategy belongs to a plenary council. Its members (charter accepted, not guests) read it,
-the staff too; its chair and secretaries, and the staff, edit it; anyone else gets 404, a member
-who may not edit 403, and a closed plenary's strategy is read-only (409)."""
+the staff too; its chair and secretaries, and the staff who oversee the plenary, edit it (a
+coordinator limited to some communes oversees only a plenary within them: elsewhere they are a
+member like any other); anyone else gets 404, a member who may not edit 403, and a closed
+plenary's strategy is read-only (409)."""
 
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ class StrategyAccess:
 
     @property
     def can_edit(self) -> bool:
-        return self.viewer.staff or self.strategy.body_id in self.viewer.manage_ids
+        body_id = self.strategy.body_id
+        return self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids
 
     @property
     def years(self) -> list[int]:
@@ -107,11 +110,22 @@ def list_strategies(session: Session, viewer: Viewer) -> list[tuple[Strategy, Bo
 
 def plenaries(session: Session, viewer: Viewer) -> list[Body]:
     """The open plenary councils the person may adopt a strategy for: those they chair or keep
-    the minutes of; every one for the staff."""
+    the minutes of, and those they oversee as staff (every one for an admin or a coordinator not
+    limited to some communes)."""
     stmt = select(Body).where(Body.kind == BodyKind.plenary, Body.status == BodyStatus.active)
-    if not viewer.staff:
+    if not _oversees_all(viewer):
         stmt = stmt.where(col(Body.id).in_(sorted(viewer.manage_ids)))
     return list(session.exec(stmt.order_by(Body.name)).all())
+
+
+def _oversees_all(viewer: Viewer) -> bool:
+    return viewer.staff and not viewer.limited
+
+
+def may_adopt(session: Session, viewer: Viewer) -> bool:
+    """Whether the person may adopt a strategy at all (the form, the list's link): a plenary
+    to choose, or every plenary overseen (an admin's or a coordinator's, before any exists)."""
+    return _oversees_all(viewer) or bool(plenaries(session, viewer))
 
 
 def _check_period(starts: int, ends: int) -> None:
@@ -136,10 +150,10 @@ def _touch(session: Session, access: StrategyAccess) -> None:
 
 
 def create_strategy(session: Session, viewer: Viewer, data: StrategyCreate) -> Strategy:
-    """For a plenary council the person chairs or keeps the minutes of (any for the staff); 403
-    for someone who manages none."""
+    """For a plenary council the person chairs or keeps the minutes of, or oversees as staff
+    (``plenaries``); 403 for someone who has none to choose."""
     choices = {b.id for b in plenaries(session, viewer)}
-    if not choices and not viewer.staff:
+    if not choices and not _oversees_all(viewer):
         raise Forbidden()
     if data.body_id not in choices:
         raise InvalidInput({"body_id": CHOOSE_PLENARY})
