@@ -5,6 +5,7 @@ their communes only."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from tests.factories import Factory, World
 from veille.access import viewer_of
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.directory.enums import UserRole
-from veille.directory.models import Commune, User, UserCommune
+from veille.directory.models import Commune, Sector, User, UserCommune
 from veille.stats import service as stats
 
 
@@ -165,6 +166,30 @@ def test_a_limited_coordinator_sets_up_bodies_and_sectors_of_their_communes_only
         f"/directory/sectors/{neighbours[0]}/edit", {"name": "Bourg", "code": "BOURG"}
     )
     assert page.status_code == 403
+
+
+def test_a_limited_coordinator_outlines_the_sectors_of_their_communes_only(
+    factory: Factory, world: World, session: Session, client_for, api_for
+) -> None:
+    """As with the sector itself (``save_sector``): 403 on another commune's sector, page and API,
+    nothing written; their own commune's sector they outline."""
+    there = _two_communes(factory, world, session)
+    square = {"type": "Polygon", "coordinates": [[[1.3, 47.5], [1.4, 47.5], [1.4, 47.6], [1.3, 47.5]]]}
+    neighbour = session.exec(select(Sector).where(Sector.commune_id == there["commune"].id)).one()
+    page, api = client_for(there["limited"]), api_for(there["limited"])
+    url = f"/sectors/{neighbour.id}/outline"
+    assert api.put(f"/api/v1{url}", json={"outline": square}).status_code == 403
+    assert page.get(f"/directory{url}").status_code == 403
+    assert page.form(f"/directory{url}", {"outline": json.dumps(square)}).status_code == 403
+    assert api.get(f"/api/v1{url}").json()["outline"] is None  # anyone signed in reads it
+    session.expire_all()
+    assert session.get(Sector, neighbour.id).outline_geojson is None  # type: ignore[union-attr]
+    own = f"/sectors/{world.sector.id}/outline"
+    assert api.put(f"/api/v1{own}", json={"outline": square}).status_code == 200
+    assert page.get(f"/directory{own}").status_code == 200
+    assert page.form(f"/directory{own}", {"outline": ""}).status_code == 303
+    # The unlimited coordinator outlines any commune's sector.
+    assert api_for(world.coordinator).put(f"/api/v1{url}", json={"outline": square}).status_code == 200
 
 
 def test_only_an_admin_limits_a_coordinator_to_communes(

@@ -42,5 +42,6 @@ def get_outline(sector_id: Id, user: ApiUser, session: SessionDep) -> OutlinePub
 @router.put("/sectors/{sector_id}/outline", response_model=OutlinePublic)
 def put_outline(sector_id: Id, body: OutlineIn, user: ApiUser, session: SessionDep) -> OutlinePublic:
     """Sets a sector's outline, or removes it with ``null``: checked as a GeoJSON polygon (422
-    otherwise). Admins and coordinators (403 for others)."""
+    otherwise). Admins and coordinators (403 for others, and for a coordinator limited to some
+    communes on a sector of another commune)."""
     return _public(outlines.set_outline(session, actor=user, sector_id=sector_id, outline=body.outline))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from veille.deps import SessionDep
-from veille.directory import outlines, service
+from veille.directory import outlines
 from veille.directory.current import PageUser
 from veille.directory.models import Sector
 from veille.i18n import N_
@@ -27,8 +27,7 @@ def _context(sector: Sector, text: str, **extra: Any) -> dict[str, Any]:
 
 @router.get("/sectors/{sector_id}/outline")
 def outline_form(sector_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
-    service.require_staff(user)
-    sector = service.get_sector(session, sector_id)
+    sector = outlines.outlined_sector(session, actor=user, sector_id=sector_id)
     outline = outlines.outline_of(sector)
     text = json.dumps(outline, indent=1) if outline else ""
     return render(request, FORM, _context(sector, text))
@@ -38,8 +37,7 @@ def outline_form(sector_id: Id, request: Request, user: PageUser, session: Sessi
 def save_outline(
     sector_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form
 ) -> Response:
-    service.require_staff(user)
-    sector = service.get_sector(session, sector_id)
+    sector = outlines.outlined_sector(session, actor=user, sector_id=sector_id)
     text = str(form.get("outline", ""))
 
     def refused(errors: dict[str, str], status: int) -> Response:

@@ -141,8 +141,8 @@ def save_sector(
     """A coordinator limited to some communes sets up the sectors of those only."""
     require_staff(actor)
     limits = commune_limits(session, actor) if actor else None
-    if sector is not None and limits is not None and sector.commune_id not in limits:
-        raise Forbidden()
+    if sector is not None:
+        require_sector_reach(session, actor, sector)
     exclude = sector.id if sector else None
     _check_unique(session, Sector, {"name": data.name}, exclude, N_("A sector already has this name."))
     _check_unique(session, Sector, {"code": data.code}, exclude, N_("A sector already has this code."))
@@ -151,6 +151,14 @@ def save_sector(
     sector.sqlmodel_update(data.model_dump() | {"commune_id": commune_id})
     _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
     return sector
+
+
+def require_sector_reach(session: Session, actor: User | None, sector: Sector) -> None:
+    """403 for a coordinator limited to some communes on a sector of another commune (they see
+    every sector in the directory, but set up only those of their communes)."""
+    limits = commune_limits(session, actor) if actor else None
+    if limits is not None and sector.commune_id not in limits:
+        raise Forbidden()
 
 
 def _sector_commune(session: Session, commune_id: int | None, limits: frozenset[int] | None) -> int:
