@@ -42,7 +42,10 @@ def _position(value: Any) -> list[float]:
         raise InvalidInput({"outline": OUTLINE})
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise InvalidInput({"outline": OUTLINE})
-    lon, lat = float(value[0]), float(value[1])
+    try:
+        lon, lat = float(value[0]), float(value[1])
+    except OverflowError as exc:  # an integer too large for a float (a JSON number of 400 digits)
+        raise InvalidInput({"outline": OUTLINE}) from exc
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidInput({"outline": OUTLINE})
     return [round(lon, 7), round(lat, 7)]
@@ -105,5 +108,5 @@ def stored_outline(text: str | None) -> dict[str, Any] | None:
         return None
     try:
         return outline(json.loads(text))
-    except (ValueError, RecursionError, InvalidInput):
+    except (ValueError, RecursionError, OverflowError, InvalidInput):
         return None

@@ -5,6 +5,7 @@ reports; the CSP allows the tile server's images and no other host's."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -259,6 +260,32 @@ def test_a_sectors_outline_is_set_by_the_staff_and_checked(
     removed = page.form(f"/directory/sectors/{world.sector.id}/outline", {"outline": ""})
     assert removed.status_code == 303
     assert admin.get(url).json()["outline"] is None
+
+
+def test_an_outline_with_a_number_too_large_for_a_float_is_refused_not_a_500(
+    api_for: Any, client_for: Any, world: World, session: Session
+) -> None:
+    """A 400-digit integer is valid JSON but no float (OverflowError): 422 on ``outline`` in the
+    API, a French form error in the page, nothing written; one already stored reads as none."""
+    huge = 10**400
+    wrong = {"type": "Polygon", "coordinates": [[[huge, 47], [2, 47], [2, 48], [huge, 47]]]}
+    url = f"/api/v1/sectors/{world.sector.id}/outline"
+    admin = api_for(world.admin)
+    refused = admin.put(url, json={"outline": wrong})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "outline"]
+    page = client_for(world.coordinator)
+    text = json.dumps({"type": "Polygon", "coordinates": [[[1, huge], [2, 47], [2, 48], [1, huge]]]})
+    bad = page.form(f"/directory/sectors/{world.sector.id}/outline", {"outline": text})
+    assert bad.status_code == 422 and "Donnez un Polygon ou un MultiPolygon GeoJSON" in bad.text
+    assert admin.get(url).json()["outline"] is None
+    # Stored before the check existed: read as no outline, by the API, the form and the map.
+    world.sector.outline_geojson = text
+    session.add(world.sector)
+    session.commit()
+    assert admin.get(url).json()["outline"] is None
+    assert page.get(f"/directory/sectors/{world.sector.id}/outline").status_code == 200
+    assert client_for(world.member).get(f"/map/data?sector_id={world.sector.id}").status_code == 200
 
 
 def test_map_pages_show_the_table_and_allow_only_the_tile_server(
