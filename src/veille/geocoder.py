@@ -27,8 +27,8 @@ def _point(answer: Any) -> tuple[float, float] | None:
         score = feature.get("properties", {}).get("score", 1.0)
         lon, lat = feature["geometry"]["coordinates"][:2]
         lat, lon, score = float(lat), float(lon), float(score)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-        return None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError):
+        return None  # OverflowError: an integer too large for a float
     if not all(math.isfinite(v) for v in (lat, lon, score)) or score < MIN_SCORE:
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -52,6 +52,6 @@ def geocode(settings: Settings, address: str) -> tuple[float, float] | None:
             log.warning("geocoder answered %s", response.status_code)
             return None
         return _point(response.json())
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         log.warning("geocoder failed: %s", type(exc).__name__)
         return None

@@ -52,6 +52,11 @@ class StandIn:
                     self._send(200, json.dumps({"type": "FeatureCollection", "features": []}).encode())
                 elif "vague" in query:
                     self._send(200, json.dumps(_answer(FOUND, score=0.2)).encode())
+                elif "immense" in query:  # valid JSON, but no float holds a 400-digit number
+                    self._send(200, json.dumps(_answer((47.5, 10**400))).encode())
+                elif "profonde" in query:  # valid JSON, nested deeper than Python's parser goes
+                    depth = 100_000
+                    self._send(200, b'{"features": ' + b"[" * depth + b"]" * depth + b"}")
                 else:
                     self._send(200, json.dumps(_answer(FOUND)).encode())
 
@@ -167,7 +172,10 @@ def test_a_report_form_finds_its_place_too(
     assert situation is not None and (situation.latitude, situation.longitude) == FOUND
 
 
-@pytest.mark.parametrize("place", ["rue lente", "rue erreur", "rue pas-json", "rue inconnue", "rue vague"])
+@pytest.mark.parametrize(
+    "place",
+    ["rue lente", "rue erreur", "rue pas-json", "rue inconnue", "rue vague", "rue immense", "rue profonde"],
+)
 def test_a_geocoder_that_fails_never_stops_a_save(
     place: str, api_for: Any, world: World, stand_in: StandIn
 ) -> None:
