@@ -149,6 +149,37 @@ def test_a_place_typed_without_a_point_is_found_by_the_geocoder(
     assert stand_in.asked[-1] == "3 quai de Loire"
 
 
+def test_a_patch_of_the_place_alone_drops_the_old_point_and_asks_the_geocoder(
+    api_for: Any, world: World, stand_in: StandIn
+) -> None:
+    api = api_for(world.member)
+    chosen = api.post(
+        "/api/v1/situations", json=_report(world, place="Place du marché", latitude=47.6, longitude=1.3)
+    ).json()
+    path = f"/api/v1/situations/{chosen['id']}"
+    # The same place sent again keeps the point chosen; nothing is asked.
+    same = api.patch(path, json={"version": 1, "place": "Place du marché"})
+    assert (same.json()["latitude"], same.json()["longitude"]) == (47.6, 1.3)
+    assert stand_in.asked == []
+    # A new place alone: the geocoder's point replaces the old one.
+    moved = api.patch(path, json={"version": 2, "place": "3 quai de Loire"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["latitude"], moved.json()["longitude"]) == FOUND
+    assert stand_in.asked == ["3 quai de Loire"]
+    # Not found: the place stays text, without the old point.
+    lost = api.patch(path, json={"version": 3, "place": "rue inconnue"})
+    assert lost.status_code == 200, lost.text
+    assert (lost.json()["place"], lost.json()["latitude"], lost.json()["longitude"]) == (
+        "rue inconnue",
+        None,
+        None,
+    )
+    # A new place with its point: the point sent, nothing asked.
+    placed = api.patch(path, json={"version": 4, "place": "Rue haute", "latitude": 47.5, "longitude": 1.2})
+    assert (placed.json()["latitude"], placed.json()["longitude"]) == (47.5, 1.2)
+    assert stand_in.asked == ["3 quai de Loire", "rue inconnue"]
+
+
 def test_a_report_form_finds_its_place_too(
     client_for: Any, world: World, stand_in: StandIn, session: Session
 ) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
 
 from tests.conftest import SmtpServer
 from tests.factories import Factory, World
@@ -195,3 +197,142 @@ def test_the_referral_form_audits_reading_a_confidential_report(
         select(AuditEvent).where(AuditEvent.verb == "read", AuditEvent.entity_id == restricted.id)
     ).all()
     assert [(e.user_id, e.detail["via"]) for e in reads] == [(world.secretary.id, "refer")]
+
+
+def _plenary(factory: Factory, world: World) -> Any:
+    """A plenary council the centre's secretary sits in, chaired by the north cell's member."""
+    plenary = factory.body("CLSPD plénier", kind=BodyKind.plenary)
+    factory.member(plenary, world.secretary)
+    factory.member(plenary, world.other, MemberRole.chair)
+    return plenary
+
+
+def test_a_report_referred_to_a_plenary_cannot_become_confidential(
+    api_for: Any, client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    plenary = _plenary(factory, world)
+    situation = factory.situation(world.body, world.member, "Rodéos parking Leclerc")
+    api = api_for(world.secretary)
+    referred = api.post(
+        f"/api/v1/situations/{situation.id}/referrals", json={"body_id": plenary.id, "reason": REASON}
+    )
+    assert referred.status_code == 201, referred.text
+    path = f"/api/v1/situations/{situation.id}"
+    for patch in (
+        {"confidentiality": "restricted", "names_person": True, "version": situation.version},
+        {"confidentiality": "restricted", "version": situation.version},
+    ):
+        refused = api.patch(path, json=patch)
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["body", "confidentiality"] and "plenary" in error["msg"]
+    # The page form refuses it in French; nothing was written.
+    form = {
+        "body_id": str(world.body.id),
+        "title": "Rodéos parking Leclerc",
+        "category": "other",
+        "occurred_on": situation.occurred_at.date().isoformat(),
+        "occurred_time": "22:00",
+        "severity": str(situation.severity),
+        "confidentiality": "restricted",
+        "names_person": "on",
+        "version": str(situation.version),
+        "status": str(situation.status),
+    }
+    page = client_for(world.secretary).form(f"/situations/{situation.id}/edit", form)
+    assert page.status_code == 422 and "Une assemblée plénière ne reçoit ni signalement" in page.text
+    session.rollback()
+    session.expire_all()
+    kept = session.get(Situation, situation.id)
+    assert kept is not None and (kept.confidentiality, kept.names_person, kept.version) == (
+        Confidentiality.body,
+        False,
+        situation.version,
+    )
+    # The plenary's chair reads it whole, as a report fit for the plenary.
+    assert api_for(world.other).get(path).json()["confidentiality"] == "body"
+    # A report referred elsewhere (not to a plenary) may still become restricted.
+    other = factory.situation(world.body, world.member, "Tags école")
+    assert (
+        api.patch(
+            f"/api/v1/situations/{other.id}", json={"confidentiality": "restricted", "version": other.version}
+        ).status_code
+        == 200
+    )
+
+
+def test_a_report_handed_to_a_plenary_with_an_action_cannot_become_confidential(
+    api_for: Any, world: World, factory: Factory
+) -> None:
+    plenary = _plenary(factory, world)
+    situation = factory.situation(world.body, world.member, "Squat hall C")
+    action = factory.action(world.body, world.organisation, situations=[situation])
+    api = api_for(world.secretary)
+    handed = api.post(f"/api/v1/actions/{action.id}/refer", json={"body_id": plenary.id})
+    assert handed.status_code == 200, handed.text
+    refused = api.patch(
+        f"/api/v1/situations/{situation.id}",
+        json={"confidentiality": "restricted", "version": situation.version},
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "confidentiality"]
+
+
+def test_reading_a_confidential_reports_referrals_through_the_api_is_audited(
+    api_for: Any, world: World, factory: Factory, session: Session, north: User
+) -> None:
+    restricted = factory.situation(
+        world.body, world.member, "Trafic", confidentiality=Confidentiality.restricted
+    )
+    plain = factory.situation(world.body, world.member, "Tags")
+    api = api_for(world.secretary)
+    assert api.get(f"/api/v1/situations/{restricted.id}/referrals").status_code == 200
+    assert api.get(f"/api/v1/situations/{plain.id}/referrals").status_code == 200
+    posted = api.post(
+        f"/api/v1/situations/{restricted.id}/referrals",
+        json={"body_id": world.other_body.id, "reason": REASON},
+    )
+    assert posted.status_code == 201
+    session.rollback()
+    reads = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.verb == "read", col(AuditEvent.entity_id).in_([restricted.id, plain.id]))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    assert [(e.entity_id, e.user_id, e.detail["via"]) for e in reads] == [
+        (restricted.id, world.secretary.id, "api"),
+        (restricted.id, world.secretary.id, "api"),
+    ]
+
+
+def test_a_double_submitted_referral_is_a_form_error_not_a_500(
+    api_for: Any, client_for: Any, world: World, factory: Factory, session: Session, north: User
+) -> None:
+    situation = factory.situation(world.body, world.member, "Rodéos parking Leclerc")
+    url = f"/situations/{situation.id}/refer"
+    form = {"body_id": str(world.other_body.id), "reason": REASON}
+
+    def the_other_submit(flushing: Any, context: Any, instances: Any) -> None:
+        """The twin request's row, written between the service's check and its write."""
+        for row in list(flushing.new):
+            if isinstance(row, SituationReferral):
+                flushing.connection().execute(
+                    insert(SituationReferral).values(situation_id=row.situation_id, body_id=row.body_id)
+                )
+
+    event.listen(OrmSession, "before_flush", the_other_submit)
+    try:
+        raced = client_for(world.secretary).form(url, form)
+        api_raced = api_for(world.secretary).post(
+            f"/api/v1/situations/{situation.id}/referrals",
+            json={"body_id": world.other_body.id, "reason": REASON},
+        )
+    finally:
+        event.remove(OrmSession, "before_flush", the_other_submit)
+    assert raced.status_code == 422 and "Choisissez une autre instance active." in raced.text, raced.text
+    assert api_raced.status_code == 422 and api_raced.json()["detail"][0]["loc"] == ["body", "body_id"]
+    assert _referrals(session, situation) == []
+    # Submitted twice in a row: the second is refused the same way.
+    assert client_for(world.secretary).form(url, form).status_code == 303
+    again = client_for(world.secretary).form(url, form)
+    assert again.status_code == 422 and "Choisissez une autre instance active." in again.text
+    assert len(_referrals(session, situation)) == 1

@@ -21,6 +21,7 @@ from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import (
     Attachment,
     Situation,
+    SituationReferral,
     SituationShare,
     SituationUpdateRecord,
 )
@@ -206,3 +207,35 @@ def test_an_anonymised_report_can_no_longer_be_edited(
     retention.purge(session, settings, now=NOW)
     access = visibility.get_situation(session, viewer_of(session, world.member), situation.id or 0)
     assert not access.can_edit
+
+
+def test_the_reasons_a_report_was_referred_with_go_the_referrals_stay(
+    world: World, factory: Factory, session: Session, settings: Settings
+) -> None:
+    old = resolved(factory, world, NOW - relativedelta(months=13))
+    kept = resolved(factory, world, NOW - relativedelta(months=1), title="Récent")
+    reason = "Kevin D. est connu du parquet."
+    for situation in (old, kept):
+        factory._save(
+            SituationReferral(situation_id=situation.id, body_id=world.other_body.id, reason=reason)
+        )
+    # A hand-over with an action has no reason: it stays None.
+    factory._save(SituationReferral(situation_id=old.id, body_id=world.body.id, reason=None))
+
+    assert retention.purge(session, settings, now=NOW) == 1
+
+    session.expire_all()
+    rows = session.exec(
+        select(SituationReferral.situation_id, SituationReferral.body_id, SituationReferral.reason).order_by(
+            col(SituationReferral.situation_id), col(SituationReferral.body_id)
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        [
+            (old.id, world.other_body.id, ""),
+            (old.id, world.body.id, None),
+            (kept.id, world.other_body.id, reason),
+        ]
+    )
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "anonymise")).one()
+    assert (event.entity_id, event.detail["referrals"], event.detail["updates"]) == (old.id, 1, 1)

@@ -157,7 +157,15 @@ def patch_situation(
     access = visibility.get_situation(session, viewer, situation_id)
     access.require_edit()
     current = _one(session, access).model_dump()
-    data = validate(SituationUpdate, current | patch.model_dump(exclude_unset=True))
+    changes = patch.model_dump(exclude_unset=True)
+    if (
+        "place" in changes
+        and changes["place"] != current.get("place")
+        and not {"latitude", "longitude"} & set(changes)
+    ):
+        # A new place without a point: the old point goes, and the geocoder looks the place up.
+        current |= {"latitude": None, "longitude": None}
+    data = validate(SituationUpdate, current | changes)
     reports.update_situation(session, access=access, data=data, settings=settings)
     return _one(session, visibility.get_situation(session, viewer, situation_id))
 

@@ -35,7 +35,7 @@ def list_referrals(situation_id: Id, viewer: ApiViewer, session: SessionDep) -> 
     """The bodies the report is referred to, on its own (with a reason) or with an action handed
     over (``reason`` null), oldest first; for those who read the report whole (a stub's reader
     gets 403, whoever may not see it 404)."""
-    access = get_situation(session, viewer, situation_id)
+    access = get_situation(session, viewer, situation_id, audit_via="api")
     if not access.full:
         raise Forbidden()
     return _listed(session, access)
@@ -52,6 +52,6 @@ def refer_situation(
     report, 403 for a reader who may not refer it, 422 for a body one may not refer it to (its
     own, one it is already referred to, a closed one, a plenary for a confidential report).
     Answers the report's referrals."""
-    access = get_situation(session, viewer, situation_id)
+    access = get_situation(session, viewer, situation_id, audit_via="api")
     referrals.refer(session, access=access, data=data, settings=settings)
     return _listed(session, get_situation(session, viewer, situation_id))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
@@ -125,7 +126,11 @@ def refer(
         referred_at=utcnow(),
     )
     session.add(referral)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same referral made at the same moment (a double submit)
+        session.rollback()
+        raise InvalidInput({"body_id": ANOTHER_BODY}) from exc
     audit.record(
         session,
         user_id=user.id,

@@ -55,15 +55,37 @@ PLENARY = N_("A plenary council holds no restricted or social report, and no fac
 GUESTS = N_("Guests do not post reports.")
 
 
-def _check(session: Session, user: User, body: Body, data: SituationBase) -> list[int]:
-    """The rules of a report's content; the organisations it is shared with."""
+def _referred_to_plenary(session: Session, situation_id: int | None) -> bool:
+    """Whether the report is referred (on its own or with an action) to a plenary council."""
+    return (
+        situation_id is not None
+        and session.exec(
+            select(func.count())
+            .select_from(SituationReferral)
+            .join(Body, col(Body.id) == col(SituationReferral.body_id))
+            .where(SituationReferral.situation_id == situation_id, Body.kind == BodyKind.plenary)
+        ).one()
+        > 0
+    )
+
+
+def _check(
+    session: Session, user: User, body: Body, data: SituationBase, *, situation_id: int | None = None
+) -> list[int]:
+    """The rules of a report's content (of the report ``situation_id`` when it is changed); the
+    organisations it is shared with."""
     errors: dict[str, str] = {}
     if data.occurred_at > utcnow() + timedelta(minutes=5):
         errors["occurred_at"] = N_("This date is in the future.")
-    if body.kind == BodyKind.plenary and (data.confidentiality != Confidentiality.body or data.names_person):
+    confidential = data.confidentiality != Confidentiality.body or data.names_person
+    if body.kind == BodyKind.plenary and confidential:
         errors["confidentiality"] = PLENARY
     elif data.names_person and data.confidentiality == Confidentiality.body:
         errors["confidentiality"] = NAMES_PERSON
+    elif confidential and _referred_to_plenary(session, situation_id):
+        # Referred to a plenary while it held none of this: it stays so (as at referral).
+        field = "names_person" if data.confidentiality == Confidentiality.body else "confidentiality"
+        errors[field] = PLENARY
     if data.sector_id is not None:
         allowed = {s.id for s in body.sectors} or set(
             session.exec(select(Sector.id).where(Sector.id == data.sector_id)).all()
@@ -219,7 +241,7 @@ def update_situation(
     data = _placed(data, settings, situation.place)
     lock_version(session, situation, data.version, STALE)
     category = chosen(session, data.category, current=situation.category_id)
-    shares = _check(session, access.viewer.user, access.body, data)
+    shares = _check(session, access.viewer.user, access.body, data, situation_id=situation.id)
     if data.status != situation.status:
         _move(situation, data.status)
     for name, value in _fields(data, category).items():

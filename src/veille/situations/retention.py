@@ -2,9 +2,9 @@
 reports resolved longer ago than ``Settings.retention_months``.
 
 Their texts go (title, description, place and its point on the map, the updates' texts, the
-attachments and their files); what statistics count stays (body, category, sector, venue, dates,
-severity, status, confidentiality and shares, the updates' dates); the audit log keeps that it
-happened.
+reasons they were referred with (the referrals stay), the attachments and their files); what
+statistics count stays (body, category, sector, venue, dates, severity, status, confidentiality
+and shares, the updates' dates); the audit log keeps that it happened.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from veille.audit import service as audit
 from veille.config import Settings
 from veille.situations import files, search
 from veille.situations.enums import SituationStatus
-from veille.situations.models import Situation, SituationUpdateRecord
+from veille.situations.models import Situation, SituationReferral, SituationUpdateRecord
 
 # Stored as is: the data is French, whatever the reader's language.
 ANONYMISED_TITLE = "Signalement anonymisé"
@@ -71,6 +71,14 @@ def _anonymise(session: Session, settings: Settings, situation: Situation, now: 
         .values(text="")
         .execution_options(synchronize_session=False)
     ).rowcount
+    referrals = session.exec(
+        update(SituationReferral)
+        .where(
+            col(SituationReferral.situation_id) == situation.id, col(SituationReferral.reason).is_not(None)
+        )
+        .values(reason="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     situation.title = ANONYMISED_TITLE
     situation.description = ""
     situation.place = ""
@@ -90,5 +98,6 @@ def _anonymise(session: Session, settings: Settings, situation: Situation, now: 
         entity_id=situation.id,
         retention_months=settings.retention_months,
         updates=updates,
+        referrals=referrals,
         attachments=len(attachments),
     )
