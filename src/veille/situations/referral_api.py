@@ -34,7 +34,8 @@ def _listed(session: SessionDep, access: SituationAccess) -> Paged[ReferralPubli
 def list_referrals(situation_id: Id, viewer: ApiViewer, session: SessionDep) -> Paged[ReferralPublic]:
     """The bodies the report is referred to, on its own (with a reason) or with an action handed
     over (``reason`` null), oldest first; for those who read the report whole (a stub's reader
-    gets 403, whoever may not see it 404)."""
+    gets 403, whoever may not see it 404). A read of a restricted or social report's referrals is
+    audited."""
     access = get_situation(session, viewer, situation_id, audit_via="api")
     if not access.full:
         raise Forbidden()
