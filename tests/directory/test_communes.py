@@ -182,6 +182,13 @@ def test_a_limited_coordinator_outlines_the_sectors_of_their_communes_only(
     assert page.get(f"/directory{url}").status_code == 403
     assert page.form(f"/directory{url}", {"outline": json.dumps(square)}).status_code == 403
     assert api.get(f"/api/v1{url}").json()["outline"] is None  # anyone signed in reads it
+    # The sector's own form is theirs to open only in their communes, and the list offers
+    # neither its edit nor its outline link elsewhere.
+    assert page.get(f"/directory/sectors/{neighbour.id}/edit").status_code == 403
+    assert page.get(f"/directory/sectors/{world.sector.id}/edit").status_code == 200
+    listed = page.get("/directory/sectors").text
+    assert f"/directory{url}" not in listed and f"/directory/sectors/{neighbour.id}/edit" not in listed
+    assert f"/directory/sectors/{world.sector.id}/edit" in listed
     session.expire_all()
     assert session.get(Sector, neighbour.id).outline_geojson is None  # type: ignore[union-attr]
     own = f"/sectors/{world.sector.id}/outline"

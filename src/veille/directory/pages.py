@@ -59,12 +59,19 @@ def sectors(request: Request, user: PageUser, session: SessionDep) -> Response:
     return render(
         request,
         "directory/sectors.html",
-        {"sectors": service.list_sectors(session), "nav_active": "directory"},
+        {
+            "sectors": service.list_sectors(session),
+            # A coordinator limited to some communes sets up only their sectors.
+            "limits": service.commune_limits(session, user),
+            "nav_active": "directory",
+        },
     )
 
 
-def _sector_form(session: SessionDep, sector_id: Id | None) -> dict[str, Any]:
+def _sector_form(session: SessionDep, user: User, sector_id: Id | None) -> dict[str, Any]:
     sector = service.get_sector(session, sector_id) if sector_id else None
+    if sector:
+        service.require_sector_reach(session, user, sector)
     return {
         "sector": sector,
         "values": sector.model_dump() if sector else {},
@@ -79,7 +86,7 @@ def sector_form(
     request: Request, user: PageUser, session: SessionDep, sector_id: Id | None = None
 ) -> Response:
     service.require_staff(user)
-    return render(request, "directory/sector_form.html", _sector_form(session, sector_id))
+    return render(request, "directory/sector_form.html", _sector_form(session, user, sector_id))
 
 
 @router.post("/sectors/new")
@@ -88,7 +95,7 @@ def save_sector(
     request: Request, user: PageUser, session: SessionDep, form: Form, sector_id: Id | None = None
 ) -> Response:
     service.require_staff(user)
-    context = _sector_form(session, sector_id)
+    context = _sector_form(session, user, sector_id)
     return _save_form(
         request,
         session,
