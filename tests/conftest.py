@@ -369,7 +369,9 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # A wait on a condition, not a speed goal: signing in hashes a password (Argon2), which takes
+    # seconds when both cores are busy with the rest of the suite.
+    page.set_default_timeout(20_000)
     yield page
     context.close()
 
