@@ -69,6 +69,7 @@ from tests.ops.server import (
 )
 
 import veille.models  # noqa: F401  (registers every table)
+from veille.access import viewer_of
 from veille.actions.enums import ActionStatus, Event
 from veille.actions.models import Action, ActionEntry
 from veille.auth import service as auth
@@ -78,8 +79,9 @@ from veille.config import Settings
 from veille.db import make_engine
 from veille.directory.enums import OrganisationKind, UserRole
 from veille.directory.models import User
-from veille.meetings import service as meetings
+from veille.meetings.access import get_meeting_access
 from veille.meetings.models import AgendaItem, Invitation
+from veille.meetings.scheduling import convene
 from veille.migrate import upgrade
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
@@ -165,8 +167,10 @@ def populate(database_url: str, settings: Settings, clients: int) -> Plan:
         meeting = factory.meeting(body, in_days=5)
         items = [factory.item(meeting, f"Point {k + 1}", position=k + 1) for k in range(ITEMS)]
         assert meeting.id is not None
-        meetings.convene(
-            session, access=meetings.get_meeting_access(session, users[0], meeting.id), settings=settings
+        convene(
+            session,
+            access=get_meeting_access(session, viewer_of(session, users[0]), meeting.id),
+            settings=settings,
         )
         actions = [
             factory.action(
