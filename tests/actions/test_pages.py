@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
+from veille import pagination
 from veille.actions.enums import ActionKind, ActionStatus, Event
 from veille.actions.models import Action, ActionEntry
 from veille.bodies.enums import BodyKind
@@ -291,3 +292,15 @@ def test_minutes_list_the_actions_decided_and_leave_confidential_items_outside(
     )
     assert late.status_code == 422 and "approuvé" in late.text
     assert len(_actions(session)) == 2
+
+
+def test_a_long_table_counts_up_to_a_limit_and_says_more(
+    client_for: Any, world: World, factory: Factory, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 10)
+    for n in range(pagination.PAGE_SIZE + 1):
+        factory.action(world.body, world.organisation, title=f"Action {n}")
+    client = client_for(world.member)
+    first = client.get("/actions").text
+    assert "Plus de 50 actions" in first and 'rel="next"' in first and "Page 1 sur" not in first
+    assert "51 actions" in client.get("/actions?page=2").text

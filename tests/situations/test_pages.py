@@ -11,6 +11,7 @@ from PIL import Image
 from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
+from veille import pagination
 from veille.audit.models import AuditEvent
 from veille.config import Settings
 from veille.situations.enums import Confidentiality, SituationStatus
@@ -265,3 +266,21 @@ def test_feed_pages_keep_a_search_with_special_characters(
         factory.situation(world.body, world.member, f"Bruit & tapage {n}")
     page = client_for(world.chair).get("/situations", params={"q": "bruit & tapage"}).text
     assert "/situations?q=bruit+%26+tapage&amp;page=2" in page
+
+
+def test_a_long_feed_counts_up_to_a_limit_and_says_more(
+    client_for: Any, world: World, factory: Factory, monkeypatch: Any
+) -> None:
+    """Past ``COUNT_LIMIT`` rows beyond the page's start (a page at least), the count is a floor:
+    "Plus de 50 signalements", pages without a last one; the next page still counts them all."""
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 10)
+    for n in range(pagination.PAGE_SIZE + 2):
+        factory.situation(world.body, world.member, f"Signalement {n}")
+    client = client_for(world.member)
+    first = client.get("/situations").text
+    assert "Plus de 50 signalements" in first and "Page 1</span>" in first
+    assert 'rel="next"' in first and "Page 1 sur" not in first
+    second = client.get("/situations?page=2").text
+    assert "52 signalements" in second and "Page 2 sur 2" in second and 'rel="next"' not in second
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 1000)
+    assert "52 signalements" in client.get("/situations").text

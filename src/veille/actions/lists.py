@@ -177,12 +177,18 @@ def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
     ]
 
 
-def owners(session: Session, viewer: Viewer) -> list[User]:
-    """The owners of the actions the person sees (the table's filter offers them)."""
-    ids = session.exec(
-        select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None)).distinct()
+def owners(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
+    """The owners of the actions the person sees, as (id, "Name (Organisation)"), by name: the
+    table's filter offers them. Plain columns, not people: a coordinator of a metropolis sees
+    two thousand owners, and loading each as a record was half of the table's time."""
+    owning = select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None))
+    found = session.exec(
+        select(User.id, User.name, Organisation.name)
+        .join(Organisation, col(Organisation.id) == User.organisation_id)
+        .where(col(User.id).in_(owning))
+        .order_by(col(User.name), col(User.id))
     ).all()
-    return sorted(feed.people(session, {i for i in ids if i}).values(), key=lambda u: u.name)
+    return [(person_id or 0, f"{name} ({organisation})") for person_id, name, organisation in found]
 
 
 def table(

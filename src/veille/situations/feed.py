@@ -19,7 +19,7 @@ from veille.bodies.models import Body
 from veille.db import by_ids
 from veille.directory import service as directory
 from veille.directory.models import Organisation, Sector, User
-from veille.pagination import PAGE_SIZE, Cursor, Page, keyset_page
+from veille.pagination import PAGE_SIZE, Cursor, Page, bounded_count, keyset_page
 from veille.situations import search
 from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
@@ -209,9 +209,12 @@ def feed(
 ) -> tuple[Page[Situation], list[Row]]:
     stmt = feed_query(session, viewer, filters, tz).order_by(col(Situation.id).desc())
     number = max(page, 1)
-    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
-    items, known, _ = _fetch(session, viewer, stmt.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    result = Page(items=items, number=number, has_next=number * PAGE_SIZE < total, total=total)
+    offset = (number - 1) * PAGE_SIZE
+    total, more = bounded_count(session, stmt, offset)
+    items, known, _ = _fetch(session, viewer, stmt.offset(offset).limit(PAGE_SIZE))
+    result = Page(
+        items=items, number=number, has_next=more or number * PAGE_SIZE < total, total=total, more=more
+    )
     return result, rows(session, viewer, items, "list", known)
 
 
