@@ -15,8 +15,9 @@ from sqlmodel import Session
 from tests.factories import Factory, World
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.directory.enums import OrganisationKind
+from veille.orm import utcnow
 from veille.situations.enums import Confidentiality
-from veille.situations.models import Category, Situation
+from veille.situations.models import Category, Situation, SituationReferral
 
 PERIOD = "since=2025-01-01&until=2026-12-31"
 SECRET = "Zorglub"  # in the text of the confidential reports only
@@ -252,3 +253,37 @@ def test_statistics_page_queries_are_bounded_at_100000_reports(
         page = client.get("/stats?since=2024-01-01")
     assert page.status_code == 200
     assert many.count == few.count <= 30, many.statements
+
+
+def test_counts_are_remembered_until_a_record_changes(
+    client_for: Any, world: World, factory: Factory, reports: dict[str, Situation], queries: Any
+) -> None:
+    """A worker counts the page once for what it is made of (stats.service.counted): a second
+    view reads only the records' marks, and a new report, a referral or a new action shows at
+    once, for each reader as the rule says."""
+    chair = client_for(world.chair)
+    with queries() as first:
+        assert _rows(chair, "reports_by_month")[-1] == ["Total", 2, 3]
+    with queries() as again:
+        assert _rows(chair, "reports_by_month")[-1] == ["Total", 2, 3]
+    assert again.count == first.count - 4, again.statements  # four grouped counts, one mark read
+    _report(factory, world, datetime(2026, 5, 2, 9, tzinfo=UTC), "noise_nightlife")
+    assert _rows(chair, "reports_by_month")[-1] == ["Total", 2, 4]
+
+    # A report referred to another body counts at once for that body's members.
+    other = factory.body("Cellule du quartier nord")
+    reader = factory.user(
+        "Lou Lecteur", organisation=factory.organisation("Bailleur"), email="lou@example.org"
+    )
+    factory.member(other, reader)
+    outsider = client_for(reader)
+    assert _rows(outsider, "reports_by_month")[-1] == ["Total", 0, 0]
+    factory._save(
+        SituationReferral(situation_id=reports["hall_2026"].id, body_id=other.id, referred_at=utcnow())
+    )
+    assert _rows(outsider, "reports_by_month")[-1] == ["Total", 0, 1]
+
+    # An action recorded counts at once.
+    kinds = _rows(chair, "actions_by_kind")
+    factory.action(world.body, world.organisation, title="Médiation du soir")
+    assert _rows(chair, "actions_by_kind")[-1][-1] == kinds[-1][-1] + 1

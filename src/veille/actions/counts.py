@@ -108,15 +108,13 @@ def completion_days(
     return [(int(d), int(n)) for d, n in found]
 
 
-def changes(session: Session) -> tuple[int, datetime | None]:
-    """How many actions there are and when one last changed (a statistics file's validator)."""
-    found = session.exec(
-        select(
-            select(func.count()).select_from(Action).scalar_subquery(),
-            select(func.max(col(Action.updated_at))).scalar_subquery(),
-        )
-    ).one()
-    return int(found[0]), found[1]
+def change_marks() -> list[Any]:
+    """What moves when an action is recorded, changed or deleted: their number and latest
+    change (scalar subqueries, for one statement with the reports' marks)."""
+    return [
+        select(func.count()).select_from(Action).scalar_subquery(),
+        select(func.max(col(Action.updated_at))).scalar_subquery(),
+    ]
 
 
 # Actions by kind and status, and by effect: the reports of a group, a sector and the plenary

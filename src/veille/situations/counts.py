@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from veille.access import Viewer
 from veille.situations.enums import Confidentiality
-from veille.situations.models import Situation
+from veille.situations.models import Situation, SituationReferral
 from veille.situations.visibility import full_text, visible
 
 GROUPS = ("category", "month", "sector", "body", "severity")
@@ -153,13 +153,13 @@ def _count(
     return [(tuple(row[:-1]), int(row[-1])) for row in session.exec(stmt).all()]
 
 
-def changes(session: Session) -> tuple[int, datetime | None]:
-    """How many reports there are and when one last changed: what a statistics file's validator
-    follows (two index lookups; a report posted, changed, shared, purged or deleted moves it)."""
-    found = session.exec(
-        select(
-            select(func.count()).select_from(Situation).scalar_subquery(),
-            select(func.max(col(Situation.updated_at))).scalar_subquery(),
-        )
-    ).one()
-    return int(found[0]), found[1]
+def change_marks() -> list[Any]:
+    """What moves when a report is posted, changed, shared, purged, deleted or referred to a
+    body: the reports' number and latest change, the referrals' number and latest one (index
+    lookups, as scalar subqueries for one statement with the actions' marks)."""
+    return [
+        select(func.count()).select_from(Situation).scalar_subquery(),
+        select(func.max(col(Situation.updated_at))).scalar_subquery(),
+        select(func.count()).select_from(SituationReferral).scalar_subquery(),
+        select(func.max(col(SituationReferral.referred_at))).scalar_subquery(),
+    ]

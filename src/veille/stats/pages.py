@@ -56,8 +56,9 @@ def _sections(
     today = settings.today()
     filters, values, errors = _filters(request, today)
     scope = service.scope(session, viewer)
-    reports = service.situation_sections(session, scope, filters, settings.tz, today)
-    summary, actions = service.action_sections(session, scope, filters, settings.tz, today)
+    counted = service.counted(session, scope, filters, settings.tz, today)
+    reports = service.situation_sections(scope, filters, counted, today)
+    summary, actions = service.action_sections(session, counted)
     return scope, filters, values, errors, reports + actions, summary
 
 
