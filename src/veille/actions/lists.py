@@ -207,7 +207,9 @@ def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
 
 # A column shows this many cards at first (open ones soonest due first, finished ones the
 # latest); "show more" adds as many again, up to BOARD_MAX. A longer column is for the table.
-BOARD_STEP = {"open": 50, "finished": 20}
+# Twenty-five: a screen or two of cards per column; fifty made a metropolis body's board 400 KB
+# of HTML, most of its time spent drawing cards nobody scrolls to.
+BOARD_STEP = {"open": 25, "finished": 10}
 BOARD_MAX = 500
 
 

@@ -119,9 +119,7 @@ def members_page(body_id: Id, request: Request, user: PageUser, session: Session
 def _members_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
     members = service.list_members(session, access=access) if access.can_see_members else []
     member_ids = {m.user_id for m in members}
-    candidates = (
-        [u for u in directory.active_users(session) if u.id not in member_ids] if access.can_manage else []
-    )
+    candidates = directory.person_choices(session, leaving_out=member_ids) if access.can_manage else []
     return {
         "access": access,
         "body": access.body,

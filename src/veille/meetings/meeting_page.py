@@ -34,9 +34,7 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
     full = access.full
     rows = attendance.attendance(session, access=access) if full else []
     invited = {i.user_id for i in rows}
-    candidates = (
-        [u for u in directory.active_users(session) if u.id not in invited] if access.can_edit else []
-    )
+    candidates = directory.person_choices(session, leaving_out=invited) if access.can_edit else []
     entries = attendance.round_table(session, access=access) if full else []
     items = agenda(session, access=access)
     since = access.previous_start if full else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true, union_all
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
@@ -98,12 +98,12 @@ def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int
 
 
 def of_body(body_id: int) -> ColumnElement[bool]:
-    return or_(
-        col(Situation.body_id) == body_id,
-        exists().where(
-            col(SituationReferral.situation_id) == Situation.id, col(SituationReferral.body_id) == body_id
-        ),
-    )
+    """The body's reports and those referred to it. As ids from both indexes: an ``OR`` with the
+    referrals made SQLite read every report of a metropolis to find a small body's (280 ms for
+    a crime-treatment group's 61 of 300,000, on each of its meeting pages)."""
+    own = select(Situation.id).where(col(Situation.body_id) == body_id)
+    referred = select(SituationReferral.situation_id).where(col(SituationReferral.body_id) == body_id)
+    return col(Situation.id).in_(union_all(own, referred))
 
 
 def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
