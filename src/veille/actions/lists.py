@@ -41,14 +41,13 @@ def visible(viewer: Viewer) -> ColumnElement[bool]:
     if not viewer.content_ids:
         return false()
     ids = sorted(viewer.content_ids)
-    return or_(
-        col(Action.body_id).in_(ids),
-        exists().where(
-            col(ActionEntry.action_id) == Action.id,
-            col(ActionEntry.event) == Event.referred,
-            col(ActionEntry.from_body_id).in_(ids),
-        ),
+    # As ids from both indexes: an OR with the hand-overs made SQLite test each of a
+    # metropolis's 60,000 actions (130 of a partner's action table's 340 ms).
+    own = select(Action.id).where(col(Action.body_id).in_(ids))
+    referred = select(ActionEntry.action_id).where(
+        col(ActionEntry.event) == Event.referred, col(ActionEntry.from_body_id).in_(ids)
     )
+    return col(Action.id).in_(union_all(own, referred))
 
 
 Link = type[ActionPartner] | type[ActionSituation]
