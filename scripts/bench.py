@@ -206,16 +206,13 @@ def _login(base: str, email: str, password: str) -> tuple[str, str]:
 
 
 def _targets(engine: Engine, email: str) -> dict[str, Any]:
-    """The records the pages show: the person's first watch cell (any body for staff), its
-    latest body-wide report and held meeting, a crime-treatment group."""
+    """The records the pages show: the person's first watch cell (the first one when they sit in
+    none, as the staff), its latest body-wide report and held meeting, a crime-treatment group."""
     with engine.connect() as c:
         user_id = c.execute(text('SELECT id FROM "user" WHERE email = :e'), {"e": email}).scalar_one()
         mine = "SELECT body_id FROM membership WHERE user_id = :u"
         body = c.execute(
-            text(
-                "SELECT id FROM body WHERE kind = 'watch_cell' "
-                f"AND (id IN ({mine}) OR NOT EXISTS ({mine})) ORDER BY id LIMIT 1"
-            ),
+            text(f"SELECT id FROM body WHERE kind = 'watch_cell' ORDER BY id IN ({mine}) DESC, id LIMIT 1"),
             {"u": user_id},
         ).scalar_one()
         gltd = c.execute(
