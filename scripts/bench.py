@@ -350,12 +350,15 @@ def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -
             body = urlencode({"csrf_token": csrf, "text": f"Passage de contrôle ({persona})."})
             return [("POST", path.format(i), body) for i in ids]
         lead = "lead_organisation_id = :o AND " if user.role == "member" else ""
+        # The action's body (not the membership's: a blind replace once made the subquery
+        # correlated, and the partner moved actions of bodies they are not in: 404s).
+        action_scope = scope.replace("body_id IN", "action.body_id IN", 1)
         parity = 0 if persona == "coordinator" else 1
         rows = c.execute(
             text(
                 "SELECT action.id, action.status, action.version "
                 "FROM action JOIN body ON body.id = action.body_id "
-                f"WHERE {lead}{scope.replace('body_id', 'action.body_id')} AND body.status = 'active' "
+                f"WHERE {lead}{action_scope} AND body.status = 'active' "
                 f"AND action.status IN ('in_progress', 'done') AND action.id % 2 = {parity} "
                 "ORDER BY action.id DESC LIMIT 5000"
             ),
