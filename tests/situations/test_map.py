@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tests.factories import Factory, World
+from veille import pagination
 from veille.app import content_security_policy
 from veille.config import Settings
 from veille.directory.enums import OrganisationKind
 from veille.directory.models import User
 from veille.orm import utcnow
-from veille.situations import retention
+from veille.situations import mapping, retention
 from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Situation
 from veille.venues.models import Venue
@@ -350,3 +351,20 @@ def test_the_purge_removes_a_point_with_the_place(
     session.expire_all()
     after = session.get(Situation, old.id)
     assert after is not None and after.place == "" and after.latitude is None and after.longitude is None
+
+
+def test_a_map_counts_its_reports_up_to_a_bound(
+    world: World, factory: Factory, client_for: Any, api_for: Any, monkeypatch: Any
+) -> None:
+    """Past ``MAP_LIMIT`` points the map counts the others up to ``COUNT_LIMIT`` (a map's worth
+    at least), then says "more than": counting a metropolis's every point cost more than the map."""
+    monkeypatch.setattr(mapping, "MAP_LIMIT", 2)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
+    for n in range(3):
+        factory.situation(world.body, world.member, f"Point {n}", latitude=47.6, longitude=1.33)
+    data = api_for(world.member).get("/api/v1/map/situations").json()
+    assert (len(data["points"]), data["total"], data["more"]) == (2, 3, False)
+    factory.situation(world.body, world.member, "Point 3", latitude=47.6, longitude=1.33)
+    data = api_for(world.member).get("/api/v1/map/situations").json()
+    assert (len(data["points"]), data["total"], data["more"]) == (2, 3, True)
+    assert "Plus de 3 signalements sur la carte." in client_for(world.member).get("/map").text

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col
 
 from veille.access import Viewer
 from veille.directory import service as directory
 from veille.geo import stored_outline
+from veille.pagination import bounded_count
 from veille.situations import feed
 from veille.situations.categories import categories
 from veille.situations.enums import Confidentiality, SituationStatus
@@ -54,11 +54,13 @@ class SectorOutline(SQLModel):
 
 class MapPublic(SQLModel):
     """What a map shows: its points (newest first, at most ``MAP_LIMIT``), how many reports
-    match in all (``total``, more than the points when some were left out), and the outlines of
-    the sectors (the one filtered on, or every sector that has one)."""
+    match in all (``total``, more than the points when some were left out; counted up to
+    ``pagination.COUNT_LIMIT``, beyond which ``more`` is true and ``total`` a floor), and the
+    outlines of the sectors (the one filtered on, or every sector that has one)."""
 
     points: list[MapPoint]
     total: int
+    more: bool = False
     outlines: list[SectorOutline]
 
 
@@ -67,10 +69,11 @@ class MapData:
     points: list[MapPoint] = field(default_factory=list)
     total: int = 0
     outlines: list[SectorOutline] = field(default_factory=list)
+    more: bool = False
 
     @property
     def public(self) -> MapPublic:
-        return MapPublic(points=self.points, total=self.total, outlines=self.outlines)
+        return MapPublic(points=self.points, total=self.total, more=self.more, outlines=self.outlines)
 
 
 def _outlines(session: Session, sector_id: int | None) -> list[SectorOutline]:
@@ -97,9 +100,11 @@ def map_data(session: Session, viewer: Viewer, filters: MapFilters, tz: object =
     )
     stmt = stmt.where(*where)
     found = list(session.exec(stmt.order_by(col(Situation.id).desc()).limit(MAP_LIMIT)).all())
-    total = len(found)
+    total, more = len(found), False
     if total == MAP_LIMIT:
-        total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+        # Up to a bound, as the lists: counting every geolocated report of a metropolis costs
+        # more than the map.
+        total, more = bounded_count(session, stmt, 0, MAP_LIMIT)
     names = {c.id: c.name for c in categories(session, active_only=False)}
     record_reads(session, viewer, found, via)
     points = [
@@ -117,7 +122,7 @@ def map_data(session: Session, viewer: Viewer, filters: MapFilters, tz: object =
         for s in found
         if s.confidentiality != Confidentiality.social
     ]
-    return MapData(points=points, total=total, outlines=_outlines(session, filters.sector_id))
+    return MapData(points=points, total=total, outlines=_outlines(session, filters.sector_id), more=more)
 
 
 def outline_bounds(session: Session) -> list[list[float]] | None:
