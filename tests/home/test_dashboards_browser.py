@@ -29,6 +29,10 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _log_in(page: Any, live_server: str, email: str) -> None:
+    # Leave the previous page first: a meeting page's live stream may refresh a part of it
+    # once the cookies are gone, and the app then sends that page to the sign-in itself,
+    # aborting this navigation (seen under load).
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(f"{live_server}/login")
     page.get_by_label("Adresse e-mail").fill(email)
