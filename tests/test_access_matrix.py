@@ -251,6 +251,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/meetings/{meeting_id}/agenda"): Case(BODY_MANAGE, {"title": "Rodéos"}, setup=meeting()),
     ("POST", "/meetings/{meeting_id}/agenda/order"): Case(BODY_MANAGE, {"ids": "{item}"}, setup=meeting()),
     ("POST", "/agenda-items/{item_id}/move"): Case(BODY_MANAGE, {"direction": "up"}, setup=meeting()),
+    ("GET", "/agenda-items/{item_id}/edit"): Case(BODY_MANAGE, setup=meeting()),
     ("POST", "/agenda-items/{item_id}/edit"): Case(
         BODY_MANAGE, {"title": "Rodéos", "version": "1"}, setup=meeting()
     ),

@@ -17,6 +17,7 @@ from veille.actions.enums import ActionStatus
 from veille.actions.models import Action
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
+from veille.meetings.models import AgendaItem
 from veille.situations.enums import Confidentiality
 from veille.situations.models import SituationUpdateRecord
 from veille.strategy.models import (
@@ -186,4 +187,25 @@ def test_referring_a_report_stays_within_the_budget_at_two_sizes(
     refer(1)
     small = measure()
     refer(6)
+    assert measure() == small <= BUDGET
+
+
+def test_an_agenda_items_form_stays_within_the_budget_at_two_sizes(
+    world: World, factory: Factory, group: Any, client_for: Any, queries: Any
+) -> None:
+    """An agenda item's edit form (its body's managers, loaded when they open the item): the
+    reports and open actions it may link."""
+    ids = _fill(factory, world, group, 1)
+    item = factory.session.exec(select(AgendaItem.id).where(AgendaItem.meeting_id == ids["meeting"])).one()
+    client = client_for(world.chair)
+    url = f"/agenda-items/{item}/edit"
+
+    def measure() -> int:
+        client.get(url)
+        with queries() as log:
+            assert client.get(url).status_code == 200
+        return int(log.count)
+
+    small = measure()
+    _fill(factory, world, group, 6)
     assert measure() == small <= BUDGET

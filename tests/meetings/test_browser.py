@@ -74,6 +74,17 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     expect(page.locator(".agenda-item__title").first).not_to_contain_text("Rodéos")
     assert "Rodéos" in _titles(page)[1]
 
+    # An item's edit form is loaded when its part is opened, then saved in place.
+    rodeos = page.locator(".agenda-item", has_text="Rodéos")
+    rodeos.get_by_text("Modifier, reporter ou retirer ce point").click()
+    presenter = rodeos.get_by_label("Intervenant·e")
+    presenter.fill("Police municipale et bailleur")
+    rodeos.get_by_role("button", name="Enregistrer le point").click()
+    page.get_by_text("Le point est enregistré.").wait_for()
+    expect(page.locator(".agenda-item", has_text="Rodéos")).to_contain_text(
+        "Présenté par Police municipale et bailleur"
+    )
+
     _confirm(page, "Convoquer")
     page.get_by_text("La réunion est convoquée").wait_for()
 

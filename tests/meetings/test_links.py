@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.factories import Factory, World
+from veille.actions.enums import ActionStatus
+from veille.situations import feed
 from veille.situations.enums import Confidentiality
 
 
@@ -55,3 +57,72 @@ def test_items_link_reports_and_actions_as_far_as_each_reader_may_see(
     assert response.status_code in (200, 303), response.text
     after = api.get(url).json()["items"][0]
     assert after["situation_ids"] == [] and after["action_ids"] == []
+
+
+def test_an_items_form_is_loaded_when_opened_and_keeps_every_link(
+    api_for: Any, client_for: Any, world: World, factory: Factory
+) -> None:
+    """The meeting page carries no item's choices: its "Change" part loads the item's form. The
+    form lists the 100 latest reports and the open actions, and also what the item links beyond
+    them (an older report, a finished action), ticked, so that saving it drops no link."""
+    meeting = factory.meeting(world.body)
+    older = factory.situation(world.body, world.member, "Tags sur l’école, l’an dernier", days_ago=300)
+    for number in range(feed.RECENT_LIMIT):
+        factory.situation(world.body, world.member, f"Signalement récent {number}")
+    finished = factory.action(
+        world.body, world.organisation, "Fresque sur le mur de l’école", status=ActionStatus.done
+    )
+    factory.action(world.body, world.organisation, "Patrouilles le dimanche")
+    api = api_for(world.secretary)
+    url = f"/api/v1/meetings/{meeting.id}/agenda-items"
+    item = api.post(
+        url, json={"title": "L’école", "situation_ids": [older.id], "action_ids": [finished.id]}
+    ).json()
+    form_url = f"/agenda-items/{item['id']}/edit"
+    client = client_for(world.secretary)
+
+    page = client.get(f"/meetings/{meeting.id}").text
+    assert f'hx-get="{form_url}"' in page and 'name="situation_ids"' not in page
+    assert "Signalement récent 7" not in page
+
+    fragment = client.get(form_url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.count('name="situation_ids"') == feed.RECENT_LIMIT + 1
+    assert (
+        f'value="{older.id}" checked' in fragment.text and f'value="{finished.id}" checked' in fragment.text
+    )
+    assert "Patrouilles le dimanche" in fragment.text
+    assert client.get(form_url).text.count("<html") == 1  # without JavaScript: a page of its own
+    assert client_for(world.member).get(form_url).status_code == 403
+
+    # Refused: the form comes back with its error and what was typed.
+    refused = client.htmx(
+        form_url, {"title": "", "description": "À revoir", "version": str(item["version"]), "links": "1"}
+    )
+    assert refused.status_code == 422
+    assert "Ce champ est obligatoire." in refused.text and "À revoir" in refused.text
+    assert f'id="field-item-{item["id"]}-title"' in refused.text
+
+    # Saved as it was loaded: the agenda comes back in place of the item, every link kept.
+    saved = client.htmx(
+        form_url,
+        {
+            "title": "L’école Jules-Ferry",
+            "version": str(item["version"]),
+            "links": "1",
+            "situation_ids": [str(older.id)],
+            "action_ids": [str(finished.id)],
+        },
+    )
+    assert saved.status_code == 200 and saved.headers["HX-Retarget"] == "#agenda"
+    assert "L’école Jules-Ferry" in saved.text and 'id="agenda"' in saved.text
+    after = api.get(url).json()["items"][0]
+    assert (after["situation_ids"], after["action_ids"]) == ([older.id], [finished.id])
+
+    # Without JavaScript the meeting page opens at the item.
+    plain = client.form(
+        form_url, {"title": "L’école", "version": str(after["version"])}, follow_redirects=False
+    )
+    assert (
+        plain.status_code == 303 and plain.headers["location"] == f"/meetings/{meeting.id}#item-{item['id']}"
+    )

@@ -17,7 +17,7 @@ from veille.actions.models import Action
 from veille.bodies import service as bodies
 from veille.meetings import extensions
 from veille.meetings.enums import MeetingStatus, StandingItem
-from veille.meetings.extensions import MeetingPage
+from veille.meetings.extensions import ItemForm, MeetingPage
 from veille.meetings.models import AgendaItem
 from veille.orm import utcnow
 
@@ -43,7 +43,7 @@ def decision_title(item: AgendaItem, number: int | None) -> str:
 
 
 # Shown in each agenda item: its actions followed up (beside its reports), then the follow-up
-# and the actions it decided, and in its edit form the actions it may link.
+# and the actions it decided; in its edit form, the actions it may link.
 TEMPLATES = {
     "linked": "actions/meeting_linked.html",
     "item": "actions/meeting_item.html",
@@ -61,15 +61,10 @@ class ActionsAtMeetings:
     def page_context(self, session: Session, page: MeetingPage) -> dict[str, Any]:
         """The actions the meeting decided, by agenda item; the standing item "follow-up of
         actions" (what changed on each open action since the previous meeting); the actions
-        linked to each item as far as the reader sees them, and for those who edit the agenda
-        the body's open actions they may link."""
+        linked to each item as far as the reader sees them."""
         meeting, viewer = page.access.meeting, page.viewer
         decisions: dict[int, list[Action]] = {}
-        editing = meeting.body_id if page.access.can_edit else None
-        decided, link_actions = actions.decided_and_linkable(
-            session, viewer, meeting.id or 0, editing, page.today
-        )
-        for action in decided:
+        for action in actions.decided_at(session, viewer, meeting.id or 0):
             decisions.setdefault(action.agenda_item_id or 0, []).append(action)
         follow_up: list[actions.FollowUp] = []
         if any(i.standing == StandingItem.actions_follow_up for i in page.items):
@@ -92,7 +87,15 @@ class ActionsAtMeetings:
             "follow_up": follow_up,
             "body_names": bodies.names(session, {i for i in body_ids if i}),
             "item_actions": {i: [by_id[x] for x in a if x in by_id] for i, (_, a) in page.links.items()},
-            "link_actions": link_actions,
+        }
+
+    def form_context(self, session: Session, form: ItemForm) -> dict[str, Any]:
+        """The body's open actions the item may follow up, and those it follows up already."""
+        access = form.access
+        return {
+            "link_actions": actions.linkable(
+                session, access.viewer, access.meeting.body_id, form.today, keep=form.links[1]
+            )
         }
 
     def decisions(self, session: Session, viewer: Viewer, meeting_id: int) -> Sequence[Action]:

@@ -347,27 +347,22 @@ def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action
 LINKABLE_LIMIT = 100
 
 
-def decided_and_linkable(
-    session: Session, viewer: Viewer, meeting_id: int, body_id: int | None, today: date
-) -> tuple[list[Action], list[Action]]:
-    """What a meeting's page shows of actions, in one query: those the meeting decided
-    (``decided_at``) and, with ``body_id`` (for those who edit the agenda), the body's open actions
-    an item may link, soonest due first (the first ``LINKABLE_LIMIT``)."""
-    wanted = col(Action.meeting_id) == meeting_id
-    linkable = by_due_date(query(viewer, Filters(body_id=body_id, open_only=True), today))
-    if body_id is not None:
-        wanted = or_(
-            wanted, col(Action.id).in_(linkable.with_only_columns(col(Action.id)).limit(LINKABLE_LIMIT))
-        )
-    found = session.exec(select(Action).where(visible(viewer), wanted)).all()
-    decided = sorted(
-        (a for a in found if a.meeting_id == meeting_id), key=lambda a: (a.agenda_item_id or 0, a.id or 0)
+def linkable(
+    session: Session, viewer: Viewer, body_id: int, today: date, keep: Iterable[int] = ()
+) -> list[Action]:
+    """The body's open actions an agenda item may follow up, soonest due first (the first
+    ``LINKABLE_LIMIT``), after those it follows up already (``keep``: its form must not drop a
+    link it does not show), in one query."""
+    soonest = by_due_date(query(viewer, Filters(body_id=body_id, open_only=True), today))
+    wanted: ColumnElement[bool] = col(Action.id).in_(
+        soonest.with_only_columns(col(Action.id)).limit(LINKABLE_LIMIT)
     )
-    if body_id is None:
-        return decided, []
-    open_ones = [a for a in found if a.body_id == body_id and a.status in OPEN_STATUSES]
-    open_ones.sort(key=lambda a: (a.due_on is None, a.due_on or today, a.id or 0))
-    return decided, open_ones[:LINKABLE_LIMIT]
+    kept = set(keep)
+    if kept:
+        wanted = or_(wanted, col(Action.id).in_(sorted(kept)) & (col(Action.body_id) == body_id))
+    found = list(session.exec(select(Action).where(visible(viewer), wanted)).all())
+    found.sort(key=lambda a: (a.id not in kept, a.due_on is None, a.due_on or today, a.id or 0))
+    return found
 
 
 def ids_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:

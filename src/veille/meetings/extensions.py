@@ -6,8 +6,8 @@ actions to follow up), so meetings may not import actions. Instead, meetings cal
 once when the app is created; actions provide it (``veille.actions.at_meetings``). It adds:
 
 - to the meeting page, extra context and templates shown in named slots of the agenda
-  (``linked``: inside an item's linked records; ``item``: after them; ``choices``: in an
-  item's edit form, among what it may link);
+  (``linked``: inside an item's linked records; ``item``: after them);
+- to an agenda item's edit form (loaded when it is opened), what it may link (slot ``choices``);
 - to the minutes, the decisions recorded at the meeting;
 - to an agenda item's save, the check of the ``action_ids`` it links.
 
@@ -66,6 +66,17 @@ class MeetingPage:
     today: date
 
 
+@dataclass(frozen=True)
+class ItemForm:
+    """What an agenda item's edit form knows when it asks for an extension's choices: who
+    edits it, the item, its links (report ids, action ids)."""
+
+    access: MeetingAccess
+    item: AgendaItem
+    links: tuple[list[int], list[int]]
+    today: date
+
+
 class MeetingExtension(Protocol):
     @property
     def templates(self) -> Mapping[str, str]:
@@ -73,7 +84,11 @@ class MeetingExtension(Protocol):
         ...
 
     def page_context(self, session: Session, page: MeetingPage) -> dict[str, Any]:
-        """Values for the page's templates (those of the slots above)."""
+        """Values for the page's templates (those of the slots ``linked`` and ``item``)."""
+        ...
+
+    def form_context(self, session: Session, form: ItemForm) -> dict[str, Any]:
+        """Values for an item's edit form (the template of the slot ``choices``)."""
         ...
 
     def decisions(self, session: Session, viewer: Viewer, meeting_id: int) -> Sequence[Decision]:
@@ -97,13 +112,24 @@ def current() -> MeetingExtension | None:
     return _registered[0] if _registered else None
 
 
+def _slots(extension: MeetingExtension | None) -> dict[str, list[str]]:
+    """The templates of each slot (none without an extension)."""
+    templates = extension.templates if extension else {}
+    return {slot: [templates[slot]] if slot in templates else [] for slot in SLOTS}
+
+
 def page_context(session: Session, page: MeetingPage) -> dict[str, Any]:
-    """The extension's values and the templates of each slot (none without an extension)."""
+    """The extension's values for the meeting page, and the templates of each slot."""
     extension = current()
-    if extension is None:
-        return {"slots": {slot: [] for slot in SLOTS}}
-    slots = {slot: [extension.templates[slot]] if slot in extension.templates else [] for slot in SLOTS}
-    return extension.page_context(session, page) | {"slots": slots}
+    values = extension.page_context(session, page) if extension else {}
+    return values | {"slots": _slots(extension)}
+
+
+def form_context(session: Session, form: ItemForm) -> dict[str, Any]:
+    """The extension's values for an item's edit form, and the templates of each slot."""
+    extension = current()
+    values = extension.form_context(session, form) if extension else {}
+    return values | {"slots": _slots(extension)}
 
 
 def decisions(session: Session, viewer: Viewer, meeting_id: int) -> list[Decision]:

@@ -75,17 +75,13 @@ def _linked(
     since: datetime | None,
     today: date,
 ) -> dict[str, Any]:
-    """The reports linked to each item, as far as the reader sees them, and for those who edit
-    the agenda the body's reports they may link; then what other domains add to the page."""
+    """The reports linked to each item, as far as the reader sees them; then what other domains
+    add to the page. (What an item may link is in its edit form, loaded when opened.)"""
     links = item_links(session, [i.id for i in items if i.id is not None])
     reports = situations.visible_rows(session, viewer, {s for r, _ in links.values() for s in r}, "meeting")
     report_by_id = {r.situation.id: r for r in reports}
     context: dict[str, Any] = {
         "item_reports": {i: [report_by_id[s] for s in r if s in report_by_id] for i, (r, _) in links.items()},
-        "item_links": links,
-        "link_reports": (
-            situations.readable_titles(session, viewer, access.meeting.body_id) if access.can_edit else []
-        ),
     }
     page = extensions.MeetingPage(
         access=access, viewer=viewer, items=items, links=links, since=since, today=today

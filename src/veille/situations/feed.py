@@ -263,16 +263,20 @@ def visible_rows(session: Session, viewer: Viewer, ids: Iterable[int], via: str)
 RECENT_LIMIT = 100
 
 
-def readable_titles(session: Session, viewer: Viewer, body_id: int) -> list[tuple[int, str]]:
-    """The body's latest reports the person reads whole, as (id, title): what an agenda item
-    may link (one query)."""
-    found = session.exec(
-        select(Situation.id, Situation.title)
-        .where(full_text(viewer), of_body(body_id))
-        .order_by(col(Situation.id).desc())
-        .limit(RECENT_LIMIT)
-    ).all()
-    return [(i, title) for i, title in found if i is not None]
+def readable_titles(
+    session: Session, viewer: Viewer, body_id: int, keep: Iterable[int] = ()
+) -> list[tuple[int, str]]:
+    """The body's latest reports the person reads whole, as (id, title), after those already
+    chosen (``keep``, when still readable: a form must not drop a link it does not show): what
+    an agenda item may link."""
+    titles = select(Situation.id, Situation.title).where(full_text(viewer), of_body(body_id))
+    found = dict(session.exec(titles.order_by(col(Situation.id).desc()).limit(RECENT_LIMIT)).all())
+    missing = sorted(set(keep) - found.keys())
+    if missing:
+        found |= dict(session.exec(titles.where(col(Situation.id).in_(missing))).all())
+    chosen = set(keep)
+    titles_found = [(i, t) for i, t in found.items() if i is not None]
+    return sorted(titles_found, key=lambda r: (r[0] not in chosen, -r[0]))
 
 
 def recent_readable(session: Session, viewer: Viewer, body_id: int, keep: Iterable[int] = ()) -> list[Row]:
