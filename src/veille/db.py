@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import ColumnElement, Engine, and_, event, func, inspect, or_
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -78,6 +78,13 @@ def make_engine(
 def unicode_lower(text: object) -> object:
     """SQL ``lower()`` on SQLite, for every alphabet (NULL and non-text values as they are)."""
     return text.lower() if isinstance(text, str) else text
+
+
+def contains_words(q: str, *columns: Any) -> ColumnElement[bool]:
+    """Every word of ``q`` in one of the columns, whatever the case (``lower`` above; wildcards
+    escaped): the search, the action table's owner, a person looked up by name."""
+    words = q.casefold().split()
+    return and_(*(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words))
 
 
 class _WriterQueue:

@@ -600,6 +600,7 @@ def test_list_filters(api_for: Any, world: World, factory: Factory, settings: Se
     assert titles(chair, "?kind=preventive") == ["A7", "A6", "A4", "A1"]
     assert titles(chair, f"?lead_organisation_id={city.id}") == ["A4", "A2"]
     assert titles(chair, f"?owner_id={world.member.id}") == ["A1"]
+    assert titles(chair, "?owner=MEMBRE") == ["A1"] and titles(chair, "?owner=charles+PRÉSIDENT") == ["A2"]
     # Overdue: open, due before today (not today, not finished, not undated).
     assert titles(chair, "?overdue=true") == ["A2"]
     assert titles(admin, "?overdue=true") == ["A5", "A2"]
@@ -617,6 +618,7 @@ def test_list_filters(api_for: Any, world: World, factory: Factory, settings: Se
         "?limit=0",
         "?limit=201",
         "?cursor=!!",
+        "?owner=" + "x" * 101,
     ):
         assert chair.get(f"/api/v1/actions{bad}").status_code == 422, bad
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, exists, false, or_, true, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -24,7 +25,7 @@ from veille.actions.models import Action, ActionEntry, ActionPartner, ActionSitu
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
-from veille.db import by_ids
+from veille.db import by_ids, contains_words
 from veille.directory import service as directory
 from veille.directory.models import Organisation, User
 from veille.pagination import Page, numbered_page
@@ -77,6 +78,9 @@ def situations_of(session: Session, action_ids: Iterable[int]) -> dict[int, list
 # The table
 
 
+OWNER_MAX = 100
+
+
 class Filters(BaseModel):
     """The filters of the action table: the page reads them from its query string, the API
     takes them as query parameters (``GET /actions``), and ``query`` applies them."""
@@ -86,6 +90,9 @@ class Filters(BaseModel):
     status: ActionStatus | None = None
     lead_organisation_id: Id | None = None
     owner_id: Id | None = None
+    # Words of the owner's name: the page's owner filter, a search field rather than a list of
+    # the two thousand people who own a metropolis's actions.
+    owner: Annotated[str | None, Field(max_length=OWNER_MAX)] = None
     # The lead or a partner: "my organisation's actions".
     organisation_id: Id | None = None
     due_before: Day | None = None
@@ -106,6 +113,9 @@ def query(viewer: Viewer, filters: Filters, today: date) -> SelectOfScalar[Actio
         stmt = stmt.where(Action.lead_organisation_id == filters.lead_organisation_id)
     if filters.owner_id is not None:
         stmt = stmt.where(Action.owner_id == filters.owner_id)
+    if filters.owner and filters.owner.strip():
+        named = select(User.id).where(contains_words(filters.owner, User.name))
+        stmt = stmt.where(col(Action.owner_id).in_(named))
     if filters.organisation_id is not None:
         stmt = stmt.where(
             or_(
@@ -174,20 +184,6 @@ def rows(session: Session, actions: Sequence[Action], today: date) -> list[Row]:
         )
         for a in actions
     ]
-
-
-def owners(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
-    """The owners of the actions the person sees, as (id, "Name (Organisation)"), by name: the
-    table's filter offers them. Plain columns, not people: a coordinator of a metropolis sees
-    two thousand owners, and loading each as a record was half of the table's time."""
-    owning = select(Action.owner_id).where(visible(viewer), col(Action.owner_id).is_not(None))
-    found = session.exec(
-        select(User.id, User.name, Organisation.name)
-        .join(Organisation, col(Organisation.id) == User.organisation_id)
-        .where(col(User.id).in_(owning))
-        .order_by(col(User.name), col(User.id))
-    ).all()
-    return [(person_id or 0, f"{name} ({organisation})") for person_id, name, organisation in found]
 
 
 def table(

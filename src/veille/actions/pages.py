@@ -77,7 +77,6 @@ def actions_table(
         "errors": errors,
         "bodies": visible_bodies,
         "organisations": directory.list_organisations(session),
-        "owners": lists.owners(session, viewer),
         "base_url": request.url.path + (f"?{encoded}" if encoded else ""),
         "can_record": any(service.may_record(session, viewer, b) for b in visible_bodies),
         "nav_active": "actions",

@@ -26,6 +26,7 @@ from veille.access import Viewer
 from veille.actions.lists import visible as visible_actions
 from veille.actions.models import Action
 from veille.bodies.models import Body
+from veille.db import contains_words
 from veille.i18n import N_
 from veille.meetings.access import visible_meetings
 from veille.meetings.enums import MeetingStatus
@@ -102,12 +103,6 @@ def search(session: Session, viewer: Viewer, q: str, *, via: str) -> Results:
     return Results(q=q, groups=groups)
 
 
-def _contains(q: str, *columns: Any) -> ColumnElement[bool]:
-    """Every word of the query in one of the columns, whatever the case (wildcards escaped)."""
-    words = q.casefold().split()
-    return and_(*(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words))
-
-
 def _split(rows: Sequence[Any]) -> tuple[list[Any], int]:
     """The records of rows that end with the window's total, and that total."""
     return [row[:-1] for row in rows], (rows[0][-1] if rows else 0)
@@ -134,7 +129,7 @@ def _actions(session: Session, viewer: Viewer, q: str) -> Group:
     stmt = (
         select(Action, Body.name, func.count().over())
         .join(Body, col(Body.id) == Action.body_id)
-        .where(visible_actions(viewer), _contains(q, Action.title, Action.description))
+        .where(visible_actions(viewer), contains_words(q, Action.title, Action.description))
         .order_by(col(Action.id).desc())
         .limit(PER_KIND)
     )
@@ -154,8 +149,8 @@ def _meetings(session: Session, viewer: Viewer, q: str) -> Group:
     """Agenda items by their title, and by their notes and decisions once the minutes are
     approved; each opens its meeting."""
     text = or_(
-        _contains(q, AgendaItem.title),
-        and_(_minutes_readable(viewer), _contains(q, AgendaItem.notes, AgendaItem.decisions)),
+        contains_words(q, AgendaItem.title),
+        and_(_minutes_readable(viewer), contains_words(q, AgendaItem.notes, AgendaItem.decisions)),
     )
     stmt = (
         select(AgendaItem, Meeting, Body.name, func.count().over())
@@ -178,7 +173,7 @@ def _problems(session: Session, viewer: Viewer, q: str) -> Group:
     stmt = (
         select(Problem, Body.name, func.count().over())
         .join(Body, col(Body.id) == Problem.body_id)
-        .where(col(Problem.id).in_(readable), _contains(q, Problem.title, Problem.analysis))
+        .where(col(Problem.id).in_(readable), contains_words(q, Problem.title, Problem.analysis))
         .order_by(col(Problem.updated_at).desc())
         .limit(PER_KIND)
     )
@@ -194,7 +189,7 @@ def _venues(session: Session, viewer: Viewer, q: str) -> Group:
     stmt = (
         select(Venue, Body.name, func.count().over())
         .join(Body, col(Body.id) == Venue.body_id)
-        .where(readable, _contains(q, Venue.name, Venue.address, Venue.kind))
+        .where(readable, contains_words(q, Venue.name, Venue.address, Venue.kind))
         .order_by(col(Venue.name), col(Venue.id))
         .limit(PER_KIND)
     )
