@@ -138,7 +138,7 @@ def test_added_member_sees_the_body_at_once(client_for, world):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"user_id": "", "role": "member"}, "Choisissez une personne dont le compte est actif"),
+        ({"user_id": "", "role": "member"}, "Tapez une partie de son nom ou de son adresse e-mail."),
         ({"user_id": "abc", "role": "member"}, "Choisissez une personne dont le compte est actif"),
         ({"user_id": "9999", "role": "member"}, "Choisissez une personne dont le compte est actif"),
         ({"role": "boss"}, "l’une des valeurs proposées"),
@@ -150,6 +150,32 @@ def test_bad_member_input_is_shown_in_the_fragment(client_for, world, session, d
     assert response.status_code == 422
     assert message in response.text
     assert _fresh(session).exec(select(func.count()).select_from(Membership)).one() == 5
+
+
+def test_a_member_is_added_by_typing_a_part_of_their_name(client_for, world, factory, session):
+    """No list of every person: the words typed name one person (added), several (the form
+    comes back with them to pick one), or nobody; members already seated are not offered."""
+    factory.user("Olivia Autrement", organisation=world.organisation, email="olivia@example.org")
+    client = client_for(world.secretary)
+    url = f"/bodies/{world.body.id}/members"
+    page = client.get(url).text
+    assert 'name="person"' in page and "Olivier Autre (" not in page
+
+    several = client.htmx(url, {"person": "oliv", "role": "member"})
+    assert several.status_code == 422 and "Plusieurs personnes correspondent" in several.text
+    assert "Olivier Autre (Bailleur social)" in several.text and "Olivia Autrement (" in several.text
+    assert 'value="oliv"' in several.text  # what was typed stays
+    nobody = client.htmx(url, {"person": "Zoé Inconnue", "role": "member"})
+    assert nobody.status_code == 422 and "Personne ne correspond" in nobody.text
+    seated = client.htmx(url, {"person": "marc membre", "role": "member"})  # a member already
+    assert seated.status_code == 422 and "Personne ne correspond" in seated.text
+    assert _fresh(session).exec(select(func.count()).select_from(Membership)).one() == 5
+
+    picked = client.htmx(url, {"person": "oliv", "user_id": str(world.other.id), "role": "member"})
+    assert picked.status_code == 200 and "Olivier Autre" in picked.text
+    alone = client.htmx(url, {"person": "OLIVIA@example", "role": "member"})  # a part of the address
+    assert alone.status_code == 200 and "Olivia Autrement" in alone.text
+    assert _fresh(session).exec(select(func.count()).select_from(Membership)).one() == 7
 
 
 def test_secretary_cannot_name_a_chair(client_for, world, session):

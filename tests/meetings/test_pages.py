@@ -345,3 +345,22 @@ def test_personal_calendar_feed_is_secret_and_revocable(
     client.form("/calendar/revoke")
     assert anonymous.get(path).status_code == 404
     assert anonymous.get(path.replace(f"/{world.member.id}-", f"/{world.chair.id}-")).status_code == 404
+
+
+def test_a_guest_is_invited_by_typing_a_part_of_their_name(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """The invitation form names the guest by words of their name or address (no list of every
+    person on the meeting page); those invited already are not offered again."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.invite(meeting, world.member)
+    client = client_for(world.secretary)
+    page = client.get(f"/meetings/{meeting.id}").text
+    assert 'name="person"' in page and "Olivier Autre (" not in page
+    url = f"/meetings/{meeting.id}/invitations"
+    assert "Personne ne correspond" in client.htmx(url, {"person": "marc membre"}).text  # invited already
+    invited = client.htmx(url, {"person": "olivier autre"})
+    assert invited.status_code == 200 and "La personne est invitée." in invited.text
+    session.rollback()
+    guests = session.exec(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
+    assert set(guests) == {world.member.id, world.other.id}

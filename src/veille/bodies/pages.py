@@ -18,8 +18,8 @@ from veille.directory import service as directory
 from veille.directory.current import PageUser
 from veille.errors import InvalidInput
 from veille.i18n import N_, translate
-from veille.types import Id, parse_id
-from veille.web import Form, parse_form, redirect, render, run_change
+from veille.types import Id
+from veille.web import Form, FormData, parse_form, redirect, render, run_change
 
 router = APIRouter()
 
@@ -116,15 +116,20 @@ def members_page(body_id: Id, request: Request, user: PageUser, session: Session
     return render(request, MEMBERS, _members_context(session, access))
 
 
-def _members_context(session: SessionDep, access: service.BodyAccess, **extra: Any) -> dict[str, Any]:
+def _members_context(
+    session: SessionDep, access: service.BodyAccess, values: FormData | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The members and, when the person typed in the add form matches several people (or the
+    one matched was refused), those people to choose from."""
     members = service.list_members(session, access=access) if access.can_see_members else []
-    member_ids = {m.user_id for m in members}
-    candidates = directory.person_choices(session, leaving_out=member_ids) if access.can_manage else []
+    values = values or {}
+    typed = str(values.get("person") or "") if access.can_manage else ""
     return {
         "access": access,
         "body": access.body,
         "members": members,
-        "candidates": candidates,
+        "values": values,
+        "person_matches": directory.people_matching(session, typed, {m.user_id for m in members}),
         "roles": list(MemberRole),
         "tab": "members",
         "nav_active": "bodies",
@@ -164,16 +169,24 @@ def close_body(body_id: Id, request: Request, user: PageUser, session: SessionDe
 
 
 def _member_change(
-    request: Request, session: SessionDep, user: PageUser, body_id: Id, change: Any, done: str
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    body_id: Id,
+    change: Any,
+    done: str,
+    form: FormData | None = None,
 ) -> Response:
-    """Runs a change of the members; answers the members, with the notice or the refusal."""
+    """Runs a change of the members; answers the members, with the notice or the refusal (and
+    what was typed in the add form)."""
     access = service.get_body_access(session, user, body_id)
 
     def members(errors: dict[str, str], status_code: int, notice: str | None = None) -> Response:
         session.rollback()
         fresh = service.get_body_access(session, user, body_id)
         shown = translate(notice) if notice else None
-        context = _members_context(session, fresh, errors=errors, notice=shown)
+        values = form if errors else None
+        context = _members_context(session, fresh, values, errors=errors, notice=shown)
         return render(request, MEMBERS, context, block="members", status_code=status_code)
 
     return run_change(lambda: change(access), done=lambda: members({}, 200, done), refused=members)
@@ -186,13 +199,6 @@ def _role(form: Form) -> MemberRole:
         raise InvalidInput({"role": N_("Choose one of the proposed values.")}) from exc
 
 
-def _user_id(form: Form) -> int:
-    try:
-        return parse_id(form.get("user_id", ""))
-    except ValueError as exc:
-        raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
-
-
 @router.post("/bodies/{body_id}/members")
 def add_member(body_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
     return _member_change(
@@ -200,8 +206,14 @@ def add_member(body_id: Id, request: Request, user: PageUser, session: SessionDe
         session,
         user,
         body_id,
-        lambda access: service.set_member(session, access=access, user_id=_user_id(form), role=_role(form)),
+        lambda access: service.set_member(
+            session,
+            access=access,
+            user_id=directory.chosen_person(session, form, service.member_ids(session, access)),
+            role=_role(form),
+        ),
         N_("The member was added."),
+        form,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, exists, func
@@ -13,7 +13,7 @@ from veille.audit import service as audit
 from veille.auth import service as auth
 from veille.auth.passwords import require_strong
 from veille.config import Settings
-from veille.db import remembered
+from veille.db import contains_words, remembered
 from veille.directory.enums import UserRole
 from veille.directory.models import (
     Commune,
@@ -33,6 +33,7 @@ from veille.directory.models import (
 from veille.errors import Forbidden, InvalidInput, NotFound
 from veille.i18n import N_
 from veille.pagination import Cursor, Page, keyset_page, numbered_page
+from veille.types import parse_id
 
 M = TypeVar("M", bound=SQLModel)
 STAFF = (UserRole.admin, UserRole.coordinator)
@@ -322,17 +323,48 @@ def api_users(
     return keyset_page(session, select(User), User, Cursor.parse(cursor), limit)
 
 
-def person_choices(session: Session, leaving_out: Iterable[int] = ()) -> list[tuple[int, str]]:
-    """People who can be added to a body or invited to a meeting, as (id, "Name (Organisation)")
-    by name: plain columns, since a metropolis offers two thousand of them on each page."""
-    left = set(leaving_out)
-    found = session.exec(
+PERSON_MATCHES = 20
+
+
+def people_matching(
+    session: Session, text: str, leaving_out: Iterable[int] = (), limit: int = PERSON_MATCHES
+) -> list[tuple[int, str]]:
+    """Active people whose name or e-mail address holds every word typed, as (id, "Name
+    (Organisation)") by name, the first ``limit``: who a form's person field names. A field
+    rather than a list, since a metropolis has two thousand people to choose from."""
+    if not text.strip():
+        return []
+    stmt = (
         select(User.id, User.name, Organisation.name)
         .join(Organisation, col(Organisation.id) == User.organisation_id)
-        .where(col(User.active).is_(True))
-        .order_by(col(User.name), col(User.id))
-    ).all()
-    return [(i or 0, f"{name} ({organisation})") for i, name, organisation in found if i not in left]
+        .where(col(User.active).is_(True), contains_words(text, User.name, User.email))
+    )
+    left = sorted(set(leaving_out))
+    if left:
+        stmt = stmt.where(col(User.id).not_in(left))
+    found = session.exec(stmt.order_by(col(User.name), col(User.id)).limit(limit)).all()
+    return [(i or 0, f"{name} ({organisation})") for i, name, organisation in found]
+
+
+def chosen_person(session: Session, values: Mapping[str, object], leaving_out: Iterable[int] = ()) -> int:
+    """The person a form's person field names: the one picked among the matches it showed
+    (``user_id``), else the only one the words typed (``person``) match; a refusal asks to type
+    or to pick one of the matches, which the form then shows."""
+    picked = values.get("user_id")
+    if picked not in (None, ""):
+        try:
+            return parse_id(picked)
+        except ValueError as exc:
+            raise InvalidInput({"person": N_("Choose an active person.")}) from exc
+    text = str(values.get("person") or "")
+    if not text.strip():
+        raise InvalidInput({"person": N_("Type a part of their name or their e-mail address.")})
+    found = people_matching(session, text, leaving_out, limit=2)
+    if not found:
+        raise InvalidInput({"person": N_("Nobody matches: check the spelling, or type fewer words.")})
+    if len(found) > 1:
+        raise InvalidInput({"person": N_("Several people match: choose one below.")})
+    return found[0][0]
 
 
 def get_user(session: Session, *, actor: User, user_id: int) -> User:

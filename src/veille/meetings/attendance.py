@@ -37,6 +37,12 @@ ROUND_TABLE_REMINDER = timedelta(days=2)
 PRESENCE_OPENS = timedelta(hours=2)
 
 
+def invited_ids(session: Session, access: MeetingAccess) -> set[int]:
+    """Who is invited already: those the invitation form leaves out."""
+    invited = select(Invitation.user_id).where(Invitation.meeting_id == access.meeting.id)
+    return set(session.exec(invited).all())
+
+
 def invite_guest(session: Session, *, access: MeetingAccess, user_id: int, settings: Settings) -> Invitation:
     """Invites one more person (a guest, or a member who joined after the convocation)."""
     access.require_editable()

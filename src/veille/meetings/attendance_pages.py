@@ -13,6 +13,7 @@ from sqlmodel import Session
 from veille.access import PageViewer, Viewer
 from veille.bodies.models import Body
 from veille.deps import SessionDep, SettingsDep
+from veille.directory import service as directory
 from veille.errors import InvalidInput
 from veille.i18n import N_
 from veille.meetings import attendance
@@ -20,7 +21,7 @@ from veille.meetings.access import MeetingAccess, answer_open, get_meeting_acces
 from veille.meetings.enums import ANSWERS
 from veille.meetings.meeting_page import change
 from veille.meetings.models import AttendanceIn, Invitation, Meeting, RoundTableIn
-from veille.types import Id, parse_id
+from veille.types import Id
 from veille.web import Form, parse_form, render, run_change
 
 router = APIRouter()
@@ -100,13 +101,11 @@ def invite(
     access = get_meeting_access(session, viewer, meeting_id)
 
     def apply() -> object:
-        try:
-            invitee = parse_id(form.get("user_id", ""))
-        except ValueError as exc:
-            raise InvalidInput({"user_id": N_("Choose an active person.")}) from exc
+        invited = attendance.invited_ids(session, access)
+        invitee = directory.chosen_person(session, form, invited)
         return attendance.invite_guest(session, access=access, user_id=invitee, settings=settings)
 
-    return change(request, session, access, "attendance", apply, N_("The person is invited."))
+    return change(request, session, access, "attendance", apply, N_("The person is invited."), form)
 
 
 @router.post("/meetings/{meeting_id}/invitations/{invitee_id}/withdraw")

@@ -33,8 +33,7 @@ router = APIRouter()
 def meeting_context(session: Session, access: MeetingAccess, today: date, **extra: Any) -> dict[str, Any]:
     full = access.full
     rows = attendance.attendance(session, access=access) if full else []
-    invited = {i.user_id for i in rows}
-    candidates = directory.person_choices(session, leaving_out=invited) if access.can_edit else []
+    typed = str(extra.get("values", {}).get("person") or "") if access.can_edit else ""
     entries = attendance.round_table(session, access=access) if full else []
     items = agenda(session, access=access)
     since = access.previous_start if full else None
@@ -52,7 +51,8 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
         "items": items,
         "attendance": rows,
         "roll": attendance.roll(rows, access.meeting),
-        "candidates": candidates,
+        # Typed in the invitation form and matching several people: those to choose from.
+        "person_matches": directory.people_matching(session, typed, {i.user_id for i in rows}),
         "entries": entries,
         "my_entry": next((e for e in entries if e.organisation_id == access.user.organisation_id), None),
         "missing_organisations": sorted(
