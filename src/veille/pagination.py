@@ -4,6 +4,7 @@ the HTML lists."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -103,12 +104,20 @@ def bounded_count(
     return min(found, counted_to), found > counted_to
 
 
-def numbered_page(session: Session, stmt: SelectOfScalar[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
-    """A page of an ordered query with its bounded count (two queries whatever the size)."""
+def numbered_page(
+    session: Session,
+    stmt: SelectOfScalar[T],
+    number: int,
+    size: int = PAGE_SIZE,
+    fetch: Callable[[SelectOfScalar[T]], list[T]] | None = None,
+) -> Page[T]:
+    """A page of an ordered query with its bounded count (two queries whatever the size);
+    ``fetch`` reads the page's rows when a list reads more with them (the report feed)."""
     number = max(number, 1)
     offset = (number - 1) * size
     total, more = bounded_count(session, stmt, offset, size)
-    rows = list(session.exec(stmt.offset(offset).limit(size)).all())
+    page = stmt.offset(offset).limit(size)
+    rows = fetch(page) if fetch else list(session.exec(page).all())
     return Page(
         items=rows, number=number, has_next=more or number * size < total, total=total, size=size, more=more
     )

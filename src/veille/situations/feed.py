@@ -19,7 +19,7 @@ from veille.bodies.models import Body
 from veille.db import by_ids
 from veille.directory import service as directory
 from veille.directory.models import Organisation, Sector, User
-from veille.pagination import PAGE_SIZE, Cursor, Page, bounded_count, keyset_page
+from veille.pagination import Cursor, Page, keyset_page, numbered_page
 from veille.situations import search
 from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
@@ -208,14 +208,15 @@ def feed(
     session: Session, viewer: Viewer, filters: Filters, *, page: int, tz: object = UTC
 ) -> tuple[Page[Situation], list[Row]]:
     stmt = feed_query(session, viewer, filters, tz).order_by(col(Situation.id).desc())
-    number = max(page, 1)
-    offset = (number - 1) * PAGE_SIZE
-    total, more = bounded_count(session, stmt, offset)
-    items, known, _ = _fetch(session, viewer, stmt.offset(offset).limit(PAGE_SIZE))
-    result = Page(
-        items=items, number=number, has_next=more or number * PAGE_SIZE < total, total=total, more=more
-    )
-    return result, rows(session, viewer, items, "list", known)
+    known: dict[int, tuple[bool, int]] = {}
+
+    def fetch(page_stmt: SelectOfScalar[Situation]) -> list[Situation]:
+        items, found, _ = _fetch(session, viewer, page_stmt)
+        known.update(found)
+        return items
+
+    result = numbered_page(session, stmt, page, fetch=fetch)
+    return result, rows(session, viewer, result.items, "list", known)
 
 
 def api_feed(
