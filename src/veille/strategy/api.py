@@ -127,7 +127,7 @@ def update_axis(
 ) -> AxisPublic:
     """Changes an axis's title, description and position."""
     access = service.get_access(session, viewer, strategy_id)
-    axis = service.update_axis(session, access, service.get_axis(session, access, axis_id), data)
+    axis = service.update_heading(session, access, service.get_axis(session, access, axis_id), data)
     return AxisPublic.model_validate(axis, update={"objectives": []})
 
 
@@ -135,7 +135,7 @@ def update_axis(
 def delete_axis(strategy_id: Id, axis_id: Id, viewer: ApiViewer, session: SessionDep) -> Response:
     """Deletes an axis with its objectives and their indicators."""
     access = service.get_access(session, viewer, strategy_id)
-    service.delete_axis(session, access, service.get_axis(session, access, axis_id))
+    service.delete_part(session, access, service.get_axis(session, access, axis_id))
     return Response(status_code=204)
 
 
@@ -175,14 +175,14 @@ def update_objective(
     the strategy's detail gives them)."""
     access = service.get_access(session, viewer, strategy_id)
     objective = service.get_objective(session, access, objective_id)
-    return _objective(service.update_objective(session, access, objective, data))
+    return _objective(service.update_heading(session, access, objective, data))
 
 
 @router.delete("/strategies/{strategy_id}/objectives/{objective_id}", status_code=204)
 def delete_objective(strategy_id: Id, objective_id: Id, viewer: ApiViewer, session: SessionDep) -> Response:
     """Deletes an objective with its indicators (the attached actions and bodies stay)."""
     access = service.get_access(session, viewer, strategy_id)
-    service.delete_objective(session, access, service.get_objective(session, access, objective_id))
+    service.delete_part(session, access, service.get_objective(session, access, objective_id))
     return Response(status_code=204)
 
 
@@ -249,5 +249,5 @@ def set_value(
 def delete_indicator(strategy_id: Id, indicator_id: Id, viewer: ApiViewer, session: SessionDep) -> Response:
     """Deletes an indicator and its values."""
     access = service.get_access(session, viewer, strategy_id)
-    service.delete_indicator(session, access, service.get_indicator(session, access, indicator_id))
+    service.delete_part(session, access, service.get_indicator(session, access, indicator_id))
     return Response(status_code=204)

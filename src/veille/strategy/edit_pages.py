@@ -221,7 +221,7 @@ def edit_axis(
         access,
         f"axis-{axis_id}",
         form,
-        lambda: service.update_axis(session, access, axis, parse_form(AxisInput, form)),
+        lambda: service.update_heading(session, access, axis, parse_form(AxisInput, form)),
         N_("The axis was saved."),
     )
 
@@ -238,7 +238,7 @@ def delete_axis(
         access,
         f"axis-{axis_id}",
         {},
-        lambda: service.delete_axis(session, access, axis),
+        lambda: service.delete_part(session, access, axis),
         N_("The axis was deleted."),
     )
 
@@ -339,7 +339,7 @@ def edit_objective(
         objective,
         "objective",
         form,
-        lambda: service.update_objective(session, access, objective, parse_form(ObjectiveInput, form)),
+        lambda: service.update_heading(session, access, objective, parse_form(ObjectiveInput, form)),
         N_("The objective was saved."),
     )
 
@@ -357,7 +357,7 @@ def delete_objective(
         objective,
         "objective",
         {},
-        lambda: service.delete_objective(session, access, objective),
+        lambda: service.delete_part(session, access, objective),
         N_("The objective was deleted."),
         done_url=f"/strategies/{strategy_id}/structure",
     )
@@ -469,6 +469,6 @@ def delete_indicator(
         objective,
         f"indicator-{indicator_id}",
         {},
-        lambda: service.delete_indicator(session, access, indicator),
+        lambda: service.delete_part(session, access, indicator),
         N_("The indicator was deleted."),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, delete, select
@@ -235,6 +235,31 @@ def _next_position(session: Session, column: Any, where: ColumnElement[bool]) ->
     return int(found or 0) + 1
 
 
+Part = TypeVar("Part", StrategyAxis, StrategyObjective, StrategyIndicator)
+_ENTITIES = {
+    StrategyAxis: "strategy_axis",
+    StrategyObjective: "strategy_objective",
+    StrategyIndicator: "strategy_indicator",
+}
+
+
+def _save(session: Session, access: StrategyAccess, part: Part, verb: str, **detail: object) -> Part:
+    """The one step that writes a part of the strategy (an axis, an objective, an indicator)
+    created, changed or deleted: with a new version of the strategy and the audit event, in
+    one commit."""
+    entity = _ENTITIES[type(part)]
+    if verb == "delete":
+        _record(session, access.viewer, verb, entity, part.id, strategy_id=access.id, **detail)
+        session.delete(part)
+    else:
+        session.add(part)
+        session.flush()
+        _record(session, access.viewer, verb, entity, part.id, strategy_id=access.id, **detail)
+    _touch(session, access)
+    session.commit()
+    return part
+
+
 def add_axis(session: Session, access: StrategyAccess, data: AxisInput) -> StrategyAxis:
     access.require_edit()
     position = data.position or _next_position(
@@ -243,38 +268,7 @@ def add_axis(session: Session, access: StrategyAccess, data: AxisInput) -> Strat
     axis = StrategyAxis(
         strategy_id=access.id, position=position, title=data.title, description=data.description
     )
-    session.add(axis)
-    session.flush()
-    _touch(session, access)
-    _record(
-        session, access.viewer, "create", "strategy_axis", axis.id, strategy_id=access.id, title=axis.title
-    )
-    session.commit()
-    return axis
-
-
-def update_axis(
-    session: Session, access: StrategyAccess, axis: StrategyAxis, data: AxisInput
-) -> StrategyAxis:
-    access.require_edit()
-    axis.title, axis.description = data.title, data.description
-    if data.position is not None:
-        axis.position = data.position
-    session.add(axis)
-    _touch(session, access)
-    _record(session, access.viewer, "update", "strategy_axis", axis.id, strategy_id=access.id)
-    session.commit()
-    return axis
-
-
-def delete_axis(session: Session, access: StrategyAccess, axis: StrategyAxis) -> None:
-    access.require_edit()
-    _record(
-        session, access.viewer, "delete", "strategy_axis", axis.id, strategy_id=access.id, title=axis.title
-    )
-    session.delete(axis)
-    _touch(session, access)
-    session.commit()
+    return _save(session, access, axis, "create", title=axis.title)
 
 
 def add_objective(
@@ -287,50 +281,26 @@ def add_objective(
     objective = StrategyObjective(
         axis_id=axis.id or 0, position=position, title=data.title, description=data.description
     )
-    session.add(objective)
-    session.flush()
-    _touch(session, access)
-    _record(
-        session,
-        access.viewer,
-        "create",
-        "strategy_objective",
-        objective.id,
-        strategy_id=access.id,
-        title=data.title,
-    )
-    session.commit()
-    return objective
+    return _save(session, access, objective, "create", title=data.title)
 
 
-def update_objective(
-    session: Session, access: StrategyAccess, objective: StrategyObjective, data: ObjectiveInput
-) -> StrategyObjective:
+Heading = TypeVar("Heading", StrategyAxis, StrategyObjective)
+
+
+def update_heading(session: Session, access: StrategyAccess, part: Heading, data: AxisInput) -> Heading:
+    """An axis's or an objective's title, description and (when given) position."""
     access.require_edit()
-    objective.title, objective.description = data.title, data.description
+    part.title, part.description = data.title, data.description
     if data.position is not None:
-        objective.position = data.position
-    session.add(objective)
-    _touch(session, access)
-    _record(session, access.viewer, "update", "strategy_objective", objective.id, strategy_id=access.id)
-    session.commit()
-    return objective
+        part.position = data.position
+    return _save(session, access, part, "update")
 
 
-def delete_objective(session: Session, access: StrategyAccess, objective: StrategyObjective) -> None:
+def delete_part(session: Session, access: StrategyAccess, part: Part) -> None:
+    """An axis (with its objectives), an objective (with its indicators) or an indicator."""
     access.require_edit()
-    _record(
-        session,
-        access.viewer,
-        "delete",
-        "strategy_objective",
-        objective.id,
-        strategy_id=access.id,
-        title=objective.title,
-    )
-    session.delete(objective)
-    _touch(session, access)
-    session.commit()
+    title = part.name if isinstance(part, StrategyIndicator) else part.title
+    _save(session, access, part, "delete", title=title)
 
 
 # Indicators and their values
@@ -341,12 +311,7 @@ def add_indicator(
 ) -> StrategyIndicator:
     access.require_edit()
     indicator = StrategyIndicator(objective_id=objective.id or 0, **data.model_dump())
-    session.add(indicator)
-    session.flush()
-    _touch(session, access)
-    _record(session, access.viewer, "create", "strategy_indicator", indicator.id, strategy_id=access.id)
-    session.commit()
-    return indicator
+    return _save(session, access, indicator, "create")
 
 
 def update_indicator(
@@ -363,12 +328,8 @@ def update_indicator(
         if value.year not in access.years:
             raise InvalidInput({f"value_{value.year}": YEAR_OUTSIDE})
     indicator.sqlmodel_update(data.model_dump())
-    session.add(indicator)
     _write_values(session, indicator, values)
-    _touch(session, access)
-    _record(session, access.viewer, "update", "strategy_indicator", indicator.id, strategy_id=access.id)
-    session.commit()
-    return indicator
+    return _save(session, access, indicator, "update")
 
 
 def _write_values(session: Session, indicator: StrategyIndicator, values: Iterable[ValueInput]) -> None:
@@ -392,25 +353,7 @@ def set_value(
     if data.year not in access.years:
         raise InvalidInput({"year": YEAR_OUTSIDE})
     _write_values(session, indicator, [data])
-    _touch(session, access)
-    _record(
-        session,
-        access.viewer,
-        "update",
-        "strategy_indicator",
-        indicator.id,
-        strategy_id=access.id,
-        year=data.year,
-    )
-    session.commit()
-
-
-def delete_indicator(session: Session, access: StrategyAccess, indicator: StrategyIndicator) -> None:
-    access.require_edit()
-    _record(session, access.viewer, "delete", "strategy_indicator", indicator.id, strategy_id=access.id)
-    session.delete(indicator)
-    _touch(session, access)
-    session.commit()
+    _save(session, access, indicator, "update", year=data.year)
 
 
 # What an objective links
