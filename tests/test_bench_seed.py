@@ -91,6 +91,15 @@ def test_the_search_index_finds_the_seeded_words(seeded: Seeded, session: Sessio
     assert title.split(" – ")[0].replace("'", "&#39;") in page.text
 
 
+def test_most_reports_are_on_the_map(seeded: Seeded, session: Session, client_for: Any) -> None:
+    """Four in five reports but the social ones carry a point (as a city's geolocated reports
+    would), so that the benchmark measures the map with points to draw."""
+    placed = session.exec(select(func.count()).where(col(Situation.latitude).is_not(None))).one()
+    assert 0.55 <= placed / 200 <= 0.9
+    points = client_for(account(session, seeded, "Coordinator")).get("/map/data").json()
+    assert points["points"] and points["total"] >= len(points["points"])
+
+
 def test_pages_answer_for_the_printed_accounts(seeded: Seeded, session: Session, client_for: Any) -> None:
     coordinator = client_for(account(session, seeded, "Coordinator"))
     for url in ("/", "/situations", "/stats", "/actions", "/meetings"):

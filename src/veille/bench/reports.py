@@ -146,6 +146,22 @@ def _status(world: World, created: datetime) -> tuple[SituationStatus, datetime 
     return SituationStatus.open, None, 1
 
 
+# Four reports in five carry a point on the map, near their sector's centre: the sectors lie on a
+# grid over the city, six to a row. A social report never has one (the schema refuses it).
+GEOLOCATED_SHARE = 0.8
+
+
+def _point(world: World, sector: int, confidentiality: Confidentiality) -> tuple[float | None, float | None]:
+    rng = world.rng
+    if confidentiality == Confidentiality.social or rng.random() >= GEOLOCATED_SHARE:
+        return None, None
+    row, column = divmod(sector, 6)
+    return (
+        round(45.70 + 0.02 * row + rng.uniform(-0.008, 0.008), 6),
+        round(4.78 + 0.025 * column + rng.uniform(-0.01, 0.01), 6),
+    )
+
+
 def _write_chunk(
     world: World,
     writer: Writer,
@@ -174,6 +190,7 @@ def _write_chunk(
         title = texts.report_title(rng, category, district)
         description = texts.report_description(rng)
         place = texts.place(rng)
+        latitude, longitude = _point(world, sector, confidentiality)
         words = [title, description, place]
         updated = resolved_at or created
         if rng.random() < world.scale.updated_share:
@@ -208,6 +225,8 @@ def _write_chunk(
                 "venue_id": None,
                 "problem_id": rng.choice(body_problems) if body_problems and rng.random() < 0.05 else None,
                 "place": place,
+                "latitude": latitude,
+                "longitude": longitude,
                 "occurred_at": occurred,
                 "severity": rng.choices((1, 2, 3, 4), (3, 5, 2, 1))[0],
                 "status": status,
