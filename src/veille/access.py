@@ -65,6 +65,21 @@ class Viewer:
         bodies for a limited coordinator."""
         return self.staff and (self.communes is None or body_id in self.manage_ids)
 
+    @property
+    def rule_key(self) -> tuple[object, ...]:
+        """What decides what the person reads and counts (who they are, their bodies and roles,
+        their organisation, their reach), as a key: what a worker keeps for a reader
+        (``memo.Memo``) is kept under it."""
+        return (
+            self.user.id,
+            self.content_ids,
+            self.manage_ids,
+            tuple(sorted(self.roles.items())),
+            self.organisation_id,
+            self.aggregate_only,
+            self.communes,
+        )
+
     def every_body(self) -> Viewer:
         """The same person reading aggregates over every body: the staff, and a plenary's chair
         whose council oversees them all (counts and titles, never a record's text). A coordinator

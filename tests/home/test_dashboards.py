@@ -126,6 +126,19 @@ def test_member_counts_reports_by_category_and_month(session, world, reports) ->
     ]
 
 
+def test_kept_counts_follow_each_change_and_each_reader(session, world, factory, reports) -> None:  # type: ignore[no-untyped-def]
+    """A worker keeps a dashboard's counts (memo.py) under the records' marks and the reader's
+    rule: a new report or action is counted at the next view, and the chair, who reads the
+    restricted report, never gets the member's counts."""
+    assert _dashboard(session, world, world.member).reports_total == 5
+    assert _dashboard(session, world, world.chair).reports_total == 6
+    _report(factory, world, datetime(2025, 4, 3, 9, tzinfo=UTC), "urban_rodeo")
+    assert _dashboard(session, world, world.member).reports_total == 6
+    assert not _dashboard(session, world, world.member).action_counts.cells
+    factory.action(world.body, world.organisation, "Patrouilles")
+    assert sum(_dashboard(session, world, world.member).action_counts.cells.values()) == 1
+
+
 def test_chair_also_counts_the_restricted_report(session, world, reports) -> None:  # type: ignore[no-untyped-def]
     dash = _dashboard(session, world, world.chair)
     assert dash.reports["Trafic de stupéfiants"] == {"2025-03": 1}
@@ -443,8 +456,11 @@ def test_body_dashboard_issues_the_same_queries_whatever_the_numbers(  # type: i
     with queries() as few:
         assert client.get(url).status_code == 200
     _fill_body(factory, world, worker, 25)
-    with queries() as many:
+    with queries() as counting:  # the first view after a change counts (two grouped counts more)
         assert client.get(url).status_code == 200
+    with queries() as many:  # then the worker keeps the counts until the records change
+        assert client.get(url).status_code == 200
+    assert counting.count == few.count + 2
     assert many.count == few.count
     assert many.count <= 25
 

@@ -22,6 +22,7 @@ from veille.actions import rules
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
 from veille.actions.lists import by_due_date, visible
 from veille.actions.models import Action
+from veille.situations import counts as situation_counts
 from veille.situations.counts import month_of
 
 COUNT_GROUPS = ("kind", "status", "lead_organisation", "body", "month", "effect")
@@ -115,6 +116,13 @@ def change_marks() -> list[Any]:
         select(func.count()).select_from(Action).scalar_subquery(),
         select(func.max(col(Action.updated_at))).scalar_subquery(),
     ]
+
+
+def marks(session: Session) -> tuple[Any, ...]:
+    """The reports', referrals' and actions' numbers and latest changes, in one statement: the
+    counts a worker keeps (statistics, a body's dashboard) are kept under them, so that any
+    report or action written makes another key."""
+    return tuple(session.exec(select(*situation_counts.change_marks(), *change_marks())).one())
 
 
 # Actions by kind and status, and by effect: the reports of a group, a sector and the plenary

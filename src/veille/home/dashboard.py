@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -20,7 +21,7 @@ from sqlmodel import Session
 
 from veille.access import Viewer
 from veille.actions import lists as actions
-from veille.actions.counts import CountFilters, Counts, count
+from veille.actions.counts import CountFilters, Counts, count, marks
 from veille.actions.enums import ActionKind, ActionStatus
 from veille.bodies import service as bodies
 from veille.bodies.models import Body
@@ -31,6 +32,7 @@ from veille.exports import Table
 from veille.i18n import N_, active_language, ngettext, translate
 from veille.meetings import lists as meetings
 from veille.meetings.models import Meeting
+from veille.memo import Memo
 from veille.situations import categories, counts, problems
 from veille.situations.enums import ProblemStatus
 from veille.situations.models import Problem
@@ -233,25 +235,47 @@ class BodyDashboard:
         return chart, table
 
 
-def _reports(
-    session: Session, viewer: Viewer, body_id: int, months: list[date], today: date, zone: ZoneInfo
-) -> dict[str | None, dict[str, int]]:
-    """The body's reports the person may see, by category (None: seen as a stub) and month of
-    the facts, over the months; one query (``situations.counts``: the statistics' rule)."""
+def _reports(session: Session, found: list[tuple[tuple[Any, ...], int]]) -> dict[str | None, dict[str, int]]:
+    """The counts by category (None: reports seen as stubs) and month, the categories named."""
     names = {c.id: c.name for c in categories.categories(session, active_only=False)}
-    found = counts.count(
-        session,
-        viewer,
-        ("category", "month"),
-        counts.CountFilters(body_ids=(body_id,), since=months[0], until=today),
-        zone,
-    )
     result: dict[str | None, dict[str, int]] = {}
     for (category_id, month), n in found:
         name = names.get(category_id) if category_id is not None else None
         by_month = result.setdefault(name, {})
         by_month[month] = by_month.get(month, 0) + n
     return result
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a dashboard counts: the body's reports the person may see by category and month of
+    the facts over the months shown (the statistics' rule, ``situations.counts``), and its
+    actions by kind and status with how many are overdue (``actions.counts``)."""
+
+    reports: list[tuple[tuple[Any, ...], int]]
+    actions: list[tuple[tuple[Any, ...], int, int]]
+
+
+# Kept per worker as the statistics' counts are (memo.py), under the records' marks, the
+# reader's rule and the day: members open their body's dashboard far more often than reports
+# and actions are written.
+_COUNTED: Memo[Counted] = Memo(512)
+
+
+def _counted(
+    session: Session, viewer: Viewer, body_id: int, months: list[date], today: date, zone: ZoneInfo
+) -> Counted:
+    key = (str(session.get_bind().engine.url), marks(session), viewer.rule_key, body_id, today, zone.key)
+
+    def count_them() -> Counted:
+        reports = counts.CountFilters(body_ids=(body_id,), since=months[0], until=today)
+        work = CountFilters(body_ids=(body_id,))
+        return Counted(
+            reports=counts.count(session, viewer, ("category", "month"), reports, zone),
+            actions=count(session, viewer, ("kind", "status"), work, today, zone),
+        )
+
+    return _COUNTED.get(key, count_them)
 
 
 def open_problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -> list[ProblemLine]:
@@ -261,10 +285,7 @@ def open_problems(session: Session, access: bodies.BodyAccess, viewer: Viewer) -
     return [ProblemLine(problem=p, reports=reports.get(p.id or 0, 0)) for p in found]
 
 
-def _action_counts(
-    session: Session, viewer: Viewer, body_id: int, today: date, zone: ZoneInfo
-) -> tuple[Counts, int]:
-    found = count(session, viewer, ("kind", "status"), CountFilters(body_ids=(body_id,)), today, zone)
+def _action_counts(found: list[tuple[tuple[Any, ...], int, int]]) -> tuple[Counts, int]:
     cells = {(ActionKind(kind), ActionStatus(status)): n for (kind, status), n, _ in found}
     return Counts(cells=cells), sum(late for _, _, late in found)
 
@@ -296,12 +317,13 @@ def body_dashboard(
     access.require_members()
     body_id = access.body.id or 0
     months = last_months(today)
-    action_counts, overdue_count = _action_counts(session, viewer, body_id, today, zone)
+    counted = _counted(session, viewer, body_id, months, today, zone)
+    action_counts, overdue_count = _action_counts(counted.actions)
     held, attendance = _attendance(session, body_id)
     return BodyDashboard(
         access=access,
         months=months,
-        reports=_reports(session, viewer, body_id, months, today, zone),
+        reports=_reports(session, counted.reports),
         problems=open_problems(session, access, viewer),
         action_counts=action_counts,
         overdue=_overdue(session, viewer, body_id, today),

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from veille.access import Viewer
 from veille.actions import counts as actions
@@ -95,11 +95,6 @@ def scope(session: Session, viewer: Viewer) -> Scope:
     return Scope(viewer, [b for b in visible if viewer.sees_body(b.id or 0)], sectors, categories, communes)
 
 
-def _marks(session: Session) -> tuple[Any, ...]:
-    """The reports', referrals' and actions' numbers and latest changes: one statement."""
-    return tuple(session.exec(select(*counts.change_marks(), *actions.change_marks())).one())
-
-
 def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
     """What this person's statistics are made of, for the validator of their exports: the
     records' marks, and their standing in the bodies (which decides what they count)."""
@@ -108,7 +103,7 @@ def fingerprint(session: Session, viewer: Viewer) -> tuple[Any, ...]:
         viewer.content_ids and sorted(viewer.content_ids),
         sorted(viewer.roles.items()),
     )
-    return _marks(session), standing
+    return actions.marks(session), standing
 
 
 def _sector_ids(scope: Scope, filters: Filters) -> tuple[int, ...]:
@@ -202,13 +197,8 @@ def counted(session: Session, scope: Scope, filters: Filters, zone: ZoneInfo, to
     viewer = scope.viewer
     key = (
         str(session.get_bind().engine.url),
-        _marks(session),
-        viewer.user.id,
-        viewer.content_ids,
-        viewer.manage_ids,
-        tuple(sorted(viewer.roles.items())),
-        viewer.organisation_id,
-        viewer.communes,
+        actions.marks(session),
+        viewer.rule_key,
         scope.all_bodies,
         reports,
         work,
