@@ -15,6 +15,7 @@ from veille.actions.enums import ActionKind, ActionStatus, Event
 from veille.actions.models import Action, ActionEntry
 from veille.bodies.enums import BodyKind
 from veille.meetings.enums import MeetingStatus, StandingItem
+from veille.orm import utcnow
 
 SOON = (date.today() + timedelta(days=20)).isoformat()
 
@@ -245,8 +246,17 @@ def test_follow_up_item_shows_what_changed_since_the_last_meeting(
     meeting = factory.meeting(world.body, in_days=3)
     factory.invite(meeting, world.guest, guest=True)
     factory.item(meeting, "Suivi des actions", standing=StandingItem.actions_follow_up)
+    # An action unchanged since the body's previous meeting: one line.
+    quiet_one = _action(factory, world, title="Fresque sur le mur de l’école")
+    for entry in session.exec(select(ActionEntry).where(ActionEntry.action_id == quiet_one.id)).all():
+        entry.created_at = utcnow() - timedelta(days=20)
+        factory._save(entry)
+    factory.meeting(world.body, in_days=-10, status=MeetingStatus.held)
     page = client_for(world.member).get(f"/meetings/{meeting.id}").text
     assert "Médiation au pied du bâtiment B" in page and "Caméra posée" in page
+    changed, quiet = page.split("1 action en cours sans nouvelles depuis la dernière réunion")
+    assert "1 action modifiée depuis la dernière réunion" in changed and "Caméra posée" in changed
+    assert "Fresque sur le mur de l’école" in quiet.split("</ul>")[0]
     assert "Caméra posée" not in client_for(world.guest).get(f"/meetings/{meeting.id}").text
 
 
