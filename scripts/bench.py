@@ -330,7 +330,7 @@ LONG_DECISIONS = (
 
 def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -> list[tuple[str, str, str]]:
     """One request per record, on records of this persona only, so that no two writes conflict:
-    updates on body-wide reports of the person's bodies; moves of in-progress actions they may
+    updates on body-wide reports of the person's active bodies; moves of in-progress actions they may
     change (to done; a done one back to work), each at its current version."""
     path = address.replace("{{id}}", "{}")
     with engine.connect() as c:
@@ -340,10 +340,13 @@ def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -
         mine = "SELECT body_id FROM membership WHERE user_id = :u AND role <> 'guest'"
         scope = f"body_id IN ({mine})" if user.role == "member" else "1 = 1"
         if "updates" in path:
+            # Reports of active bodies: a closed body's are read-only (409).
             ids = c.execute(
                 text(
-                    "SELECT id FROM situation WHERE confidentiality = 'body' "
-                    f"AND {scope} ORDER BY id DESC LIMIT 2000"
+                    "SELECT situation.id FROM situation JOIN body ON body.id = situation.body_id "
+                    "WHERE confidentiality = 'body' AND body.status = 'active' "
+                    f"AND {scope.replace('body_id IN', 'situation.body_id IN', 1)} "
+                    "ORDER BY situation.id DESC LIMIT 2000"
                 ),
                 {"u": user.id},
             ).scalars()
