@@ -40,6 +40,9 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Read once per process: checking each template's file at every include (hundreds on a
+    # board or a meeting) cost a tenth of those pages. A changed template needs a restart.
+    auto_reload=False,
 )
 env.install_gettext_callables(gettext_, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
