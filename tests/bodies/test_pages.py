@@ -167,6 +167,8 @@ def test_a_member_is_added_by_typing_a_part_of_their_name(client_for, world, fac
     assert 'value="oliv"' in several.text  # what was typed stays
     nobody = client.htmx(url, {"person": "Zoé Inconnue", "role": "member"})
     assert nobody.status_code == 422 and "Personne ne correspond" in nobody.text
+    flood = client.htmx(url, {"person": "o " * 150, "role": "member"})  # 300 characters: no query
+    assert flood.status_code == 422 and "Personne ne correspond" in flood.text
     seated = client.htmx(url, {"person": "marc membre", "role": "member"})  # a member already
     assert seated.status_code == 422 and "Personne ne correspond" in seated.text
     assert _fresh(session).exec(select(func.count()).select_from(Membership)).one() == 5

@@ -324,6 +324,9 @@ def api_users(
 
 
 PERSON_MATCHES = 20
+# The field's maxlength: each word typed is a condition of the query, so a longer text matches
+# nobody ("type fewer words") rather than making a statement of thousands of conditions.
+PERSON_TEXT_MAX = 200
 
 
 def people_matching(
@@ -332,7 +335,7 @@ def people_matching(
     """Active people whose name or e-mail address holds every word typed, as (id, "Name
     (Organisation)") by name, the first ``limit``: who a form's person field names. A field
     rather than a list, since a metropolis has two thousand people to choose from."""
-    if not text.strip():
+    if not text.strip() or len(text) > PERSON_TEXT_MAX:
         return []
     stmt = (
         select(User.id, User.name, Organisation.name)
