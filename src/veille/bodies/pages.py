@@ -209,7 +209,9 @@ def add_member(body_id: Id, request: Request, user: PageUser, session: SessionDe
         lambda access: service.set_member(
             session,
             access=access,
-            user_id=directory.chosen_person(session, form, service.member_ids(session, access)),
+            user_id=directory.chosen_person(
+                session, form, {m.user_id for m in service.list_members(session, access=access)}
+            ),
             role=_role(form),
         ),
         N_("The member was added."),

@@ -396,11 +396,6 @@ def close_body(session: Session, *, access: BodyAccess) -> Body:
 # Members
 
 
-def member_ids(session: Session, access: BodyAccess) -> set[int]:
-    """Who sits in the body (the excluded too): those a form adding members leaves out."""
-    return set(session.exec(select(Membership.user_id).where(Membership.body_id == access.body.id)).all())
-
-
 def list_members(session: Session, *, access: BodyAccess) -> list[Membership]:
     access.require_members()
     stmt = (
