@@ -270,14 +270,13 @@ def readable_titles(
     """The body's latest reports the person reads whole, as (id, title), after those already
     chosen (``keep``, when still readable: a form must not drop a link it does not show): what
     an agenda item may link."""
+    chosen = set(keep)
     titles = select(Situation.id, Situation.title).where(full_text(viewer), of_body(body_id))
     found = dict(session.exec(titles.order_by(col(Situation.id).desc()).limit(RECENT_LIMIT)).all())
-    missing = sorted(set(keep) - found.keys())
-    if missing:
+    if missing := sorted(chosen - found.keys()):
         found |= dict(session.exec(titles.where(col(Situation.id).in_(missing))).all())
-    chosen = set(keep)
-    titles_found = [(i, t) for i, t in found.items() if i is not None]
-    return sorted(titles_found, key=lambda r: (r[0] not in chosen, -r[0]))
+    readable = [(i, title) for i, title in found.items() if i is not None]
+    return sorted(readable, key=lambda r: (r[0] not in chosen, -r[0]))
 
 
 def recent_readable(session: Session, viewer: Viewer, body_id: int, keep: Iterable[int] = ()) -> list[Row]:
