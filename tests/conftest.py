@@ -120,7 +120,7 @@ def _truncate_postgres(url: str) -> None:
         tables = connection.execute(
             text(
                 "SELECT tablename FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                "WHERE schemaname = 'public' AND tablename NOT IN ('alembic_version', 'data_version')"
             )
         ).scalars()
         names = ", ".join(f'"{t}"' for t in tables)
@@ -307,7 +307,10 @@ def count_queries(engine: Engine) -> Iterator[QueryLog]:
 
 
 @pytest.fixture
-def queries(engine: Engine) -> Any:
+def queries(app: FastAPI, engine: Engine) -> Any:
+    """count_queries on the app's engine; pages are rendered, not served from the page cache
+    (tests/test_page_cache.py counts what a kept page costs)."""
+    app.state.page_store.enabled = False
     return lambda: count_queries(engine)
 
 

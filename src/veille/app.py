@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import anyio.to_thread
@@ -26,21 +26,24 @@ from veille.config import Settings, load_settings, use_settings
 from veille.db import is_busy, is_retryable, make_engine
 from veille.deps import (
     CSRF_COOKIE,
+    SESSION_COOKIE,
     LoginRequired,
     csrf_token_for,
     new_csrf_cookie,
     refuse_unstorable_text,
     verify_csrf,
 )
+from veille.directory.current import session_version
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
 from veille.events import watch
 from veille.i18n import N_, begin_request, translate
 from veille.meetings import live
 from veille.notifications.service import MailSender
+from veille.pagecache import PageCache, PageStore
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
 from veille.strategy import at_actions
-from veille.web import is_htmx, login_url, render
+from veille.web import FLASH_COOKIE, is_htmx, login_url, render
 
 SWAGGER = "swagger-ui-5.35.0"
 API_PREFIX = "/api/v1"
@@ -362,6 +365,17 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         RequestGuard,
         max_body=settings.attachment_max_mb * 1024 * 1024 * MAX_PER_REPORT + FORM_ALLOWANCE_BYTES,
         refuse=_refusal,
+    )
+    # Inside the security middleware: a kept page gets this request's headers, never a cookie.
+    app.state.page_store = PageStore(settings.page_cache_mb * 1024 * 1024, settings.page_cache_seconds)
+    app.add_middleware(
+        PageCache,
+        check=partial(session_version, app.state.engine, settings),
+        session_cookie=SESSION_COOKIE,
+        csrf_cookie=CSRF_COOKIE,
+        bypass_cookies=(FLASH_COOKIE,),
+        store=app.state.page_store,
+        skip_prefixes=(API_PREFIX, "/static"),
     )
 
     @app.middleware("http")

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # How long a request waits for the write lock, a row lock or a connection before it is
     # answered 503 with Retry-After.
     db_lock_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Pages kept per worker, per session, until anything they may show changes (pagecache.py):
+    # this many MB of rendered HTML (0: none), each at most this many seconds old.
+    page_cache_mb: int = Field(default=64, ge=0, le=4096)
+    page_cache_seconds: float = Field(default=60, ge=0, le=3600)
     # A mail claimed by a sender is its own this long; if the sender dies before marking it
     # sent, another sends it once the lease is over. Far longer than one SMTP send.
     mail_lease_seconds: int = Field(default=600, ge=1)

@@ -37,6 +37,8 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from veille.pagecache import watch_writes
+
 # How long a request waits for SQLite's write lock or a PostgreSQL row lock, and for a pooled
 # connection, before it is answered 503.
 LOCK_TIMEOUT_SECONDS = 5.0
@@ -68,11 +70,14 @@ def make_engine(
             url, connect_args={"check_same_thread": False}, **({} if in_memory else pool), **kwargs
         )
         _configure_sqlite(engine, lock_timeout)
+        watch_writes(engine)
         return engine
     if make_url(url).drivername == "postgresql":
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     options = f"-c lock_timeout={int(lock_timeout * 1000)}"
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool, **kwargs)
+    watch_writes(engine)
+    return engine
 
 
 def unicode_lower(text: object) -> object:

@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from veille.pagecache import UNVERSIONED
 from veille.paths import MIGRATIONS
 
 
@@ -28,6 +29,9 @@ def _with_connection(engine: Engine, action: str, revision: str) -> None:
             # (a report's shares, updates, attachments...). SQLite's own procedure: keys off
             # outside the transaction, checked once before it commits.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        # Servers are stopped while the schema changes: no kept page to tell, and the version's
+        # table may not exist yet.
+        connection.info[UNVERSIONED] = True
         try:
             with connection.begin():
                 config.attributes["connection"] = connection

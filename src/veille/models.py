@@ -26,6 +26,7 @@ from veille.meetings.models import (
 )
 from veille.meetings.presence import MeetingPresence, MeetingScreen
 from veille.notifications.models import OutboxAttachment, OutboxMail
+from veille.pagecache import DataVersion
 from veille.situations.models import (
     Attachment,
     Category,
@@ -69,6 +70,7 @@ __all__ = [
     "Charter",
     "CharterAcceptance",
     "CharterArticle",
+    "DataVersion",
     "Diagnostic",
     "GroupReview",
     "HomeVisit",

@@ -13,6 +13,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -185,3 +186,39 @@ def test_each_queued_mail_is_sent_once(
     # Each update mails the author and the secretary, not the one who posted it: 30 updates by
     # the chair (2 mails each), 30 by the secretary and 30 by the author (1 each).
     assert len(mail.sent_ids) == 30 * 2 + 30 + 30
+
+
+def test_a_page_kept_by_one_process_follows_a_change_made_on_the_other(
+    servers: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """Each process keeps the pages it rendered (src/veille/pagecache.py); the data version in
+    the database tells it that a change made on the other one makes them stale."""
+    first, second = servers
+    url = f"/situations?body_id={world.body.id}"
+    with _browser(first) as on_first, _browser(second) as on_second:
+        token = _csrf(on_first)
+        response = on_first.post(
+            "/login", data={"csrf_token": token, "email": world.chair.email, "password": PASSWORD}
+        )
+        assert response.status_code == 303
+        for name in (SESSION_COOKIE, CSRF_COOKIE):
+            on_second.cookies.set(name, on_first.cookies[name])
+        before = on_first.get(url).text
+        assert on_first.get(url).text == before  # kept, and served again
+        assert "Tags sur la façade de l’école" not in before
+
+        report = {
+            "csrf_token": token,
+            "body_id": str(world.body.id),
+            "title": "Tags sur la façade de l’école",
+            "description": "Constaté ce matin.",
+            "category": "other",
+            "sector_id": str(world.sector.id),
+            "place": "Rue Jean-Moulin",
+            "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+            "occurred_time": "08:00",
+            "severity": "2",
+            "confidentiality": "body",
+        }
+        assert on_second.post("/situations/new", data=report).status_code == 303
+        assert "Tags sur la façade de l’école" in on_first.get(url).text

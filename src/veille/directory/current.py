@@ -7,15 +7,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
+from veille.config import Settings
+from veille.db import open_session
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import limited, note_limits, page_permissions
 from veille.i18n import use_language
+from veille.pagecache import note_version, version_now
 
 
 def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
@@ -23,16 +27,17 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     if not raw:
         return None
     row = session.exec(
-        select(AuthToken, User, limited(col(User.id)))
+        select(AuthToken, User, limited(col(User.id)), version_now())
         .join(User, col(User.id) == AuthToken.user_id)
         .where(auth.token_matches(raw, kind))
         .options(joinedload(User.organisation))  # type: ignore[arg-type]
     ).first()
     if row is None:
         return None
-    token, user, is_limited = row
+    token, user, is_limited, version = row
     if not user.active or auth.token_expired(get_settings(request), token):
         return None
+    note_version(version)  # read before anything the page shows: what a kept page is made from
     if auth.needs_touch(token):
         assert token.id is not None
         auth.touch_token(session, token.id)
@@ -41,6 +46,23 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     request.state.can = page_permissions(user)
     use_language(str(user.language))
     return user
+
+
+def session_version(engine: Engine, settings: Settings, raw: str) -> int | None:
+    """The data version, if the session behind ``raw`` still opens pages without being touched
+    (active person, within its limits): a page kept for it may be served again (pagecache.py)."""
+    with open_session(engine) as session:
+        row = session.exec(
+            select(AuthToken, User.active, version_now())
+            .join(User, col(User.id) == AuthToken.user_id)
+            .where(auth.token_matches(raw, TokenKind.session))
+        ).first()
+    if row is None:
+        return None
+    token, active, version = row
+    if not active or auth.token_expired(settings, token) or auth.needs_touch(token):
+        return None
+    return int(version) if version is not None else None
 
 
 def optional_page_user(request: Request, session: SessionDep) -> User | None:

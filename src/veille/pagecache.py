@@ -1,0 +1,298 @@
+"""Rendered pages kept per session, served again until anything they may show changes.
+
+A page costs 10 to 60 ms of Python (a dozen statements, records, Jinja); the same page seen
+again by the same person, with nothing changed, costs one statement here. Three pieces:
+
+- **The data version.** One row, ``data_version.n``, raised by one in every transaction that
+  wrote any table that pages show, just before it commits (an engine ``commit`` event, so every
+  session, command and process of the project raises it, whatever wrote). It is the last lock a
+  transaction takes on PostgreSQL, held only while it commits, so it cannot deadlock. Writes that
+  no page shows do not raise it: a session's last-use time (the hit checks the session itself),
+  failed logins, the live events of streams, the audit trail; a page that *reads* one of those
+  tables is never kept.
+- **What a page was made from.** The person's session query reads the version in the same
+  statement (``version_now``), before anything the page shows; a page is kept under that
+  version only if its request wrote nothing (a confidential read is audited on every view, a
+  home visit moves a mark: such pages are rendered each time) and read no unversioned table.
+- **The store** (:class:`PageCache`, an ASGI middleware): per worker, bounded in bytes, keyed by
+  the session and CSRF cookies, the address and every header a page depends on (htmx's,
+  ``Accept``, ``Accept-Language``). A kept page is served when its session is still valid and
+  needs no touch, the version has not moved, and it is younger than ``max_age`` (relative times,
+  "today", a meeting that begins). Only 200 HTML answers that set no cookie are kept; never a
+  flash (its cookie bypasses the store), never the API, never another person's page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import DDL, Engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.selectable import ScalarSelect
+from sqlmodel import Field, SQLModel, col, select
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_CHANGED = "veille_changed"  # connection.info: this transaction wrote what pages show
+UNVERSIONED = "veille_unversioned"  # connection.info: writes that raise no version (migrations)
+# (verb, table) written without raising the version, and tables whose reads make a page unkept.
+_QUIET = {("update", "auth_token")}
+_UNSHOWN = {"audit_event", "live_event", "login_attempt", "login_release", "data_version", "alembic_version"}
+_WRITE = re.compile(
+    r"\s*(?:(INSERT)(?:\s+OR\s+\w+)?\s+INTO|(UPDATE)|(DELETE)\s+FROM|(REPLACE)\s+INTO)\s+\"?(\w+)", re.I
+)
+# Schema changes (CREATE, ALTER, DROP) are made with the servers stopped: they raise nothing.
+_OTHER_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE)\b", re.I)
+_CTE_WRITE = re.compile(r"\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.I | re.S)
+_UNSHOWN_READ = re.compile(r"\b(?:audit_event|live_event|login_attempt|login_release)\b")
+_BUMP = "UPDATE data_version SET n = n + 1 WHERE id = 1"
+_TABLE = {
+    "sqlite": "SELECT max(name) FROM sqlite_master WHERE type = 'table' AND name = 'data_version'",
+    "postgresql": "SELECT to_regclass('data_version')",
+}
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+
+
+class DataVersion(SQLModel, table=True):
+    """The one row whose number moves with every committed change that pages may show."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0
+
+
+event.listen(
+    DataVersion.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    DDL("INSERT INTO data_version (id, n) VALUES (1, 0)"),  # type: ignore[no-untyped-call]
+)
+
+
+def version_now() -> ScalarSelect[int]:
+    """The version as a column of another statement (the session query reads it first)."""
+    return select(col(DataVersion.n)).where(col(DataVersion.id) == 1).scalar_subquery()
+
+
+@dataclass
+class _Render:
+    """What one request's rendering did, seen from the engine's statements (a context
+    variable carries it into the route's thread)."""
+
+    version: int | None = None
+    wrote: bool = False
+    unshown: bool = False
+
+
+_RENDER: ContextVar[_Render | None] = ContextVar("veille_render", default=None)
+
+
+def note_version(version: int | None) -> None:
+    """The version read with the person's session, before anything the page shows."""
+    render = _RENDER.get()
+    if render is not None:
+        render.version = version
+
+
+def watch_writes(engine: Engine) -> None:
+    """Raise the version at the commit of every transaction of ``engine`` that changed what
+    pages show, and tell the page being rendered what it wrote or read."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _look(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        render = _RENDER.get()
+        written = _written(statement)
+        if written is None:
+            if render is not None and _UNSHOWN_READ.search(statement):
+                render.unshown = True
+            return
+        if render is not None:
+            render.wrote = True
+        verb, table = written
+        if table not in _UNSHOWN and (verb, table) not in _QUIET:
+            connection.info[_CHANGED] = True
+
+    found: list[bool] = []  # the version's table, once seen (a database not migrated has none)
+
+    @event.listens_for(engine, "commit")
+    def _bump(connection: Connection) -> None:
+        if not connection.info.pop(_CHANGED, False) or connection.info.get(UNVERSIONED):
+            return
+        cursor = connection.connection.cursor()
+        try:
+            if not found:
+                cursor.execute(_TABLE[connection.dialect.name])
+                if cursor.fetchone() in (None, (None,)):
+                    return
+                found.append(True)
+            cursor.execute(_BUMP)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "rollback")
+    def _forget(connection: Connection) -> None:
+        if not connection.invalidated:  # else its record is dropped, and what it noted with it
+            connection.info.pop(_CHANGED, None)
+
+    @event.listens_for(engine, "checkin")
+    def _forget_returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(_CHANGED, None)
+
+
+def _written(statement: str) -> tuple[str, str] | None:
+    """(verb, table) of a statement that writes; ("", "") when the table is not known."""
+    match = _WRITE.match(statement)
+    if match:
+        verb = next(v for v in match.groups()[:4] if v).lower()
+        return ("insert" if verb == "replace" else verb), match.group(5).lower()
+    if _OTHER_WRITE.match(statement) or _CTE_WRITE.match(statement):
+        return "", ""
+    return None
+
+
+@dataclass
+class _Entry:
+    version: int
+    at: float
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+@dataclass
+class PageStore:
+    """A worker's kept pages, bounded by the bytes of their bodies, the least recently used
+    dropped first, each served at most ``max_age`` seconds after it was rendered. ``limit`` 0
+    keeps none; ``enabled`` off too (tests that count what rendering a page costs)."""
+
+    limit: int
+    max_age: float
+    enabled: bool = True
+    entries: OrderedDict[bytes, _Entry] = field(default_factory=OrderedDict)
+    size: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: bytes) -> _Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: bytes, entry: _Entry) -> None:
+        if len(entry.body) > self.limit:
+            return
+        with self.lock:
+            old = self.entries.pop(key, None)
+            self.size -= len(old.body) if old else 0
+            self.entries[key] = entry
+            self.size += len(entry.body)
+            while self.size > self.limit and self.entries:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped.body)
+
+
+# check(session cookie) -> the current version if that session is valid and needs no touch.
+Check = Callable[[str], int | None]
+
+
+class PageCache:
+    """The middleware: serves a kept page or renders it and keeps it (see the module's docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        check: Check,
+        session_cookie: str,
+        csrf_cookie: str,
+        bypass_cookies: tuple[str, ...],
+        store: PageStore,
+        skip_prefixes: tuple[str, ...],
+    ) -> None:
+        self.app = app
+        self.check = check
+        self.session_cookie = session_cookie
+        self.csrf_cookie = csrf_cookie
+        self.bypass_cookies = bypass_cookies
+        self.skip_prefixes = skip_prefixes
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key, session = self._key(scope) if self.store.enabled and self.store.limit else (None, "")
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        entry = self.store.get(key)
+        if entry is not None and time.monotonic() - entry.at <= self.store.max_age:
+            version = await anyio.to_thread.run_sync(self.check, session)
+            if version is not None and version == entry.version:
+                await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
+                await send({"type": "http.response.body", "body": entry.body})
+                return
+        await self._render(scope, receive, send, key)
+
+    def _key(self, scope: Scope) -> tuple[bytes | None, str]:
+        """The key of a page request that may be kept, and its session cookie."""
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"].startswith(self.skip_prefixes)
+        ):
+            return None, ""
+        parts: list[bytes] = [scope["path"].encode(), scope.get("query_string", b"")]
+        cookie = b""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie += value + b";"
+            elif name.startswith(b"hx-") or name in (b"host", b"accept", b"accept-language"):
+                parts += [name, value]
+        jar = cookie_parser(cookie.decode("latin-1"))
+        session, csrf = jar.get(self.session_cookie), jar.get(self.csrf_cookie)
+        if not session or not csrf or any(name in jar for name in self.bypass_cookies):
+            return None, ""
+        parts += [session.encode(), csrf.encode()]
+        return hashlib.sha256(b"\0".join(parts)).digest(), session
+
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
+        render = _Render()
+        token = _RENDER.set(render)
+        start: Message | None = None
+        chunks: list[bytes] = []
+        keep = True
+
+        async def capture(message: Message) -> None:
+            nonlocal start, keep
+            if message["type"] == "http.response.start":
+                start = message
+                headers = dict(message.get("headers", []))
+                keep = (
+                    message["status"] == 200
+                    and headers.get(b"content-type", b"").startswith(b"text/html")
+                    and not any(name == b"set-cookie" for name, _ in message.get("headers", []))
+                )
+            elif message["type"] == "http.response.body" and keep:
+                chunks.append(message.get("body", b""))
+                keep = sum(map(len, chunks)) <= MAX_ENTRY_BYTES
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            _RENDER.reset(token)
+        if keep and start is not None and render.version is not None and not (render.wrote or render.unshown):
+            self.store.put(
+                key,
+                _Entry(
+                    render.version, time.monotonic(), 200, list(start.get("headers", [])), b"".join(chunks)
+                ),
+            )

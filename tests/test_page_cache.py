@@ -1,0 +1,166 @@
+"""Pages kept per session (src/veille/pagecache.py, issue 15): a second view of an unchanged
+page costs one statement; any change that the page may show, whoever makes it and through
+whatever engine, is seen at the next view; a kept page never reaches another person, a closed
+session, a page that audits what it shows, nor a page with a message to show once.
+
+Every other test runs with the page cache on too (only those counting what a rendered page
+costs turn it off: the ``queries`` fixture), so the whole suite checks that nothing is kept
+too long."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from tests.conftest import count_queries
+from tests.factories import Factory, World
+from veille.audit.models import AuditEvent
+from veille.config import Settings
+from veille.db import make_engine
+from veille.situations.enums import Confidentiality
+from veille.situations.models import Situation
+
+
+def _report(world: World, title: str) -> dict[str, str]:
+    return {
+        "body_id": str(world.body.id),
+        "title": title,
+        "description": "Constaté ce matin.",
+        "category": "other",
+        "sector_id": str(world.sector.id),
+        "place": "Rue Jean-Moulin",
+        "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+        "occurred_time": "08:00",
+        "severity": "2",
+        "confidentiality": "body",
+    }
+
+
+def _statements(engine: Engine, client: Any, url: str, **kwargs: Any) -> tuple[int, str]:
+    with count_queries(engine) as log:
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200, response.status_code
+    return log.count, response.text
+
+
+def test_a_second_view_of_an_unchanged_page_costs_one_statement(
+    world: World, client_for: Any, engine: Engine
+) -> None:
+    client = client_for(world.member)
+    url = f"/bodies/{world.body.id}"
+    rendered, first = _statements(engine, client, url)
+    kept, second = _statements(engine, client, url)
+    assert rendered > 3
+    assert kept == 1  # the session and the data version, in one statement
+    assert second == first
+
+
+def test_a_change_is_seen_at_the_next_view_whoever_made_it(
+    world: World, factory: Factory, client_for: Any, engine: Engine, settings: Settings
+) -> None:
+    member, chair = client_for(world.member), client_for(world.chair)
+    url = f"/situations?body_id={world.body.id}"
+    member.get(url)
+    assert "Tags sur la façade" not in member.get(url).text
+
+    # Another person, through a page form.
+    response = chair.form("/situations/new", _report(world, "Tags sur la façade"))
+    assert response.status_code == 303, response.text[:500]
+    assert "Tags sur la façade" in member.get(url).text
+
+    # Another engine, as another process or a command would (a plain session, no request).
+    other = make_engine(settings.database_url)
+    try:
+        with Session(other) as session:
+            report = session.exec(select(Situation).where(Situation.title == "Tags sur la façade")).one()
+            report.title = "Tags effacés"
+            session.add(report)
+            session.commit()
+    finally:
+        other.dispose()
+    assert "Tags effacés" in member.get(url).text
+
+
+def test_a_kept_page_is_only_ever_its_sessions(world: World, client_for: Any, engine: Engine) -> None:
+    url = f"/bodies/{world.body.id}"
+    first, second = client_for(world.member), client_for(world.member)
+    first.get(url)
+    assert _statements(engine, first, url)[0] == 1
+    # The same person in another browser (session and CSRF token of its own) gets a page
+    # rendered for it, which holds its own token.
+    count, page = _statements(engine, second, url)
+    assert count > 1 and second.csrf in page and first.csrf not in page
+    chair_page = client_for(world.chair).get(url).text
+    assert world.chair.name in chair_page and world.member.name not in chair_page.split("<main")[0]
+
+
+def test_a_closed_session_gets_no_kept_page(world: World, client_for: Any) -> None:
+    client = client_for(world.member)
+    url = f"/bodies/{world.body.id}"
+    client.get(url)
+    client.get(url)
+    assert client.form("/logout").status_code == 303
+    response = client.get(url)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_page_that_audits_a_confidential_read_is_rendered_and_audited_each_time(
+    world: World, factory: Factory, client_for: Any, engine: Engine, session: Session
+) -> None:
+    report = factory.situation(
+        world.body, world.chair, "Menaces signalées", confidentiality=Confidentiality.restricted
+    )
+    client = client_for(world.chair)
+    url = f"/situations/{report.id}"
+
+    def reads() -> int:
+        query = select(func.count()).where(
+            col(AuditEvent.verb) == "read", col(AuditEvent.entity_id) == report.id
+        )
+        return int(session.exec(query).one())
+
+    for _view in range(3):
+        assert _statements(engine, client, url)[0] > 1
+    assert reads() == 3
+
+
+def test_a_message_shown_once_is_not_kept(world: World, client_for: Any) -> None:
+    client = client_for(world.member)
+    response = client.form("/situations/new", _report(world, "Rodéos sur le parking"))
+    assert response.status_code == 303, response.status_code
+    target = response.headers["location"]
+    assert "flash__message" in client.get(target).text
+    assert "flash__message" not in client.get(target).text
+    assert "flash__message" not in client.get(target).text
+
+
+def test_a_fragment_and_the_whole_page_are_kept_apart(world: World, client_for: Any) -> None:
+    client = client_for(world.member)
+    url = "/situations"
+    whole = client.get(url).text
+    fragment = client.get(url, headers={"HX-Request": "true"}).text
+    assert "<html" in whole and "<html" not in fragment
+    assert (
+        "<html" in client.get(url).text
+        and "<html" not in client.get(url, headers={"HX-Request": "true"}).text
+    )
+
+
+def test_pages_older_than_their_age_or_without_room_are_rendered_again(
+    world: World, client_for: Any, engine: Engine, app: FastAPI
+) -> None:
+    client = client_for(world.member)
+    url = f"/bodies/{world.body.id}"
+    store = app.state.page_store
+    client.get(url)
+    store.max_age = 0
+    assert _statements(engine, client, url)[0] > 1
+    store.max_age = 60
+    store.limit = 1  # no page fits
+    other = client_for(world.chair)
+    other.get(url)
+    assert _statements(engine, other, url)[0] > 1
