@@ -108,24 +108,36 @@ def test_a_closed_session_gets_no_kept_page(world: World, client_for: Any) -> No
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
-def test_a_page_that_audits_a_confidential_read_is_rendered_and_audited_each_time(
+def test_a_kept_page_that_shows_a_confidential_report_is_audited_at_each_view(
     world: World, factory: Factory, client_for: Any, engine: Engine, session: Session
 ) -> None:
     report = factory.situation(
         world.body, world.chair, "Menaces signalées", confidentiality=Confidentiality.restricted
     )
     client = client_for(world.chair)
-    url = f"/situations/{report.id}"
 
     def reads() -> int:
+        session.rollback()  # a fresh look, not this session's last snapshot
         query = select(func.count()).where(
             col(AuditEvent.verb) == "read", col(AuditEvent.entity_id) == report.id
         )
         return int(session.exec(query).one())
 
-    for _view in range(3):
-        assert _statements(engine, client, url)[0] > 1
-    assert reads() == 3
+    for url in (f"/situations/{report.id}", f"/situations?body_id={world.body.id}"):
+        before = reads()
+        rendered, page = _statements(engine, client, url)
+        assert rendered > 2 and "Menaces signalées" in page
+        for _view in range(2):  # the session, then the read written again
+            assert _statements(engine, client, url) == (2, page)
+        assert reads() == before + 3
+
+
+def test_a_page_that_reads_the_audit_trail_is_never_kept(
+    world: World, client_for: Any, engine: Engine
+) -> None:
+    client = client_for(world.admin)
+    for _view in range(2):
+        assert _statements(engine, client, "/admin/audit")[0] > 2
 
 
 def test_a_message_shown_once_is_not_kept(world: World, client_for: Any) -> None:

@@ -249,6 +249,14 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return DbSession(bind, expire_on_commit=False, info={"engine": engine})
 
 
+def write_steps(engine: Engine, steps: Iterable[Callable[[Session], object]]) -> None:
+    """Runs each step in one session of its own, then commits (a kept page's audited reads)."""
+    with open_session(engine) as session:
+        for step in steps:
+            step(session)
+        session.commit()
+
+
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     session = open_session(engine, write=write)
     try:

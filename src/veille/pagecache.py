@@ -25,6 +25,7 @@ again by the same person, with nothing changed, costs one statement here. Three 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 import time
@@ -42,6 +43,8 @@ from sqlmodel import Field, SQLModel, col, select
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger(__name__)
+
 _CHANGED = "veille_changed"  # connection.info: this transaction wrote what pages show
 UNVERSIONED = "veille_unversioned"  # connection.info: writes that raise no version (migrations)
 # (verb, table) written without raising the version, and tables whose reads make a page unkept.
@@ -54,6 +57,7 @@ _WRITE = re.compile(
 _OTHER_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE)\b", re.I)
 _CTE_WRITE = re.compile(r"\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.I | re.S)
 _UNSHOWN_READ = re.compile(r"\b(?:audit_event|live_event|login_attempt|login_release)\b")
+_AUDIT = "audit_event"
 _BUMP = "UPDATE data_version SET n = n + 1 WHERE id = 1"
 _TABLE = {
     "sqlite": "SELECT max(name) FROM sqlite_master WHERE type = 'table' AND name = 'data_version'",
@@ -83,6 +87,11 @@ def version_now() -> ScalarSelect[int]:
     return select(col(DataVersion.n)).where(col(DataVersion.id) == 1).scalar_subquery()
 
 
+# A write of the session that the page needs done again each time it is served (a read of a
+# confidential report is audited at every view): called with a session of its own.
+Replay = Callable[[Any], None]
+
+
 @dataclass
 class _Render:
     """What one request's rendering did, seen from the engine's statements (a context
@@ -91,6 +100,15 @@ class _Render:
     version: int | None = None
     wrote: bool = False
     unshown: bool = False
+    audited: int = 0  # audit inserts seen
+    replays: list[Replay] = field(default_factory=list)  # audit inserts that may be made again
+
+    def keepable(self) -> bool:
+        return (
+            self.version is not None
+            and not (self.wrote or self.unshown)
+            and self.audited == len(self.replays)
+        )
 
 
 _RENDER: ContextVar[_Render | None] = ContextVar("veille_render", default=None)
@@ -101,6 +119,13 @@ def note_version(version: int | None) -> None:
     render = _RENDER.get()
     if render is not None:
         render.version = version
+
+
+def note_replay(replay: Replay) -> None:
+    """A read just audited: made again, with its own time, each time the page is served."""
+    render = _RENDER.get()
+    if render is not None:
+        render.replays.append(replay)
 
 
 def watch_writes(engine: Engine) -> None:
@@ -115,9 +140,11 @@ def watch_writes(engine: Engine) -> None:
             if render is not None and _UNSHOWN_READ.search(statement):
                 render.unshown = True
             return
-        if render is not None:
-            render.wrote = True
         verb, table = written
+        if render is not None and (verb, table) == ("insert", _AUDIT):
+            render.audited += 1
+        elif render is not None:
+            render.wrote = True
         if table not in _UNSHOWN and (verb, table) not in _QUIET:
             connection.info[_CHANGED] = True
 
@@ -166,6 +193,7 @@ class _Entry:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    replays: list[Replay]
 
 
 @dataclass
@@ -203,6 +231,8 @@ class PageStore:
 
 # check(session cookie) -> the current version if that session is valid and needs no touch.
 Check = Callable[[str], int | None]
+# write(replays): makes them in one transaction of its own.
+Write = Callable[[list[Replay]], None]
 
 
 class PageCache:
@@ -213,6 +243,7 @@ class PageCache:
         app: ASGIApp,
         *,
         check: Check,
+        write: Write,
         session_cookie: str,
         csrf_cookie: str,
         bypass_cookies: tuple[str, ...],
@@ -221,6 +252,7 @@ class PageCache:
     ) -> None:
         self.app = app
         self.check = check
+        self.write = write
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
         self.bypass_cookies = bypass_cookies
@@ -233,13 +265,25 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         entry = self.store.get(key)
-        if entry is not None and time.monotonic() - entry.at <= self.store.max_age:
-            version = await anyio.to_thread.run_sync(self.check, session)
-            if version is not None and version == entry.version:
-                await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
-                await send({"type": "http.response.body", "body": entry.body})
-                return
+        fresh = entry is not None and time.monotonic() - entry.at <= self.store.max_age
+        if entry is not None and fresh and await anyio.to_thread.run_sync(self._still_good, session, entry):
+            await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
+            await send({"type": "http.response.body", "body": entry.body})
+            return
         await self._render(scope, receive, send, key)
+
+    def _still_good(self, session: str, entry: _Entry) -> bool:
+        """The session still opens pages, nothing changed, and the page's audited reads are
+        written again (when they cannot be, the page is rendered, as always)."""
+        if self.check(session) != entry.version:
+            return False
+        if entry.replays:
+            try:
+                self.write(entry.replays)
+            except Exception:
+                log.warning("a kept page's audited reads could not be written; rendered instead")
+                return False
+        return True
 
     def _key(self, scope: Scope) -> tuple[bytes | None, str]:
         """The key of a page request that may be kept, and its session cookie."""
@@ -274,12 +318,7 @@ class PageCache:
             nonlocal start, keep
             if message["type"] == "http.response.start":
                 start = message
-                headers = dict(message.get("headers", []))
-                keep = (
-                    message["status"] == 200
-                    and headers.get(b"content-type", b"").startswith(b"text/html")
-                    and not any(name == b"set-cookie" for name, _ in message.get("headers", []))
-                )
+                keep = _keepable(message["status"], message.get("headers", []))
             elif message["type"] == "http.response.body" and keep:
                 chunks.append(message.get("body", b""))
                 keep = sum(map(len, chunks)) <= MAX_ENTRY_BYTES
@@ -289,10 +328,20 @@ class PageCache:
             await self.app(scope, receive, capture)
         finally:
             _RENDER.reset(token)
-        if keep and start is not None and render.version is not None and not (render.wrote or render.unshown):
+        if keep and start is not None and render.keepable():
+            assert render.version is not None
+            headers = list(start.get("headers", []))
+            body = b"".join(chunks)
             self.store.put(
-                key,
-                _Entry(
-                    render.version, time.monotonic(), 200, list(start.get("headers", [])), b"".join(chunks)
-                ),
+                key, _Entry(render.version, time.monotonic(), start["status"], headers, body, render.replays)
             )
+
+
+def _keepable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A page (200, HTML) or a redirect (303, a partner's /activity to their organisation's),
+    that sets no cookie."""
+    if any(name == b"set-cookie" for name, _ in headers):
+        return False
+    if status == 303:
+        return True
+    return status == 200 and dict(headers).get(b"content-type", b"").startswith(b"text/html")

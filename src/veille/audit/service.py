@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import ColumnElement, func, insert
 from sqlmodel import Session, col, select
@@ -13,6 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit.models import AuditEvent
 from veille.orm import utcnow
+from veille.pagecache import note_replay
 from veille.pagination import Cursor, keyset_page
 
 
@@ -42,6 +44,14 @@ def record_reads(
         for i in entity_ids
     ]
     session.execute(insert(AuditEvent), rows)
+    # The page showing them may be served again without being rendered: these reads with it.
+    note_replay(partial(_read_again, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
+
+
+def _read_again(
+    session: Session, *, user_id: int | None, entity: str, entity_ids: list[int], detail: dict[str, object]
+) -> None:
+    record_reads(session, user_id=user_id, entity=entity, entity_ids=entity_ids, **detail)
 
 
 def list_events(
