@@ -93,6 +93,7 @@ def main() -> int:
         "VEILLE_DATABASE_URL": url,
         "VEILLE_SECRET_KEY": SECRET,
         "VEILLE_BASE_URL": f"http://127.0.0.1:{args.port}",
+        **({"VEILLE_PAGE_CACHE_MB": "0"} if args.rendered else {}),
     }
     _seed_if_empty(args, env)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -145,6 +146,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--note", default="", help="a line written above the table")
+    parser.add_argument(
+        "--rendered",
+        action="store_true",
+        help="no kept page (VEILLE_PAGE_CACHE_MB=0): every view rendered, as a first view is",
+    )
     args = parser.parse_args()
     if args.engine == "postgresql" and not args.postgres_url:
         parser.error("--engine postgresql needs --postgres-url or VEILLE_BENCH_POSTGRES_URL")
@@ -455,12 +461,13 @@ def _machine() -> str:
 
 
 def _write_doc(args: argparse.Namespace, table: str) -> None:
-    key = f"{args.engine}-{args.workers}w-{args.scale}"
+    key = f"{args.engine}-{args.workers}w-{args.scale}" + ("-rendered" if args.rendered else "")
+    how = ", every view rendered" if args.rendered else ", pages kept"
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     section = "\n".join(
         [
             start,
-            f"### {args.scale}, {args.engine}, {args.workers} worker{'s' if args.workers > 1 else ''}",
+            f"### {args.scale}, {args.engine}, {args.workers} worker{'s' if args.workers > 1 else ''}{how}",
             "",
             f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
             f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}",

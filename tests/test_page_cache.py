@@ -48,15 +48,16 @@ def _statements(engine: Engine, client: Any, url: str, **kwargs: Any) -> tuple[i
 
 
 def test_a_second_view_of_an_unchanged_page_costs_one_statement(
-    world: World, client_for: Any, engine: Engine
+    world: World, factory: Factory, client_for: Any, engine: Engine
 ) -> None:
     client = client_for(world.member)
-    url = f"/bodies/{world.body.id}"
-    rendered, first = _statements(engine, client, url)
-    kept, second = _statements(engine, client, url)
-    assert rendered > 3
-    assert kept == 1  # the session and the data version, in one statement
-    assert second == first
+    meeting = factory.meeting(world.body)  # its page reads the live events' last id
+    for url in (f"/bodies/{world.body.id}", f"/meetings/{meeting.id}", "/stats"):
+        rendered, first = _statements(engine, client, url)
+        kept, second = _statements(engine, client, url)
+        assert rendered > 3
+        assert kept == 1, url  # the session and the data version, in one statement
+        assert second == first
 
 
 def test_a_change_is_seen_at_the_next_view_whoever_made_it(
@@ -176,3 +177,13 @@ def test_pages_older_than_their_age_or_without_room_are_rendered_again(
     other = client_for(world.chair)
     other.get(url)
     assert _statements(engine, other, url)[0] > 1
+
+
+def test_a_redirect_that_sets_no_cookie_is_kept(world: World, client_for: Any, engine: Engine) -> None:
+    """A member's activity figures are their organisation's: /activity sends them there."""
+    client = client_for(world.member)
+    first = client.get("/activity")
+    assert first.status_code == 303
+    with count_queries(engine) as log:
+        again = client.get("/activity")
+    assert (again.status_code, again.headers["location"], log.count) == (303, first.headers["location"], 1)

@@ -8,18 +8,20 @@ again by the same person, with nothing changed, costs one statement here. Three 
   session, command and process of the project raises it, whatever wrote). It is the last lock a
   transaction takes on PostgreSQL, held only while it commits, so it cannot deadlock. Writes that
   no page shows do not raise it: a session's last-use time (the hit checks the session itself),
-  failed logins, the live events of streams, the audit trail; a page that *reads* one of those
-  tables is never kept.
+  failed logins, the audit trail (a page that *reads* one of those is never kept), the live
+  events of streams (written with the change they tell of, which raises it).
 - **What a page was made from.** The person's session query reads the version in the same
   statement (``version_now``), before anything the page shows; a page is kept under that
-  version only if its request wrote nothing (a confidential read is audited on every view, a
-  home visit moves a mark: such pages are rendered each time) and read no unversioned table.
+  version only if its request wrote nothing (a home visit that moves its mark is rendered) but
+  the confidential reads it audited, and read no unversioned table. Those reads are kept with
+  the page and written again each time it is served (``note_replay``): every view is audited.
 - **The store** (:class:`PageCache`, an ASGI middleware): per worker, bounded in bytes, keyed by
   the session and CSRF cookies, the address and every header a page depends on (htmx's,
-  ``Accept``, ``Accept-Language``). A kept page is served when its session is still valid and
+  ``Host``, ``Accept-Language``). A kept page is served when its session is still valid and
   needs no touch, the version has not moved, and it is younger than ``max_age`` (relative times,
-  "today", a meeting that begins). Only 200 HTML answers that set no cookie are kept; never a
-  flash (its cookie bypasses the store), never the API, never another person's page.
+  "today", a meeting that begins). Only 200 HTML answers and redirects that set no cookie are
+  kept; never a flash (its cookie bypasses the store), never the API, never another person's
+  page.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ _WRITE = re.compile(
 # Schema changes (CREATE, ALTER, DROP) are made with the servers stopped: they raise nothing.
 _OTHER_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE)\b", re.I)
 _CTE_WRITE = re.compile(r"\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.I | re.S)
-_UNSHOWN_READ = re.compile(r"\b(?:audit_event|live_event|login_attempt|login_release)\b")
+# Live events are written with the change they tell of, which raises the version: a page may
+# read them (a meeting gives its stream the last one's id).
+_UNSHOWN_READ = re.compile(r"\b(?:audit_event|login_attempt|login_release)\b")
 _AUDIT = "audit_event"
 _BUMP = "UPDATE data_version SET n = n + 1 WHERE id = 1"
 _TABLE = {
@@ -298,7 +302,7 @@ class PageCache:
         for name, value in scope["headers"]:
             if name == b"cookie":
                 cookie += value + b";"
-            elif name.startswith(b"hx-") or name in (b"host", b"accept", b"accept-language"):
+            elif name.startswith(b"hx-") or name in (b"host", b"accept-language"):
                 parts += [name, value]
         jar = cookie_parser(cookie.decode("latin-1"))
         session, csrf = jar.get(self.session_cookie), jar.get(self.csrf_cookie)
