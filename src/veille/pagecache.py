@@ -104,15 +104,10 @@ class _Render:
     version: int | None = None
     wrote: bool = False
     unshown: bool = False
-    audited: int = 0  # audit inserts seen
-    replays: list[Replay] = field(default_factory=list)  # audit inserts that may be made again
+    replays: list[Replay] = field(default_factory=list)  # audited reads, made again when served
 
     def keepable(self) -> bool:
-        return (
-            self.version is not None
-            and not (self.wrote or self.unshown)
-            and self.audited == len(self.replays)
-        )
+        return self.version is not None and not (self.wrote or self.unshown)
 
 
 _RENDER: ContextVar[_Render | None] = ContextVar("veille_render", default=None)
@@ -132,6 +127,15 @@ def note_replay(replay: Replay) -> None:
         render.replays.append(replay)
 
 
+def note_written() -> None:
+    """An audit event of a change, or of a consultation that cannot be made again: the page is
+    not kept (the audit service tells which of its writes a page may repeat; its statements are
+    not told apart here, since an engine may cut one insert of many rows in several)."""
+    render = _RENDER.get()
+    if render is not None:
+        render.wrote = True
+
+
 def watch_writes(engine: Engine) -> None:
     """Raise the version at the commit of every transaction of ``engine`` that changed what
     pages show, and tell the page being rendered what it wrote or read."""
@@ -145,9 +149,7 @@ def watch_writes(engine: Engine) -> None:
                 render.unshown = True
             return
         verb, table = written
-        if render is not None and (verb, table) == ("insert", _AUDIT):
-            render.audited += 1
-        elif render is not None:
+        if render is not None and (verb, table) != ("insert", _AUDIT):  # the audit says (above)
             render.wrote = True
         if table not in _UNSHOWN and (verb, table) not in _QUIET:
             connection.info[_CHANGED] = True

@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit.models import AuditEvent
 from veille.orm import utcnow
-from veille.pagecache import note_replay
+from veille.pagecache import note_replay, note_written
 from veille.pagination import Cursor, keyset_page
 
 
@@ -28,6 +28,7 @@ def record(
     **detail: object,
 ) -> None:
     """Adds an event to the current transaction, so that it is kept only if the change is."""
+    note_written()
     session.add(AuditEvent(user_id=user_id, verb=verb, entity=entity, entity_id=entity_id, detail=detail))
 
 
