@@ -330,3 +330,19 @@ def build_world(factory: Factory) -> World:
     factory.member(body, world.guest, MemberRole.guest)
     factory.member(other_body, world.other, MemberRole.member)
     return world
+
+
+def report_form(world: World, title: str) -> dict[str, str]:
+    """The fields of the page form that posts a report (``/situations/new``) in the world's body."""
+    return {
+        "body_id": str(world.body.id),
+        "title": title,
+        "description": "Constaté ce matin.",
+        "category": "other",
+        "sector_id": str(world.sector.id),
+        "place": "Rue Jean-Moulin",
+        "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+        "occurred_time": "08:00",
+        "severity": "2",
+        "confidentiality": "body",
+    }

@@ -9,7 +9,6 @@ too long."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,27 +16,12 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from tests.conftest import count_queries
-from tests.factories import Factory, World
+from tests.factories import Factory, World, report_form
 from veille.audit.models import AuditEvent
 from veille.config import Settings
 from veille.db import make_engine
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
-
-
-def _report(world: World, title: str) -> dict[str, str]:
-    return {
-        "body_id": str(world.body.id),
-        "title": title,
-        "description": "Constaté ce matin.",
-        "category": "other",
-        "sector_id": str(world.sector.id),
-        "place": "Rue Jean-Moulin",
-        "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
-        "occurred_time": "08:00",
-        "severity": "2",
-        "confidentiality": "body",
-    }
 
 
 def _statements(engine: Engine, client: Any, url: str, **kwargs: Any) -> tuple[int, str]:
@@ -69,7 +53,7 @@ def test_a_change_is_seen_at_the_next_view_whoever_made_it(
     assert "Tags sur la façade" not in member.get(url).text
 
     # Another person, through a page form.
-    response = chair.form("/situations/new", _report(world, "Tags sur la façade"))
+    response = chair.form("/situations/new", report_form(world, "Tags sur la façade"))
     assert response.status_code == 303, response.text[:500]
     assert "Tags sur la façade" in member.get(url).text
 
@@ -143,7 +127,7 @@ def test_a_page_that_reads_the_audit_trail_is_never_kept(
 
 def test_a_message_shown_once_is_not_kept(world: World, client_for: Any) -> None:
     client = client_for(world.member)
-    response = client.form("/situations/new", _report(world, "Rodéos sur le parking"))
+    response = client.form("/situations/new", report_form(world, "Rodéos sur le parking"))
     assert response.status_code == 303, response.status_code
     target = response.headers["location"]
     assert "flash__message" in client.get(target).text

@@ -13,7 +13,6 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import POSTGRES_URL, SECRET
-from tests.factories import PASSWORD, Factory, World
+from tests.factories import PASSWORD, Factory, World, report_form
 from tests.ops.server import (
     START_TIMEOUT,
     MailSink,
@@ -207,18 +206,6 @@ def test_a_page_kept_by_one_process_follows_a_change_made_on_the_other(
         assert on_first.get(url).text == before  # kept, and served again
         assert "Tags sur la façade de l’école" not in before
 
-        report = {
-            "csrf_token": token,
-            "body_id": str(world.body.id),
-            "title": "Tags sur la façade de l’école",
-            "description": "Constaté ce matin.",
-            "category": "other",
-            "sector_id": str(world.sector.id),
-            "place": "Rue Jean-Moulin",
-            "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
-            "occurred_time": "08:00",
-            "severity": "2",
-            "confidentiality": "body",
-        }
+        report = {"csrf_token": token, **report_form(world, "Tags sur la façade de l’école")}
         assert on_second.post("/situations/new", data=report).status_code == 303
         assert "Tags sur la façade de l’école" in on_first.get(url).text
