@@ -9,17 +9,22 @@ too long."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from tests.conftest import count_queries
 from tests.factories import Factory, World, report_form
 from veille.audit.models import AuditEvent
+from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
+from veille.orm import utcnow
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -171,3 +176,42 @@ def test_a_redirect_that_sets_no_cookie_is_kept(world: World, client_for: Any, e
     with count_queries(engine) as log:
         again = client.get("/activity")
     assert (again.status_code, again.headers["location"], log.count) == (303, first.headers["location"], 1)
+
+
+def test_a_session_due_for_its_last_use_write_is_touched_and_served_its_kept_page(
+    world: World, client_for: Any, engine: Engine, session: Session
+) -> None:
+    client = client_for(world.member)
+    url = f"/bodies/{world.body.id}"
+    client.get(url)
+    long_ago = utcnow() - timedelta(minutes=5)
+    session.execute(
+        update(AuthToken).where(col(AuthToken.user_id) == world.member.id).values(last_used_at=long_ago)
+    )
+    session.commit()
+    assert _statements(engine, client, url)[0] == 2  # the session, then its last use
+    session.rollback()
+    used = session.exec(select(AuthToken.last_used_at).where(AuthToken.user_id == world.member.id)).one()
+    assert used > long_ago
+
+
+def test_requests_for_a_page_being_rendered_wait_for_it(
+    world: World, client_for: Any, engine: Engine, app: FastAPI
+) -> None:
+    """Five connections of one session asking at once for a page it has not seen: one renders
+    it (as rendering it for another session of the same person costs)."""
+    url = f"/bodies/{world.body.id}"
+    rendered = _statements(engine, client_for(world.member), url)[0]
+    cookies = dict(client_for(world.member).cookies)
+
+    async def ask_together() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as http:
+            answers = await asyncio.gather(*(http.get(url) for _ in range(5)))
+        return [answer.status_code for answer in answers]
+
+    with count_queries(engine) as log:
+        assert asyncio.run(ask_together()) == [200] * 5
+    assert log.count == rendered + 4  # one rendering, four kept pages served (a statement each)

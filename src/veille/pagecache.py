@@ -17,11 +17,12 @@ again by the same person, with nothing changed, costs one statement here. Three 
   the page and written again each time it is served (``note_replay``): every view is audited.
 - **The store** (:class:`PageCache`, an ASGI middleware): per worker, bounded in bytes, keyed by
   the session and CSRF cookies, the address and every header a page depends on (htmx's,
-  ``Host``, ``Accept-Language``). A kept page is served when its session is still valid and
-  needs no touch, the version has not moved, and it is younger than ``max_age`` (relative times,
+  ``Host``, ``Accept-Language``). A kept page is served when its session is still valid (its
+  last use written when due), the version has not moved, and it is younger than ``max_age`` (relative times,
   "today", a meeting that begins). Only 200 HTML answers and redirects that set no cookie are
   kept; never a flash (its cookie bypasses the store), never the API, never another person's
-  page.
+  page. Requests for a page being rendered for the same session wait for it instead of
+  rendering it beside it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import DDL, Engine, event
 from sqlalchemy.engine import Connection
@@ -68,6 +70,8 @@ _TABLE = {
     "postgresql": "SELECT to_regclass('data_version')",
 }
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
+# How long a request waits for the same page being rendered for its session, then renders it.
+RENDER_WAIT_SECONDS = 10.0
 
 
 class DataVersion(SQLModel, table=True):
@@ -149,9 +153,11 @@ def watch_writes(engine: Engine) -> None:
                 render.unshown = True
             return
         verb, table = written
+        if (verb, table) in _QUIET:  # nothing a page shows: no version, and the page is kept
+            return
         if render is not None and (verb, table) != ("insert", _AUDIT):  # the audit says (above)
             render.wrote = True
-        if table not in _UNSHOWN and (verb, table) not in _QUIET:
+        if table not in _UNSHOWN:
             connection.info[_CHANGED] = True
 
     found: list[bool] = []  # the version's table, once seen (a database not migrated has none)
@@ -235,7 +241,7 @@ class PageStore:
                 self.size -= len(dropped.body)
 
 
-# check(session cookie) -> the current version if that session is valid and needs no touch.
+# check(session cookie) -> the current version if that session is valid (touched when due).
 Check = Callable[[str], int | None]
 # write(replays): makes them in one transaction of its own.
 Write = Callable[[list[Replay]], None]
@@ -264,19 +270,43 @@ class PageCache:
         self.bypass_cookies = bypass_cookies
         self.skip_prefixes = skip_prefixes
         self.store = store
+        self._rendering: dict[bytes, anyio.Event] = {}  # keys being rendered (the event loop's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key, session = self._key(scope) if self.store.enabled and self.store.limit else (None, "")
         if key is None:
             await self.app(scope, receive, send)
             return
-        entry = self.store.get(key)
-        fresh = entry is not None and time.monotonic() - entry.at <= self.store.max_age
-        if entry is not None and fresh and await anyio.to_thread.run_sync(self._still_good, session, entry):
-            await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
-            await send({"type": "http.response.body", "body": entry.body})
+        if await self._served(key, session, send):
             return
-        await self._render(scope, receive, send, key)
+        rendering = self._rendering.get(key)
+        if rendering is not None:
+            # The same page is being rendered for this session (ten connections, or a reload):
+            # wait for it rather than render it again beside it.
+            with anyio.move_on_after(RENDER_WAIT_SECONDS):
+                await rendering.wait()
+            if await self._served(key, session, send):
+                return
+            await self._render(scope, receive, send, key)
+            return
+        self._rendering[key] = done = anyio.Event()
+        try:
+            await self._render(scope, receive, send, key)
+        finally:
+            done.set()
+            if self._rendering.get(key) is done:
+                del self._rendering[key]
+
+    async def _served(self, key: bytes, session: str, send: Send) -> bool:
+        """Serves the kept page of ``key`` if it is still good."""
+        entry = self.store.get(key)
+        if entry is None or time.monotonic() - entry.at > self.store.max_age:
+            return False
+        if not await anyio.to_thread.run_sync(self._still_good, session, entry):
+            return False
+        await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": entry.body})
+        return True
 
     def _still_good(self, session: str, entry: _Entry) -> bool:
         """The session still opens pages, nothing changed, and the page's audited reads are

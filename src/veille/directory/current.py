@@ -49,19 +49,23 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
 
 
 def session_version(engine: Engine, settings: Settings, raw: str) -> int | None:
-    """The data version, if the session behind ``raw`` still opens pages without being touched
-    (active person, within its limits): a page kept for it may be served again (pagecache.py)."""
+    """The data version, if the session behind ``raw`` still opens pages (active person, within
+    its limits; its last use written when due, as a rendered page would): a page kept for it
+    may be served again (pagecache.py)."""
     with open_session(engine) as session:
         row = session.exec(
             select(AuthToken, User.active, version_now())
             .join(User, col(User.id) == AuthToken.user_id)
             .where(auth.token_matches(raw, TokenKind.session))
         ).first()
-    if row is None:
-        return None
-    token, active, version = row
-    if not active or auth.token_expired(settings, token) or auth.needs_touch(token):
-        return None
+        if row is None:
+            return None
+        token, active, version = row
+        if not active or auth.token_expired(settings, token):
+            return None
+        if auth.needs_touch(token):
+            assert token.id is not None
+            auth.touch_token(session, token.id)
     return int(version) if version is not None else None
 
 
