@@ -400,6 +400,7 @@ def _measure(
     requests: list[tuple[str, str, str]] | None = None,
 ) -> Result:
     requests = requests or [("GET", shown, "")]
+    _settle(base)
     with tempfile.NamedTemporaryFile("w", suffix=".requests", delete=False) as handle:
         handle.write("".join(f"{m}\t{p}\t{b}\n" for m, p, b in requests))
     env = {
@@ -428,6 +429,18 @@ def _measure(
         file=sys.stderr,
     )
     return result
+
+
+def _settle(base: str, quick: float = 0.02, times: int = 3, limit: float = 120.0) -> None:
+    """Waits until the server is idle (``/healthz`` answered within ``quick`` seconds ``times``
+    in a row): wrk stops sending when its time is up, but the server still works on what it
+    received (ten 10-page PDFs take seconds), which would weigh on the next page's figures."""
+    deadline = time.monotonic() + limit
+    in_a_row = 0
+    while in_a_row < times and time.monotonic() < deadline:
+        began = time.monotonic()
+        httpx.get(base + "/healthz", timeout=limit)
+        in_a_row = in_a_row + 1 if time.monotonic() - began < quick else 0
 
 
 def _table(results: list[Result]) -> str:
