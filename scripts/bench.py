@@ -431,10 +431,11 @@ def _measure(
     return result
 
 
-def _settle(base: str, quick: float = 0.02, times: int = 3, limit: float = 120.0) -> None:
+def _settle(base: str, quick: float = 0.005, times: int = 5, limit: float = 120.0) -> None:
     """Waits until the server is idle (``/healthz`` answered within ``quick`` seconds ``times``
-    in a row): wrk stops sending when its time is up, but the server still works on what it
-    received (ten 10-page PDFs take seconds), which would weigh on the next page's figures."""
+    in a row; it takes 1 to 2 ms alone, several times that beside threads still printing):
+    wrk stops sending when its time is up, but the server still works on what it received
+    (ten 10-page PDFs take seconds), which would weigh on the next page's figures."""
     deadline = time.monotonic() + limit
     in_a_row = 0
     with httpx.Client(base_url=base, timeout=limit) as client:  # one client: its making costs more
