@@ -249,6 +249,15 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return DbSession(bind, expire_on_commit=False, info={"engine": engine})
 
 
+def single_reads(engine: Engine) -> Engine:
+    """The engine for a statement that only reads, alone: on PostgreSQL without the BEGIN and
+    ROLLBACK around it (one round trip instead of three: a kept page's check). SQLite keeps its
+    own BEGIN (``_configure_sqlite``), which costs no round trip."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def write_steps(engine: Engine, steps: Iterable[Callable[[Session], object]]) -> None:
     """Runs each step in one session of its own, then commits (a kept page's audited reads)."""
     with open_session(engine) as session:

@@ -6,9 +6,9 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -222,14 +222,22 @@ def token_matches(raw: str, kind: TokenKind) -> ColumnElement[bool]:
     return and_(col(AuthToken.token_hash) == hash_token(raw), col(AuthToken.kind) == kind)
 
 
-def token_expired(settings: Settings, token: AuthToken) -> bool:
+class TokenTimes(NamedTuple):
+    """A token's kind and times, as a lighter query reads them (a kept page's check)."""
+
+    kind: TokenKind
+    expires_at: datetime
+    last_used_at: datetime
+
+
+def token_expired(settings: Settings, token: AuthToken | TokenTimes) -> bool:
     """Past its absolute expiry or, for a session, its idle limit."""
     now = utcnow()
     idle_limit = token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
     return token.expires_at <= now or (token.kind == TokenKind.session and idle_limit <= now)
 
 
-def needs_touch(token: AuthToken) -> bool:
+def needs_touch(token: AuthToken | TokenTimes) -> bool:
     """Whether the token's last use is old enough to be written back."""
     return utcnow() - token.last_used_at > _TOUCH_EVERY
 

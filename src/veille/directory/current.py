@@ -7,14 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
 from veille.config import Settings
-from veille.db import open_session
+from veille.db import open_session, single_reads
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import limited, note_limits, page_permissions
@@ -48,25 +49,33 @@ def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKin
     return user
 
 
+# A kept page's check (below): built once, only the token's hash bound at each request.
+_CHECK = (
+    select_columns(
+        col(AuthToken.id), col(AuthToken.kind), col(AuthToken.expires_at), col(AuthToken.last_used_at),
+        col(User.active), version_now().label("version"),
+    )
+    .join(User, col(User.id) == AuthToken.user_id)
+    .where(col(AuthToken.token_hash) == bindparam("hash"), col(AuthToken.kind) == TokenKind.session)
+)  # fmt: skip
+
+
 def session_version(engine: Engine, settings: Settings, raw: str) -> int | None:
     """The data version, if the session behind ``raw`` still opens pages (active person, within
     its limits; its last use written when due, as a rendered page would): a page kept for it
-    may be served again (pagecache.py)."""
-    with open_session(engine) as session:
-        row = session.exec(
-            select(AuthToken, User.active, version_now())
-            .join(User, col(User.id) == AuthToken.user_id)
-            .where(auth.token_matches(raw, TokenKind.session))
-        ).first()
-        if row is None:
-            return None
-        token, active, version = row
-        if not active or auth.token_expired(settings, token):
-            return None
-        if auth.needs_touch(token):
-            assert token.id is not None
-            auth.touch_token(session, token.id)
-    return int(version) if version is not None else None
+    may be served again (pagecache.py). One statement of columns, on its own: this runs at
+    every kept page, where a session and records cost more than the page."""
+    with single_reads(engine).connect() as connection:
+        row = connection.execute(_CHECK, {"hash": auth.hash_token(raw)}).first()
+    if row is None:
+        return None
+    token = auth.TokenTimes(row.kind, row.expires_at, row.last_used_at)
+    if not row.active or auth.token_expired(settings, token):
+        return None
+    if auth.needs_touch(token):
+        with open_session(engine) as session:
+            auth.touch_token(session, row.id)
+    return int(row.version) if row.version is not None else None
 
 
 def optional_page_user(request: Request, session: SessionDep) -> User | None:
