@@ -258,12 +258,11 @@ def single_reads(engine: Engine) -> Engine:
     return engine
 
 
-def write_steps(engine: Engine, steps: Iterable[Callable[[Session], object]]) -> None:
-    """Runs each step in one session of its own, then commits (a kept page's audited reads)."""
-    with open_session(engine) as session:
+def write_steps(engine: Engine, steps: Iterable[Callable[[Connection], object]]) -> None:
+    """Runs each step on one connection, in one transaction (a kept page's audited reads)."""
+    with engine.begin() as connection:
         for step in steps:
-            step(session)
-        session.commit()
+            step(connection)
 
 
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:

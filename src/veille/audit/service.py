@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import ColumnElement, func, insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -39,20 +40,33 @@ def record_reads(
     records costs one insert, not fifty)."""
     if not entity_ids:
         return
-    at = utcnow()
-    rows = [
-        {"at": at, "user_id": user_id, "verb": "read", "entity": entity, "entity_id": i, "detail": detail}
-        for i in entity_ids
-    ]
-    session.execute(insert(AuditEvent), rows)
+    session.execute(insert(AuditEvent), _read_rows(user_id, entity, entity_ids, detail))
     # The page showing them may be served again without being rendered: these reads with it.
     note_replay(partial(_read_again, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
 
 
+def _read_rows(
+    user_id: int | None, entity: str, entity_ids: list[int], detail: dict[str, object]
+) -> list[dict[str, object]]:
+    at = utcnow()
+    return [
+        {"at": at, "user_id": user_id, "verb": "read", "entity": entity, "entity_id": i, "detail": detail}
+        for i in entity_ids
+    ]
+
+
 def _read_again(
-    session: Session, *, user_id: int | None, entity: str, entity_ids: list[int], detail: dict[str, object]
+    connection: Connection,
+    *,
+    user_id: int | None,
+    entity: str,
+    entity_ids: list[int],
+    detail: dict[str, object],
 ) -> None:
-    record_reads(session, user_id=user_id, entity=entity, entity_ids=entity_ids, **detail)
+    """The reads of a kept page served again, now: a statement on the table, with no session
+    around it (this runs at every view of the page)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    connection.execute(insert(table), _read_rows(user_id, entity, entity_ids, detail))
 
 
 def list_events(
