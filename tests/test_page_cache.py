@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, update
@@ -26,6 +27,7 @@ from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
 from veille.orm import utcnow
+from veille.pagecache import PageCache, PageStore
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -217,3 +219,50 @@ def test_requests_for_a_page_being_rendered_wait_for_it(
         # A loop of its own, in a thread: the browser tests leave one running in this one.
         assert thread.submit(asyncio.run, ask_together()).result() == [200] * 5
     assert log.count == rendered + 4  # one rendering, four kept pages served (a statement each)
+
+
+def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() -> None:
+    """A PDF is never kept: once seen so, two requests for it render side by side (the second
+    would otherwise wait for the first, for nothing). The app below holds the first rendering
+    until the second has begun: waiting, they would hold each other past the time limit."""
+    began = 0
+    both_began = asyncio.Event()
+
+    async def pdf(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal began
+        began += 1
+        if began == 3:
+            both_began.set()
+        if began > 1:
+            await both_began.wait()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/pdf")]}
+        )
+        await send({"type": "http.response.body", "body": b"%PDF"})
+
+    cache = PageCache(
+        pdf,
+        check=lambda _session: 1,
+        write=lambda _replays: None,
+        session_cookie="s",
+        csrf_cookie="c",
+        bypass_cookies=(),
+        store=PageStore(limit=1 << 20, max_age=60),
+        skip_prefixes=(),
+    )
+
+    async def ask(times: int) -> list[int]:
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", cookies={"s": "1", "c": "2"}
+        ) as http:
+            with anyio.fail_after(5):
+                answers = await asyncio.gather(*(http.get("/minutes.pdf") for _ in range(times)))
+        return [answer.status_code for answer in answers]
+
+    async def scenario() -> list[int]:
+        return await ask(1) + await ask(2)
+
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, scenario()).result() == [200] * 3
+    assert began == 3

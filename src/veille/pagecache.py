@@ -22,7 +22,8 @@ again by the same person, with nothing changed, costs one statement here. Three 
   "today", a meeting that begins). Only 200 HTML answers and redirects that set no cookie are
   kept; never a flash (its cookie bypasses the store), never the API, never another person's
   page. Requests for a page being rendered for the same session wait for it instead of
-  rendering it beside it.
+  rendering it beside it, unless its last rendering was not kept (a PDF: waiting would only
+  delay each rendering by another's).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ _TABLE = {
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 # How long a request waits for the same page being rendered for its session, then renders it.
 RENDER_WAIT_SECONDS = 10.0
+UNKEPT_KEYS = 4096  # the keys remembered as not kept, the oldest forgotten first
 
 
 class DataVersion(SQLModel, table=True):
@@ -95,9 +97,9 @@ def version_now() -> ScalarSelect[int]:
     return select(col(DataVersion.n)).where(col(DataVersion.id) == 1).scalar_subquery()
 
 
-# A write of the session that the page needs done again each time it is served (a read of a
-# confidential report is audited at every view): called with a session of its own.
-Replay = Callable[[Any], None]
+# A write that the page needs done again each time it is served (a read of a confidential
+# report is audited at every view): called with a connection, in a transaction of its own.
+Replay = Callable[[Connection], None]
 
 
 @dataclass
@@ -271,6 +273,9 @@ class PageCache:
         self.skip_prefixes = skip_prefixes
         self.store = store
         self._rendering: dict[bytes, anyio.Event] = {}  # keys being rendered (the event loop's)
+        # Keys whose last rendering was not kept (a PDF, a page that wrote): requests for them
+        # render side by side, as nothing would come of waiting for another's rendering.
+        self._unkept: OrderedDict[bytes, None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key, session = self._key(scope) if self.store.enabled and self.store.limit else (None, "")
@@ -278,6 +283,9 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         if await self._served(key, session, send):
+            return
+        if key in self._unkept:
+            await self._render(scope, receive, send, key)
             return
         rendering = self._rendering.get(key)
         if rendering is not None:
@@ -371,6 +379,12 @@ class PageCache:
             self.store.put(
                 key, _Entry(render.version, time.monotonic(), start["status"], headers, body, render.replays)
             )
+            self._unkept.pop(key, None)
+        else:
+            self._unkept[key] = None
+            self._unkept.move_to_end(key)
+            if len(self._unkept) > UNKEPT_KEYS:
+                self._unkept.popitem(last=False)
 
 
 def _keepable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
