@@ -1,11 +1,12 @@
 """``make bench``: each page's latency and throughput under load, beside ``/healthz`` (issue 15).
 
 Seeds a database if it holds no account (``veille bench seed``, or the demo), starts uvicorn
-pinned to one core and wrk pinned to the other, logs in as a coordinator and as a partner,
-and for each page of PAGES runs wrk (10 connections, a fixed duration) with bench/wrk.lua, which
-prints p50, p95 and p99. The table (with the ratio of each page's requests/s to ``/healthz``'s,
-measured in the same run) goes to docs/performance.md between markers of the run's engine,
-workers and scale, so that a rerun replaces its own table. See bench/README.md.
+pinned to one core and wrk pinned to the other, logs in as a coordinator and as a partner, and
+for each page of PAGES runs wrk (10 connections, one for the PDF; a fixed duration) with
+bench/wrk.lua, which prints p50, p95 and p99. The table (with the ratio of each page's
+requests/s to ``/healthz``'s, measured in the same run) goes to docs/performance.md between
+markers of the run's engine, workers and scale, so that a rerun replaces its own table. See
+bench/README.md.
 """
 
 # The commands run are this script's own (taskset, wrk, the venv's tools), and the SQL it
@@ -493,7 +494,8 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
             "",
             f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
             f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}",
-            f"- {args.connections} connections, {args.duration} s per page (`make bench`, scripts/bench.py)",
+            f"- {args.connections} connections (the minutes PDF: one), {args.duration} s per page"
+            " (`make bench`, scripts/bench.py)",
             *([f"- Note: {args.note}"] if args.note else []),
             "",
             table,

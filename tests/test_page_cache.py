@@ -27,7 +27,7 @@ from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
 from veille.orm import utcnow
-from veille.pagecache import PageCache, PageStore
+from veille.pagecache import PageCache, PageStore, note_version
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -266,3 +266,49 @@ def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() 
     with ThreadPoolExecutor(1) as thread:
         assert thread.submit(asyncio.run, scenario()).result() == [200] * 3
     assert began == 3
+
+
+def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
+    """The check's statement fails (a busy database, a lost connection): the page is rendered,
+    as it would be without the store, rather than answered with an error."""
+    rendered = 0
+    fail = False
+
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal rendered
+        rendered += 1
+        note_version(1)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+        )
+        await send({"type": "http.response.body", "body": b"<p>page</p>"})
+
+    def check(_session: str) -> int:
+        if fail:
+            raise OSError("the database went away")
+        return 1
+
+    cache = PageCache(
+        page,
+        check=check,
+        write=lambda _replays: None,
+        session_cookie="s",
+        csrf_cookie="c",
+        bypass_cookies=(),
+        store=PageStore(limit=1 << 20, max_age=60),
+        skip_prefixes=(),
+    )
+
+    async def ask() -> int:
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", cookies={"s": "1", "c": "2"}
+        ) as http:
+            return (await http.get("/")).status_code
+
+    with ThreadPoolExecutor(1) as thread:
+        assert [thread.submit(asyncio.run, ask()).result() for _ in range(2)] == [200, 200]
+        assert rendered == 1  # the second was served kept
+        fail = True
+        assert thread.submit(asyncio.run, ask()).result() == 200
+    assert rendered == 2

@@ -251,8 +251,9 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
 
 def single_reads(engine: Engine) -> Engine:
     """The engine for a statement that only reads, alone: on PostgreSQL without the BEGIN and
-    ROLLBACK around it (one round trip instead of three: a kept page's check). SQLite keeps its
-    own BEGIN (``_configure_sqlite``), which costs no round trip."""
+    ROLLBACK around it (with the pool's ping, two round trips instead of four: a kept page's
+    check). Made once per engine (each one adds listeners). SQLite keeps its own BEGIN
+    (``_configure_sqlite``), which costs no round trip."""
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine

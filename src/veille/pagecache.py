@@ -318,8 +318,13 @@ class PageCache:
 
     def _still_good(self, session: str, entry: _Entry) -> bool:
         """The session still opens pages, nothing changed, and the page's audited reads are
-        written again (when they cannot be, the page is rendered, as always)."""
-        if self.check(session) != entry.version:
+        written again (when the database cannot tell or take them, the page is rendered, as
+        always, and answers what the database lets it)."""
+        try:
+            if self.check(session) != entry.version:
+                return False
+        except Exception:
+            log.warning("a kept page's session could not be checked; rendered instead")
             return False
         if entry.replays:
             try:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
 from veille.config import Settings
-from veille.db import open_session, single_reads
+from veille.db import open_session
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import limited, note_limits, page_permissions
@@ -60,12 +60,13 @@ _CHECK = (
 )  # fmt: skip
 
 
-def session_version(engine: Engine, settings: Settings, raw: str) -> int | None:
+def session_version(engine: Engine, reads: Engine, settings: Settings, raw: str) -> int | None:
     """The data version, if the session behind ``raw`` still opens pages (active person, within
     its limits; its last use written when due, as a rendered page would): a page kept for it
-    may be served again (pagecache.py). One statement of columns, on its own: this runs at
-    every kept page, where a session and records cost more than the page."""
-    with single_reads(engine).connect() as connection:
+    may be served again (pagecache.py). One statement of columns, on its own (``reads``:
+    ``db.single_reads(engine)``, made once): this runs at every kept page, where a session and
+    records cost more than the page."""
+    with reads.connect() as connection:
         row = connection.execute(_CHECK, {"hash": auth.hash_token(raw)}).first()
     if row is None:
         return None
