@@ -221,6 +221,36 @@ def test_requests_for_a_page_being_rendered_wait_for_it(
     assert log.count == rendered + 4  # one rendering, four kept pages served (a statement each)
 
 
+def _asking(app: Any, check: Any = lambda _session: 1) -> Any:
+    """``ask(path, times)``: that many requests at once, of one session, through a page cache in
+    front of ``app`` (a small ASGI app standing for the pages), their statuses."""
+    cache = PageCache(
+        app,
+        check=check,
+        write=lambda _replays: None,
+        session_cookie="s",
+        csrf_cookie="c",
+        bypass_cookies=(),
+        store=PageStore(limit=1 << 20, max_age=60),
+        skip_prefixes=(),
+    )
+
+    async def ask(path: str, times: int = 1) -> list[int]:
+        transport = httpx.ASGITransport(app=cache)
+        cookies = {"s": "1", "c": "2"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", cookies=cookies) as http:
+            with anyio.fail_after(5):
+                answers = await asyncio.gather(*(http.get(path) for _ in range(times)))
+        return [answer.status_code for answer in answers]
+
+    return ask
+
+
+async def _answer(send: Any, content_type: bytes, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", content_type)]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() -> None:
     """A PDF is never kept: once seen so, two requests for it render side by side (the second
     would otherwise wait for the first, for nothing). The app below holds the first rendering
@@ -235,33 +265,12 @@ def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() 
             both_began.set()
         if began > 1:
             await both_began.wait()
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/pdf")]}
-        )
-        await send({"type": "http.response.body", "body": b"%PDF"})
+        await _answer(send, b"application/pdf", b"%PDF")
 
-    cache = PageCache(
-        pdf,
-        check=lambda _session: 1,
-        write=lambda _replays: None,
-        session_cookie="s",
-        csrf_cookie="c",
-        bypass_cookies=(),
-        store=PageStore(limit=1 << 20, max_age=60),
-        skip_prefixes=(),
-    )
-
-    async def ask(times: int) -> list[int]:
-        transport = httpx.ASGITransport(app=cache)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", cookies={"s": "1", "c": "2"}
-        ) as http:
-            with anyio.fail_after(5):
-                answers = await asyncio.gather(*(http.get("/minutes.pdf") for _ in range(times)))
-        return [answer.status_code for answer in answers]
+    ask = _asking(pdf)
 
     async def scenario() -> list[int]:
-        return await ask(1) + await ask(2)
+        return await ask("/minutes.pdf") + await ask("/minutes.pdf", 2)
 
     with ThreadPoolExecutor(1) as thread:
         assert thread.submit(asyncio.run, scenario()).result() == [200] * 3
@@ -278,37 +287,17 @@ def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
         nonlocal rendered
         rendered += 1
         note_version(1)
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
-        )
-        await send({"type": "http.response.body", "body": b"<p>page</p>"})
+        await _answer(send, b"text/html", b"<p>page</p>")
 
     def check(_session: str) -> int:
         if fail:
             raise OSError("the database went away")
         return 1
 
-    cache = PageCache(
-        page,
-        check=check,
-        write=lambda _replays: None,
-        session_cookie="s",
-        csrf_cookie="c",
-        bypass_cookies=(),
-        store=PageStore(limit=1 << 20, max_age=60),
-        skip_prefixes=(),
-    )
-
-    async def ask() -> int:
-        transport = httpx.ASGITransport(app=cache)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", cookies={"s": "1", "c": "2"}
-        ) as http:
-            return (await http.get("/")).status_code
-
+    ask = _asking(page, check)
     with ThreadPoolExecutor(1) as thread:
-        assert [thread.submit(asyncio.run, ask()).result() for _ in range(2)] == [200, 200]
+        assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
         assert rendered == 1  # the second was served kept
         fail = True
-        assert thread.submit(asyncio.run, ask()).result() == 200
+        assert thread.submit(asyncio.run, ask("/")).result() == [200]
     assert rendered == 2
