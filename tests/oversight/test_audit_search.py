@@ -29,7 +29,10 @@ def _ids(response) -> list[int]:  # type: ignore[no-untyped-def]
     return [e["id"] for e in response.json()["items"]]
 
 
-def test_the_api_searches_by_person_organisation_body_kind_record_period(api_for, world, factory, session):
+def test_the_api_searches_by_person_organisation_body_kind_record_period(
+    api_for, world, factory, session, settings
+):
+    today = settings.today()  # the city's day, which the period is read in (not the machine's)
     report = factory.situation(world.body, world.member, confidentiality=Confidentiality.restricted)
     elsewhere = factory.situation(world.other_body, world.other)
     _record(session, world.chair, "update", "body", world.body.id)
@@ -53,9 +56,9 @@ def test_the_api_searches_by_person_organisation_body_kind_record_period(api_for
     assert [(e["user_id"], e["entity_id"]) for e in reads] == [(world.member.id, report.id)]
     one = api.get("/api/v1/audit", params={"entity": "situation", "entity_id": elsewhere.id}).json()["items"]
     assert [e["user_id"] for e in one] == [world.other.id]
-    assert _ids(api.get("/api/v1/audit", params={"since": TODAY.isoformat(), "until": TODAY.isoformat()}))
-    assert not _ids(api.get("/api/v1/audit", params={"since": (TODAY + timedelta(days=1)).isoformat()}))
-    assert not _ids(api.get("/api/v1/audit", params={"until": (TODAY - timedelta(days=1)).isoformat()}))
+    assert _ids(api.get("/api/v1/audit", params={"since": today.isoformat(), "until": today.isoformat()}))
+    assert not _ids(api.get("/api/v1/audit", params={"since": (today + timedelta(days=1)).isoformat()}))
+    assert not _ids(api.get("/api/v1/audit", params={"until": (today - timedelta(days=1)).isoformat()}))
 
 
 def test_the_api_refuses_a_reversed_period_and_bad_values(api_for, world):
