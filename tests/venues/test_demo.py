@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from veille import demo
 from veille.bodies.enums import BodyKind
@@ -24,7 +24,8 @@ def test_the_copil_has_its_charter_and_venues_some_signed_one_withdrawn(database
         demo.load_demo(session, Settings(database_url="sqlite://", secret_key="s" * 40), today=TODAY)
         copil = session.exec(select(Body).where(Body.kind == BodyKind.nightlife_copil)).one()
         assert copil.id is not None
-        articles = session.exec(select(CharterArticle).where(CharterArticle.body_id == copil.id)).all()
+        of_copil = select(CharterArticle).where(CharterArticle.body_id == copil.id)
+        articles = session.exec(of_copil.order_by(col(CharterArticle.position))).all()
         assert [a.position for a in articles] == list(range(1, len(demo.CHARTER_ARTICLES) + 1))
         assert any("fermeture" in a.title for a in articles)
         found = service.body_venues(session, copil.id)
