@@ -482,27 +482,64 @@
   /* The live meeting ---------------------------------------------------------- */
 
   // Parts of a meeting page refresh themselves when its event stream names them (hx-trigger
-  // "sse:..."). A part holding notes typed but not saved yet waits for their save, then
-  // refreshes: what is being typed is never replaced.
+  // "sse:..."). A part answered by the server says the last event it already shows
+  // (Veille-Live-Seen, kept as data-live-seen): events up to it do not fetch it again, so a
+  // change's own event does not wipe the change's message. A part is held back while it holds
+  // notes typed but not saved yet, or while a change asked from inside it awaits its answer
+  // (the event may come first); it then catches up, unless that answer already showed the event.
+  var asked = new Map(); // a change under way (its request) -> the part it was asked from
+
   function liveTrigger(elt) {
     var trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
     return trigger.indexOf("sse:") !== -1 ? trigger.split(/[\s,]+/).filter(function (t) { return t.indexOf("sse:") === 0; })[0] : null;
   }
 
+  function liveNumber(elt, name) {
+    return Number(elt.getAttribute(name) || 0);
+  }
+
+  function heldBack(part) {
+    if (part.querySelector(".notes-form[data-dirty]")) return true;
+    var waiting = false;
+    asked.forEach(function (from) { waiting = waiting || from === part; });
+    return waiting;
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (liveTrigger(elt) && elt.querySelector(".notes-form[data-dirty]")) {
+    var part = event.detail && event.detail.elt;
+    if (!liveTrigger(part)) return;
+    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var told = Number((cause && cause.detail && cause.detail.lastEventId) || 0);
+    if (told && told <= liveNumber(part, "data-live-seen")) {
       event.preventDefault();
-      elt.setAttribute("data-live-pending", "");
+    } else if (heldBack(part)) {
+      event.preventDefault();
+      // The newest event told while held; one without an id (a catch-up) always refreshes.
+      var wanted = Math.max(liveNumber(part, "data-live-pending"), told || Infinity);
+      part.setAttribute("data-live-pending", String(wanted));
     }
   });
 
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var elt = event.detail.elt;
+    var part = !liveTrigger(elt) && elt.closest ? elt.closest("[hx-trigger*='sse:']") : null;
+    if (part) asked.set(event.detail.xhr, part);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var seen = Number((xhr && xhr.getResponseHeader("Veille-Live-Seen")) || 0);
+    var part = seen && event.target.closest ? event.target.closest("[hx-trigger*='sse:']") : null;
+    if (part && seen > liveNumber(part, "data-live-seen")) part.setAttribute("data-live-seen", String(seen));
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (!elt || !elt.closest || !elt.closest(".notes-form") || document.querySelector(".notes-form[data-dirty]")) return;
-    document.querySelectorAll("[data-live-pending]").forEach(function (elt) {
-      elt.removeAttribute("data-live-pending");
-      htmx.trigger(elt, liveTrigger(elt));
+    asked.delete(event.detail && event.detail.xhr);
+    document.querySelectorAll("[data-live-pending]").forEach(function (part) {
+      if (heldBack(part)) return;
+      var wanted = liveNumber(part, "data-live-pending");
+      part.removeAttribute("data-live-pending");
+      if (wanted > liveNumber(part, "data-live-seen")) htmx.trigger(part, liveTrigger(part));
     });
   });
 

@@ -69,3 +69,43 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         member.screenshot(path=str(screenshot_dir / "live-meeting-390.png"), full_page=True)
     finally:
         member_context.close()
+
+
+def test_a_change_saved_on_the_page_is_not_fetched_again_when_its_own_event_arrives(
+    page: Any, live_server: str, world: World, factory: Factory
+) -> None:
+    """The item saved answers the agenda with its message; the stream's event for that same save
+    must not fetch the agenda again (it wiped the message at once under load). A change made in
+    another tab still refreshes it, once."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=7)
+    first = factory.item(meeting, "Point de situation du quartier", 1)
+    second = factory.item(meeting, "Rodéos motorisés", 2)
+    url = f"{live_server}/meetings/{meeting.id}"
+    log_in(page, live_server, world.secretary.email)
+    page.add_init_script(
+        "window.veilleTold = 0;"
+        "document.addEventListener('htmx:sseMessage', function () { window.veilleTold += 1; });"
+    )
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "/live/agenda" in request.url else None)
+    page.goto(url)
+
+    _save_presenter(page, first.id, "Police municipale")
+    expect(page.get_by_text("Le point est enregistré.")).to_be_visible()
+    page.wait_for_function("window.veilleTold >= 1")  # the save's own event has come
+    expect(page.get_by_text("Le point est enregistré.")).to_be_visible()
+    assert fetched == []
+
+    other = page.context.new_page()
+    other.goto(url)
+    _save_presenter(other, second.id, "Bailleur social")
+    expect(page.locator(f"#item-{second.id}")).to_contain_text("Présenté par Bailleur social")
+    assert len(fetched) == 1
+    other.close()
+
+
+def _save_presenter(page: Any, item_id: int | None, presenter: str) -> None:
+    item = page.locator(f"#item-{item_id}")
+    item.get_by_text("Modifier, reporter ou retirer ce point").click()
+    item.get_by_label("Intervenant·e").fill(presenter)
+    item.get_by_role("button", name="Enregistrer le point").click()

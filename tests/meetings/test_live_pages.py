@@ -134,6 +134,22 @@ def test_presentation_mode_follows_the_secretary(client_for: Any, world: World, 
     assert secret.id is not None and public.id is not None
 
 
+def test_a_part_says_the_last_event_it_shows(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """The page skips the events a part already shows: its own change's among them."""
+    meeting, _, _ = _meeting(factory, world)
+    client = client_for(world.secretary)
+    saved = client.htmx(f"/meetings/{meeting.id}/agenda", {"title": "Rodéos"})
+    session.rollback()
+    own = last_id(session, topic(meeting.id or 0))
+    assert own > 0 and saved.headers["Veille-Live-Seen"] == str(own)
+    for part in ("agenda", "header", "screen"):
+        assert client.get(f"/meetings/{meeting.id}/live/{part}", headers=HTMX).headers[
+            "Veille-Live-Seen"
+        ] == str(own)
+
+
 def test_one_save_message_replaces_the_previous(client_for: Any, world: World, factory: Factory) -> None:
     meeting, _, _ = _meeting(factory, world)
     answer = client_for(world.secretary).htmx(f"/meetings/{meeting.id}/agenda", {"title": "Rodéos"})

@@ -19,7 +19,7 @@ from veille.i18n import N_, translate
 from veille.meetings import live, presence
 from veille.meetings.access import MeetingAccess, get_meeting_access
 from veille.meetings.agenda import agenda
-from veille.meetings.meeting_page import meeting_context
+from veille.meetings.meeting_page import live_part, meeting_context
 from veille.types import Id, parse_int
 from veille.web import Form, render, run_change
 
@@ -56,6 +56,7 @@ def meeting_stream(meeting_id: Id, request: Request, viewer: PageViewer, session
 
 def _present_context(session: Session, access: MeetingAccess) -> dict[str, Any]:
     access.require_full()
+    seen = last_id(session, live.topic(access.meeting.id or 0))  # first, as in ``meeting_context``
     items = agenda(session, access=access)
     current = presence.current_item(session, access, items)
     upcoming = items[items.index(current) + 1 :] if current is not None else []
@@ -66,7 +67,7 @@ def _present_context(session: Session, access: MeetingAccess) -> dict[str, Any]:
         "items": items,
         "current": current,
         "upcoming": upcoming[:3],
-        "live_after": last_id(session, live.topic(access.meeting.id or 0)),
+        "live_after": seen,
         "nav_active": "meetings",
     }
 
@@ -78,7 +79,7 @@ def meeting_part(
     """One part of the meeting page (or the projected screen), for an event's refresh."""
     access = get_meeting_access(session, viewer, meeting_id)
     if part == "screen":
-        return render(request, "meetings/present.html", _present_context(session, access), block="screen")
+        return live_part(request, "meetings/present.html", _present_context(session, access), "screen")
     if part not in PARTS:
         raise NotFound()
     if not (PARTS[part] or access.full):
@@ -86,7 +87,7 @@ def meeting_part(
     context = meeting_context(session, access, request.app.state.settings.today())
     if part == "presence":
         context["looking"] = presence.looking(session, access)
-    return render(request, "meetings/detail.html", context, block=part)
+    return live_part(request, "meetings/detail.html", context, part)
 
 
 @router.get("/meetings/{meeting_id}/present")
@@ -116,7 +117,7 @@ def show_item(
 
     def screen(notice: str | None, status: int = 200) -> Response:
         context = _present_context(session, access) | {"notice": notice}
-        return render(request, "meetings/present.html", context, block="screen", status_code=status)
+        return live_part(request, "meetings/present.html", context, "screen", status)
 
     return run_change(
         apply,

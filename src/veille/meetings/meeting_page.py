@@ -31,6 +31,8 @@ router = APIRouter()
 
 
 def meeting_context(session: Session, access: MeetingAccess, today: date, **extra: Any) -> dict[str, Any]:
+    # Read first: what follows is at least as new as the events up to it (see ``live_part``).
+    seen = last_id(session, live.topic(access.meeting.id or 0))
     full = access.full
     rows = attendance.attendance(session, access=access) if full else []
     typed = str(extra.get("values", {}).get("person") or "") if access.can_edit else ""
@@ -63,7 +65,7 @@ def meeting_context(session: Session, access: MeetingAccess, today: date, **extr
         "notice": None,
         "values": {},
         "nav_active": "meetings",
-        "live_after": last_id(session, live.topic(access.meeting.id or 0)),  # where its stream starts
+        "live_after": seen,  # where its stream starts
     } | extra
 
 
@@ -134,7 +136,18 @@ def refreshed(
         notice=translate(notice) if notice else None,
         values=values or {},
     )
-    return render(request, "meetings/detail.html", context, block=block, status_code=status_code)
+    return live_part(request, "meetings/detail.html", context, block, status_code)
+
+
+def live_part(
+    request: Request, template: str, context: dict[str, Any], block: str, status_code: int = 200
+) -> Response:
+    """A part of a meeting's page, told with the last event it already shows
+    (``Veille-Live-Seen``): the page then skips the stream's events up to it, so that a
+    change's own event does not fetch the part again and wipe the change's message."""
+    answer = render(request, template, context, block=block, status_code=status_code)
+    answer.headers["Veille-Live-Seen"] = str(context["live_after"])
+    return answer
 
 
 def change(
