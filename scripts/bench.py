@@ -187,7 +187,7 @@ def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
 def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
         "taskset", "-c", args.server_cpus,
-        BIN / "uvicorn", "--factory", "veille.app:create_app",
+        BIN / "veille", "serve",
         "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip

@@ -7,12 +7,13 @@ import os
 import shutil
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from veille import demo, migrate
+from veille.cli import workers
 from veille.cli.common import CliError, open_engine, read_settings
 from veille.config import Settings
 from veille.db import open_session
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104  (only to print a reachable address)
 
 
@@ -51,6 +53,18 @@ def add_serve(commands: Commands) -> None:
         action="store_true",
         help="demo mode: load the demo data set if the database holds no account, and print "
         "the demo accounts",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="uvicorn's log level (default info)",
+    )
+    serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no line per request (the reverse proxy's log has them)",
     )
     serve.set_defaults(handler=cmd_serve)
 
@@ -99,20 +113,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         migrate.upgrade(engine)
         if args.demo:
             _serve_demo(engine, settings, _address(args.host, args.port))
+    served: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+    }
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
-        uvicorn.run(
-            "veille.cli.serve:asgi_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-        )
+        app = "veille.cli.serve:asgi_app"
+        workers.serve(uvicorn.Config(app, factory=True, workers=args.workers, **served))
         return 0
     from veille.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings), **served)
     return 0
 
 

@@ -1,0 +1,61 @@
+"""``veille serve --workers N``: uvicorn's supervisor, each worker on a listening socket of its own.
+
+uvicorn binds one socket and shares it with every worker. When connections arrive together, the
+first worker to wake accepts every one that is waiting: ten connections opened at once went all
+to one worker of two in a third of the tries (measured with ``ss``), and that worker served them
+alone while the other slept; behind a proxy that opens its connections in a burst, the same.
+On Linux each worker here binds its own socket to the address with ``SO_REUSEPORT``; the kernel
+then spreads the connections over the workers' sockets (by a hash of each connection's
+addresses). Elsewhere ``SO_REUSEPORT`` does not spread connections: the one shared socket stays.
+
+The supervisor is uvicorn's own (it restarts a worker that dies, and replaces them all on
+``SIGHUP``): it asks for the workers' sockets each time it starts one, and here each asking binds
+a new one. The parent's copy of that socket is closed once the worker is started (the process
+object drops its arguments at its start), so a dead worker's socket leaves the group with it and
+no connection waits in a queue no one reads.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+from uvicorn import Config
+from uvicorn.supervisors import Multiprocess
+
+SPREADS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+
+
+class _OwnSockets(Multiprocess):
+    """uvicorn's supervisor, a new ``SO_REUSEPORT`` socket for each worker it starts."""
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        return [_worker_socket(self.config)]
+
+    @sockets.setter
+    def sockets(self, _shared: list[socket.socket]) -> None:
+        """The socket given to the supervisor is not used: each worker gets its own."""
+
+
+def _worker_socket(config: Config) -> socket.socket:
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((config.host, config.port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: Config) -> None:
+    """Serves ``config`` (an import string, ``workers`` > 1) until stopped, as ``uvicorn.run``
+    does. uvicorn binds the address first, as it would (its message, and its exit when the
+    address is taken: a socket without ``SO_REUSEPORT`` fails where any other process listens,
+    so a second Veille on the same port is refused instead of joining the group)."""
+    checked = config.bind_socket()
+    if not SPREADS:
+        Multiprocess(config, sockets=[checked]).run()
+        return
+    checked.close()
+    _OwnSockets(config, sockets=[]).run()
