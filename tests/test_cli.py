@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import subprocess
@@ -9,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import inspect
 from sqlmodel import select
 
 from veille.auth.service import verify_password
 from veille.cli import main
+from veille.cli.serve import settled
 from veille.db import make_engine, open_session
 from veille.directory.models import User
 
@@ -305,3 +308,15 @@ def test_unsupported_database_is_refused_by_the_real_command() -> None:
     assert len(lines) == 1
     assert lines[0].startswith("veille: error: VEILLE_DATABASE_URL")
     assert "mysql" in lines[0]
+
+
+def test_a_served_app_sets_what_start_up_made_aside_from_the_garbage_collector() -> None:
+    """What lives as long as the process is not walked by every full collection (the p95
+    tails); the test process lets its frozen objects go again."""
+    before = gc.get_freeze_count()
+    app = FastAPI()
+    try:
+        assert settled(app) is app
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

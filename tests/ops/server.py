@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -96,8 +96,17 @@ def server_env(
 class ServerProcess:
     """``veille serve`` on 127.0.0.1; its output goes to ``log_path`` (appended on restarts)."""
 
-    def __init__(self, env: Mapping[str, str], *, log_path: Path, workers: int = 1, port: int | None = None):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        log_path: Path,
+        workers: int = 1,
+        port: int | None = None,
+        options: Sequence[str] = (),
+    ):
         self.env = dict(env)
+        self.options = list(options)  # more of ``veille serve``'s options
         self.log_path = log_path
         self.workers = workers
         self.port = port or free_port()
@@ -132,6 +141,7 @@ class ServerProcess:
             str(self.port),
             "--workers",
             str(self.workers),
+            *self.options,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -49,6 +49,27 @@ def test_each_worker_listens_on_its_own_socket_and_gets_connections(server: Serv
     with _connections(server):
         served = _holders(server, _sockets(server.port, ESTABLISHED))
         assert set(served) == set(listening.values()), (served, listening)
+    logged = '"GET /healthz HTTP/1.1" 200'
+    wait_for(lambda: logged in server.log_since_start(), timeout=10, what="its access log")
+
+
+def test_a_second_server_on_the_same_port_is_refused(server: ServerProcess, tmp_path: Path) -> None:
+    """Binding without ``SO_REUSEPORT`` first: a second Veille does not join the group."""
+    second = ServerProcess(server.env, log_path=tmp_path / "second.log", workers=2, port=server.port)
+    second.launch()
+    assert second.process is not None
+    assert second.process.wait(timeout=120) != 0
+    assert "address already in use" in second.log_since_start().lower()
+    assert len(_listeners(server)) == 2
+
+
+def test_the_access_log_can_be_left_to_the_proxy(database_url: str, tmp_path: Path) -> None:
+    env = server_env(database_url, secret_key=SECRET, data_dir=tmp_path / "files")
+    log = tmp_path / "serve.log"
+    quiet = ServerProcess(env, log_path=log, workers=2, options=["--no-access-log"])
+    with quiet, _connections(quiet):
+        pass
+    assert "GET /healthz" not in log.read_text()
 
 
 def test_a_worker_that_dies_is_replaced_and_no_connection_waits_for_it(server: ServerProcess) -> None:

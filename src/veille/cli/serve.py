@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import textwrap
@@ -101,7 +102,20 @@ def asgi_app() -> FastAPI:
     """The app of one uvicorn worker (``--workers`` > 1); settings come from the environment."""
     from veille.app import create_app
 
-    return create_app()
+    return settled(create_app())
+
+
+def settled(app: FastAPI) -> FastAPI:
+    """The app, what start-up made set aside from the garbage collector (``gc.freeze``).
+
+    Start-up leaves about 280,000 objects that live as long as the process (modules, routes,
+    the ORM's mappings); every full collection walked them all, 160 ms on the development
+    machine, once every few seconds under load: the p95 tails of kept pages. Without them a
+    full collection takes 8 to 14 ms. Only served processes do this: the tests build an app per
+    test and must let each one go."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -127,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from veille.app import create_app
 
-    uvicorn.run(create_app(settings), **served)
+    uvicorn.run(settled(create_app(settings)), **served)
     return 0
 
 
