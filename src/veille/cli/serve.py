@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from veille import demo, migrate
+from veille import demo, migrate, pdf
 from veille.cli import workers
 from veille.cli.common import CliError, open_engine, read_settings
 from veille.config import Settings
@@ -106,13 +106,15 @@ def asgi_app() -> FastAPI:
 
 
 def settled(app: FastAPI) -> FastAPI:
-    """The app, what start-up made set aside from the garbage collector (``gc.freeze``).
+    """The app, with WeasyPrint loaded and what start-up made set aside from the garbage
+    collector (``gc.freeze``).
 
     Start-up leaves about 280,000 objects that live as long as the process (modules, routes,
-    the ORM's mappings); every full collection walked them all, 160 ms on the development
-    machine, once every few seconds under load: the p95 tails of kept pages. Without them a
-    full collection takes 8 to 14 ms. Only served processes do this: the tests build an app per
-    test and must let each one go."""
+    the ORM's mappings; WeasyPrint's besides); every full collection walked them all, 160 ms on the
+    development machine, once every few seconds under load: the p95 tails of kept pages.
+    Without them a full collection takes 8 to 14 ms. Only served processes do this: the tests
+    build an app per test and must let each one go."""
+    pdf.preload()  # WeasyPrint too: every worker prints, and its first PDF would wait for it
     gc.collect()
     gc.freeze()
     return app
