@@ -1,6 +1,6 @@
 """``make bench``: each page's latency and throughput under load, beside ``/healthz`` (issue 15).
 
-Seeds a database if it holds no account (``veille bench seed``, or the demo), starts uvicorn
+Seeds a database if it holds no account (``veille bench seed``, or the demo), starts ``veille serve``
 pinned to one core and wrk pinned to the other, logs in as a coordinator and as a partner, and
 for each page of PAGES runs wrk (10 connections, one for the PDF; a fixed duration) with
 bench/wrk.lua, which prints p50, p95 and p99. The table (with the ratio of each page's
