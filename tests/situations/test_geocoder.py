@@ -193,7 +193,8 @@ def test_a_report_form_finds_its_place_too(
             "severity": "2",
             "confidentiality": "body",
             "place": "Avenue de la gare",
-            "occurred_on": str(date.today()),
+            # Yesterday: today at 08:00 is still to come in Paris before 07:00 UTC.
+            "occurred_on": str(date.today() - timedelta(days=1)),
             "occurred_time": "08:00",
         },
     )
