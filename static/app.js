@@ -488,6 +488,7 @@
   // notes typed but not saved yet, or while a change asked from inside it awaits its answer
   // (the event may come first); it then catches up, unless that answer already showed the event.
   var asked = new Map(); // a change under way (its request) -> the part it was asked from
+  var landing = new Map(); // an answer being swapped (its request) -> the part it lands in
 
   function liveTrigger(elt) {
     var trigger = elt && elt.getAttribute ? elt.getAttribute("hx-trigger") || "" : "";
@@ -526,15 +527,24 @@
     if (part) asked.set(event.detail.xhr, part);
   });
 
+  // The part an answer lands in is the one its target is in, found before the swap (after it, a
+  // replaced target is out of the page); the items' minutes swapped in by id do not count.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var part = target && target.closest ? target.closest("[hx-trigger*='sse:']") : null;
+    if (part) landing.set(event.detail.xhr, part);
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var xhr = event.detail && event.detail.xhr;
+    var part = xhr && landing.get(xhr);
     var seen = Number((xhr && xhr.getResponseHeader("Veille-Live-Seen")) || 0);
-    var part = seen && event.target.closest ? event.target.closest("[hx-trigger*='sse:']") : null;
     if (part && seen > liveNumber(part, "data-live-seen")) part.setAttribute("data-live-seen", String(seen));
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     asked.delete(event.detail && event.detail.xhr);
+    landing.delete(event.detail && event.detail.xhr);
     document.querySelectorAll("[data-live-pending]").forEach(function (part) {
       if (heldBack(part)) return;
       var wanted = liveNumber(part, "data-live-pending");

@@ -35,6 +35,8 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
     try:
         log_in(page, live_server, world.secretary.email)
         log_in(member, live_server, world.member.email)
+        fetched: list[str] = []
+        member.on("request", lambda request: fetched.append(request.url) if "/live/" in request.url else None)
         page.goto(url)
         member.goto(url)
         # Each sees who is looking, the other included.
@@ -44,6 +46,8 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         page.locator(f"#notes-{item.id}").press_sequentially("Calme depuis la fermeture du hall.")
         minutes = member.locator(f"#item-{item.id} .agenda-item__minutes")
         expect(minutes).to_contain_text("Calme depuis la fermeture du hall.")
+        # Each save of the notes fetched the items' minutes, never the whole agenda again.
+        assert any("/live/notes" in u for u in fetched) and not any("/live/agenda" in u for u in fetched)
         assert page.locator(f"#notes-{item.id}").input_value() == "Calme depuis la fermeture du hall."
 
         status = member.locator(".meeting-summary__facts")

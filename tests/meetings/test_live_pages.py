@@ -74,7 +74,11 @@ def test_each_part_is_rendered_for_its_reader(client_for: Any, world: World, fac
     assert "ASE" not in agenda.text and "Famille suivie" not in agenda.text
     header = guest.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/header")
     assert header.status_code == 200 and "Convoquée" in header.text and "<html" not in header.text
-    for part in ("round_table", "presence"):
+    # A save of the notes sends the members the items' minutes alone, each to swap in by id.
+    notes = member.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/notes")
+    assert f'<div id="minutes-{secret.id}" hx-swap-oob="true">' in notes.text and "ASE" in notes.text
+    assert "Point de situation" not in notes.text and "<html" not in notes.text
+    for part in ("round_table", "presence", "notes"):
         assert guest.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/{part}").status_code == 403
         assert member.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/{part}").status_code == 200
     assert member.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/nothing").status_code == 404
@@ -161,7 +165,7 @@ def test_the_parts_cost_a_fixed_number_of_queries(
 ) -> None:
     meeting, _, _ = _meeting(factory, world)
     member = client_for(world.member)
-    paths = [f"/meetings/{meeting.id}/live/{p}" for p in ("header", "presence", "screen")]
+    paths = [f"/meetings/{meeting.id}/live/{p}" for p in ("header", "presence", "screen", "notes")]
     counts = []
     for grow in (False, True):
         if grow:

@@ -26,7 +26,14 @@ from veille.web import Form, render, run_change
 router = APIRouter()
 
 # The parts of the meeting page its events refresh, and whether a guest's page has them.
-PARTS = {"header": True, "attendance": True, "agenda": True, "round_table": False, "presence": False}
+PARTS = {
+    "header": True,
+    "attendance": True,
+    "agenda": True,
+    "round_table": False,
+    "presence": False,
+    "notes": False,
+}
 
 
 def _after(request: Request, session: Session, meeting_id: int) -> int:
@@ -84,6 +91,10 @@ def meeting_part(
         raise NotFound()
     if not (PARTS[part] or access.full):
         raise Forbidden()  # a guest knows the meeting, not its members' parts
+    if part == "notes":  # what a save of the notes changes: the items' minutes, not the agenda
+        seen = last_id(session, live.topic(meeting_id))
+        context = {"items": agenda(session, access=access), "live_after": seen}
+        return live_part(request, "meetings/_minutes_all.html", context, None)
     context = meeting_context(session, access, request.app.state.settings.today())
     if part == "presence":
         context["looking"] = presence.looking(session, access)

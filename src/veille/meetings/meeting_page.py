@@ -140,7 +140,7 @@ def refreshed(
 
 
 def live_part(
-    request: Request, template: str, context: dict[str, Any], block: str, status_code: int = 200
+    request: Request, template: str, context: dict[str, Any], block: str | None, status_code: int = 200
 ) -> Response:
     """A part of a meeting's page, told with the last event it already shows
     (``Veille-Live-Seen``): the page then skips the stream's events up to it, so that a
