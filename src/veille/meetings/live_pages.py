@@ -19,7 +19,7 @@ from veille.i18n import N_, translate
 from veille.meetings import live, presence
 from veille.meetings.access import MeetingAccess, get_meeting_access
 from veille.meetings.agenda import agenda
-from veille.meetings.meeting_page import live_part, meeting_context
+from veille.meetings.meeting_page import live_part, meeting_context, shown_up_to
 from veille.types import Id, parse_int
 from veille.web import Form, render, run_change
 
@@ -63,7 +63,7 @@ def meeting_stream(meeting_id: Id, request: Request, viewer: PageViewer, session
 
 def _present_context(session: Session, access: MeetingAccess) -> dict[str, Any]:
     access.require_full()
-    seen = last_id(session, live.topic(access.meeting.id or 0))  # first, as in ``meeting_context``
+    seen = shown_up_to(session, access.meeting.id or 0)
     items = agenda(session, access=access)
     current = presence.current_item(session, access, items)
     upcoming = items[items.index(current) + 1 :] if current is not None else []
@@ -92,7 +92,7 @@ def meeting_part(
     if not (PARTS[part] or access.full):
         raise Forbidden()  # a guest knows the meeting, not its members' parts
     if part == "notes":  # what a save of the notes changes: the items' minutes, not the agenda
-        seen = last_id(session, live.topic(meeting_id))
+        seen = shown_up_to(session, meeting_id)
         context = {"items": agenda(session, access=access), "live_after": seen}
         return live_part(request, "meetings/_minutes_all.html", context, None)
     context = meeting_context(session, access, request.app.state.settings.today())

@@ -31,8 +31,7 @@ router = APIRouter()
 
 
 def meeting_context(session: Session, access: MeetingAccess, today: date, **extra: Any) -> dict[str, Any]:
-    # Read first: what follows is at least as new as the events up to it (see ``live_part``).
-    seen = last_id(session, live.topic(access.meeting.id or 0))
+    seen = shown_up_to(session, access.meeting.id or 0)
     full = access.full
     rows = attendance.attendance(session, access=access) if full else []
     typed = str(extra.get("values", {}).get("person") or "") if access.can_edit else ""
@@ -137,6 +136,12 @@ def refreshed(
         values=values or {},
     )
     return live_part(request, "meetings/detail.html", context, block, status_code)
+
+
+def shown_up_to(session: Session, meeting_id: int) -> int:
+    """The meeting's last event id, read *before* what a part shows: the part is then at least
+    as new as every event up to it, and the page may skip those (``live_part``)."""
+    return last_id(session, live.topic(meeting_id))
 
 
 def live_part(
