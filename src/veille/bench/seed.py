@@ -86,8 +86,11 @@ def seed(
         writer.finish()
         bar.close()
     if engine.dialect.name == "postgresql":
+        # As autovacuum leaves a database that has run for years: statistics for the planner,
+        # and the visibility map, without which no index-only scan is planned (the bulk inserts
+        # leave it empty: a body's 6,466 report ids read 5,271 table pages instead of an index).
         with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     return Seeded(_accounts(world), writer.counts, found.counts, time.monotonic() - started)
 
 

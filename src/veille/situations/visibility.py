@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true, union_all
+from sqlalchemy import ColumnElement, and_, false, literal, or_, true, union_all
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
@@ -49,32 +49,51 @@ def _in_bodies(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _shared(viewer: Viewer) -> ColumnElement[bool]:
-    return exists().where(
-        col(SituationShare.situation_id) == Situation.id,
-        col(SituationShare.organisation_id) == viewer.organisation_id,
+    """The report is shared with the person's organisation: probed per report, from the share's
+    key. As ``EXISTS`` inside the rule's ``OR``, PostgreSQL hashed every share of the
+    organisation first, whatever the page wanted: 24,785 for a metropolis's coordination, 10 ms
+    per test, 40 ms for a feed's first 50 reports (0.1 ms probed)."""
+    share = (
+        select(literal(True))
+        .where(
+            col(SituationShare.situation_id) == Situation.id,
+            col(SituationShare.organisation_id) == viewer.organisation_id,
+        )
+        .limit(1)
+        .scalar_subquery()
     )
+    return share.is_not(None)
 
 
 def full_text(viewer: Viewer) -> ColumnElement[bool]:
-    """Reports the person reads whole."""
-    managed = _among(viewer.manage_ids)
+    """Reports the person reads whole: those of the body (level), the restricted ones of the
+    bodies they manage, and the confidential ones shared with their organisation."""
+    confidentiality = col(Situation.confidentiality)
     return and_(
         _in_bodies(viewer),
         or_(
-            col(Situation.confidentiality) == Confidentiality.body,
-            and_(col(Situation.confidentiality) == Confidentiality.restricted, or_(managed, _shared(viewer))),
-            and_(col(Situation.confidentiality) == Confidentiality.social, _shared(viewer)),
+            confidentiality == Confidentiality.body,
+            and_(confidentiality == Confidentiality.restricted, _among(viewer.manage_ids)),
+            and_(confidentiality.in_(CONFIDENTIAL), _shared(viewer)),
         ),
     )
 
 
 def visible(viewer: Viewer, *, stubs: bool = True) -> ColumnElement[bool]:
-    """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub."""
+    """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub
+    (every social report of their bodies: written so, the share is not tested for them)."""
     if not stubs:
         return full_text(viewer)
-    return or_(
-        full_text(viewer),
-        and_(_in_bodies(viewer), col(Situation.confidentiality) == Confidentiality.social),
+    confidentiality = col(Situation.confidentiality)
+    return and_(
+        _in_bodies(viewer),
+        or_(
+            confidentiality.in_((Confidentiality.body, Confidentiality.social)),
+            and_(
+                confidentiality == Confidentiality.restricted,
+                or_(_among(viewer.manage_ids), _shared(viewer)),
+            ),
+        ),
     )
 
 
