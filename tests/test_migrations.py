@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Column, Index, inspect, text
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel
 
 import veille.models  # noqa: F401
@@ -28,12 +31,33 @@ def test_upgrade_downgrade_and_upgrade_again(empty_database_url):
     engine.dispose()
 
 
+def _on_expressions(index: object) -> bool:
+    return isinstance(index, Index) and any(not isinstance(e, Column) for e in index.expressions)
+
+
 def test_models_and_migrations_agree(empty_database_url):
     engine = make_engine(empty_database_url)
     upgrade(engine)
-    with engine.connect() as connection:
+    sqlite = engine.dialect.name == "sqlite"
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        # SQLite's reflection skips an index on expressions: those are compared by their DDL below.
+        if sqlite and type_ == "index" and _on_expressions(obj):
+            return False
         # The search index is engine-specific DDL that no model describes (as in migrations/env.py).
-        context = MigrationContext.configure(connection, opts={"include_object": search.include_object})
+        return search.include_object(obj, name, type_, reflected, compare_to)
+
+    with engine.connect() as connection, warnings.catch_warnings():
+        for skipped in ("Skipped unsupported reflection", "autogenerate skipping metadata-specified"):
+            warnings.filterwarnings("ignore", f"{skipped} .*expression-based index")
+        context = MigrationContext.configure(connection, opts={"include_object": include})
         differences = compare_metadata(context, SQLModel.metadata)
+        if sqlite:
+            indexes = text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+            made = dict(connection.execute(indexes).all())
+            for table in SQLModel.metadata.tables.values():
+                for index in filter(_on_expressions, table.indexes):
+                    ddl = str(CreateIndex(index).compile(dialect=engine.dialect)).strip()
+                    assert made.get(index.name) == ddl
     engine.dispose()
     assert differences == []

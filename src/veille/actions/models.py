@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import StringConstraints, field_validator
-from sqlalchemy import CheckConstraint, Index, Text
+from sqlalchemy import CheckConstraint, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from veille.actions.enums import ActionKind, ActionStatus, Effect, Event, ReviewKind
@@ -21,6 +21,9 @@ class Action(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_action_body_id_status", "body_id", "status"),
+        # Lists' order (``lists.by_due_date``): soonest due first, none last. Without it the
+        # action table sorted every action for its first 50 (35 ms for 60,000 on PostgreSQL).
+        Index("ix_action_due_order", text("(due_on IS NULL)"), "due_on", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
