@@ -77,9 +77,11 @@ def month_of(
 def _scope(viewer: Viewer, all_bodies: bool, filters: CountFilters) -> tuple[ColumnElement[bool], Any]:
     """Which reports count, and whether each is read whole (else its content keys are hidden)."""
     if all_bodies:
+        # The level's test first: the databases stop there, before the share test of ``full_text``
+        # (a lookup per report; 120 ms of a metropolis's 625 ms count on PostgreSQL).
         everyone = viewer.every_body()
-        whole = or_(full_text(everyone), col(Situation.confidentiality) != Confidentiality.social)
-        shown = or_(visible(everyone), col(Situation.confidentiality) == Confidentiality.restricted)
+        whole = or_(col(Situation.confidentiality) != Confidentiality.social, full_text(everyone))
+        shown = or_(col(Situation.confidentiality) == Confidentiality.restricted, visible(everyone))
     else:
         whole, shown = full_text(viewer), visible(viewer)
     return (whole if filters.on_content else shown), whole
