@@ -50,6 +50,26 @@ def test_a_statistics_export_answers_304_until_its_figures_change(
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
 
+def test_the_records_marks_are_read_again_only_when_the_data_moved(
+    world: World, factory: Factory, client_for: Any, queries: Any
+) -> None:
+    """The statistics and a body's dashboard are kept under the records' marks, whose counts
+    read every report and action (a scan on PostgreSQL): once per data version, not per view."""
+    factory.situation(world.body, world.member)
+    client = client_for(world.coordinator)
+    pages = ("/stats", f"/bodies/{world.body.id}/dashboard")
+
+    def marks_read() -> int:
+        with queries() as log:
+            assert all(client.get(page).status_code == 200 for page in pages)
+        return sum("max(situation.updated_at)" in statement for statement in log.statements)
+
+    assert marks_read() == 1
+    assert marks_read() == 0
+    factory.situation(world.body, world.member, "Tags sur la façade")
+    assert marks_read() == 1
+
+
 def test_a_convocation_pdf_is_not_printed_again_when_unchanged(
     world: World, factory: Factory, client_for: Any
 ) -> None:

@@ -22,6 +22,7 @@ from veille.actions import rules
 from veille.actions.enums import OPEN_STATUSES, ActionKind, ActionStatus, Effect
 from veille.actions.lists import by_due_date, visible
 from veille.actions.models import Action
+from veille.pagecache import at_version
 from veille.situations import counts as situation_counts
 from veille.situations.counts import month_of
 
@@ -119,10 +120,14 @@ def change_marks() -> list[Any]:
 
 
 def marks(session: Session) -> tuple[Any, ...]:
-    """The reports', referrals' and actions' numbers and latest changes, in one statement: the
-    counts a worker keeps (statistics, a body's dashboard) are kept under them, so that any
-    report or action written makes another key."""
-    return tuple(session.exec(select(*situation_counts.change_marks(), *change_marks())).one())
+    """The reports', referrals' and actions' numbers and latest changes, in one statement read
+    again only when the data version moved: the counts a worker keeps (statistics, a body's
+    dashboard) are kept under them, so that any report or action written makes another key."""
+    return at_version(
+        session,
+        "marks",
+        lambda: tuple(session.exec(select(*situation_counts.change_marks(), *change_marks())).one()),
+    )
 
 
 # Actions by kind and status, and by effect: the reports of a group, a sector and the plenary
