@@ -80,20 +80,15 @@ def full_text(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def visible(viewer: Viewer, *, stubs: bool = True) -> ColumnElement[bool]:
-    """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub
-    (every social report of their bodies: written so, the share is not tested for them)."""
+    """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub.
+    Written as an ``OR`` of the two: SQLite then reads the reports newest first and stops at a
+    page's 50 (0.5 ms for a partner at metropolis scale); as "in their bodies and (...)" it
+    gathered every report of their bodies through both indexes first (32 ms)."""
     if not stubs:
         return full_text(viewer)
-    confidentiality = col(Situation.confidentiality)
-    return and_(
-        _in_bodies(viewer),
-        or_(
-            confidentiality.in_((Confidentiality.body, Confidentiality.social)),
-            and_(
-                confidentiality == Confidentiality.restricted,
-                or_(_among(viewer.manage_ids), _shared(viewer)),
-            ),
-        ),
+    return or_(
+        full_text(viewer),
+        and_(_in_bodies(viewer), col(Situation.confidentiality) == Confidentiality.social),
     )
 
 
