@@ -46,6 +46,7 @@ from sqlalchemy import DDL, Engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -93,9 +94,13 @@ event.listen(
 )
 
 
+def _version() -> SelectOfScalar[int]:
+    return select(col(DataVersion.n)).where(col(DataVersion.id) == 1)
+
+
 def version_now() -> ScalarSelect[int]:
     """The version as a column of another statement (the session query reads it first)."""
-    return select(col(DataVersion.n)).where(col(DataVersion.id) == 1).scalar_subquery()
+    return _version().scalar_subquery()
 
 
 T = TypeVar("T")
@@ -110,7 +115,7 @@ def at_version(session: Session, name: str, compute: Callable[[], T]) -> T:
     PostgreSQL at metropolis scale, at each view of the statistics or a dashboard). Computed
     after the version is read, the value kept may be newer than it, never older."""
     engine = session.get_bind().engine
-    version = session.exec(select(col(DataVersion.n)).where(col(DataVersion.id) == 1)).one()
+    version = session.exec(_version()).one()
     with _AT_VERSION_LOCK:
         kept = _AT_VERSION.setdefault(engine, {})
         found = kept.get(name)
