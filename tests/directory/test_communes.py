@@ -16,6 +16,7 @@ from veille.access import viewer_of
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.directory.enums import UserRole
 from veille.directory.models import Commune, Sector, User, UserCommune
+from veille.situations.enums import Confidentiality
 from veille.stats import service as stats
 
 
@@ -351,3 +352,16 @@ def test_a_limited_coordinators_own_calendar_holds_their_seats_only(
         session.exec(select(Meeting.id).where(visible_meetings(viewer_of(session, limited)))).all()
     )
     assert everything == {there["own_meeting"].id}
+
+
+@pytest.mark.parametrize("confidentiality", [Confidentiality.restricted, Confidentiality.social])
+def test_a_limited_coordinator_counts_no_confidential_report_of_another_commune(
+    factory: Factory, world: World, session: Session, api_for, confidentiality: Confidentiality
+) -> None:
+    there = _two_communes(factory, world, session)
+    factory.situation(there["cell"], there["mayor"], "Squat rue de Bourg", confidentiality=confidentiality)
+    limited = api_for(there["limited"])
+    for params in ({}, {"category": "hall_occupation"}):
+        answer = limited.get("/api/v1/stats/situations", params={"group_by": "body", **params})
+        assert answer.status_code == 200
+        assert sum(row["count"] for row in answer.json()["rows"]) == 1, (params, answer.json())

@@ -14,13 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, true
+from sqlalchemy import ColumnElement, String, and_, case, func, or_, true
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from veille.access import Viewer
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation, SituationReferral
-from veille.situations.visibility import full_text, visible
+from veille.situations.visibility import full_text, in_bodies, visible
 
 GROUPS = ("category", "month", "sector", "body", "severity")
 HIDDEN_BY_STUBS = ("category", "severity")
@@ -52,38 +53,44 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 def month_of(
     session: Session, column: Any, zone: ZoneInfo, since: date | None, until: date | None
 ) -> ColumnElement[str]:
-    """'YYYY-MM' of a timestamp in the city's time zone, in SQL, over the period counted.
-    PostgreSQL converts with AT TIME ZONE. SQLite has no time zones: a CASE over the UTC
-    instants at which the city's months begin (zoneinfo computes them), evaluated by SQLite
-    itself instead of a Python function called for each row (half of the statistics page's
-    time at city scale). An open period takes its ends from the earliest and latest timestamps
-    (one indexed query)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return func.to_char(func.timezone(zone.key, column), "YYYY-MM")
+    """'YYYY-MM' of a timestamp in the city's time zone, in SQL, over the period counted, from
+    the UTC instants at which the city's months begin (zoneinfo computes them): PostgreSQL finds
+    the month by a binary search among them (``width_bucket``; ``to_char`` of ``AT TIME ZONE``
+    took 150 of a metropolis's 480 ms count), SQLite, which has no time zones, by a ``CASE``
+    over them (a Python function called for each row took half of the statistics page's time
+    at city scale). An open period takes its ends from the earliest and latest timestamps (one
+    indexed query)."""
     if since is None or until is None:
         ends = select(select(func.min(column)).scalar_subquery(), select(func.max(column)).scalar_subquery())
         found = [m.astimezone(zone).date() for m in session.exec(ends).one() if m is not None]
         today = datetime.now(zone).date()
         since, until = since or min(found, default=today), until or max([*found, today])
-    month = date(since.year, since.month, 1)
-    whens: list[tuple[ColumnElement[bool], str | None]] = [(column < _midnight(month, zone), None)]
-    while month <= until:
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        whens.append((column < _midnight(following, zone), f"{month:%Y-%m}"))
-        month = following
+    months = [date(since.year, since.month, 1)]
+    while months[-1] <= until:
+        month = months[-1]
+        months.append(date(month.year + month.month // 12, month.month % 12 + 1, 1))
+    starts = [_midnight(month, zone) for month in months]
+    labels = [f"{month:%Y-%m}" for month in months[:-1]]
+    if session.get_bind().dialect.name == "postgresql":
+        # Bucket 0 (before the first month) and the last (after the period) index no label: NULL.
+        bucket = func.width_bucket(column, postgresql.array(starts, type_=column.type))
+        return postgresql.array(labels, type_=String)[bucket]
+    whens = [(column < start, label) for start, label in zip(starts, [None, *labels], strict=True)]
     return case(*whens, else_=None)
 
 
 def _scope(viewer: Viewer, all_bodies: bool, filters: CountFilters) -> tuple[ColumnElement[bool], Any]:
     """Which reports count, and whether each is read whole (else its content keys are hidden)."""
     if all_bodies:
-        # The level's test first: the databases stop there, before the share test of ``full_text``
-        # (a lookup per report; 120 ms of a metropolis's 625 ms count on PostgreSQL).
+        # Every report of their bodies (every body, or a limited coordinator's communes'), read
+        # whole but the social ones not shared with them. The level's test first: the databases
+        # stop there, before the share test of ``full_text``.
         everyone = viewer.every_body()
-        whole = or_(col(Situation.confidentiality) != Confidentiality.social, full_text(everyone))
-        shown = or_(col(Situation.confidentiality) == Confidentiality.restricted, visible(everyone))
-    else:
-        whole, shown = full_text(viewer), visible(viewer)
+        shown = in_bodies(everyone)
+        social = col(Situation.confidentiality) == Confidentiality.social
+        whole = or_(~social, full_text(everyone, every=True))
+        return (and_(shown, whole) if filters.on_content else shown), whole
+    whole, shown = full_text(viewer, every=True), visible(viewer, every=True)
     return (whole if filters.on_content else shown), whole
 
 

@@ -42,17 +42,25 @@ def _among(body_ids: frozenset[int]) -> ColumnElement[bool]:
     return or_(col(Situation.body_id).in_(sorted(body_ids)), col(Situation.id).in_(referred))
 
 
-def _in_bodies(viewer: Viewer) -> ColumnElement[bool]:
+def in_bodies(viewer: Viewer) -> ColumnElement[bool]:
+    """Reports of the person's bodies, whatever their level (seen whole, as a stub or not)."""
     if viewer.content_ids is None:
         return true()
     return _among(viewer.content_ids)
 
 
-def _shared(viewer: Viewer) -> ColumnElement[bool]:
-    """The report is shared with the person's organisation: probed per report, from the share's
-    key. As ``EXISTS`` inside the rule's ``OR``, PostgreSQL hashed every share of the
-    organisation first, whatever the page wanted: 24,785 for a metropolis's coordination, 10 ms
-    per test, 40 ms for a feed's first 50 reports (0.1 ms probed)."""
+def _shared(viewer: Viewer, every: bool) -> ColumnElement[bool]:
+    """The report is shared with the person's organisation. Probed per report from the share's
+    key for a page of reports: as ``EXISTS`` inside the rule's ``OR``, PostgreSQL hashed every
+    share of the organisation first, whatever the page wanted (24,785 for a metropolis's
+    coordination, 40 ms for a feed's first 50 reports; 0.1 ms probed). A count reads
+    ``every`` report of a period: there the organisation's shares are gathered once (a hash),
+    as 26,000 probes took 150 to 300 ms of a metropolis's statistics on PostgreSQL."""
+    if every:
+        ids = select(SituationShare.situation_id).where(
+            col(SituationShare.organisation_id) == viewer.organisation_id
+        )
+        return col(Situation.id).in_(ids)
     share = (
         select(literal(True))
         .where(
@@ -65,30 +73,31 @@ def _shared(viewer: Viewer) -> ColumnElement[bool]:
     return share.is_not(None)
 
 
-def full_text(viewer: Viewer) -> ColumnElement[bool]:
+def full_text(viewer: Viewer, *, every: bool = False) -> ColumnElement[bool]:
     """Reports the person reads whole: those of the body (level), the restricted ones of the
-    bodies they manage, and the confidential ones shared with their organisation."""
+    bodies they manage, and the confidential ones shared with their organisation (``every``:
+    for a statement that reads every report of a period, see ``_shared``)."""
     confidentiality = col(Situation.confidentiality)
     return and_(
-        _in_bodies(viewer),
+        in_bodies(viewer),
         or_(
             confidentiality == Confidentiality.body,
             and_(confidentiality == Confidentiality.restricted, _among(viewer.manage_ids)),
-            and_(confidentiality.in_(CONFIDENTIAL), _shared(viewer)),
+            and_(confidentiality.in_(CONFIDENTIAL), _shared(viewer, every)),
         ),
     )
 
 
-def visible(viewer: Viewer, *, stubs: bool = True) -> ColumnElement[bool]:
+def visible(viewer: Viewer, *, stubs: bool = True, every: bool = False) -> ColumnElement[bool]:
     """Reports the person reads whole, and with ``stubs`` the social ones they see as a stub.
     Written as an ``OR`` of the two: SQLite then reads the reports newest first and stops at a
     page's 50 (0.5 ms for a partner at metropolis scale); as "in their bodies and (...)" it
     gathered every report of their bodies through both indexes first (32 ms)."""
     if not stubs:
-        return full_text(viewer)
+        return full_text(viewer, every=every)
     return or_(
-        full_text(viewer),
-        and_(_in_bodies(viewer), col(Situation.confidentiality) == Confidentiality.social),
+        full_text(viewer, every=every),
+        and_(in_bodies(viewer), col(Situation.confidentiality) == Confidentiality.social),
     )
 
 
