@@ -1,4 +1,5 @@
-"""Shared pieces of the table definitions: naming convention, UTC timestamps."""
+"""Shared pieces of the table definitions and statements: naming convention, UTC timestamps, a
+row looked up per row."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import ColumnElement, DateTime, TypeDecorator, literal, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -62,3 +63,12 @@ def enum_type(enum: type[StrEnum], length: int = 30) -> SAEnum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def probe(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A row matching ``where`` (correlated with the outer statement) exists, looked up for each
+    row the outer statement reads. Written ``EXISTS`` inside an ``OR``, PostgreSQL gathers every
+    matching row once into a hash, whatever the outer statement then keeps: every share of a
+    metropolis's coordination (24,785) for a feed's first 50 reports, every action update of a
+    month for one body's follow-up."""
+    return select(literal(True)).where(*where).limit(1).scalar_subquery().is_not(None)

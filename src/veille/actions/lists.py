@@ -28,6 +28,7 @@ from veille.bodies.models import Body
 from veille.db import by_ids, contains_words
 from veille.directory import service as directory
 from veille.directory.models import Organisation, User
+from veille.orm import probe
 from veille.pagination import Page, numbered_page
 from veille.situations import feed
 from veille.types import Day, Id, Int
@@ -310,7 +311,7 @@ def follow_up(
     if not viewer.sees_body(body_id):
         return []
     recent = col(ActionEntry.created_at) >= since if since is not None else true()
-    changed = exists().where(col(ActionEntry.action_id) == Action.id, recent)
+    changed = probe(col(ActionEntry.action_id) == Action.id, recent)  # not a month's every update
     stmt = select(Action).where(
         Action.body_id == body_id,
         col(Action.created_at) < until,
