@@ -202,22 +202,25 @@ def database_url(engine_name: str, tmp_path: Path, request: pytest.FixtureReques
         _truncate_postgres(url)
 
 
-@pytest.fixture
-def empty_database_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    """A database with no table at all (for migrations and the command line)."""
+@contextmanager
+def new_database(engine_name: str, folder: Path) -> Iterator[str]:
+    """A database with no table at all, dropped after (a SQLite file in ``folder``)."""
     if engine_name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        yield f"sqlite:///{folder / 'empty.db'}"
         return
     name = f"veille_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    _postgres_admin(f"CREATE DATABASE {name}")
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+        _postgres_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def empty_database_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no table at all (for migrations and the command line)."""
+    with new_database(engine_name, tmp_path) as url:
+        yield url
 
 
 # Application
@@ -378,7 +381,11 @@ def live_server(settings: Settings) -> Iterator[str]:
     port = _free_port()
     live_settings = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
     app = create_app(live_settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # A page's event stream outlives the server when the page is closed after it (sse-starlette
+    # ends streams on a signal, which a server in a thread does not get): a second, then cut.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from tests.conftest import ENGINES, new_database
 from veille import demo
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
@@ -25,6 +27,7 @@ from veille.config import Settings
 from veille.db import make_engine, open_session
 from veille.directory.models import Commune, Organisation, Sector, User
 from veille.directory.service import authenticate
+from veille.migrate import upgrade
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -32,24 +35,42 @@ SECRET = "demo-test-secret-key-0123456789abcdefghij"
 TODAY = date(2026, 3, 15)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    url: str
+    accounts: list[demo.DemoAccount]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    """The demo loaded once per engine for the tests below, which read it (a load takes 5 s
+    alone, 10 to 20 s beside the rest of the suite: it was loaded for each of them)."""
+    with new_database(request.param, tmp_path_factory.mktemp("demo")) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        with open_session(engine, write=True) as session:
+            assert demo.is_empty(session)
+            assert not demo.is_loaded(session)
+            settings = Settings(database_url="sqlite://", secret_key=SECRET)
+            accounts = demo.load_demo(session, settings, today=TODAY)
+            assert not demo.is_empty(session)
+            assert demo.is_loaded(session)
+        engine.dispose()
+        yield Loaded(url, accounts)
+
+
 @pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    """A session on a migrated, empty database (SQLite, and PostgreSQL when configured)."""
-    engine = make_engine(database_url)
+def db(loaded: Loaded) -> Iterator[Session]:
+    """A session on the loaded demo."""
+    engine = make_engine(loaded.url)
     with open_session(engine, write=True) as session:
         yield session
     engine.dispose()
 
 
 @pytest.fixture
-def accounts(db: Session) -> list[demo.DemoAccount]:
-    assert demo.is_empty(db)
-    assert not demo.is_loaded(db)
-    settings = Settings(database_url="sqlite://", secret_key=SECRET)
-    loaded = demo.load_demo(db, settings, today=TODAY)
-    assert not demo.is_empty(db)
-    assert demo.is_loaded(db)
-    return loaded
+def accounts(loaded: Loaded) -> list[demo.DemoAccount]:
+    return loaded.accounts
 
 
 def all_bodies(db: Session) -> list[Body]:
