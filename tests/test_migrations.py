@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
+from contextlib import closing
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Index, inspect, text
@@ -61,3 +64,25 @@ def test_models_and_migrations_agree(empty_database_url):
                     assert made.get(index.name) == ddl
     engine.dispose()
     assert differences == []
+
+
+def test_on_sqlite_a_migration_that_leaves_rows_pointing_nowhere_is_refused(tmp_path) -> None:
+    """SQLite migrates with its foreign keys off and checks them before committing; a start with
+    nothing to migrate does not read every row again (0.7 s at a metropolis's scale)."""
+    path = tmp_path / "veille.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with closing(sqlite3.connect(path)) as connection:
+        (head,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    downgrade(engine, "-1")
+    with closing(sqlite3.connect(path)) as connection:  # foreign keys off, as SQLite starts
+        connection.execute("INSERT INTO situation_share (situation_id, organisation_id) VALUES (404, 404)")
+        connection.commit()
+    with pytest.raises(RuntimeError, match="pointing nowhere"):
+        upgrade(engine)
+    assert pending(engine)  # rolled back
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = ?", (head,))
+        connection.commit()
+    upgrade(engine)  # nothing to migrate: no check
+    engine.dispose()
