@@ -1,5 +1,5 @@
 """Shared pieces of the table definitions and statements: naming convention, UTC timestamps, a
-row looked up per row."""
+row looked up per row, ids from a subquery that PostgreSQL can look up by an index."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, TypeDecorator, literal, select
+from sqlalchemy import Boolean, ColumnElement, DateTime, Select, TypeDecorator, literal, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 from sqlmodel import Field, SQLModel
 
 # Set before the first table is defined so that every constraint gets a stable name, which
@@ -72,3 +75,40 @@ def probe(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     metropolis's coordination (24,785) for a feed's first 50 reports, every action update of a
     month for one body's follow-up."""
     return select(literal(True)).where(*where).limit(1).scalar_subquery().is_not(None)
+
+
+class AmongIds(ColumnElement[bool]):
+    """``column IN (ids)``, ``ids`` a select of one column that does not depend on the outer
+    statement. PostgreSQL reads it as ``column = ANY (ARRAY(SELECT ...))``: the ids are
+    gathered once into an array, which an index can look up (a bitmap of "the reports of my
+    bodies or referred to them": a partner's statistics count 6,874 reports of 176,000 in
+    80 ms instead of 230), where ``IN (SELECT ...)`` inside an ``OR`` is a hash tested on
+    every row. SQLite plans ``IN`` itself (a list it walks in order)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition, not a column: no "= 1" on SQLite
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (as SQLAlchemy declares it)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: Any, ids: Select[Any]) -> None:
+        self.column: ColumnElement[Any] = column
+        self.ids = ids
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.column._from_objects
+
+
+@compiles(AmongIds)
+def _among_ids(element: AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(AmongIds, "postgresql")
+def _among_ids_array(element: AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
+    # ANY of an array built from the subquery, not ANY of the subquery's rows (IN).
+    ids = compiler.process(element.ids.scalar_subquery(), **kw)
+    return f"{compiler.process(element.column, **kw)} = ANY (ARRAY{ids})"

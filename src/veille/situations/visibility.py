@@ -19,7 +19,7 @@ from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
 from veille.errors import Conflict, Forbidden, NotFound
-from veille.orm import probe
+from veille.orm import AmongIds, probe
 from veille.situations.enums import Confidentiality
 from veille.situations.models import (
     Situation,
@@ -40,7 +40,7 @@ def _among(body_ids: frozenset[int]) -> ColumnElement[bool]:
     referred = select(SituationReferral.situation_id).where(
         col(SituationReferral.body_id).in_(sorted(body_ids))
     )
-    return or_(col(Situation.body_id).in_(sorted(body_ids)), col(Situation.id).in_(referred))
+    return or_(col(Situation.body_id).in_(sorted(body_ids)), AmongIds(col(Situation.id), referred))
 
 
 def in_bodies(viewer: Viewer) -> ColumnElement[bool]:
