@@ -1,5 +1,5 @@
 """Shared pieces of the table definitions and statements: naming convention, UTC timestamps, a
-row looked up per row, ids from a subquery that PostgreSQL can look up by an index."""
+row looked up per row, conditions written for each database's planner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, DateTime, Select, TypeDecorator, literal, select
+from sqlalchemy import Boolean, ColumnElement, DateTime, Select, TypeDecorator, any_, func, literal, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -77,38 +77,42 @@ def probe(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     return select(literal(True)).where(*where).limit(1).scalar_subquery().is_not(None)
 
 
-class AmongIds(ColumnElement[bool]):
+class PerDialect(ColumnElement[bool]):
+    """One condition written for each database's planner, when the form one plans well the
+    other plans badly (``among_ids``, ``situations.visibility.of_body``)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition, not a column: no "= 1" on SQLite
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (as SQLAlchemy declares it)
+        ("sqlite", InternalTraversal.dp_clauseelement),
+        ("postgresql", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, *, sqlite: ColumnElement[bool], postgresql: ColumnElement[bool]) -> None:
+        self.sqlite = sqlite
+        self.postgresql = postgresql
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.sqlite._from_objects
+
+
+@compiles(PerDialect)
+def _sqlite_form(element: PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.sqlite, **kw)})"  # whole, whatever surrounds it
+
+
+@compiles(PerDialect, "postgresql")
+def _postgresql_form(element: PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.postgresql, **kw)})"
+
+
+def among_ids(column: Any, ids: Select[Any]) -> ColumnElement[bool]:
     """``column IN (ids)``, ``ids`` a select of one column that does not depend on the outer
     statement. PostgreSQL reads it as ``column = ANY (ARRAY(SELECT ...))``: the ids are
     gathered once into an array, which an index can look up (a bitmap of "the reports of my
     bodies or referred to them": a partner's statistics count 6,874 reports of 176,000 in
     80 ms instead of 230), where ``IN (SELECT ...)`` inside an ``OR`` is a hash tested on
     every row. SQLite plans ``IN`` itself (a list it walks in order)."""
-
-    inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True  # a condition, not a column: no "= 1" on SQLite
-    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (as SQLAlchemy declares it)
-        ("column", InternalTraversal.dp_clauseelement),
-        ("ids", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, column: Any, ids: Select[Any]) -> None:
-        self.column: ColumnElement[Any] = column
-        self.ids = ids
-
-    @property
-    def _from_objects(self) -> list[Any]:
-        return self.column._from_objects
-
-
-@compiles(AmongIds)
-def _among_ids(element: AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column.in_(element.ids), **kw)
-
-
-@compiles(AmongIds, "postgresql")
-def _among_ids_array(element: AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
-    # ANY of an array built from the subquery, not ANY of the subquery's rows (IN).
-    ids = compiler.process(element.ids.scalar_subquery(), **kw)
-    return f"{compiler.process(element.column, **kw)} = ANY (ARRAY{ids})"
+    return PerDialect(sqlite=column.in_(ids), postgresql=column == any_(func.array(ids.scalar_subquery())))

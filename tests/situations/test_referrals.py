@@ -78,6 +78,17 @@ def test_the_secretary_refers_a_report_which_the_receiving_body_then_reads(
     assert client_for(world.other).get(url).status_code == 200
     feed = client_for(world.other).get(f"/bodies/{world.other_body.id}/situations").text
     assert "Rodéos parking Leclerc" in feed
+    # ... beside its own reports, under the feed's other filters, only where they hold.
+    other_severity = 1 if situation.severity != 1 else 2
+    factory.situation(world.other_body, world.other, "Tags rue du Nord", severity=other_severity)
+    for severity, shown, hidden in (
+        (situation.severity, "Rodéos parking Leclerc", "Tags rue du Nord"),
+        (other_severity, "Tags rue du Nord", "Rodéos parking Leclerc"),
+    ):
+        filtered = client_for(world.other).get(
+            f"/bodies/{world.other_body.id}/situations?severity={severity}"
+        )
+        assert shown in filtered.text and hidden not in filtered.text
     # The report shows to whom, when and why; the body cannot be chosen twice.
     page = client.get(url).text
     assert "Cellule de veille du nord" in page and REASON.replace("’", "&#39;")[:30] in page

@@ -19,7 +19,7 @@ from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
 from veille.errors import Conflict, Forbidden, NotFound
-from veille.orm import AmongIds, probe
+from veille.orm import PerDialect, among_ids, probe
 from veille.situations.enums import Confidentiality
 from veille.situations.models import (
     Situation,
@@ -40,7 +40,7 @@ def _among(body_ids: frozenset[int]) -> ColumnElement[bool]:
     referred = select(SituationReferral.situation_id).where(
         col(SituationReferral.body_id).in_(sorted(body_ids))
     )
-    return or_(col(Situation.body_id).in_(sorted(body_ids)), AmongIds(col(Situation.id), referred))
+    return or_(col(Situation.body_id).in_(sorted(body_ids)), among_ids(col(Situation.id), referred))
 
 
 def in_bodies(viewer: Viewer) -> ColumnElement[bool]:
@@ -115,12 +115,19 @@ def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int
 
 
 def of_body(body_id: int) -> ColumnElement[bool]:
-    """The body's reports and those referred to it. As ids from both indexes: an ``OR`` with the
-    referrals made SQLite read every report of a metropolis to find a small body's (280 ms for
-    a crime-treatment group's 61 of 300,000, on each of its meeting pages)."""
+    """The body's reports and those referred to it. On SQLite, ids from both indexes: an ``OR``
+    with the referrals made it read every report of a metropolis to find a small body's (280 ms
+    for a crime-treatment group's 61 of 300,000, on each of its meeting pages), while it walks
+    the ids newest first and stops at a page's 50. PostgreSQL looked each of those ids up
+    before sorting them (a watch cell's 6,466: 40 to 80 ms for its feed's first page); with the
+    ``OR`` it reads the body's index, or the reports newest first, whichever is shorter (4 ms,
+    a small body's 0.5 ms)."""
     own = select(Situation.id).where(col(Situation.body_id) == body_id)
     referred = select(SituationReferral.situation_id).where(col(SituationReferral.body_id) == body_id)
-    return col(Situation.id).in_(union_all(own, referred))
+    return PerDialect(
+        sqlite=col(Situation.id).in_(union_all(own, referred)),
+        postgresql=or_(col(Situation.body_id) == body_id, among_ids(col(Situation.id), referred)),
+    )
 
 
 def readable_in_body(session: Session, viewer: Viewer, ids: Iterable[int], body_id: int) -> set[int]:
