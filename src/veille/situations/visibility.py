@@ -53,18 +53,17 @@ def in_bodies(viewer: Viewer) -> ColumnElement[bool]:
 def _shared(viewer: Viewer, every: bool) -> ColumnElement[bool]:
     """The report is shared with the person's organisation. Probed per report from the share's
     key for a page of reports (``orm.probe``: 0.1 ms for a metropolis coordinator's feed, 40 ms
-    as ``EXISTS``). A count reads ``every`` report of a period: there the organisation's shares
-    are gathered once (a hash), as 26,000 probes took 150 to 300 ms of a metropolis's
-    statistics on PostgreSQL."""
-    if every:
-        ids = select(SituationShare.situation_id).where(
-            col(SituationShare.organisation_id) == viewer.organisation_id
-        )
-        return col(Situation.id).in_(ids)
-    return probe(
-        col(SituationShare.situation_id) == Situation.id,
-        col(SituationShare.organisation_id) == viewer.organisation_id,
-    )
+    as ``EXISTS``). A count reads ``every`` report of a period: there PostgreSQL gathers the
+    organisation's shares once (a hash; 26,000 probes took 150 to 300 ms of a metropolis's
+    statistics, a partner's count 85 ms instead of 50), while SQLite, which builds such a list
+    for each test of the statement, counts a partner's reports faster by probing (103 ms
+    instead of 134)."""
+    theirs = col(SituationShare.organisation_id) == viewer.organisation_id
+    probed = probe(col(SituationShare.situation_id) == Situation.id, theirs)
+    if not every:
+        return probed
+    gathered = col(Situation.id).in_(select(SituationShare.situation_id).where(theirs))
+    return PerDialect(sqlite=probed, postgresql=gathered)
 
 
 def full_text(viewer: Viewer, *, every: bool = False) -> ColumnElement[bool]:
