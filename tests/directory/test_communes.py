@@ -244,7 +244,10 @@ def test_statistics_are_cut_by_commune_and_a_limited_coordinator_counts_their_ow
     assert total(limited, commune_id=neighbour) == 0
     page = client_for(world.coordinator).get("/stats")
     assert 'name="commune_id"' in page.text
-    assert 'name="commune_id"' not in client_for(there["limited"]).get("/stats").text
+    limited_page = client_for(there["limited"]).get("/stats").text
+    assert 'name="commune_id"' not in limited_page
+    assert "Toutes les instances de vos communes" in limited_page
+    assert "Toutes les instances de la ville" in page.text
     scope = stats.scope(session, viewer_of(session, there["limited"]))
     assert [b.name for b in scope.bodies] == ["Cellule de veille du centre"]
     assert [c.id for c in scope.communes] == [world.sector.commune_id]
