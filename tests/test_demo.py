@@ -43,8 +43,9 @@ class Loaded:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    """The demo loaded once per engine for the tests below, which read it (a load takes 5 s
-    alone, 10 to 20 s beside the rest of the suite: it was loaded for each of them)."""
+    """The demo loaded once per engine for the tests below, which read it (one logs every
+    account in, which adds login records no other test reads). A load takes 5 s alone, 10 to
+    20 s beside the rest of the suite: it was loaded for each of them."""
     with new_database(request.param, tmp_path_factory.mktemp("demo")) as url:
         engine = make_engine(url)
         upgrade(engine)

@@ -95,7 +95,8 @@ class PerDialect(ColumnElement[bool]):
 
     @property
     def _from_objects(self) -> list[Any]:
-        return self.sqlite._from_objects
+        found = list(self.sqlite._from_objects)
+        return found + [f for f in self.postgresql._from_objects if f not in found]
 
 
 @compiles(PerDialect)

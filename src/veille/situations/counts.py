@@ -3,7 +3,8 @@
 A report is counted when the person may see it; what a stub hides (its category and severity)
 counts as unknown (None) for those who see a `social` report only as a stub. Those who see
 aggregates over every body (the staff, the chair of a plenary) count every report of every
-body, restricted ones included: counts and categories, never a text.
+body, restricted ones included: counts and categories, never a text; a coordinator limited to
+some communes, every report of their communes' bodies and those they sit in.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _count(
     if "month" in group_by:
         columns["month"] = month_of(session, col(Situation.occurred_at), zone, filters.since, filters.until)
     keys = [columns[g].label(g) for g in group_by]
-    stmt = select(*keys, func.count().label("n")).where(counted)  # type: ignore[call-overload]
+    stmt = select(*keys, func.count().label("n")).select_from(Situation).where(counted)  # type: ignore[call-overload]
     if filters.body_ids:
         stmt = stmt.where(col(Situation.body_id).in_(filters.body_ids))
     if filters.sector_ids:

@@ -1,8 +1,9 @@
 """Who sees which report, in one SQL rule (docs/confidentiality.md, rule 3): a report is seen
 whole, as a stub (a `social` report outside its organisations: only that a coordination is
 needed, its sector and date), or not at all (answered 404). Every list, count, search and
-single read of reports goes through ``visible()`` and ``full_text()``; reading one report gives
-a ``SituationAccess`` that says what the person may do with it."""
+single read of reports goes through ``visible()`` and ``full_text()`` (the counts over every
+body, of the staff and a plenary's chair, through ``in_bodies()``: every level); reading one
+report gives a ``SituationAccess`` that says what the person may do with it."""
 
 from __future__ import annotations
 
