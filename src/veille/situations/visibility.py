@@ -125,8 +125,7 @@ def of_body(body_id: int) -> ColumnElement[bool]:
     own = select(Situation.id).where(col(Situation.body_id) == body_id)
     referred = select(SituationReferral.situation_id).where(col(SituationReferral.body_id) == body_id)
     return PerDialect(
-        sqlite=col(Situation.id).in_(union_all(own, referred)),
-        postgresql=or_(col(Situation.body_id) == body_id, among_ids(col(Situation.id), referred)),
+        sqlite=col(Situation.id).in_(union_all(own, referred)), postgresql=_among(frozenset({body_id}))
     )
 
 
