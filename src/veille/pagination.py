@@ -98,10 +98,14 @@ def bounded_count(
     ``offset``; and whether there are more (the count is then that floor). The database stops
     reading there."""
     counted_to = offset + max(COUNT_LIMIT, size)
-    found = session.exec(
-        select(func.count()).select_from(stmt.order_by(None).limit(counted_to + 1).subquery())
-    ).one()
+    found = session.exec(count_to(stmt, counted_to)).one()
     return min(found, counted_to), found > counted_to
+
+
+def count_to(stmt: Any, counted_to: int) -> SelectOfScalar[int]:
+    """How many rows ``stmt`` has, read unordered up to one past ``counted_to``: past it, the
+    list says "more than"."""
+    return select(func.count()).select_from(stmt.order_by(None).limit(counted_to + 1).subquery())
 
 
 def numbered_page(

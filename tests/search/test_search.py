@@ -12,6 +12,7 @@ from veille.audit.models import AuditEvent
 from veille.bodies.models import Membership
 from veille.meetings.enums import MeetingStatus
 from veille.orm import utcnow
+from veille.search import service as search
 from veille.situations.enums import Confidentiality
 from veille.venues.models import Venue
 
@@ -124,8 +125,39 @@ def test_groups_are_bounded_with_counts_and_a_link_to_the_feed(world, factory, c
     assert many.count == few.count
     assert "/situations?q=rodeo" in page.text
     group = api.get("/api/v1/search", params={"q": "rodéos"}).json()["groups"][0]
-    assert (group["kind"], group["total"], len(group["items"])) == ("reports", 14, 10)
+    assert (group["kind"], group["total"], group["more"], len(group["items"])) == ("reports", 14, False, 10)
     assert group["more_url"] == "/situations?q=rod%C3%A9os"
+
+
+def test_past_the_count_limit_a_group_says_more_than(world, factory, client_for, api_for, monkeypatch):
+    """Each kind counts its matches up to ``COUNTED_TO`` (a common word is in tens of thousands
+    of a metropolis's reports): past it, "more than", and still the newest first."""
+    monkeypatch.setattr(search, "COUNTED_TO", 12)
+    for n in range(14):
+        factory.situation(world.body, world.member, f"Rodéo motorisé n° {n}")
+        factory.action(world.body, world.organisation, f"Contrôle rodéo n° {n}")
+    factory.action(world.body, world.organisation, "Contrôle rodéo, le seul")
+    groups = api_for(world.member).get("/api/v1/search", params={"q": "rodéo"}).json()["groups"]
+    found = {
+        g["kind"]: (g["total"], g["more"], [i["title"] for i in g["items"]]) for g in groups if g["total"]
+    }
+    newest = [f"Rodéo motorisé n° {n}" for n in range(13, 3, -1)]
+    assert found == {
+        "reports": (12, True, newest),
+        "actions": (
+            12,
+            True,
+            ["Contrôle rodéo, le seul"] + [f"Contrôle rodéo n° {n}" for n in range(13, 4, -1)],
+        ),
+    }
+    page = client_for(world.member).get("/search", params={"q": "rodéo"}).text
+    assert "Résultats pour « rodéo » : plus de 24" in page
+    assert page.count(">plus de 12</span>") == 4  # each kind, in the list of kinds and its own title
+    assert "Les voir tous dans la liste" in page
+    assert "Les 10 premiers sur plus de 12 sont affichés" in page
+    monkeypatch.setattr(search, "COUNTED_TO", 15)
+    groups = api_for(world.member).get("/api/v1/search", params={"q": "rodéo"}).json()["groups"]
+    assert [(g["total"], g["more"]) for g in groups if g["total"]] == [(14, False), (15, False)]
 
 
 @pytest.mark.parametrize("q", ["", "a", "x" * 201])

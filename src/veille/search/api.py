@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from veille.access import ApiViewer
 from veille.deps import SessionDep
@@ -27,6 +27,7 @@ class HitPublic(BaseModel):
 class GroupPublic(BaseModel):
     kind: service.Kind
     total: int
+    more: bool = Field(description="More than `total` match: counted that far, no further")
     items: list[HitPublic]
     more_url: str | None
 
@@ -44,8 +45,8 @@ def search(
 ) -> SearchPublic:
     """Reports (full-text, those read whole only), actions, meetings (agenda titles; the
     minutes of approved meetings for the body's members), problem files and venues the caller
-    may see, at most 10 of each kind with how many match in all, newest first. Confidential
-    reports listed are audited as read."""
+    may see, at most 10 of each kind with how many match (counted up to 100: past it,
+    `more`), newest first. Confidential reports listed are audited as read."""
     results = service.search(session, viewer, q, via="api")
     return SearchPublic(
         q=results.q,
@@ -53,6 +54,7 @@ def search(
             GroupPublic(
                 kind=g.kind,
                 total=g.total,
+                more=g.more,
                 items=[HitPublic(**vars(h)) for h in g.hits],
                 more_url=g.more_url,
             )
