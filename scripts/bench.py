@@ -46,6 +46,7 @@ PAGES: list[tuple[str, str]] = [
     ("Report feed", "/situations"),
     ("Report feed, filtered", "/situations?body_id={body}&status=open"),
     ("Report feed, search", "/situations?q={word}"),
+    ("The header's search", "/search?q={word}"),
     ("A report", "/situations/{report}"),
     ("Action table", "/actions"),
     ("A body's board", "/bodies/{body}/actions"),
