@@ -211,12 +211,9 @@ def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.P
 
 def _listening(port: int) -> int:
     """How many sockets listen on ``port`` (``/proc/net/tcp``: state 0A; Linux, as taskset)."""
-    found = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            found += int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"
-    return found
+    tables = [Path(t) for t in ("/proc/net/tcp", "/proc/net/tcp6") if Path(t).exists()]  # IPv6 may be off
+    rows = [line.split() for table in tables for line in table.read_text().splitlines()[1:]]
+    return sum(int(r[1].rsplit(":", 1)[1], 16) == port and r[3] == "0A" for r in rows)
 
 
 def _login(base: str, email: str, password: str) -> tuple[str, str]:
