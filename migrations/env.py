@@ -5,10 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import veille.models  # noqa: F401  (registers every table)
 from veille.config import load_settings
 from veille.db import make_engine
-from veille.situations import search
+from veille.models import include_object  # (importing it registers every table)
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -32,7 +31,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
-        include_object=search.include_object,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

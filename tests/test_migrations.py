@@ -13,10 +13,9 @@ from sqlalchemy import Column, Index, inspect, text
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel
 
-import veille.models  # noqa: F401
 from veille.db import make_engine
 from veille.migrate import downgrade, pending, upgrade
-from veille.situations import search
+from veille.models import include_object
 
 
 def test_upgrade_downgrade_and_upgrade_again(empty_database_url):
@@ -47,8 +46,8 @@ def test_models_and_migrations_agree(empty_database_url):
         # SQLite's reflection skips an index on expressions: those are compared by their DDL below.
         if sqlite and type_ == "index" and _on_expressions(obj):
             return False
-        # The search index is engine-specific DDL that no model describes (as in migrations/env.py).
-        return search.include_object(obj, name, type_, reflected, compare_to)
+        # Engine-specific DDL that no model describes (as in migrations/env.py).
+        return include_object(obj, name, type_, reflected, compare_to)
 
     with engine.connect() as connection, warnings.catch_warnings():
         for skipped in ("Skipped unsupported reflection", "autogenerate skipping metadata-specified"):

@@ -122,9 +122,10 @@ def _split(rows: Sequence[Any]) -> tuple[list[Any], int, bool]:
 def _first(
     session: Session, shown: Any, key: Any, where: Sequence[ColumnElement[bool]]
 ) -> tuple[list[Any], int, bool]:
-    """The first matches of a kind searched word by word in its texts, which no index serves:
-    one read of the table, stopped at the match past ``COUNTED_TO`` in the order ``shown``
-    lists them, and a window counting what was read."""
+    """The first matches of a kind searched word by word in its texts (``LIKE '%word%'``; on
+    PostgreSQL the large tables' trigram indexes find them, migration 0018): the first
+    ``COUNTED_TO`` + 1 in the order ``shown`` lists them, the first ``PER_KIND`` of those, and
+    a window counting those kept."""
     ids = shown.with_only_columns(key).where(*where).limit(COUNTED_TO + 1)
     return _split(
         session.execute(shown.where(key.in_(ids)).add_columns(func.count().over()).limit(PER_KIND)).all()
@@ -133,8 +134,9 @@ def _first(
 
 def _reports(session: Session, viewer: Viewer, q: str, via: str) -> Group:
     """The feed's full-text search; the confidential reports listed are audited as read. The
-    search index finds them: the newest first in one read, counted in another, unordered (read
-    in order and cut, PostgreSQL joined them to the index row by row: 30 s for a common word)."""
+    newest first, and counted apart, unordered, up to ``COUNTED_TO`` + 1 (kept in order and cut
+    as in ``_first``, PostgreSQL joined each match to the search index row by row: 30 s for a
+    common word)."""
     matching = feed.feed_query(session, viewer, feed.Filters(q=q)).with_only_columns(col(Situation.id))
     counted = count_to(matching, COUNTED_TO).scalar_subquery()
     stmt = (
