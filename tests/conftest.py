@@ -58,6 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("VEILLE_TEST_REQUIRE_POSTGRES=1 but VEILLE_TEST_POSTGRES_URL is not set")
 
 
+# The tests of a minute: every page walked by the accessibility gate, the server killed ten times.
+LONGEST = {"test_accessibility.py", "test_crash.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (those of ``LONGEST``, then those of a real browser or real server
+    processes): with ``-n 2`` each worker starts on its share of them, and the run ends on short
+    tests rather than on one long walk while the other worker has nothing left."""
+    items.sort(key=_length)  # a stable sort: the rest keep their order
+
+
+def _length(item: pytest.Item) -> int:
+    if item.path.name in LONGEST:
+        return 0
+    return 1 if item.get_closest_marker("browser") or item.path.parent.name == "ops" else 2
+
+
 def pytest_report_header() -> str:
     engines = " and ".join(ENGINES)
     hint = "" if POSTGRES_URL else " (set VEILLE_TEST_POSTGRES_URL to add PostgreSQL)"

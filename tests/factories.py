@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -41,14 +42,31 @@ class Factory:
     def __init__(self, session: Session, files_dir: Path | None = None) -> None:
         self.session = session
         self.files_dir = files_dir
+        self._batched = False
 
     def _save(self, record: Any) -> Any:
+        if self._batched:
+            self.session.add(record)
+            self.session.flush()  # its id, for the records that follow
+            return record
         # End any read snapshot first: on SQLite a transaction that has read cannot start
         # writing once the app has written since.
         self.session.commit()
         self.session.add(record)
         self.session.commit()
         return record
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The records saved inside are written in one transaction, committed at the end (a
+        world of seventeen records: one commit instead of thirty-four)."""
+        self.session.commit()
+        self._batched = True
+        try:
+            yield
+            self.session.commit()
+        finally:
+            self._batched = False
 
     def commune(self, name: str | None = None) -> Commune:
         return self._save(Commune(name=name or f"Commune {next(_counter)}"))
@@ -300,6 +318,11 @@ PERSONAS = ("admin", "coordinator", "chair", "secretary", "member", "other", "gu
 
 
 def build_world(factory: Factory) -> World:
+    with factory.batch():
+        return _populate(factory)
+
+
+def _populate(factory: Factory) -> World:
     city = factory.organisation("Mairie", OrganisationKind.city)
     police = factory.organisation("Police nationale", OrganisationKind.police)
     housing = factory.organisation("Bailleur social", OrganisationKind.housing_provider)
