@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -104,25 +105,33 @@ def test_a_closed_session_gets_no_kept_page(world: World, client_for: Any) -> No
 def test_a_kept_page_that_shows_a_confidential_report_is_audited_at_each_view(
     world: World, factory: Factory, client_for: Any, engine: Engine, session: Session
 ) -> None:
-    report = factory.situation(
-        world.body, world.chair, "Menaces signalées", confidentiality=Confidentiality.restricted
-    )
+    reports = [
+        factory.situation(
+            world.body, world.chair, f"Menaces signalées {n}", confidentiality=Confidentiality.restricted
+        )
+        for n in (1, 2)
+    ]
     client = client_for(world.chair)
 
-    def reads() -> int:
+    def reads() -> list[int]:
         session.rollback()  # a fresh look, not this session's last snapshot
-        query = select(func.count()).where(
-            col(AuditEvent.verb) == "read", col(AuditEvent.entity_id) == report.id
+        query = select(col(AuditEvent.entity_id), func.count()).where(
+            col(AuditEvent.verb) == "read", col(AuditEvent.user_id) == world.chair.id
         )
-        return int(session.exec(query).one())
+        counted = dict(session.exec(query.group_by(col(AuditEvent.entity_id))).all())
+        return [counted.get(report.id, 0) for report in reports]
 
-    for url in (f"/situations/{report.id}", f"/situations?body_id={world.body.id}"):
+    # A report's page reads one of them, the feed both (its reads written again in one statement).
+    for url, shown in (
+        (f"/situations/{reports[0].id}", [1, 0]),
+        (f"/situations?body_id={world.body.id}", [1, 1]),
+    ):
         before = reads()
         rendered, page = _statements(engine, client, url)
-        assert rendered > 2 and "Menaces signalées" in page
-        for _view in range(2):  # the session, then the read written again
+        assert rendered > 2 and "Menaces signalées 1" in page
+        for _view in range(2):  # the session, then the reads written again
             assert _statements(engine, client, url) == (2, page)
-        assert reads() == before + 3
+        assert reads() == [b + 3 * n for b, n in zip(before, shown, strict=True)]
 
 
 def test_a_page_that_reads_the_audit_trail_is_never_kept(
@@ -221,13 +230,13 @@ def test_requests_for_a_page_being_rendered_wait_for_it(
     assert log.count == rendered + 4  # one rendering, four kept pages served (a statement each)
 
 
-def _asking(app: Any, check: Any = lambda _session: 1) -> Any:
+def _asking(app: Any, check: Any = lambda _connection, _session: 1) -> Any:
     """``ask(path, times)``: that many requests at once, of one session, through a page cache in
     front of ``app`` (a small ASGI app standing for the pages), their statuses."""
     cache = PageCache(
         app,
+        begin=nullcontext,
         check=check,
-        write=lambda _replays: None,
         session_cookie="s",
         csrf_cookie="c",
         bypass_cookies=(),
@@ -289,7 +298,7 @@ def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
         note_version(1)
         await _answer(send, b"text/html", b"<p>page</p>")
 
-    def check(_session: str) -> int:
+    def check(_connection: object, _session: str) -> int:
         if fail:
             raise OSError("the database went away")
         return 1

@@ -23,7 +23,7 @@ from veille import __version__
 from veille.actions import at_meetings
 from veille.actions.models import Action
 from veille.config import Settings, load_settings, use_settings
-from veille.db import is_busy, is_retryable, make_engine, single_reads, write_steps
+from veille.db import is_busy, is_retryable, make_engine, statements_alone
 from veille.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -370,8 +370,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.state.page_store = PageStore(settings.page_cache_mb * 1024 * 1024, settings.page_cache_seconds)
     app.add_middleware(
         PageCache,
-        check=partial(session_version, app.state.engine, single_reads(app.state.engine), settings),
-        write=partial(write_steps, app.state.engine),
+        begin=statements_alone(app.state.engine).begin,
+        check=partial(session_version, app.state.engine, settings),
         session_cookie=SESSION_COOKIE,
         csrf_cookie=CSRF_COOKIE,
         bypass_cookies=(FLASH_COOKIE,),

@@ -251,21 +251,15 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return DbSession(bind, expire_on_commit=False, info={"engine": engine})
 
 
-def single_reads(engine: Engine) -> Engine:
-    """The engine for a statement that only reads, alone: on PostgreSQL without the BEGIN and
-    ROLLBACK around it (with the pool's ping, two round trips instead of four: a kept page's
-    check). Made once per engine (each one adds listeners). SQLite keeps its own BEGIN
-    (``_configure_sqlite``), which costs no round trip."""
+def statements_alone(engine: Engine) -> Engine:
+    """The engine for statements each whole in itself (a kept page's check, then its audited
+    reads, one statement each): on PostgreSQL outside a transaction, each its own (with the
+    pool's ping, a check and a write cost three round trips, not the six of a BEGIN and a
+    COMMIT on a connection each). Made once per engine (each one adds listeners). SQLite keeps
+    its transaction (``_configure_sqlite``), which costs no round trip."""
     if engine.dialect.name == "postgresql":
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine
-
-
-def write_steps(engine: Engine, steps: Iterable[Callable[[Connection], object]]) -> None:
-    """Runs each step on one connection, in one transaction (a kept page's audited reads)."""
-    with engine.begin() as connection:
-        for step in steps:
-            step(connection)
 
 
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:

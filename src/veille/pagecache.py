@@ -35,6 +35,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -273,10 +274,11 @@ class PageStore:
                 self.size -= len(dropped.body)
 
 
-# check(session cookie) -> the current version if that session is valid (touched when due).
-Check = Callable[[str], int | None]
-# write(replays): makes them in one transaction of its own.
-Write = Callable[[list[Replay]], None]
+# check(connection, session cookie) -> the current version if that session is valid (touched
+# when due).
+Check = Callable[[Connection, str], int | None]
+# begin() -> the connection of a kept page's check and its audited reads, committed at its end.
+Begin = Callable[[], AbstractContextManager[Connection]]
 
 
 class PageCache:
@@ -286,8 +288,8 @@ class PageCache:
         self,
         app: ASGIApp,
         *,
+        begin: Begin,
         check: Check,
-        write: Write,
         session_cookie: str,
         csrf_cookie: str,
         bypass_cookies: tuple[str, ...],
@@ -295,8 +297,8 @@ class PageCache:
         skip_prefixes: tuple[str, ...],
     ) -> None:
         self.app = app
+        self.begin = begin
         self.check = check
-        self.write = write
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
         self.bypass_cookies = bypass_cookies
@@ -348,20 +350,19 @@ class PageCache:
 
     def _still_good(self, session: str, entry: _Entry) -> bool:
         """The session still opens pages, nothing changed, and the page's audited reads are
-        written again (when the database cannot tell or take them, the page is rendered, as
-        always, and answers what the database lets it)."""
+        written again, on one connection: on PostgreSQL outside a transaction (``begin``), one
+        statement each (when the database cannot tell or take them, the page is rendered, as
+        always, and answers what the database lets it; reads written before a failure are
+        written again by that rendering: the audit may say more, never less)."""
         try:
-            if self.check(session) != entry.version:
-                return False
+            with self.begin() as connection:
+                if self.check(connection, session) != entry.version:
+                    return False
+                for replay in entry.replays:
+                    replay(connection)
         except Exception:
-            log.warning("a kept page's session could not be checked; rendered instead")
+            log.warning("a kept page's session or audited reads could not be checked; rendered instead")
             return False
-        if entry.replays:
-            try:
-                self.write(entry.replays)
-            except Exception:
-                log.warning("a kept page's audited reads could not be written; rendered instead")
-                return False
         return True
 
     def _key(self, scope: Scope) -> tuple[bytes | None, str]:

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, func, insert
+from sqlalchemy import JSON, ColumnElement, Insert, Integer, bindparam, func, insert, literal
+from sqlalchemy import select as select_columns
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -40,19 +42,43 @@ def record_reads(
     records costs one insert, not fifty)."""
     if not entity_ids:
         return
-    session.execute(insert(AuditEvent), _read_rows(user_id, entity, entity_ids, detail))
+    _insert_reads(session, user_id, entity, entity_ids, detail)
     # The page showing them may be served again without being rendered: these reads with it.
     note_replay(partial(_read_again, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
 
 
-def _read_rows(
-    user_id: int | None, entity: str, entity_ids: list[int], detail: dict[str, object]
-) -> list[dict[str, object]]:
-    at = utcnow()
-    return [
-        {"at": at, "user_id": user_id, "verb": "read", "entity": entity, "entity_id": i, "detail": detail}
-        for i in entity_ids
-    ]
+def _reads_insert(dialect: str) -> Insert:
+    """``INSERT ... SELECT`` one row per id, the ids bound as one array (PostgreSQL's ``unnest``,
+    SQLite's ``json_each``): one statement, compiled once whatever their number, where
+    ``executemany`` cost 1 ms of Python for ten rows (the bound rows, each detail serialised)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    ids = (
+        func.unnest(bindparam("ids", type_=ARRAY(Integer))).table_valued("value").render_derived()
+        if dialect == "postgresql"
+        else func.json_each(bindparam("ids", type_=JSON)).table_valued("value")
+    )
+    at, user_id, entity, detail = (
+        bindparam(name, type_=table.c[name].type) for name in ("at", "user_id", "entity", "detail")
+    )
+    return insert(table).from_select(
+        ["at", "user_id", "verb", "entity", "entity_id", "detail"],
+        select_columns(at, user_id, literal("read"), entity, ids.c.value, detail),
+    )
+
+
+_READS = {dialect: _reads_insert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _insert_reads(
+    bind: Session | Connection,
+    user_id: int | None,
+    entity: str,
+    entity_ids: list[int],
+    detail: dict[str, object],
+) -> None:
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    values = {"at": utcnow(), "user_id": user_id, "entity": entity, "ids": entity_ids, "detail": detail}
+    bind.execute(_READS[dialect], values)
 
 
 def _read_again(
@@ -63,10 +89,9 @@ def _read_again(
     entity_ids: list[int],
     detail: dict[str, object],
 ) -> None:
-    """The reads of a kept page served again, now: a statement on the table, with no session
-    around it (this runs at every view of the page)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
-    connection.execute(insert(table), _read_rows(user_id, entity, entity_ids, detail))
+    """The reads of a kept page served again, now: a statement on the connection that checked
+    its session, with no session around it (this runs at every view of the page)."""
+    _insert_reads(connection, user_id, entity, entity_ids, detail)
 
 
 def list_events(

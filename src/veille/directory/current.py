@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Connection, Engine, bindparam
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
@@ -60,14 +60,13 @@ _CHECK = (
 )  # fmt: skip
 
 
-def session_version(engine: Engine, reads: Engine, settings: Settings, raw: str) -> int | None:
+def session_version(engine: Engine, settings: Settings, connection: Connection, raw: str) -> int | None:
     """The data version, if the session behind ``raw`` still opens pages (active person, within
     its limits; its last use written when due, as a rendered page would): a page kept for it
-    may be served again (pagecache.py). One statement of columns, on its own (``reads``:
-    ``db.single_reads(engine)``, made once): this runs at every kept page, where a session and
+    may be served again (pagecache.py). One statement of columns, on the connection the page's
+    audited reads are then written on: this runs at every kept page, where a session and
     records cost more than the page."""
-    with reads.connect() as connection:
-        row = connection.execute(_CHECK, {"hash": auth.hash_token(raw)}).first()
+    row = connection.execute(_CHECK, {"hash": auth.hash_token(raw)}).first()
     if row is None:
         return None
     token = auth.TokenTimes(row.kind, row.expires_at, row.last_used_at)
