@@ -38,7 +38,7 @@ LUA = ROOT / "bench" / "wrk.lua"
 SECRET = "bench-secret-key-not-for-production-0123456789"  # noqa: S105
 
 # The pages measured: label, address. Braces are filled from the database (``_targets``);
-# "POST" pages are writes whose requests go each to another record (``_writes``).
+# "POST" pages are writes whose requests go each to another record (``_writes``: ``{id}``).
 PAGES: list[tuple[str, str]] = [
     ("Home", "/"),
     ("A body", "/bodies/{body}"),
@@ -90,6 +90,19 @@ class Result:
     errors: int
 
 
+@dataclass
+class Server:
+    """A ``veille serve`` measured: its workers, CPUs and port."""
+
+    workers: int
+    cpus: str
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
 def main() -> int:
     args = _parse()
     url = args.postgres_url if args.engine == "postgresql" else f"sqlite:///{args.sqlite}"
@@ -97,42 +110,67 @@ def main() -> int:
         **os.environ,
         "VEILLE_DATABASE_URL": url,
         "VEILLE_SECRET_KEY": SECRET,
-        "VEILLE_BASE_URL": f"http://127.0.0.1:{args.port}",
         **({"VEILLE_PAGE_CACHE_MB": "0"} if args.rendered else {}),
     }
     _seed_if_empty(args, env)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     kind = "demo" if args.scale == "demo" else "bench"
     emails, password = ACCOUNTS[kind]
-    server = _start_server(args, env)
+    # With --paired, one worker on CPU 0 is measured just before the workers on each page.
+    servers = [Server(1, "0", _free_port())] if args.paired else []
+    servers.append(Server(args.workers, args.server_cpus, args.port))
+    running = []
     try:
-        base = f"http://127.0.0.1:{args.port}"
-        results = [_measure(args, base, "anonymous", "/healthz", "/healthz", None, None)]
+        for server in servers:
+            running.append(_start_server(server, env))
+        results: list[list[Result]] = [[] for _ in servers]
+        for server, found in zip(servers, results, strict=True):
+            found.append(_measure(args, server.base, "anonymous", "/healthz", "/healthz", None, None))
         for persona in args.personas:
-            cookie, csrf = _login(base, emails[persona], password)
+            cookie, csrf = _login(servers[-1].base, emails[persona], password)
             targets = _targets(engine, emails[persona])
-            for label, address in PAGES:
-                if address.startswith("POST "):
-                    requests = _writes(engine, emails[persona], persona, address[5:], csrf)
-                    shown = address.replace("{{id}}", "{id}")
-                else:
-                    requests = [("GET", address.format(**targets), "")]
-                    shown = requests[0][1]
-                    answer = httpx.get(base + shown, headers={"Cookie": cookie}, timeout=120)
-                    if answer.status_code != 200:
-                        print(f"{persona}: {shown} answers {answer.status_code}", file=sys.stderr)
-                connections = 1 if label in ALONE else args.connections
-                results.append(
-                    _measure(args, base, persona, label, shown, cookie, csrf, requests, connections)
-                )
+            for label, address in [(label, address) for label, address in PAGES if args.only in label]:
+                for server, found in zip(servers, results, strict=True):
+                    page = Page(persona, emails[persona], label, address.format(**targets))
+                    found.append(_page(args, server, engine, page, cookie, csrf))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in running:
+            process.terminate()
+            process.wait(timeout=30)
         engine.dispose()
-    table = _table(results)
+    table = _table(results[-1], results[0] if args.paired else None)
     print(table)
-    _write_doc(args, table)
+    if not args.only:
+        _write_doc(args, table)
     return 0
+
+
+@dataclass
+class Page:
+    """A page of PAGES for a persona, its braces filled (a write's ``{id}`` left)."""
+
+    persona: str
+    email: str
+    label: str
+    address: str
+
+
+def _page(
+    args: argparse.Namespace, server: Server, engine: Engine, page: Page, cookie: str, csrf: str
+) -> Result:
+    """One page measured on one server; a write's records read again first (each run moves them
+    on), a page's address checked first (and its first view kept)."""
+    if page.address.startswith("POST "):
+        requests = _writes(engine, page.email, page.persona, page.address[5:], csrf)
+    else:
+        requests = [("GET", page.address, "")]
+        answer = httpx.get(server.base + page.address, headers={"Cookie": cookie}, timeout=120)
+        if answer.status_code != 200:
+            print(f"{page.persona}: {page.address} answers {answer.status_code}", file=sys.stderr)
+    connections = 1 if page.label in ALONE else args.connections
+    return _measure(
+        args, server.base, page.persona, page.label, page.address, cookie, csrf, requests, connections
+    )
 
 
 def _parse() -> argparse.Namespace:
@@ -151,9 +189,21 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--server-cpus", default="0", help="taskset list for uvicorn (default 0)")
     parser.add_argument("--client-cpus", default="1", help="taskset list for wrk (default 1)")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="with --workers 2 or more: one worker on CPU 0 measured too, just before them on "
+        "each page, and the ratio of the two (a machine whose speed drifts cannot compare runs)",
+    )
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--note", default="", help="a line written above the table")
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="TEXT",
+        help="only the pages whose label holds TEXT (and /healthz); the table is printed, not written",
+    )
     parser.add_argument(
         "--rendered",
         action="store_true",
@@ -163,11 +213,16 @@ def _parse() -> argparse.Namespace:
     if args.engine == "postgresql" and not args.postgres_url:
         parser.error("--engine postgresql needs --postgres-url or VEILLE_BENCH_POSTGRES_URL")
     args.sqlite = args.sqlite or Path(tempfile.gettempdir()) / f"veille-bench-{args.scale}.db"
-    if not args.port:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            args.port = sock.getsockname()[1]
+    if args.paired and args.workers < 2:
+        parser.error("--paired compares several workers with one: give --workers 2 or more")
+    args.port = args.port or _free_port()
     return args
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
@@ -185,27 +240,27 @@ def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"Seeded {args.scale} in {time.monotonic() - started:.0f} s.", file=sys.stderr)
 
 
-def _start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        "taskset", "-c", args.server_cpus,
+        "taskset", "-c", server.cpus,
         BIN / "veille", "serve",
-        "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers),
+        "--host", "127.0.0.1", "--port", str(server.port), "--workers", str(server.workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    server = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env={**env, "VEILLE_BASE_URL": server.base})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             # The first worker answers while the others still load the app, on the same CPUs:
             # a run begun then measured one worker beside the others' start (each listens once
             # it is ready, on a socket of its own).
-            answered = httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1).status_code == 200
-            if answered and _listening(args.port) >= args.workers:
-                return server
+            answered = httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200
+            if answered and _listening(server.port) >= server.workers:
+                return process
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    server.terminate()
+    process.terminate()
     raise SystemExit("the server did not start")
 
 
@@ -358,7 +413,7 @@ def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -
     """One request per record, on records of this persona only, so that no two writes conflict:
     updates on body-wide reports of the person's active bodies; moves of in-progress actions they may
     change (to done; a done one back to work), each at its current version."""
-    path = address.replace("{{id}}", "{}")
+    path = address.replace("{id}", "{}")
     with engine.connect() as c:
         user = c.execute(
             text('SELECT id, organisation_id, role FROM "user" WHERE email = :e'), {"e": email}
@@ -466,19 +521,26 @@ def _settle(base: str, quick: float = 0.005, times: int = 5, limit: float = 120.
             in_a_row = in_a_row + 1 if time.monotonic() - began < quick else 0
 
 
-def _table(results: list[Result]) -> str:
+def _table(results: list[Result], one_worker: list[Result] | None = None) -> str:
+    """The table; with ``one_worker`` (--paired), that server's requests/s for each page beside
+    and the ratio to it."""
     healthz = results[0].rps
+    paired = " one worker req/s | × one worker |" if one_worker else ""
     lines = [
-        "| As | Page | Address | p50 ms | p95 ms | p99 ms | req/s | × /healthz | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        f"| As | Page | Address | p50 ms | p95 ms | p99 ms | req/s | × /healthz |{paired} errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if one_worker else "") + "---:|",
     ]
-    for r in results:
+    for i, r in enumerate(results):
+        beside = ""
+        if one_worker:
+            alone = one_worker[i].rps
+            beside = f" {alone:.1f} | {r.rps / alone:.2f} |" if alone else " 0 | — |"
         if not r.requests:  # none answered within the duration
-            lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 | {r.errors} |")
+            lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 |{beside} {r.errors} |")
             continue
         lines.append(
             f"| {r.persona} | {r.label} | `{r.url}` | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
-            f"{r.rps:.1f} | {r.rps / healthz:.3f} | {r.errors} |"
+            f"{r.rps:.1f} | {r.rps / healthz:.3f} |{beside} {r.errors} |"
         )
     return "\n".join(lines)
 
@@ -497,8 +559,14 @@ def _machine() -> str:
 
 
 def _write_doc(args: argparse.Namespace, table: str) -> None:
-    key = f"{args.engine}-{args.workers}w-{args.scale}" + ("-rendered" if args.rendered else "")
-    how = ", every view rendered" if args.rendered else ", pages kept"
+    key = (
+        f"{args.engine}-{args.workers}w-{args.scale}"
+        + ("-paired" if args.paired else "")
+        + ("-rendered" if args.rendered else "")
+    )
+    how = (" beside one" if args.paired else "") + (
+        ", every view rendered" if args.rendered else ", pages kept"
+    )
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     section = "\n".join(
         [
@@ -506,7 +574,8 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
             f"### {args.scale}, {args.engine}, {args.workers} worker{'s' if args.workers > 1 else ''}{how}",
             "",
             f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-            f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}",
+            f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}"
+            + ("; one worker on CPU 0 measured just before on each page" if args.paired else ""),
             f"- {args.connections} connections (the minutes PDF: one), {args.duration} s per page"
             " (`make bench`, scripts/bench.py)",
             *([f"- Note: {args.note}"] if args.note else []),
