@@ -28,7 +28,7 @@ from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
 from veille.orm import utcnow
-from veille.pagecache import PageCache, PageStore, note_version
+from veille.pagecache import PageCache, PageStore, note_replay, note_version
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -191,20 +191,25 @@ def test_a_redirect_that_sets_no_cookie_is_kept(world: World, client_for: Any, e
 
 
 def test_a_session_due_for_its_last_use_write_is_touched_and_served_its_kept_page(
-    world: World, client_for: Any, engine: Engine, session: Session
+    world: World, factory: Factory, client_for: Any, engine: Engine, session: Session
 ) -> None:
-    client = client_for(world.member)
-    url = f"/bodies/{world.body.id}"
+    """The last use is written on the check's connection, before the page's audited reads."""
+    report = factory.situation(world.body, world.chair, "Menaces", confidentiality=Confidentiality.restricted)
+    client = client_for(world.chair)
+    url = f"/situations?body_id={world.body.id}"
     client.get(url)
     long_ago = utcnow() - timedelta(minutes=5)
     session.execute(
-        update(AuthToken).where(col(AuthToken.user_id) == world.member.id).values(last_used_at=long_ago)
+        update(AuthToken).where(col(AuthToken.user_id) == world.chair.id).values(last_used_at=long_ago)
     )
     session.commit()
-    assert _statements(engine, client, url)[0] == 2  # the session, then its last use
+    reads = select(func.count()).where(col(AuditEvent.verb) == "read", col(AuditEvent.entity_id) == report.id)
+    before = session.exec(reads).one()
+    assert _statements(engine, client, url)[0] == 3  # the session, its last use, the read
     session.rollback()
-    used = session.exec(select(AuthToken.last_used_at).where(AuthToken.user_id == world.member.id)).one()
+    used = session.exec(select(AuthToken.last_used_at).where(AuthToken.user_id == world.chair.id)).one()
     assert used > long_ago
+    assert session.exec(reads).one() == before + 1
 
 
 def test_requests_for_a_page_being_rendered_wait_for_it(
@@ -284,6 +289,32 @@ def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() 
     with ThreadPoolExecutor(1) as thread:
         assert thread.submit(asyncio.run, scenario()).result() == [200] * 3
     assert began == 3
+
+
+def test_a_kept_page_whose_audited_reads_cannot_be_written_is_rendered() -> None:
+    """A replay that fails (a busy database) leaves the page unserved from the store: rendered,
+    its reads audited by that rendering."""
+    rendered = 0
+    fail = False
+
+    def replay(_connection: object) -> None:
+        if fail:
+            raise OSError("the database is busy")
+
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal rendered
+        rendered += 1
+        note_version(1)
+        note_replay(replay)
+        await _answer(send, b"text/html", b"<p>page</p>")
+
+    ask = _asking(page)
+    with ThreadPoolExecutor(1) as thread:
+        assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
+        assert rendered == 1  # the second was served kept, its read written again
+        fail = True
+        assert thread.submit(asyncio.run, ask("/")).result() == [200]
+    assert rendered == 2
 
 
 def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:

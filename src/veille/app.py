@@ -371,7 +371,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         PageCache,
         begin=statements_alone(app.state.engine).begin,
-        check=partial(session_version, app.state.engine, settings),
+        check=partial(session_version, settings),
         session_cookie=SESSION_COOKIE,
         csrf_cookie=CSRF_COOKIE,
         bypass_cookies=(FLASH_COOKIE,),

@@ -129,7 +129,7 @@ def at_version(session: Session, name: str, compute: Callable[[], T]) -> T:
 
 
 # A write that the page needs done again each time it is served (a read of a confidential
-# report is audited at every view): called with a connection, in a transaction of its own.
+# report is audited at every view): called with the connection that checked the session.
 Replay = Callable[[Connection], None]
 
 

@@ -42,9 +42,9 @@ def record_reads(
     records costs one insert, not fifty)."""
     if not entity_ids:
         return
-    _insert_reads(session, user_id, entity, entity_ids, detail)
+    _insert_reads(session, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail)
     # The page showing them may be served again without being rendered: these reads with it.
-    note_replay(partial(_read_again, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
+    note_replay(partial(_insert_reads, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
 
 
 def _reads_insert(dialect: str) -> Insert:
@@ -71,27 +71,17 @@ _READS = {dialect: _reads_insert(dialect) for dialect in ("postgresql", "sqlite"
 
 def _insert_reads(
     bind: Session | Connection,
-    user_id: int | None,
-    entity: str,
-    entity_ids: list[int],
-    detail: dict[str, object],
-) -> None:
-    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
-    values = {"at": utcnow(), "user_id": user_id, "entity": entity, "ids": entity_ids, "detail": detail}
-    bind.execute(_READS[dialect], values)
-
-
-def _read_again(
-    connection: Connection,
     *,
     user_id: int | None,
     entity: str,
     entity_ids: list[int],
     detail: dict[str, object],
 ) -> None:
-    """The reads of a kept page served again, now: a statement on the connection that checked
-    its session, with no session around it (this runs at every view of the page)."""
-    _insert_reads(connection, user_id, entity, entity_ids, detail)
+    """The reads, now: in the rendering's session, or on the connection of a kept page served
+    again (with no session around it: this runs at every view of the page)."""
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    values = {"at": utcnow(), "user_id": user_id, "entity": entity, "ids": entity_ids, "detail": detail}
+    bind.execute(_READS[dialect], values)
 
 
 def list_events(

@@ -12,7 +12,7 @@ from typing import NamedTuple, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, and_, case, delete, func, update
+from sqlalchemy import ColumnElement, Update, and_, case, delete, func, update
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
@@ -242,8 +242,13 @@ def needs_touch(token: AuthToken | TokenTimes) -> bool:
     return utcnow() - token.last_used_at > _TOUCH_EVERY
 
 
+def touch(token_id: int) -> Update:
+    """The token's last use, written now (a kept page's check runs it on its own connection)."""
+    return update(AuthToken).where(col(AuthToken.id) == token_id).values(last_used_at=utcnow())
+
+
 def touch_token(session: Session, token_id: int) -> None:
-    session.execute(update(AuthToken).where(col(AuthToken.id) == token_id).values(last_used_at=utcnow()))
+    session.execute(touch(token_id))
     session.commit()
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, Engine, bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
 from veille.config import Settings
-from veille.db import open_session
 from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import limited, note_limits, page_permissions
@@ -60,7 +59,7 @@ _CHECK = (
 )  # fmt: skip
 
 
-def session_version(engine: Engine, settings: Settings, connection: Connection, raw: str) -> int | None:
+def session_version(settings: Settings, connection: Connection, raw: str) -> int | None:
     """The data version, if the session behind ``raw`` still opens pages (active person, within
     its limits; its last use written when due, as a rendered page would): a page kept for it
     may be served again (pagecache.py). One statement of columns, on the connection the page's
@@ -73,8 +72,7 @@ def session_version(engine: Engine, settings: Settings, connection: Connection, 
     if not row.active or auth.token_expired(settings, token):
         return None
     if auth.needs_touch(token):
-        with open_session(engine) as session:
-            auth.touch_token(session, row.id)
+        connection.execute(auth.touch(row.id))  # committed with the page's audited reads
     return int(row.version) if row.version is not None else None
 
 
