@@ -116,8 +116,9 @@ def main() -> int:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     kind = "demo" if args.scale == "demo" else "bench"
     emails, password = ACCOUNTS[kind]
-    # With --paired, one worker on CPU 0 is measured just before the workers on each page.
-    servers = [Server(1, "0", _free_port())] if args.paired else []
+    # With --paired, one worker on the first of their CPUs is measured just before the workers
+    # on each page.
+    servers = [Server(1, re.split("[,-]", args.server_cpus)[0], _free_port())] if args.paired else []
     servers.append(Server(args.workers, args.server_cpus, args.port))
     running = []
     try:
@@ -133,6 +134,7 @@ def main() -> int:
                 for server, found in zip(servers, results, strict=True):
                     page = Page(persona, emails[persona], label, address.format(**targets))
                     found.append(_page(args, server, engine, page, cookie, csrf))
+                    _settle(server.base)  # its last requests done: the next run reads what they wrote
     finally:
         for process in running:
             process.terminate()
@@ -192,8 +194,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--paired",
         action="store_true",
-        help="with --workers 2 or more: one worker on CPU 0 measured too, just before them on "
-        "each page, and the ratio of the two (a machine whose speed drifts cannot compare runs)",
+        help="with --workers 2 or more: one worker on the first of their CPUs measured too, just "
+        "before them on each page, and the ratio of the two (a machine whose speed drifts "
+        "cannot compare runs)",
     )
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
@@ -575,7 +578,7 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
             "",
             f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
             f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}"
-            + ("; one worker on CPU 0 measured just before on each page" if args.paired else ""),
+            + ("; one worker on the first of those measured just before on each page" if args.paired else ""),
             f"- {args.connections} connections (the minutes PDF: one), {args.duration} s per page"
             " (`make bench`, scripts/bench.py)",
             *([f"- Note: {args.note}"] if args.note else []),

@@ -64,8 +64,8 @@ LONGEST = {"test_accessibility.py", "test_crash.py"}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first (those of ``LONGEST``, then those of a real browser or real server
-    processes): with ``-n 2`` each worker starts on its share of them, and the run ends on short
-    tests rather than on one long walk while the other worker has nothing left."""
+    processes): with ``-n 2`` the run ends on short tests rather than on one long walk while the
+    other worker has nothing left."""
     items.sort(key=_length)  # a stable sort: the rest keep their order
 
 

@@ -58,8 +58,8 @@ class Factory:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """The records saved inside are written in one transaction, committed at the end (a
-        world of seventeen records: one commit instead of thirty-four)."""
+        """The records saved inside through ``_save`` are written in one transaction, committed at
+        the end (a world of eighteen records: one commit instead of thirty-six)."""
         self.session.commit()
         self._batched = True
         try:
