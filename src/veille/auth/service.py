@@ -243,7 +243,8 @@ def needs_touch(token: AuthToken | TokenTimes) -> bool:
 
 
 def touch(token_id: int) -> Update:
-    """The token's last use, written now (a kept page's check runs it on its own connection)."""
+    """The token's last use, written now (a kept page's check runs it on the connection it
+    read the session on, before the page's audited reads)."""
     return update(AuthToken).where(col(AuthToken.id) == token_id).values(last_used_at=utcnow())
 
 
