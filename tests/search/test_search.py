@@ -215,7 +215,13 @@ def test_confidential_reports_listed_are_audited_and_an_excluded_member_finds_no
     assert _found(api_for(world.secretary), "quincampoix") == {}
 
 
-@pytest.mark.parametrize("engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True)
+# The plans of the indexes that only PostgreSQL has (none when it is not set up).
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True
+)
+
+
+@ON_POSTGRESQL
 @pytest.mark.parametrize(
     ("model", "columns"),
     [(Action, ("title", "description")), (AgendaItem, ("title", "notes", "decisions"))],
@@ -235,7 +241,7 @@ def test_on_postgresql_a_word_inside_a_text_is_found_through_an_index(engine, mo
         assert f"ix_{model.__tablename__}_{column}_words" in plan
 
 
-@pytest.mark.parametrize("engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True)
+@ON_POSTGRESQL
 def test_on_postgresql_the_reports_search_index_keeps_ten_times_more_word_frequencies(engine):
     """A prefix none of the kept words begins with is guessed at half the rarest kept frequency:
     at the default (0.5 % of the reports at metropolis scale) a word found nowhere made
