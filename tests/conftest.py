@@ -199,6 +199,12 @@ def _truncate_postgres(url: str) -> None:
         connection.exec_driver_sql("SELECT setval('commune_id_seq', (SELECT max(id) FROM commune))")
 
 
+# A test of what only PostgreSQL has (an index's plan, the listener): none when it is not set up.
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True
+)
+
+
 @pytest.fixture(params=ENGINES)
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)

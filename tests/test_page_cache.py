@@ -10,6 +10,8 @@ too long."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import timedelta
@@ -18,17 +20,20 @@ from typing import Any
 import anyio
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, text, update
 from sqlmodel import Session, col, select
 
-from tests.conftest import count_queries
+from tests.conftest import ON_POSTGRESQL, count_queries
 from tests.factories import Factory, World, report_form
+from tests.ops.server import wait_for
 from veille.audit.models import AuditEvent
 from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
+from veille.heard import version_heard
+from veille.listener import APPLICATION, VERSION
 from veille.orm import utcnow
-from veille.pagecache import PageCache, PageStore, note_replay, note_version
+from veille.pagecache import SEEN_COOKIE, Check, Checked, PageCache, PageStore, note_replay, note_version
 from veille.situations.enums import Confidentiality
 from veille.situations.models import Situation
 
@@ -40,17 +45,67 @@ def _statements(engine: Engine, client: Any, url: str, **kwargs: Any) -> tuple[i
     return log.count, response.text
 
 
-def test_a_second_view_of_an_unchanged_page_costs_one_statement(
+def test_a_second_view_of_an_unchanged_page_costs_one_statement_then_none_on_postgresql(
     world: World, factory: Factory, client_for: Any, engine: Engine
 ) -> None:
+    """One statement reads the session and the data version. On PostgreSQL, once the session
+    was checked, none while the process has heard no version since the page's."""
     client = client_for(world.member)
     meeting = factory.meeting(world.body)  # its page reads the live events' last id
+    if engine.dialect.name == "postgresql":
+        wait_for(lambda: version_heard(engine) is not None, timeout=10, what="the version heard")
+    looks = []
     for url in (f"/bodies/{world.body.id}", f"/meetings/{meeting.id}", "/stats"):
         rendered, first = _statements(engine, client, url)
         kept, second = _statements(engine, client, url)
         assert rendered > 3
-        assert kept == 1, url  # the session and the data version, in one statement
         assert second == first
+        looks.append(kept)
+    assert looks == ([1, 0, 0] if engine.dialect.name == "postgresql" else [1, 1, 1])
+
+
+@ON_POSTGRESQL
+def test_the_process_hears_each_version_and_reads_it_again_when_its_listener_comes_back(
+    engine: Engine, client_for: Any, world: World
+) -> None:
+    """The version last heard is the table's, then each commit's notification (this one
+    names a version no commit made, to tell the two apart); the listener's connection cut, the
+    version is read again from the table when it is back, what was heard meanwhile lost."""
+
+    def table() -> int:
+        with engine.connect() as connection:
+            return int(connection.exec_driver_sql("SELECT n FROM data_version").scalar_one())
+
+    wait_for(lambda: version_heard(engine) == table(), timeout=10, what="the table's version")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_notify('{VERSION}', '999999')")
+        connection.commit()
+    wait_for(lambda: version_heard(engine) == 999999, timeout=10, what="the notification")
+    with engine.connect() as connection:
+        cut = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION},
+        ).all()
+    assert (True,) in cut  # (a listener of an earlier test may still be closing)
+    wait_for(lambda: version_heard(engine) == table(), timeout=10, what="the version read again")
+
+
+def test_a_writes_answer_tells_the_version_it_made_where_it_is_heard(
+    world: World, client_for: Any, engine: Engine
+) -> None:
+    """Its person's next page, served by any process, waits for no process to hear it."""
+    response = client_for(world.chair).form("/situations/new", report_form(world, "Tags sur la façade"))
+    assert response.status_code == 303
+    told = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{SEEN_COOKIE}=")]
+    if engine.dialect.name == "sqlite":  # no process hears another: each asks the database
+        assert told == []
+        return
+    with engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT n FROM data_version").scalar_one()
+    assert told == [f"{SEEN_COOKIE}={version}; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"]
 
 
 def test_a_change_is_seen_at_the_next_view_whoever_made_it(
@@ -232,12 +287,18 @@ def test_requests_for_a_page_being_rendered_wait_for_it(
     with count_queries(engine) as log, ThreadPoolExecutor(1) as thread:
         # A loop of its own, in a thread: the browser tests leave one running in this one.
         assert thread.submit(asyncio.run, ask_together()).result() == [200] * 5
-    assert log.count == rendered + 4  # one rendering, four kept pages served (a statement each)
+    # One rendering, four kept pages served: a statement each, or none once the session was
+    # checked where the process hears the version.
+    assert rendered > 4 and rendered <= log.count <= rendered + 4
 
 
-def _asking(app: Any, check: Any = lambda _connection, _session: 1) -> Any:
-    """``ask(path, times)``: that many requests at once, of one session, through a page cache in
-    front of ``app`` (a small ASGI app standing for the pages), their statuses."""
+def _checked(_connection: object, _session: str) -> Checked:
+    return Checked(1, time.time() + 60)
+
+
+def _asking(app: Any, check: Check = _checked, heard: Callable[[], int | None] | None = None) -> Any:
+    """``ask(path, times, seen)``: that many requests at once, of one session, through a page
+    cache in front of ``app`` (a small ASGI app standing for the pages), their statuses."""
     cache = PageCache(
         app,
         begin=nullcontext,
@@ -247,11 +308,12 @@ def _asking(app: Any, check: Any = lambda _connection, _session: 1) -> Any:
         bypass_cookies=(),
         store=PageStore(limit=1 << 20, max_age=60),
         skip_prefixes=(),
+        heard=heard,
     )
 
-    async def ask(path: str, times: int = 1) -> list[int]:
+    async def ask(path: str, times: int = 1, seen: str | None = None) -> list[int]:
         transport = httpx.ASGITransport(app=cache)
-        cookies = {"s": "1", "c": "2"}
+        cookies = {"s": "1", "c": "2"} | ({SEEN_COOKIE: seen} if seen else {})
         async with httpx.AsyncClient(transport=transport, base_url="http://t", cookies=cookies) as http:
             with anyio.fail_after(5):
                 answers = await asyncio.gather(*(http.get(path) for _ in range(times)))
@@ -329,10 +391,10 @@ def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
         note_version(1)
         await _answer(send, b"text/html", b"<p>page</p>")
 
-    def check(_connection: object, _session: str) -> int:
+    def check(connection: object, session: str) -> Checked:
         if fail:
             raise OSError("the database went away")
-        return 1
+        return _checked(connection, session)
 
     ask = _asking(page, check)
     with ThreadPoolExecutor(1) as thread:
@@ -341,3 +403,49 @@ def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
         fail = True
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
     assert rendered == 2
+
+
+def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_last_heard() -> None:
+    """PostgreSQL: once its session was checked, a kept page is served with no look at the
+    database while the version this process last heard is the page's. The database is asked
+    again when none is known (the listener is down), when a newer one was heard, when the
+    person's own last write made one not heard yet (its answer's cookie), and when the
+    session needs a look of its own (its expiry, its last-use write)."""
+    rendered, checks = 0, 0
+    heard: int | None = 1
+    until = time.time() + 60
+
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal rendered
+        rendered += 1
+        note_version(1)
+        await _answer(send, b"text/html", b"<p>page</p>")
+
+    def check(_connection: object, _session: str) -> Checked:
+        nonlocal checks
+        checks += 1
+        return Checked(1, until)
+
+    ask = _asking(page, check, lambda: heard)
+
+    def looks(seen: str | None = None) -> int:
+        """The database's looks at one more view."""
+        before = checks
+        with ThreadPoolExecutor(1) as thread:
+            assert thread.submit(asyncio.run, ask("/", seen=seen)).result() == [200]
+        return checks - before
+
+    assert looks() == 0 and rendered == 1
+    assert looks() == 1  # the session, never checked
+    assert [looks(), looks(seen="1")] == [0, 0]
+    assert looks(seen="2") == 1  # written by this person through another process, not heard
+    assert looks(seen="many") == 1
+    heard = None
+    assert looks() == 1
+    heard = 2
+    assert looks() == 1  # the database says the page's version still holds: served
+    heard, until = None, time.time() - 1
+    assert looks() == 1  # this look says: look again from now on
+    heard = 1
+    assert looks() == 1
+    assert rendered == 1

@@ -36,6 +36,7 @@ from veille.deps import (
 from veille.directory.current import session_version
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
 from veille.events import watch
+from veille.heard import version_heard
 from veille.i18n import N_, begin_request, translate
 from veille.meetings import live
 from veille.notifications.service import MailSender
@@ -367,16 +368,21 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         refuse=_refusal,
     )
     # Inside the security middleware: a kept page gets this request's headers, never a cookie.
+    engine = app.state.engine
     app.state.page_store = PageStore(settings.page_cache_mb * 1024 * 1024, settings.page_cache_seconds)
     app.add_middleware(
         PageCache,
-        begin=statements_alone(app.state.engine).begin,
+        begin=statements_alone(engine).begin,
         check=partial(session_version, settings),
         session_cookie=SESSION_COOKIE,
         csrf_cookie=CSRF_COOKIE,
         bypass_cookies=(FLASH_COOKIE,),
         store=app.state.page_store,
         skip_prefixes=(API_PREFIX, "/static"),
+        # PostgreSQL: a kept page is served without a round trip while the version it was made
+        # from is the last one this process heard (SQLite asks its file, which costs none).
+        heard=partial(version_heard, engine) if engine.dialect.name == "postgresql" else None,
+        secure=secure,
     )
 
     @app.middleware("http")

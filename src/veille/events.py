@@ -8,7 +8,7 @@ its content, so that each screen fetches what it shows with its reader's rights.
   lost. The table keeps an hour of events.
 - **Waking the streams.** On PostgreSQL the same transaction runs ``pg_notify``, delivered to
   every listening process at commit (never for a rolled-back change); each process has one
-  listening connection (:class:`Listener`), not one per stream. On SQLite the session's commit
+  listening connection (``listener.py``), not one per stream. On SQLite the session's commit
   wakes the streams of this process (an ``after_commit`` hook, as the mail sender is woken).
   A notification only wakes: streams read the rows, so a lost one costs a delay (every stream
   also reads on its heartbeat), never an event.
@@ -17,7 +17,6 @@ its content, so that each screen fetches what it shows with its reader's rights.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,18 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-import psycopg
 from sqlalchemy import Engine, Index, delete, event, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Field, Session, SQLModel, col
 
 from veille.db import DbSession
+from veille.listener import LIVE, listener_of
 from veille.orm import UTCDateTime, utcnow
 
-log = logging.getLogger(__name__)
-
-CHANNEL = "veille_live"
+CHANNEL = LIVE
 KEEP = timedelta(hours=1)
 NOTIFY = text("SELECT pg_notify(:channel, :topic)")
 _PENDING = "veille_events"  # session.info key: the topics of this transaction's events
@@ -105,9 +102,7 @@ def publish(session: Session, changes: Iterable[Change]) -> None:
         connection.execute(delete(LiveEvent).where(col(LiveEvent.created_at) < utcnow() - KEEP))
     if connection.dialect.name == "postgresql":
         for topic in sorted({c.topic for c in fresh}):
-            connection.execute(
-                text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic}
-            )
+            connection.execute(NOTIFY, {"channel": CHANNEL, "topic": topic})
 
 
 @event.listens_for(DbSession, "after_commit")
@@ -152,7 +147,7 @@ class Hub:
     engine: Engine
     subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    listener: Listener | None = None
+    listening: bool = False
 
     @contextmanager
     def subscribe(self, topic: str) -> Iterator[asyncio.Event]:
@@ -160,14 +155,24 @@ class Hub:
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self.lock:
             self.subscribers.setdefault(topic, set()).add(entry)
-            if self.listener is None and self.engine.dialect.name == "postgresql":
-                self.listener = Listener(self)
-                self.listener.start()
+            if not self.listening and self.engine.dialect.name == "postgresql":
+                self.listening = True
+                listener_of(self.engine).subscribe(CHANNEL, self)
         try:
             yield entry[1]
         finally:
             with self.lock:
                 self.subscribers.get(topic, set()).discard(entry)
+
+    def heard(self, payload: str) -> None:
+        self.wake(payload)
+
+    def tick(self, _connection: object, *, reconnected: bool) -> None:
+        if reconnected:  # the streams read what they may have missed
+            self.wake(None)
+
+    def lost(self) -> None:
+        """Nothing to do: the streams read again when the connection is back (``tick``)."""
 
     def wake(self, topic: str | None) -> None:
         """Wakes the topic's streams (every stream for None: after the listener reconnected)."""
@@ -178,40 +183,13 @@ class Hub:
                 loop.call_soon_threadsafe(flag.set)
 
 
-class Listener(threading.Thread):
-    """The process's one PostgreSQL connection that LISTENs, until its engine is disposed; it
-    reconnects after a failure and then wakes every stream (they read what they missed)."""
-
-    def __init__(self, hub: Hub) -> None:
-        super().__init__(name="veille-events", daemon=True)
-        self.hub = hub
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        url = self.hub.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pause = 0.5
-        while not self.stopped.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    self.hub.wake(None)
-                    pause = 0.5
-                    while not self.stopped.is_set():
-                        for notice in connection.notifies(timeout=1.0):
-                            self.hub.wake(notice.payload)
-            except psycopg.Error:
-                log.exception("event listener: connection lost, reconnecting")
-                self.stopped.wait(pause)
-                pause = min(pause * 2, 10.0)
-
-
 _hubs: dict[Engine, Hub] = {}
 _hubs_lock = threading.Lock()
 
 
 def hub_of(engine: Engine) -> Hub:
-    """The process's hub for this database (made at the first stream, forgotten with its
-    listener when the engine is disposed)."""
+    """The process's hub for this database (made at the first stream, forgotten when the engine
+    is disposed)."""
     with _hubs_lock:
         if engine not in _hubs:
             _hubs[engine] = Hub(engine)
@@ -221,9 +199,7 @@ def hub_of(engine: Engine) -> Hub:
 
 def _forget(engine: Engine) -> None:
     with _hubs_lock:
-        hub = _hubs.pop(engine, None)
-    if hub is not None and hub.listener is not None:
-        hub.listener.stopped.set()
+        _hubs.pop(engine, None)
 
 
 def payload_of(rows: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:

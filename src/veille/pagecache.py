@@ -1,7 +1,7 @@
 """Rendered pages kept per session, served again until anything they may show changes.
 
 A page costs 10 to 60 ms of Python (a dozen statements, records, Jinja); the same page seen
-again by the same person, with nothing changed, costs one statement here. Three pieces:
+again by the same person, with nothing changed, costs one statement here, or none. Three pieces:
 
 - **The data version.** One row, ``data_version.n``, raised by one in every transaction that
   wrote any table that pages show, just before it commits (an engine ``commit`` event, so every
@@ -18,8 +18,11 @@ again by the same person, with nothing changed, costs one statement here. Three 
 - **The store** (:class:`PageCache`, an ASGI middleware): per worker, bounded in bytes, keyed by
   the session and CSRF cookies, the address and every header a page depends on (htmx's,
   ``Host``, ``Accept-Language``). A kept page is served when its session is still valid (its
-  last use written when due), the version has not moved, and it is younger than ``max_age`` (relative times,
-  "today", a meeting that begins). Only 200 HTML answers and redirects that set no cookie are
+  last use written when due), the version has not moved, and it is younger than ``max_age``
+  (relative times, "today", a meeting that begins). On PostgreSQL, without a statement while
+  the version is the last this process heard (``heard.py``), its session was checked and
+  needs no look yet, and the person's last write (``SEEN_COOKIE``, set on the answer of every
+  request that raised the version) is heard. Only 200 HTML answers and redirects that set no cookie are
   kept; never a flash (its cookie bypasses the store), never the API, never another person's
   page. Requests for a page being rendered for the same session wait for it instead of
   rendering it beside it, unless its last rendering was not kept (a PDF: waiting would only
@@ -38,7 +41,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -50,6 +53,9 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from veille.heard import raise_heard
+from veille.listener import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,15 @@ _CTE_WRITE = re.compile(r"\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.I | re.S)
 # read them (a meeting gives its stream the last one's id).
 _UNSHOWN_READ = re.compile(r"\b(?:audit_event|login_attempt|login_release)\b")
 _AUDIT = "audit_event"
-_BUMP = "UPDATE data_version SET n = n + 1 WHERE id = 1"
+_BUMP: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sqlite": ("UPDATE data_version SET n = n + 1 WHERE id = 1 RETURNING n", ()),
+    # Heard by every process's listener at commit, in commit order (``heard.py``).
+    "postgresql": (
+        "WITH bumped AS (UPDATE data_version SET n = n + 1 WHERE id = 1 RETURNING n) "
+        "SELECT n, pg_notify(%s, n::text) FROM bumped",
+        (VERSION,),
+    ),
+}
 _TABLE = {
     "sqlite": "SELECT max(name) FROM sqlite_master WHERE type = 'table' AND name = 'data_version'",
     "postgresql": "SELECT to_regclass('data_version')",
@@ -173,6 +187,11 @@ def note_written() -> None:
         render.wrote = True
 
 
+# The versions this request's commits made (a write's answer tells them to the browser:
+# ``SEEN_COOKIE``).
+_WROTE: ContextVar[list[int] | None] = ContextVar("veille_wrote", default=None)
+
+
 def watch_writes(engine: Engine) -> None:
     """Raise the version at the commit of every transaction of ``engine`` that changed what
     pages show, and tell the page being rendered what it wrote or read."""
@@ -206,9 +225,17 @@ def watch_writes(engine: Engine) -> None:
                 if cursor.fetchone() in (None, (None,)):
                     return
                 found.append(True)
-            cursor.execute(_BUMP)
+            cursor.execute(*_BUMP[connection.dialect.name])
+            row = cursor.fetchone()
         finally:
             cursor.close()
+        if row is None:  # a database whose version row was never written (tests that empty it)
+            return
+        version = int(row[0])
+        raise_heard(connection.engine.url, version)
+        wrote = _WROTE.get()
+        if wrote is not None:
+            wrote.append(version)
 
     @event.listens_for(engine, "rollback")
     def _forget(connection: Connection) -> None:
@@ -274,11 +301,32 @@ class PageStore:
                 self.size -= len(dropped.body)
 
 
-# check(connection, session cookie) -> the current version if that session is valid (touched
-# when due).
-Check = Callable[[Connection, str], int | None]
+class Checked(NamedTuple):
+    """A session found still valid: the version now, and until when (epoch seconds) the session
+    itself needs no look (its expiry, its idle limit, its next last-use write)."""
+
+    version: int
+    until: float
+
+
+# check(connection, session cookie) -> the version and the session's time, if it is valid
+# (touched when due).
+Check = Callable[[Connection, str], Checked | None]
 # begin() -> the connection of a kept page's check and its audited reads, committed at its end.
 Begin = Callable[[], AbstractContextManager[Connection]]
+SEEN_COOKIE = "veille_seen"  # the version a person's last write made (``heard.py``)
+SEEN_SECONDS = 60  # far longer than any process is late hearing it
+CHECKED_SESSIONS = 4096  # sessions remembered as checked, the oldest forgotten first
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A page request that may be served kept: its key, session cookie and the version its
+    person's last write made (0: none known)."""
+
+    key: bytes
+    session: str
+    seen: int
 
 
 class PageCache:
@@ -295,6 +343,8 @@ class PageCache:
         bypass_cookies: tuple[str, ...],
         store: PageStore,
         skip_prefixes: tuple[str, ...],
+        heard: Callable[[], int | None] | None = None,
+        secure: bool = False,
     ) -> None:
         self.app = app
         self.begin = begin
@@ -302,19 +352,51 @@ class PageCache:
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
         self.bypass_cookies = bypass_cookies
-        self.skip_prefixes = skip_prefixes
+        self.skip = skip_prefixes
         self.store = store
+        # The version this process last heard (PostgreSQL), or None: every kept page asks.
+        self.heard = heard
+        self.secure = secure
         self._rendering: dict[bytes, anyio.Event] = {}  # keys being rendered (the event loop's)
         # Keys whose last rendering was not kept (a PDF, a page that wrote): requests for them
         # render side by side, as nothing would come of waiting for another's rendering.
         self._unkept: OrderedDict[bytes, None] = OrderedDict()
+        # Sessions checked by the database: digest -> until when they need no other look.
+        self._checked: OrderedDict[bytes, float] = OrderedDict()
+        self._checked_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key, session = self._key(scope) if self.store.enabled and self.store.limit else (None, "")
-        if key is None:
+        if self.heard is None or scope["type"] != "http" or scope["path"].startswith(self.skip):
+            await self._answer(scope, receive, send)
+            return
+        wrote: list[int] = []
+        token = _WROTE.set(wrote)
+        try:
+            await self._answer(scope, receive, self._telling(send, wrote))
+        finally:
+            _WROTE.reset(token)
+
+    def _telling(self, send: Send, wrote: list[int]) -> Send:
+        """``send``, telling the browser the version its request's commit made: its next page,
+        whichever process serves it, is not served kept before that process has heard it."""
+
+        async def telling(message: Message) -> None:
+            if message["type"] == "http.response.start" and wrote:
+                cookie = f"{SEEN_COOKIE}={max(wrote)}; Max-Age={SEEN_SECONDS}; Path=/; HttpOnly; SameSite=Lax"
+                cookie += "; Secure" if self.secure else ""
+                headers = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return telling
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        asked = self._asked(scope) if self.store.enabled and self.store.limit else None
+        if asked is None:
             await self.app(scope, receive, send)
             return
-        if await self._served(key, session, send):
+        key = asked.key
+        if await self._served(asked, send):
             return
         if key in self._unkept:
             await self._render(scope, receive, send, key)
@@ -325,7 +407,7 @@ class PageCache:
             # wait for it rather than render it again beside it.
             with anyio.move_on_after(RENDER_WAIT_SECONDS):
                 await rendering.wait()
-            if await self._served(key, session, send):
+            if await self._served(asked, send):
                 return
             await self._render(scope, receive, send, key)
             return
@@ -337,16 +419,27 @@ class PageCache:
             if self._rendering.get(key) is done:
                 del self._rendering[key]
 
-    async def _served(self, key: bytes, session: str, send: Send) -> bool:
-        """Serves the kept page of ``key`` if it is still good."""
-        entry = self.store.get(key)
+    async def _served(self, asked: _Asked, send: Send) -> bool:
+        """Serves the kept page of ``asked`` if it is still good."""
+        entry = self.store.get(asked.key)
         if entry is None or time.monotonic() - entry.at > self.store.max_age:
             return False
-        if not await anyio.to_thread.run_sync(self._still_good, session, entry):
+        unchanged = not entry.replays and self._unchanged(asked, entry)
+        if not unchanged and not await anyio.to_thread.run_sync(self._still_good, asked.session, entry):
             return False
         await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
         await send({"type": "http.response.body", "body": entry.body})
         return True
+
+    def _unchanged(self, asked: _Asked, entry: _Entry) -> bool:
+        """Known without the database: the process has heard no version since the page's (nor
+        the person's last write's), and its session was checked and needs no look yet."""
+        heard = self.heard() if self.heard is not None else None
+        if heard is None or heard != entry.version or asked.seen > heard:
+            return False
+        with self._checked_lock:
+            until = self._checked.get(_digest(asked.session), 0.0)
+        return time.time() < until
 
     def _still_good(self, session: str, entry: _Entry) -> bool:
         """The session still opens pages, nothing changed, and the page's audited reads are
@@ -354,25 +447,29 @@ class PageCache:
         statement each (when the database cannot tell or take them, the page is rendered, as
         always, and answers what the database lets it; reads written before a failure are
         written again by that rendering: the audit may say more, never less)."""
+        digest = _digest(session)
+        with self._checked_lock:
+            self._checked.pop(digest, None)
         try:
             with self.begin() as connection:
-                if self.check(connection, session) != entry.version:
+                checked = self.check(connection, session)
+                if checked is None or checked.version != entry.version:
                     return False
                 for replay in entry.replays:
                     replay(connection)
         except Exception:
             log.warning("a kept page's session or audited reads could not be checked; rendered instead")
             return False
+        with self._checked_lock:
+            self._checked[digest] = checked.until
+            if len(self._checked) > CHECKED_SESSIONS:
+                self._checked.popitem(last=False)
         return True
 
-    def _key(self, scope: Scope) -> tuple[bytes | None, str]:
-        """The key of a page request that may be kept, and its session cookie."""
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or scope["path"].startswith(self.skip_prefixes)
-        ):
-            return None, ""
+    def _asked(self, scope: Scope) -> _Asked | None:
+        """A page request that may be served kept."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(self.skip):
+            return None
         parts: list[bytes] = [scope["path"].encode(), scope.get("query_string", b"")]
         cookie = b""
         for name, value in scope["headers"]:
@@ -383,9 +480,12 @@ class PageCache:
         jar = cookie_parser(cookie.decode("latin-1"))
         session, csrf = jar.get(self.session_cookie), jar.get(self.csrf_cookie)
         if not session or not csrf or any(name in jar for name in self.bypass_cookies):
-            return None, ""
+            return None
         parts += [session.encode(), csrf.encode()]
-        return hashlib.sha256(b"\0".join(parts)).digest(), session
+        seen = jar.get(SEEN_COOKIE, "0")
+        return _Asked(
+            hashlib.sha256(b"\0".join(parts)).digest(), session, int(seen) if seen.isdecimal() else 1 << 62
+        )
 
     async def _render(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
         render = _Render()
@@ -421,6 +521,11 @@ class PageCache:
             self._unkept.move_to_end(key)
             if len(self._unkept) > UNKEPT_KEYS:
                 self._unkept.popitem(last=False)
+
+
+def _digest(session: str) -> bytes:
+    """A session cookie as remembered: never the cookie itself."""
+    return hashlib.sha256(session.encode()).digest()
 
 
 def _keepable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:

@@ -35,6 +35,7 @@ from veille.auth.models import TokenKind
 from veille.config import Settings
 from veille.db import open_session
 from veille.deps import CSRF_COOKIE, SESSION_COOKIE
+from veille.pagecache import SEEN_COOKIE
 
 REFUSE_AFTER = 4  # failed logins, per account, before any attempt is refused
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -120,6 +121,47 @@ def test_a_session_opened_on_one_process_works_and_ends_on_both(
         assert response.status_code == 303
         assert not _logged_in(on_first)
         assert not _logged_in(on_second)
+
+
+def _log_in(client: httpx.Client, email: str) -> str:
+    """Logs the browser in; its form token."""
+    token = _csrf(client)
+    response = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
+    assert response.status_code == 303
+    return token
+
+
+def test_what_one_process_commits_reaches_the_kept_pages_of_the_other(
+    servers: tuple[ServerProcess, ServerProcess], world: World
+) -> None:
+    """Each process serves its kept pages without asking the database while it has heard no
+    newer version (pagecache.py, heard.py): the other process's commit is heard a moment later,
+    and the writer's next page, told the version its write made, does not wait for it; a
+    session ended on one process is soon refused on the other."""
+    first, second = servers
+    feed = f"/situations?body_id={world.body.id}"
+    with _browser(first) as writer, _browser(second) as reader, _browser(second) as writer_on_second:
+        token = _log_in(writer, world.member.email)
+        _log_in(reader, world.chair.email)
+        for name, value in writer.cookies.items():
+            writer_on_second.cookies.set(name, value)
+        for client in (writer_on_second, reader):
+            for _ in range(3):  # rendered, then kept: its session checked, then by heart
+                assert "Tags sur la façade" not in client.get(feed).text
+        response = writer.post(
+            "/situations/new", data=report_form(world, "Tags sur la façade") | {"csrf_token": token}
+        )
+        assert response.status_code == 303
+        seen = writer.cookies.get(SEEN_COOKIE)
+        assert seen is not None and seen.isdecimal()
+        writer_on_second.cookies.set(SEEN_COOKIE, seen)
+        assert "Tags sur la façade" in writer_on_second.get(feed).text
+        wait_for(lambda: "Tags sur la façade" in reader.get(feed).text, timeout=5, what="the reader's page")
+
+        # Logged out on the first, the session's copy on the other is refused there as soon as
+        # it hears the version the logout made (its kept pages were served by heart).
+        assert writer.post("/logout", data={"csrf_token": token}).status_code == 303
+        wait_for(lambda: writer_on_second.get(feed).status_code == 303, timeout=5, what="the session ended")
 
 
 def test_failed_logins_are_counted_across_processes(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from tests.conftest import ENGINES
+from tests.conftest import ON_POSTGRESQL
 from veille.actions.models import Action
 from veille.audit.models import AuditEvent
 from veille.bodies.models import Membership
@@ -213,12 +213,6 @@ def test_confidential_reports_listed_are_audited_and_an_excluded_member_finds_no
     session.add(membership)
     session.commit()
     assert _found(api_for(world.secretary), "quincampoix") == {}
-
-
-# The plans of the indexes that only PostgreSQL has (none when it is not set up).
-ON_POSTGRESQL = pytest.mark.parametrize(
-    "engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True
-)
 
 
 @ON_POSTGRESQL

@@ -242,6 +242,13 @@ def needs_touch(token: AuthToken | TokenTimes) -> bool:
     return utcnow() - token.last_used_at > _TOUCH_EVERY
 
 
+def looked_at_by(settings: Settings, token: TokenTimes) -> datetime:
+    """When the session must next be read again: its expiry, its idle limit or its next
+    last-use write, whichever comes first (a kept page is served without reading it until then)."""
+    idle_limit = token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
+    return min(token.expires_at, idle_limit, token.last_used_at + _TOUCH_EVERY)
+
+
 def touch(token_id: int) -> Update:
     """The token's last use, written now (a kept page's check runs it on the connection it
     read the session on, before the page's audited reads)."""

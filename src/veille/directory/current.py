@@ -19,7 +19,8 @@ from veille.deps import SESSION_COOKIE, LoginRequired, SessionDep, get_settings
 from veille.directory.models import User
 from veille.directory.service import limited, note_limits, page_permissions
 from veille.i18n import use_language
-from veille.pagecache import note_version, version_now
+from veille.orm import utcnow
+from veille.pagecache import Checked, note_version, version_now
 
 
 def _resolve(request: Request, session: Session, raw: str | None, kind: TokenKind) -> User | None:
@@ -59,21 +60,22 @@ _CHECK = (
 )  # fmt: skip
 
 
-def session_version(settings: Settings, connection: Connection, raw: str) -> int | None:
+def session_version(settings: Settings, connection: Connection, raw: str) -> Checked | None:
     """The data version, if the session behind ``raw`` still opens pages (active person, within
-    its limits; its last use written when due, as a rendered page would): a page kept for it
-    may be served again (pagecache.py). One statement of columns, on the connection the page's
-    audited reads are then written on: this runs at every kept page, where a session and
-    records cost more than the page."""
+    its limits; its last use written when due, as a rendered page would), and until when the
+    session needs no other look: a page kept for it may be served again (pagecache.py). One
+    statement of columns, on the connection the page's audited reads are then written on: this
+    runs at every kept page the process cannot tell unchanged by itself."""
     row = connection.execute(_CHECK, {"hash": auth.hash_token(raw)}).first()
-    if row is None:
+    if row is None or row.version is None:
         return None
     token = auth.TokenTimes(row.kind, row.expires_at, row.last_used_at)
     if not row.active or auth.token_expired(settings, token):
         return None
     if auth.needs_touch(token):
         connection.execute(auth.touch(row.id))  # committed with the page's audited reads
-    return int(row.version) if row.version is not None else None
+        token = token._replace(last_used_at=utcnow())
+    return Checked(int(row.version), auth.looked_at_by(settings, token).timestamp())
 
 
 def optional_page_user(request: Request, session: SessionDep) -> User | None:
