@@ -36,11 +36,12 @@ from veille.deps import (
 from veille.directory.current import session_version
 from veille.errors import InvalidInput, ServiceError, TooManyAttempts
 from veille.events import watch
+from veille.groupcommit import group_commit_of
 from veille.heard import version_heard
 from veille.i18n import N_, begin_request, translate
 from veille.meetings import live
 from veille.notifications.service import MailSender
-from veille.pagecache import PageCache, PageStore
+from veille.pagecache import ByHeart, PageCache, PageStore
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
 from veille.strategy import at_actions
@@ -379,9 +380,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         bypass_cookies=(FLASH_COOKIE,),
         store=app.state.page_store,
         skip_prefixes=(API_PREFIX, "/static"),
-        # PostgreSQL: a kept page is served without a round trip while the version it was made
-        # from is the last one this process heard (SQLite asks its file, which costs none).
-        heard=partial(version_heard, engine) if engine.dialect.name == "postgresql" else None,
+        # PostgreSQL: a kept page is served without a round trip of its own while the version it
+        # was made from is the last one this process heard (SQLite asks its file: none).
+        by_heart=(
+            ByHeart(partial(version_heard, engine), group_commit_of(engine))
+            if engine.dialect.name == "postgresql"
+            else None
+        ),
         secure=secure,
     )
 

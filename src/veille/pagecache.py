@@ -54,6 +54,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from veille.groupcommit import GroupCommit
 from veille.heard import raise_heard
 from veille.listener import VERSION
 
@@ -320,6 +321,15 @@ CHECKED_SESSIONS = 4096  # sessions remembered as checked, the oldest forgotten 
 
 
 @dataclass(frozen=True)
+class ByHeart:
+    """What serves kept pages without a round trip of their own (PostgreSQL): the version this
+    process last heard (``heard.py``), and the writer of their audited reads (``groupcommit.py``)."""
+
+    heard: Callable[[], int | None]
+    group: GroupCommit
+
+
+@dataclass(frozen=True)
 class _Asked:
     """A page request that may be served kept: its key, session cookie and the version its
     person's last write made (0: none known)."""
@@ -343,7 +353,7 @@ class PageCache:
         bypass_cookies: tuple[str, ...],
         store: PageStore,
         skip_prefixes: tuple[str, ...],
-        heard: Callable[[], int | None] | None = None,
+        by_heart: ByHeart | None = None,
         secure: bool = False,
     ) -> None:
         self.app = app
@@ -354,8 +364,7 @@ class PageCache:
         self.bypass_cookies = bypass_cookies
         self.skip = skip_prefixes
         self.store = store
-        # The version this process last heard (PostgreSQL), or None: every kept page asks.
-        self.heard = heard
+        self.by_heart = by_heart  # None: every kept page asks the database
         self.secure = secure
         self._rendering: dict[bytes, anyio.Event] = {}  # keys being rendered (the event loop's)
         # Keys whose last rendering was not kept (a PDF, a page that wrote): requests for them
@@ -366,7 +375,7 @@ class PageCache:
         self._checked_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.heard is None or scope["type"] != "http" or scope["path"].startswith(self.skip):
+        if self.by_heart is None or scope["type"] != "http" or scope["path"].startswith(self.skip):
             await self._answer(scope, receive, send)
             return
         wrote: list[int] = []
@@ -424,17 +433,21 @@ class PageCache:
         entry = self.store.get(asked.key)
         if entry is None or time.monotonic() - entry.at > self.store.max_age:
             return False
-        unchanged = not entry.replays and self._unchanged(asked, entry)
-        if not unchanged and not await anyio.to_thread.run_sync(self._still_good, asked.session, entry):
+        if self.by_heart is not None and self._unchanged(self.by_heart, asked, entry):
+            # Only its audited reads to write, with those of the pages served meanwhile.
+            good = not entry.replays or await self.by_heart.group.write(entry.replays)
+        else:
+            good = await anyio.to_thread.run_sync(self._still_good, asked.session, entry)
+        if not good:
             return False
         await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
         await send({"type": "http.response.body", "body": entry.body})
         return True
 
-    def _unchanged(self, asked: _Asked, entry: _Entry) -> bool:
+    def _unchanged(self, by_heart: ByHeart, asked: _Asked, entry: _Entry) -> bool:
         """Known without the database: the process has heard no version since the page's (nor
         the person's last write's), and its session was checked and needs no look yet."""
-        heard = self.heard() if self.heard is not None else None
+        heard = by_heart.heard()
         if heard is None or heard != entry.version or asked.seen > heard:
             return False
         with self._checked_lock:

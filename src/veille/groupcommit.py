@@ -1,0 +1,102 @@
+"""Writes that requests wait for, made together: one thread, one transaction and one commit for
+all those asked for while the last ones were written (a group commit).
+
+Kept pages that show confidential reports write their reads again at each view
+(``pagecache.py``). Each made alone cost a thread of the worker's pool, a connection, its ping
+and a commit that waits for the disk: with two workers on two CPUs the threads' hand-overs
+cost more than the page. Here the event loop hands the writes to one thread per engine and
+waits, without a thread of its own, for their commit; a page is sent only once its reads are
+written. When the transaction fails, every page of the group is told so and rendered instead,
+which audits its reads again (the trail may then say a read twice, never less).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[Connection], None]
+# Writes asked for, and where to tell the request waiting for them whether they were committed.
+_Waiting = tuple[list[Write], asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
+
+
+class GroupCommit:
+    """The writer: its thread starts at the first write; ``begin`` opens the transaction."""
+
+    def __init__(self, begin: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self.begin = begin
+        self.waiting: list[_Waiting] = []
+        self.lock = threading.Lock()
+        self.asked = threading.Event()
+        self.stopped = False
+        self.thread: threading.Thread | None = None
+
+    async def write(self, writes: list[Write]) -> bool:
+        """Whether ``writes`` were committed (with those asked for meanwhile)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        with self.lock:
+            if self.stopped:
+                return False
+            self.waiting.append((writes, loop, done))
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="veille-group-commit", daemon=True)
+                self.thread.start()
+        self.asked.set()
+        return await done
+
+    def stop(self) -> None:
+        """No more writes: those waiting are told they were not made."""
+        with self.lock:
+            self.stopped = True
+        self.asked.set()
+
+    def _run(self) -> None:
+        while True:
+            self.asked.wait()
+            self.asked.clear()
+            with self.lock:
+                group, self.waiting = self.waiting, []
+                stopped = self.stopped
+            if stopped:
+                _tell(group, committed=False)
+                return
+            if group:
+                _tell(group, committed=self._commit(group))
+
+    def _commit(self, group: list[_Waiting]) -> bool:
+        try:
+            with self.begin() as connection:
+                for writes, _, _ in group:
+                    for write in writes:
+                        write(connection)
+        except Exception:
+            log.warning("%d kept pages' audited reads could not be written; rendered instead", len(group))
+            return False
+        return True
+
+
+def group_commit_of(engine: Engine) -> GroupCommit:
+    """A writer for ``engine``, in transactions, stopped when the engine is disposed."""
+    group = GroupCommit(engine.begin)
+    event.listen(engine, "engine_disposed", lambda _engine: group.stop())
+    return group
+
+
+def _tell(group: list[_Waiting], *, committed: bool) -> None:
+    for _, loop, done in group:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, done, committed)
+
+
+def _settle(done: asyncio.Future[bool], committed: bool) -> None:
+    if not done.done():  # (a request that went away cancelled its wait)
+        done.set_result(committed)
