@@ -370,10 +370,11 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     )
     # Inside the security middleware: a kept page gets this request's headers, never a cookie.
     engine = app.state.engine
+    alone = statements_alone(engine)
     app.state.page_store = PageStore(settings.page_cache_mb * 1024 * 1024, settings.page_cache_seconds)
     app.add_middleware(
         PageCache,
-        begin=statements_alone(engine).begin,
+        begin=alone.begin,
         check=partial(session_version, settings),
         session_cookie=SESSION_COOKIE,
         csrf_cookie=CSRF_COOKIE,
@@ -383,7 +384,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         # PostgreSQL: a kept page is served without a round trip of its own while the version it
         # was made from is the last one this process heard (SQLite asks its file: none).
         by_heart=(
-            ByHeart(partial(version_heard, engine), group_commit_of(engine))
+            ByHeart(partial(version_heard, engine), group_commit_of(engine, alone.begin))
             if engine.dialect.name == "postgresql"
             else None
         ),

@@ -2,12 +2,12 @@
 all those asked for while the last ones were written (a group commit).
 
 Kept pages that show confidential reports write their reads again at each view
-(``pagecache.py``). Each made alone cost a thread of the worker's pool, a connection, its ping
-and a commit that waits for the disk: with two workers on two CPUs the threads' hand-overs
-cost more than the page. Here the event loop hands the writes to one thread per engine and
-waits, without a thread of its own, for their commit; a page is sent only once its reads are
-written. When the transaction fails, every page of the group is told so and rendered instead,
-which audits its reads again (the trail may then say a read twice, never less).
+(``pagecache.py``). Each made alone cost a thread of the worker's pool, a connection, its ping,
+a statement and a commit: with two workers on two CPUs the threads' hand-overs cost more than
+the page. Here the event loop hands the writes to one thread per engine and waits, without a
+thread of its own, for them to be committed; a page is sent only once its reads are written.
+When the writing fails, every page of the group is told so and rendered instead, which audits
+its reads again (the trail may then say a read twice, never less).
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
+# A write; one whose class has ``together(connection, writes)`` is made in one go with the others
+# of its class (the audited reads of every page of the group: one statement).
 Write = Callable[[Connection], None]
 # Writes asked for, and where to tell the request waiting for them whether they were committed.
 _Waiting = tuple[list[Write], asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
 
 
 class GroupCommit:
-    """The writer: its thread starts at the first write; ``begin`` opens the transaction."""
+    """The writer: its thread starts at the first write; ``begin`` opens the connection its
+    writes are made on (on PostgreSQL outside a transaction: the audited reads of the whole
+    group are one statement, whole in itself)."""
 
     def __init__(self, begin: Callable[[], AbstractContextManager[Connection]]) -> None:
         self.begin = begin
@@ -73,20 +77,30 @@ class GroupCommit:
                 _tell(group, committed=self._commit(group))
 
     def _commit(self, group: list[_Waiting]) -> bool:
+        alone: list[Write] = []
+        merged: dict[Callable[[Connection, list[Write]], None], list[Write]] = {}
+        for writes, _, _ in group:
+            for write in writes:
+                together = getattr(type(write), "together", None)
+                if together is None:
+                    alone.append(write)
+                else:
+                    merged.setdefault(together, []).append(write)
         try:
             with self.begin() as connection:
-                for writes, _, _ in group:
-                    for write in writes:
-                        write(connection)
+                for together, writes in merged.items():
+                    together(connection, writes)
+                for write in alone:
+                    write(connection)
         except Exception:
             log.warning("%d kept pages' audited reads could not be written; rendered instead", len(group))
             return False
         return True
 
 
-def group_commit_of(engine: Engine) -> GroupCommit:
-    """A writer for ``engine``, in transactions, stopped when the engine is disposed."""
-    group = GroupCommit(engine.begin)
+def group_commit_of(engine: Engine, begin: Callable[[], AbstractContextManager[Connection]]) -> GroupCommit:
+    """A writer for ``engine``, stopped when the engine is disposed."""
+    group = GroupCommit(begin)
     event.listen(engine, "engine_disposed", lambda _engine: group.stop())
     return group
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, col, select
+
+from tests.conftest import count_queries
+from veille.audit.models import AuditEvent
+from veille.audit.service import Reads
 
 
 def test_changes_are_audited_and_listed_for_the_admin(api_for, world):
@@ -24,3 +29,30 @@ def test_audit_log_is_append_only(api_for, world, engine):
             with pytest.raises(DatabaseError, match="append-only"):
                 connection.execute(text(statement))
             connection.rollback()
+
+
+def test_the_reads_of_several_pages_are_written_in_one_statement(world, engine):
+    """Kept pages served by heart have their reads written together (groupcommit.py): each
+    read one row, with its person, record and detail, on both engines."""
+    chair, member = world.chair.id, world.member.id
+    reads = [Reads(chair, "situation", [11, 12], {"via": "feed"}), Reads(member, "action", [13], {})]
+    with count_queries(engine) as log, engine.begin() as connection:
+        Reads.together(connection, reads)
+    assert log.count == 1
+    with Session(engine) as session:
+        rows = session.exec(
+            select(
+                AuditEvent.user_id,
+                AuditEvent.verb,
+                AuditEvent.entity,
+                AuditEvent.entity_id,
+                AuditEvent.detail,
+            )
+            .where(col(AuditEvent.verb) == "read")
+            .order_by(col(AuditEvent.entity_id))
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (chair, "read", "situation", 11, {"via": "feed"}),
+        (chair, "read", "situation", 12, {"via": "feed"}),
+        (member, "read", "action", 13, {}),
+    ]

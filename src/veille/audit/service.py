@@ -4,11 +4,12 @@ oversight pages build on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
-from sqlalchemy import JSON, ColumnElement, Insert, Integer, bindparam, func, insert, literal
+from sqlalchemy import JSON, ColumnElement, Insert, Integer, Text, bindparam, cast, func, insert, literal
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
@@ -42,46 +43,65 @@ def record_reads(
     records costs one insert, not fifty)."""
     if not entity_ids:
         return
-    _insert_reads(session, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail)
-    # The page showing them may be served again without being rendered: these reads with it.
-    note_replay(partial(_insert_reads, user_id=user_id, entity=entity, entity_ids=entity_ids, detail=detail))
+    reads = Reads(user_id, entity, entity_ids, detail)
+    reads(session)
+    note_replay(reads)  # the page showing them may be served again without being rendered
+
+
+@dataclass(frozen=True)
+class Reads:
+    """A page's reads of confidential records: written at its rendering, and again at each view
+    of it kept (``note_replay``), alone or with those of other pages (``together``)."""
+
+    user_id: int | None
+    entity: str
+    entity_ids: list[int]
+    detail: dict[str, object]
+
+    def __call__(self, bind: Session | Connection) -> None:
+        Reads.together(bind, [self])
+
+    @staticmethod
+    def together(bind: Session | Connection, reads: Sequence[Reads]) -> None:
+        """Every read of ``reads`` in one statement: at a rendering, on the connection of a kept
+        page served again, or by the group commit of kept pages served by heart."""
+        dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+        rows = [(r.user_id, r.entity, i, json.dumps(r.detail)) for r in reads for i in r.entity_ids]
+        if not rows:
+            return
+        values: dict[str, object] = {"at": utcnow()}
+        if dialect == "postgresql":
+            users, entities, ids, details = (list(column) for column in zip(*rows, strict=True))
+            values |= {"users": users, "entities": entities, "ids": ids, "details": details}
+        else:
+            values["rows"] = json.dumps(rows)
+        bind.execute(_READS[dialect], values)
 
 
 def _reads_insert(dialect: str) -> Insert:
-    """``INSERT ... SELECT`` one row per id, the ids bound as one array (PostgreSQL's ``unnest``,
-    SQLite's ``json_each``): one statement, compiled once whatever their number, where
-    ``executemany`` cost 1 ms of Python for ten rows (the bound rows, each detail serialised)."""
+    """``INSERT ... SELECT`` one row per read, the reads bound as arrays (PostgreSQL's
+    ``unnest``, one array per column) or one JSON array of rows (SQLite's ``json_each``): one
+    statement, compiled once whatever their number, where ``executemany`` cost 1 ms of Python
+    for ten rows (the bound rows, each detail serialised)."""
     table = AuditEvent.__table__  # type: ignore[attr-defined]
-    ids = (
-        func.unnest(bindparam("ids", type_=ARRAY(Integer))).table_valued("value").render_derived()
-        if dialect == "postgresql"
-        else func.json_each(bindparam("ids", type_=JSON)).table_valued("value")
-    )
-    at, user_id, entity, detail = (
-        bindparam(name, type_=table.c[name].type) for name in ("at", "user_id", "entity", "detail")
-    )
+    if dialect == "postgresql":
+        arrays = [bindparam(name, type_=ARRAY(kind)) for name, kind in _ARRAYS]
+        read = func.unnest(*arrays).table_valued("user_id", "entity", "entity_id", "detail").render_derived()
+        columns = [read.c.user_id, read.c.entity, read.c.entity_id, cast(read.c.detail, JSON)]
+    else:
+        value = func.json_each(bindparam("rows", type_=Text)).table_valued("value").c.value
+        columns = [func.json_extract(value, f"$[{n}]") for n in range(4)]
+    user_id, entity, entity_id, detail = columns
     return insert(table).from_select(
         ["at", "user_id", "verb", "entity", "entity_id", "detail"],
-        select_columns(at, user_id, literal("read"), entity, ids.c.value, detail),
+        select_columns(
+            bindparam("at", type_=table.c.at.type), user_id, literal("read"), entity, entity_id, detail
+        ),
     )
 
 
+_ARRAYS = (("users", Integer), ("entities", Text), ("ids", Integer), ("details", Text))
 _READS = {dialect: _reads_insert(dialect) for dialect in ("postgresql", "sqlite")}
-
-
-def _insert_reads(
-    bind: Session | Connection,
-    *,
-    user_id: int | None,
-    entity: str,
-    entity_ids: list[int],
-    detail: dict[str, object],
-) -> None:
-    """The reads, now: in the rendering's session, or on the connection of a kept page served
-    again (with no session around it: this runs at every view of the page)."""
-    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
-    values = {"at": utcnow(), "user_id": user_id, "entity": entity, "ids": entity_ids, "detail": detail}
-    bind.execute(_READS[dialect], values)
 
 
 def list_events(
