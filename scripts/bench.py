@@ -97,6 +97,7 @@ class Server:
     workers: int
     cpus: str
     port: int
+    pinned: bool = False  # each worker on one of ``cpus`` (``--pin-workers``)
 
     @property
     def base(self) -> str:
@@ -119,7 +120,7 @@ def main() -> int:
     # With --paired, one worker on the first of their CPUs is measured just before the workers
     # on each page.
     servers = [Server(1, re.split("[,-]", args.server_cpus)[0], _free_port())] if args.paired else []
-    servers.append(Server(args.workers, args.server_cpus, args.port))
+    servers.append(Server(args.workers, args.server_cpus, args.port, pinned=args.pin_workers))
     running = []
     try:
         for server in servers:
@@ -198,6 +199,11 @@ def _parse() -> argparse.Namespace:
         "before them on each page, and the ratio of the two (a machine whose speed drifts "
         "cannot compare runs)",
     )
+    parser.add_argument(
+        "--pin-workers",
+        action="store_true",
+        help="with --workers 2 or more: each worker on one of the server's CPUs (veille serve's option)",
+    )
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--note", default="", help="a line written above the table")
@@ -248,7 +254,7 @@ def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes
         "taskset", "-c", server.cpus,
         BIN / "veille", "serve",
         "--host", "127.0.0.1", "--port", str(server.port), "--workers", str(server.workers),
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", *(["--pin-workers"] if server.pinned else []),
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**env, "VEILLE_BASE_URL": server.base})
     deadline = time.monotonic() + 60
@@ -565,10 +571,13 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
     key = (
         f"{args.engine}-{args.workers}w-{args.scale}"
         + ("-paired" if args.paired else "")
+        + ("-pinned" if args.pin_workers else "")
         + ("-rendered" if args.rendered else "")
     )
-    how = (" beside one" if args.paired else "") + (
-        ", every view rendered" if args.rendered else ", pages kept"
+    how = (
+        (" beside one" if args.paired else "")
+        + (", each pinned to a CPU" if args.pin_workers else "")
+        + (", every view rendered" if args.rendered else ", pages kept")
     )
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     section = "\n".join(

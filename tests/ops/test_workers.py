@@ -89,6 +89,26 @@ def test_a_worker_that_dies_is_replaced_and_no_connection_waits_for_it(server: S
         pass  # every connection answered (within its timeout)
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pins two workers to two CPUs")
+def test_pinned_workers_hold_a_cpu_each_and_a_replacement_takes_the_freed_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = server_env(database_url, secret_key=SECRET, data_dir=tmp_path / "files")
+    with ServerProcess(env, log_path=tmp_path / "serve.log", workers=2, options=["--pin-workers"]) as server:
+        before = {pid: os.sched_getaffinity(pid) for pid in _listeners(server).values()}
+        assert sorted(len(cpus) for cpus in before.values()) == [1, 1]
+        assert len({frozenset(cpus) for cpus in before.values()}) == 2, before
+        dead = next(iter(before))
+        os.kill(dead, signal.SIGKILL)
+
+        def replacement() -> int | None:
+            now = set(_listeners(server).values())
+            return next(iter(now - set(before)), None) if len(now) == 2 else None
+
+        new = wait_for(replacement, timeout=60, what="the dead worker's replacement")
+        assert os.sched_getaffinity(new) == before[dead]
+
+
 def _parent(server: ServerProcess) -> int:
     assert server.process is not None
     return server.process.pid

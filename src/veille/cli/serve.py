@@ -50,6 +50,11 @@ def add_serve(commands: Commands) -> None:
         help="number of worker processes (default 1; use PostgreSQL for many)",
     )
     serve.add_argument(
+        "--pin-workers",
+        action="store_true",
+        help="each worker on a CPU of its own (Linux, with --workers; see docs/operations.md)",
+    )
+    serve.add_argument(
         "--demo",
         action="store_true",
         help="demo mode: load the demo data set if the database holds no account, and print "
@@ -102,6 +107,7 @@ def asgi_app() -> FastAPI:
     """The app of one uvicorn worker (``--workers`` > 1); settings come from the environment."""
     from veille.app import create_app
 
+    workers.pin_this_worker()  # before the app starts any thread, which would keep every CPU
     return settled(create_app())
 
 
@@ -138,6 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
+        if args.pin_workers:
+            os.environ[workers.PIN] = "1"
         app = "veille.cli.serve:asgi_app"
         workers.serve(uvicorn.Config(app, factory=True, workers=args.workers, **served))
         return 0
