@@ -10,6 +10,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from veille import groupcommit
 from veille.groupcommit import GroupCommit
 
 made: list[list[str]] = []
@@ -33,7 +36,7 @@ def test_writes_asked_for_meanwhile_go_together_and_each_is_told() -> None:
 
     def first(_connection: Any) -> None:
         writing.set()
-        go_on.wait(5)
+        assert go_on.wait(5)
         made.append(["first"])
 
     def failing(_connection: Any) -> None:
@@ -42,7 +45,7 @@ def test_writes_asked_for_meanwhile_go_together_and_each_is_told() -> None:
     async def scenario() -> list[bool]:
         group = GroupCommit(nullcontext)
         alone = asyncio.ensure_future(group.write([first]))
-        await asyncio.to_thread(writing.wait, 5)  # the thread is making the first write
+        assert await asyncio.to_thread(writing.wait, 5)  # the thread is making the first write
         together = [asyncio.ensure_future(group.write([_Mergeable(n)])) for n in ("a", "b", "c")]
         await asyncio.sleep(0)  # queued behind it
         go_on.set()
@@ -54,3 +57,22 @@ def test_writes_asked_for_meanwhile_go_together_and_each_is_told() -> None:
 
     assert asyncio.run(scenario()) == [True, True, True, True, False, False]
     assert made == [["first"], ["a", "b", "c"], ["d"]]
+
+
+def test_a_write_that_takes_too_long_is_told_it_was_not_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its page is then rendered (which writes its reads itself); the writer goes on."""
+    monkeypatch.setattr(groupcommit, "WAIT_SECONDS", 0.2)
+    go_on = threading.Event()
+
+    def stuck(_connection: Any) -> None:
+        assert go_on.wait(5)
+
+    async def scenario() -> list[bool]:
+        group = GroupCommit(nullcontext)
+        told = [await group.write([stuck])]
+        go_on.set()
+        told.append(await group.write([lambda _connection: None]))
+        group.stop()
+        return told
+
+    assert asyncio.run(scenario()) == [False, True]

@@ -92,6 +92,10 @@ def test_the_process_hears_each_version_and_reads_it_again_when_its_listener_com
         connection.exec_driver_sql(f"SELECT pg_notify('{VERSION}', '999999')")
         connection.commit()
     wait_for(lambda: version_heard(engine) == 999999, timeout=10, what="the notification")
+    with engine.connect() as connection:  # one that no commit sends is ignored; the next heard
+        connection.exec_driver_sql(f"SELECT pg_notify('{VERSION}', 'x'), pg_notify('{VERSION}', '1000000')")
+        connection.commit()
+    wait_for(lambda: version_heard(engine) == 1000000, timeout=10, what="the notification after")
     with engine.connect() as connection:
         cut = connection.execute(
             text(

@@ -33,7 +33,6 @@ from veille.db import DbSession
 from veille.listener import LIVE, listener_of
 from veille.orm import UTCDateTime, utcnow
 
-CHANNEL = LIVE
 KEEP = timedelta(hours=1)
 NOTIFY = text("SELECT pg_notify(:channel, :topic)")
 _PENDING = "veille_events"  # session.info key: the topics of this transaction's events
@@ -102,7 +101,7 @@ def publish(session: Session, changes: Iterable[Change]) -> None:
         connection.execute(delete(LiveEvent).where(col(LiveEvent.created_at) < utcnow() - KEEP))
     if connection.dialect.name == "postgresql":
         for topic in sorted({c.topic for c in fresh}):
-            connection.execute(NOTIFY, {"channel": CHANNEL, "topic": topic})
+            connection.execute(NOTIFY, {"channel": LIVE, "topic": topic})
 
 
 @event.listens_for(DbSession, "after_commit")
@@ -157,14 +156,14 @@ class Hub:
             self.subscribers.setdefault(topic, set()).add(entry)
             if not self.listening and self.engine.dialect.name == "postgresql":
                 self.listening = True
-                listener_of(self.engine).subscribe(CHANNEL, self)
+                listener_of(self.engine).subscribe(LIVE, self)
         try:
             yield entry[1]
         finally:
             with self.lock:
                 self.subscribers.get(topic, set()).discard(entry)
 
-    def heard(self, payload: str) -> None:
+    def notified(self, payload: str) -> None:
         self.wake(payload)
 
     def tick(self, _connection: object, *, reconnected: bool) -> None:

@@ -32,6 +32,7 @@ class VersionWatch:
     def __init__(self) -> None:
         self.version: int | None = None
         self.at = 0.0
+        self.raised = 0  # the highest this process's commits raised it to since the last read
         self.lock = threading.Lock()
 
     def current(self) -> int | None:
@@ -41,23 +42,29 @@ class VersionWatch:
 
     def raise_to(self, version: int) -> None:
         with self.lock:
+            self.raised = max(self.raised, version)
             if self.version is not None:
                 self.version = max(self.version, version)
 
-    def heard(self, payload: str) -> None:
+    def notified(self, payload: str) -> None:
+        version = int(payload)  # ValueError: not a commit's
         with self.lock:
             if self.version is not None:
-                self.version = max(self.version, int(payload))
+                self.version = max(self.version, version)
                 self.at = time.monotonic()
 
     def tick(self, connection: Any, *, reconnected: bool) -> None:
+        with self.lock:
+            self.raised = 0
         row = connection.execute("SELECT n FROM data_version WHERE id = 1").fetchone()
         with self.lock:
-            read = int(row[0]) if row else None
-            if reconnected or self.version is None or read is None:
-                self.version = read  # after a failure, what was missed is only in the table
-            else:
-                self.version = max(self.version, read)
+            if row is None:
+                self.version = None
+                return
+            # After a failure, what was missed is only in the table; this process's own commits
+            # made meanwhile are already in it or in ``raised``.
+            kept = 0 if reconnected or self.version is None else self.version
+            self.version = max(int(row[0]), self.raised, kept)
             self.at = time.monotonic()
 
     def lost(self) -> None:

@@ -2,7 +2,7 @@
 the project, each notification handed to what subscribed to its channel.
 
 Two subscribers: the live streams' hub (``events.py``: a meeting's screens are woken) and the
-pages' version watch (``pagecache.py``: a kept page is served without asking the database while
+pages' version watch (``heard.py``: a kept page is served without asking the database while
 the version it was made from is still the last one heard). Notifications are sent at commit,
 never for a rolled-back change, and arrive in commit order; those sent while the connection is
 down are lost, so each subscriber is told when it is lost and when it is back, and is called
@@ -17,6 +17,7 @@ import threading
 from typing import Protocol
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, event
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,23 @@ LIVE, VERSION = "veille_live", "veille_version"
 CHANNELS = (LIVE, VERSION)
 TICK_SECONDS = 1.0
 APPLICATION = "veille-listener"  # its connection's name in pg_stat_activity
+# A connection that went silent (a network cut that no packet tells of) is found out within
+# seconds, not left to the system's TCP timeouts: the version watch's every-second read gives
+# up after 5 s, keepalives probe an idle connection after 10 s.
+CONNECTION: dict[str, str | int] = {
+    "application_name": APPLICATION,
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "options": "-c statement_timeout=5000",
+}
 
 
 class Subscriber(Protocol):
-    def heard(self, payload: str) -> None:
-        """A notification of the subscriber's channel."""
+    def notified(self, payload: str) -> None:
+        """A notification of the subscriber's channel (ValueError: not one it can read)."""
 
     def tick(self, connection: psycopg.Connection[tuple[object, ...]], *, reconnected: bool) -> None:
         """Listening (again, after a failure, when ``reconnected``), and every second meanwhile."""
@@ -61,18 +74,17 @@ class Listener(threading.Thread):
         pause = 0.5
         while not self.stopped.is_set():
             try:
-                connect = psycopg.connect(self.url, autocommit=True, application_name=APPLICATION)
-                with connect as connection:
+                with psycopg.connect(make_conninfo(self.url, **CONNECTION), autocommit=True) as connection:
                     for channel in CHANNELS:
                         connection.execute(f"LISTEN {channel}")
                     pause = 0.5
                     self._listen(connection)
-            except psycopg.Error:
+            except Exception:  # the connection, or a subscriber's mistake: listen afresh
+                for subscriber in self._all():
+                    subscriber.lost()
                 if self.stopped.is_set():  # the engine was disposed, the database may be gone
                     return
                 log.exception("listener: connection lost, reconnecting")
-                for subscriber in self._all():
-                    subscriber.lost()
                 self.stopped.wait(pause)
                 pause = min(pause * 2, 10.0)
 
@@ -86,7 +98,10 @@ class Listener(threading.Thread):
                 with self.lock:
                     found = list(self.subscribers.get(notice.channel, ()))
                 for subscriber in found:
-                    subscriber.heard(notice.payload)
+                    try:
+                        subscriber.notified(notice.payload)
+                    except ValueError:  # a payload no commit of ours sends
+                        log.warning("listener: %r on %s ignored", notice.payload, notice.channel)
 
 
 _listeners: dict[Engine, Listener] = {}

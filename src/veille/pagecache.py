@@ -22,11 +22,11 @@ again by the same person, with nothing changed, costs one statement here, or non
   (relative times, "today", a meeting that begins). On PostgreSQL, without a statement while
   the version is the last this process heard (``heard.py``), its session was checked and
   needs no look yet, and the person's last write (``SEEN_COOKIE``, set on the answer of every
-  request that raised the version) is heard. Only 200 HTML answers and redirects that set no cookie are
-  kept; never a flash (its cookie bypasses the store), never the API, never another person's
-  page. Requests for a page being rendered for the same session wait for it instead of
-  rendering it beside it, unless its last rendering was not kept (a PDF: waiting would only
-  delay each rendering by another's).
+  request outside the API that raised the version before answering) is heard. Only 200 HTML
+  answers and redirects that set no cookie are kept; never a flash (its cookie bypasses the
+  store), never the API, never another person's page. Requests for a page being rendered for
+  the same session wait for it instead of rendering it beside it, unless its last rendering
+  was not kept (a PDF: waiting would only delay each rendering by another's).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from veille.groupcommit import GroupCommit
+from veille.groupcommit import GroupCommit, write_all
 from veille.heard import raise_heard
 from veille.listener import VERSION
 
@@ -317,6 +317,7 @@ Check = Callable[[Connection, str], Checked | None]
 Begin = Callable[[], AbstractContextManager[Connection]]
 SEEN_COOKIE = "veille_seen"  # the version a person's last write made (``heard.py``)
 SEEN_SECONDS = 60  # far longer than any process is late hearing it
+SEEN_DIGITS = 18  # a longer value is no version: the page asks the database
 CHECKED_SESSIONS = 4096  # sessions remembered as checked, the oldest forgotten first
 
 
@@ -362,7 +363,7 @@ class PageCache:
         self.session_cookie = session_cookie
         self.csrf_cookie = csrf_cookie
         self.bypass_cookies = bypass_cookies
-        self.skip = skip_prefixes
+        self.skip_prefixes = skip_prefixes
         self.store = store
         self.by_heart = by_heart  # None: every kept page asks the database
         self.secure = secure
@@ -375,7 +376,7 @@ class PageCache:
         self._checked_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.by_heart is None or scope["type"] != "http" or scope["path"].startswith(self.skip):
+        if self.by_heart is None or scope["type"] != "http" or scope["path"].startswith(self.skip_prefixes):
             await self._answer(scope, receive, send)
             return
         wrote: list[int] = []
@@ -468,10 +469,11 @@ class PageCache:
                 checked = self.check(connection, session)
                 if checked is None or checked.version != entry.version:
                     return False
-                for replay in entry.replays:
-                    replay(connection)
+                write_all(connection, entry.replays)
         except Exception:
-            log.warning("a kept page's session or audited reads could not be checked; rendered instead")
+            log.warning(
+                "a kept page's session or audited reads could not be checked; rendered", exc_info=True
+            )
             return False
         with self._checked_lock:
             self._checked[digest] = checked.until
@@ -481,7 +483,11 @@ class PageCache:
 
     def _asked(self, scope: Scope) -> _Asked | None:
         """A page request that may be served kept."""
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(self.skip):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"].startswith(self.skip_prefixes)
+        ):
             return None
         parts: list[bytes] = [scope["path"].encode(), scope.get("query_string", b"")]
         cookie = b""
@@ -495,7 +501,7 @@ class PageCache:
         if not session or not csrf or any(name in jar for name in self.bypass_cookies):
             return None
         parts += [session.encode(), csrf.encode()]
-        seen = jar.get(SEEN_COOKIE, "0")
+        seen = jar.get(SEEN_COOKIE, "0")[:SEEN_DIGITS]
         return _Asked(
             hashlib.sha256(b"\0".join(parts)).digest(), session, int(seen) if seen.isdecimal() else 1 << 62
         )

@@ -6,6 +6,7 @@ import argparse
 import gc
 import os
 import shutil
+import sys
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,7 @@ def asgi_app() -> FastAPI:
     """The app of one uvicorn worker (``--workers`` > 1); settings come from the environment."""
     from veille.app import create_app
 
-    workers.pin_this_worker()  # before the app starts any thread, which would keep every CPU
+    workers.pin_this_worker()  # before the app starts its threads: they are pinned with it
     return settled(create_app())
 
 
@@ -141,6 +142,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         "access_log": args.access_log,
     }
+    if args.pin_workers and args.workers == 1:
+        print("--pin-workers pins the workers of --workers 2 or more: ignored", file=sys.stderr)
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings

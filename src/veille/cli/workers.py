@@ -65,10 +65,12 @@ def serve(config: Config) -> None:
     _OwnSockets(config, sockets=[]).run()
 
 
-def pin_this_worker() -> int | None:
+def pin_this_worker() -> None:
     """With ``--pin-workers`` (Linux): this worker on one CPU of those it may use, the one its
     sibling workers hold fewest of, so that a worker replaced takes the CPU of the one it
-    replaces; the CPU, or None.
+    replaces. Called on the worker's main thread before the app starts: the threads it starts
+    then (the event loop's, the database's) are pinned with it; uvicorn's own heartbeat thread,
+    started before, is not (it sleeps).
 
     Why: a worker's threads (the event loop, the threads that run routes and write to the
     database) hand Python's lock to one another at each request; on one CPU that costs little,
@@ -77,7 +79,7 @@ def pin_this_worker() -> int | None:
     each take a different CPU without talking: the k-th of those not yet pinned, by process id,
     takes the k-th least held."""
     if os.environ.get(PIN) != "1" or not hasattr(os, "sched_setaffinity"):
-        return None
+        return
     allowed = sorted(os.sched_getaffinity(0))
     me = os.getpid()
     held: Counter[int] = Counter()
@@ -94,7 +96,6 @@ def pin_this_worker() -> int | None:
     least_held = sorted(allowed, key=lambda cpu: (held[cpu], cpu))
     cpu = least_held[sorted(unpinned).index(me) % len(least_held)]
     os.sched_setaffinity(0, {cpu})
-    return cpu
 
 
 def _siblings() -> list[int]:
