@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -351,6 +352,22 @@ async def _answer(send: Any, content_type: bytes, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@dataclass
+class _Page:
+    """A small ASGI app standing for a page made at version 1 (its reads audited with
+    ``replay``), counting its renderings."""
+
+    replay: Callable[[Any], None] | None = None
+    rendered: int = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.rendered += 1
+        note_version(1)
+        if self.replay is not None:
+            note_replay(self.replay)
+        await _answer(send, b"text/html", b"<p>page</p>")
+
+
 def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() -> None:
     """A PDF is never kept: once seen so, two requests for it render side by side (the second
     would otherwise wait for the first, for nothing). The app below holds the first rendering
@@ -380,53 +397,40 @@ def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() 
 def test_a_kept_page_whose_audited_reads_cannot_be_written_is_rendered() -> None:
     """A replay that fails (a busy database) leaves the page unserved from the store: rendered,
     its reads audited by that rendering."""
-    rendered = 0
     fail = False
 
     def replay(_connection: object) -> None:
         if fail:
             raise OSError("the database is busy")
 
-    async def page(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal rendered
-        rendered += 1
-        note_version(1)
-        note_replay(replay)
-        await _answer(send, b"text/html", b"<p>page</p>")
-
+    page = _Page(replay)
     ask = _asking(page)
     with ThreadPoolExecutor(1) as thread:
         assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
-        assert rendered == 1  # the second was served kept, its read written again
+        assert page.rendered == 1  # the second was served kept, its read written again
         fail = True
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
-    assert rendered == 2
+    assert page.rendered == 2
 
 
 def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
     """The check's statement fails (a busy database, a lost connection): the page is rendered,
     as it would be without the store, rather than answered with an error."""
-    rendered = 0
     fail = False
-
-    async def page(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal rendered
-        rendered += 1
-        note_version(1)
-        await _answer(send, b"text/html", b"<p>page</p>")
 
     def check(connection: object, session: str) -> Checked:
         if fail:
             raise OSError("the database went away")
         return _checked(connection, session)
 
+    page = _Page()
     ask = _asking(page, check)
     with ThreadPoolExecutor(1) as thread:
         assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
-        assert rendered == 1  # the second was served kept
+        assert page.rendered == 1  # the second was served kept
         fail = True
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
-    assert rendered == 2
+    assert page.rendered == 2
 
 
 def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_last_heard() -> None:
@@ -435,15 +439,10 @@ def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_las
     again when none is known (the listener is down), when a newer one was heard, when the
     person's own last write made one not heard yet (its answer's cookie), and when the
     session needs a look of its own (its expiry, its last-use write)."""
-    rendered, checks = 0, 0
+    checks = 0
     heard: int | None = 1
     until = time.time() + 60
-
-    async def page(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal rendered
-        rendered += 1
-        note_version(1)
-        await _answer(send, b"text/html", b"<p>page</p>")
+    page = _Page()
 
     def check(_connection: object, _session: str) -> Checked:
         nonlocal checks
@@ -459,7 +458,7 @@ def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_las
             assert thread.submit(asyncio.run, ask("/", seen=seen)).result() == [200]
         return checks - before
 
-    assert looks() == 0 and rendered == 1
+    assert looks() == 0 and page.rendered == 1
     assert looks() == 1  # the session, never checked
     assert [looks(), looks(seen="1")] == [0, 0]
     assert looks(seen="2") == 1  # written by this person through another process, not heard
@@ -472,14 +471,14 @@ def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_las
     assert looks() == 1  # this look says: look again from now on
     heard = 1
     assert looks() == 1
-    assert rendered == 1
+    assert page.rendered == 1
 
 
 def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served_by_heart() -> None:
     """Served by heart, a kept page's audited reads are handed to the group commit's thread,
     written with those of the pages served meanwhile, before the page is sent; when they cannot
     be, the page is rendered (and its rendering audits them)."""
-    rendered, checks, fail = 0, 0, False
+    checks, fail = 0, False
     written: list[str] = []
 
     def replay(_connection: object) -> None:
@@ -487,12 +486,7 @@ def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served
             raise OSError("the database is busy")
         written.append(threading.current_thread().name)
 
-    async def page(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal rendered
-        rendered += 1
-        note_version(1)
-        note_replay(replay)
-        await _answer(send, b"text/html", b"<p>page</p>")
+    page = _Page(replay)
 
     def check(connection: object, session: str) -> Checked:
         nonlocal checks
@@ -502,9 +496,9 @@ def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served
     ask = _asking(page, check, lambda: 1)
     with ThreadPoolExecutor(1) as thread:
         assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
-        assert (rendered, checks, len(written)) == (1, 1, 1)  # rendered; then checked, read written
+        assert (page.rendered, checks, len(written)) == (1, 1, 1)  # rendered; checked, read written
         assert thread.submit(asyncio.run, ask("/", 3)).result() == [200] * 3
-        assert (rendered, checks, written[1:]) == (1, 1, ["veille-group-commit"] * 3)
+        assert (page.rendered, checks, written[1:]) == (1, 1, ["veille-group-commit"] * 3)
         fail = True
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
-    assert rendered == 2
+    assert page.rendered == 2
