@@ -457,10 +457,11 @@ class PageCache:
 
     def _still_good(self, session: str, entry: _Entry) -> bool:
         """The session still opens pages, nothing changed, and the page's audited reads are
-        written again, on one connection: on PostgreSQL outside a transaction (``begin``), one
-        statement each (when the database cannot tell or take them, the page is rendered, as
+        written again, on one connection: on PostgreSQL outside a transaction (``begin``), in
+        one statement (when the database cannot tell or take them, the page is rendered, as
         always, and answers what the database lets it; reads written before a failure are
-        written again by that rendering: the audit may say more, never less)."""
+        written again by that rendering: the audit may say more, never less). The session is
+        then remembered as checked, until it needs another look (``Checked.until``)."""
         digest = _digest(session)
         with self._checked_lock:
             self._checked.pop(digest, None)
