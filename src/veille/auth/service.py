@@ -233,8 +233,12 @@ class TokenTimes(NamedTuple):
 def token_expired(settings: Settings, token: AuthToken | TokenTimes) -> bool:
     """Past its absolute expiry or, for a session, its idle limit."""
     now = utcnow()
-    idle_limit = token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
-    return token.expires_at <= now or (token.kind == TokenKind.session and idle_limit <= now)
+    idle = token.kind == TokenKind.session and _idle_limit(settings, token) <= now
+    return token.expires_at <= now or idle
+
+
+def _idle_limit(settings: Settings, token: AuthToken | TokenTimes) -> datetime:
+    return token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
 
 
 def needs_touch(token: AuthToken | TokenTimes) -> bool:
@@ -245,8 +249,7 @@ def needs_touch(token: AuthToken | TokenTimes) -> bool:
 def looked_at_by(settings: Settings, token: TokenTimes) -> datetime:
     """When the session must next be read again: its expiry, its idle limit or its next
     last-use write, whichever comes first (a kept page is served without reading it until then)."""
-    idle_limit = token.last_used_at + timedelta(minutes=settings.session_idle_minutes)
-    return min(token.expires_at, idle_limit, token.last_used_at + _TOUCH_EVERY)
+    return min(token.expires_at, _idle_limit(settings, token), token.last_used_at + _TOUCH_EVERY)
 
 
 def touch(token_id: int) -> Update:
