@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,12 @@ from veille import groupcommit
 from veille.groupcommit import GroupCommit
 
 made: list[list[str]] = []
+
+
+def _run(scenario: Coroutine[Any, Any, list[bool]]) -> list[bool]:
+    """A loop of its own, in a thread: the browser tests leave one running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, scenario).result()
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ def test_writes_asked_for_meanwhile_go_together_and_each_is_told() -> None:
         told.append(await group.write([_Mergeable("e")]))
         return told
 
-    assert asyncio.run(scenario()) == [True, True, True, True, False, False]
+    assert _run(scenario()) == [True, True, True, True, False, False]
     assert made == [["first"], ["a", "b", "c"], ["d"]]
 
 
@@ -75,4 +83,4 @@ def test_a_write_that_takes_too_long_is_told_it_was_not_made(monkeypatch: pytest
         group.stop()
         return told
 
-    assert asyncio.run(scenario()) == [False, True]
+    assert _run(scenario()) == [False, True]
