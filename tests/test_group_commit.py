@@ -1,86 +1,143 @@
-"""The group commit of kept pages' audited reads (src/veille/groupcommit.py): the writes asked
-for while the last ones were made go together, those of one class in one call; each request
-is told whether its own were made."""
+"""The group commit of kept pages' audited reads (src/veille/groupcommit.py), on PostgreSQL: the
+reads asked for while the last ones were written go together, in one statement; each page is
+told whether its own were written; a lost connection, a write that takes too long and a
+disposed engine leave pages told "not written" (they are then rendered), never waiting."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
-from dataclasses import dataclass
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import Engine, text
 
+from tests.conftest import ON_POSTGRESQL
+from tests.ops.server import wait_for
 from veille import groupcommit
-from veille.groupcommit import GroupCommit
+from veille.audit.service import Reads
+from veille.db import make_engine
+from veille.groupcommit import APPLICATION, GroupCommit, group_commit_of
 
-made: list[list[str]] = []
+pytestmark = ON_POSTGRESQL
+
+T = TypeVar("T")
 
 
-def _run(scenario: Coroutine[Any, Any, list[bool]]) -> list[bool]:
+def _run(scenario: Coroutine[Any, Any, T]) -> T:
     """A loop of its own, in a thread: the browser tests leave one running in this one."""
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, scenario).result()
 
 
-@dataclass(frozen=True)
-class _Mergeable:
-    name: str
-
-    def __call__(self, _connection: Any) -> None:
-        made.append([self.name])
-
-    @staticmethod
-    def together(_connection: Any, writes: list[_Mergeable]) -> None:
-        made.append([w.name for w in writes])
+def _read(n: int) -> list[Reads]:
+    return [Reads(None, "situation", [n], {"view": n})]
 
 
-def test_writes_asked_for_meanwhile_go_together_and_each_is_told() -> None:
-    made.clear()
-    writing, go_on = threading.Event(), threading.Event()
-
-    def first(_connection: Any) -> None:
-        writing.set()
-        assert go_on.wait(5)
-        made.append(["first"])
-
-    def failing(_connection: Any) -> None:
-        raise OSError("the database is busy")
-
-    async def scenario() -> list[bool]:
-        group = GroupCommit(nullcontext)
-        alone = asyncio.ensure_future(group.write([first]))
-        assert await asyncio.to_thread(writing.wait, 5)  # the thread is making the first write
-        together = [asyncio.ensure_future(group.write([_Mergeable(n)])) for n in ("a", "b", "c")]
-        await asyncio.sleep(0)  # queued behind it
-        go_on.set()
-        told = [await alone, *[await t for t in together]]
-        told.append(await group.write([_Mergeable("d"), failing]))
-        group.stop()
-        told.append(await group.write([_Mergeable("e")]))
-        return told
-
-    assert _run(scenario()) == [True, True, True, True, False, False]
-    assert made == [["first"], ["a", "b", "c"], ["d"]]
+def _transactions(engine: Engine) -> dict[int, int]:
+    """Each read written (its report's id) and the transaction that wrote it."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT entity_id, xmin::text::bigint FROM audit_event WHERE verb = 'read'")
+        ).all()
+    return dict(rows)  # type: ignore[arg-type]
 
 
-def test_a_write_that_takes_too_long_is_told_it_was_not_made(monkeypatch: pytest.MonkeyPatch) -> None:
+def _writer(engine: Engine, state: str) -> Callable[[], bool]:
+    """Whether the writer's connection is in ``state`` ("active": a statement waiting on a
+    lock; "idle"; "gone": closed)."""
+
+    def seen() -> bool:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT state, wait_event_type FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION},
+            ).all()
+        if state == "gone":
+            return not found
+        return any(s == state and (state != "active" or w == "Lock") for s, w in found)
+
+    return seen
+
+
+@contextmanager
+def _locked(engine: Engine) -> Iterator[Callable[[], None]]:
+    """The audit trail locked against inserts until the yielded function is called."""
+    with engine.connect() as connection:
+        connection.execute(text("LOCK TABLE audit_event IN SHARE MODE"))
+        yield connection.commit
+        connection.rollback()
+
+
+def test_the_reads_asked_for_while_others_are_written_go_together(engine: Engine) -> None:
+    group = GroupCommit(engine)
+
+    async def scenario(release: Callable[[], None]) -> list[bool]:
+        first = asyncio.ensure_future(group.write(_read(1)))
+        await asyncio.to_thread(wait_for, _writer(engine, "active"), timeout=10, what="the first write")
+        meanwhile = [asyncio.ensure_future(group.write(_read(n))) for n in (2, 3, 4)]
+        await asyncio.sleep(0)  # asked for while the first is being written
+        await asyncio.to_thread(release)
+        return [await first, *[await write for write in meanwhile]]
+
+    with _locked(engine) as release:
+        assert _run(scenario(release)) == [True] * 4
+    written = _transactions(engine)
+    assert sorted(written) == [1, 2, 3, 4]
+    assert written[2] == written[3] == written[4] != written[1]
+
+
+def test_a_write_that_takes_too_long_is_told_it_was_not_made(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Its page is then rendered (which writes its reads itself); the writer goes on."""
-    monkeypatch.setattr(groupcommit, "WAIT_SECONDS", 0.2)
-    go_on = threading.Event()
+    monkeypatch.setattr(groupcommit, "WAIT_SECONDS", 0.3)
+    group = GroupCommit(engine)
 
-    def stuck(_connection: Any) -> None:
-        assert go_on.wait(5)
+    async def scenario(release: Callable[[], None]) -> list[bool]:
+        told = [await group.write(_read(1))]
+        await asyncio.to_thread(release)
+        return [*told, await group.write(_read(2))]
+
+    with _locked(engine) as release:
+        assert _run(scenario(release)) == [False, True]
+    assert sorted(_transactions(engine)) == [1, 2]  # the late one too: more, never less
+
+
+def test_a_lost_connection_fails_one_group_and_the_next_reconnects(engine: Engine) -> None:
+    group = GroupCommit(engine)
 
     async def scenario() -> list[bool]:
-        group = GroupCommit(nullcontext)
-        told = [await group.write([stuck])]
-        go_on.set()
-        told.append(await group.write([lambda _connection: None]))
-        group.stop()
-        return told
+        told = [await group.write(_read(1))]
+        await asyncio.to_thread(wait_for, _writer(engine, "idle"), timeout=10, what="the writer")
+        with engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION},
+            )
+        await asyncio.to_thread(wait_for, _writer(engine, "gone"), timeout=10, what="the cut")
+        return [*told, await group.write(_read(2)), await group.write(_read(3))]
 
-    assert _run(scenario()) == [False, True]
+    assert _run(scenario()) == [True, False, True]
+    assert sorted(_transactions(engine)) == [1, 3]
+
+
+def test_a_disposed_engine_closes_the_writer_and_tells_every_page_not_written(engine: Engine) -> None:
+    own = make_engine(engine.url.render_as_string(hide_password=False))
+    group = group_commit_of(own)
+
+    async def scenario() -> list[bool]:
+        told = [await group.write(_read(1))]
+        own.dispose()
+        await asyncio.to_thread(wait_for, _writer(engine, "gone"), timeout=10, what="the writer closed")
+        return [*told, await group.write(_read(2))]
+
+    assert _run(scenario()) == [True, False]

@@ -10,9 +10,8 @@ too long."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -23,16 +22,18 @@ import anyio
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, text, update
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session, col, select
 
 from tests.conftest import ON_POSTGRESQL, count_queries
 from tests.factories import Factory, World, report_form
 from tests.ops.server import wait_for
 from veille.audit.models import AuditEvent
+from veille.audit.service import Reads
 from veille.auth.models import AuthToken
 from veille.config import Settings
 from veille.db import make_engine
-from veille.groupcommit import GroupCommit
+from veille.groupcommit import GroupCommit, Write
 from veille.heard import version_heard
 from veille.listener import APPLICATION, VERSION
 from veille.orm import utcnow
@@ -194,7 +195,8 @@ def test_a_kept_page_that_shows_a_confidential_report_is_audited_at_each_view(
 
     # A report's page reads one of them, the feed both (its reads written again in one statement).
     # Each view: the session, then the reads written again; on PostgreSQL, once the session was
-    # checked, the reads alone (written with those of other pages: groupcommit.py).
+    # checked, the reads alone, by the event loop's own connection (groupcommit.py), with those
+    # of other pages: no statement of the engine.
     by_heart = engine.dialect.name == "postgresql"
     if by_heart:
         wait_for(lambda: version_heard(engine) is not None, timeout=10, what="the version heard")
@@ -211,7 +213,7 @@ def test_a_kept_page_that_shows_a_confidential_report_is_audited_at_each_view(
             assert again == page
             statements.append(count)
         assert reads() == [b + 3 * n for b, n in zip(before, shown, strict=True)]
-    assert statements == ([2, 1, 1, 1] if by_heart else [2, 2, 2, 2])
+    assert statements == ([2, 0, 0, 0] if by_heart else [2, 2, 2, 2])
 
 
 def test_a_page_that_reads_the_audit_trail_is_never_kept(
@@ -321,19 +323,22 @@ def _checked(_connection: object, _session: str) -> Checked:
     return Checked(1, time.time() + 60)
 
 
-def _asking(app: Any, check: Check = _checked, heard: Callable[[], int | None] | None = None) -> Any:
+def _asking(
+    app: Any, check: Check = _checked, by_heart: ByHeart | None = None, engine: Engine | None = None
+) -> Any:
     """``ask(path, times, seen)``: that many requests at once, of one session, through a page
-    cache in front of ``app`` (a small ASGI app standing for the pages), their statuses."""
+    cache in front of ``app`` (a small ASGI app standing for the pages), their statuses; the
+    page's audited reads written on ``engine``."""
     cache = PageCache(
         app,
-        begin=nullcontext,
+        begin=engine.begin if engine is not None else nullcontext,
         check=check,
         session_cookie="s",
         csrf_cookie="c",
         bypass_cookies=(),
         store=PageStore(limit=1 << 20, max_age=60),
         skip_prefixes=(),
-        by_heart=ByHeart(heard, GroupCommit(nullcontext)) if heard is not None else None,
+        by_heart=by_heart,
     )
 
     async def ask(path: str, times: int = 1, seen: str | None = None) -> list[int]:
@@ -354,10 +359,10 @@ async def _answer(send: Any, content_type: bytes, body: bytes) -> None:
 
 @dataclass
 class _Page:
-    """A small ASGI app standing for a page made at version 1 (its reads audited with
-    ``replay``), counting its renderings."""
+    """A small ASGI app standing for a page made at version 1 (showing what ``replay`` audits),
+    counting its renderings."""
 
-    replay: Callable[[Any], None] | None = None
+    replay: Write | None = None
     rendered: int = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -394,21 +399,29 @@ def test_requests_for_what_was_not_kept_last_time_do_not_wait_for_one_another() 
     assert began == 3
 
 
-def test_a_kept_page_whose_audited_reads_cannot_be_written_is_rendered() -> None:
-    """A replay that fails (a busy database) leaves the page unserved from the store: rendered,
-    its reads audited by that rendering."""
-    fail = False
+@dataclass(frozen=True)
+class _Refused:
+    """Reads the database refuses to write, while ``refused`` holds something."""
 
-    def replay(_connection: object) -> None:
-        if fail:
+    refused: list[bool]
+
+    @staticmethod
+    def statement(dialect: str, writes: Sequence[_Refused]) -> tuple[UpdateBase, dict[str, object]] | None:
+        if any(write.refused for write in writes):
             raise OSError("the database is busy")
+        return Reads.statement(dialect, [Reads(None, "situation", [1], {"refused": False})])
 
-    page = _Page(replay)
-    ask = _asking(page)
+
+def test_a_kept_page_whose_audited_reads_cannot_be_written_is_rendered(engine: Engine) -> None:
+    """Its reads not written again (a busy database), a kept page is not served from the
+    store: rendered, its reads audited by that rendering."""
+    refused: list[bool] = []
+    page = _Page(_Refused(refused))
+    ask = _asking(page, engine=engine)
     with ThreadPoolExecutor(1) as thread:
         assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
         assert page.rendered == 1  # the second was served kept, its read written again
-        fail = True
+        refused.append(True)
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
     assert page.rendered == 2
 
@@ -433,7 +446,9 @@ def test_a_kept_page_whose_session_cannot_be_checked_is_rendered() -> None:
     assert page.rendered == 2
 
 
-def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_last_heard() -> None:
+def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_last_heard(
+    engine: Engine,
+) -> None:
     """PostgreSQL: once its session was checked, a kept page is served with no look at the
     database while the version this process last heard is the page's. The database is asked
     again when none is known (the listener is down), when a newer one was heard, when the
@@ -449,7 +464,7 @@ def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_las
         checks += 1
         return Checked(1, until)
 
-    ask = _asking(page, check, lambda: heard)
+    ask = _asking(page, check, ByHeart(lambda: heard, GroupCommit(engine)))
 
     def looks(seen: str | None = None) -> int:
         """The database's looks at one more view."""
@@ -474,31 +489,35 @@ def test_a_kept_page_is_served_without_the_database_while_its_version_is_the_las
     assert page.rendered == 1
 
 
-def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served_by_heart() -> None:
-    """Served by heart, a kept page's audited reads are handed to the group commit's thread,
-    written with those of the pages served meanwhile, before the page is sent; when they cannot
+@ON_POSTGRESQL
+def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served_by_heart(
+    engine: Engine, session: Session
+) -> None:
+    """Served by heart, a kept page's audited reads are written by the event loop's group
+    commit, with those of the pages served meanwhile, before the page is sent; when they cannot
     be, the page is rendered (and its rendering audits them)."""
-    checks, fail = 0, False
-    written: list[str] = []
-
-    def replay(_connection: object) -> None:
-        if fail:
-            raise OSError("the database is busy")
-        written.append(threading.current_thread().name)
-
-    page = _Page(replay)
+    checks = 0
+    page = _Page(Reads(None, "situation", [7], {}))
 
     def check(connection: object, session: str) -> Checked:
         nonlocal checks
         checks += 1
         return _checked(connection, session)
 
-    ask = _asking(page, check, lambda: 1)
+    def transactions() -> list[int]:
+        """The transaction of each read written again, in order."""
+        session.rollback()  # a fresh look
+        written = text("SELECT xmin::text::bigint FROM audit_event WHERE entity_id = 7 ORDER BY id")
+        return list(session.connection().execute(written).scalars())
+
+    group = GroupCommit(engine)
+    ask = _asking(page, check, ByHeart(lambda: 1, group), engine)
     with ThreadPoolExecutor(1) as thread:
         assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
-        assert (page.rendered, checks, len(written)) == (1, 1, 1)  # rendered; checked, read written
+        assert (page.rendered, checks, len(transactions())) == (1, 1, 1)  # checked, read written
         assert thread.submit(asyncio.run, ask("/", 3)).result() == [200] * 3
-        assert (page.rendered, checks, written[1:]) == (1, 1, ["veille-group-commit"] * 3)
-        fail = True
+        assert (page.rendered, checks) == (1, 1)
+        assert len(set(transactions()[1:])) == 1  # three views, their reads in one statement
+        group.stop()  # its reads can no longer be written: the page is rendered
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
     assert page.rendered == 2

@@ -384,7 +384,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         # PostgreSQL: a kept page is served without a round trip of its own while the version it
         # was made from is the last one this process heard (SQLite asks its file: none).
         by_heart=(
-            ByHeart(partial(version_heard, engine), group_commit_of(engine, alone.begin))
+            ByHeart(partial(version_heard, engine), group_commit_of(engine))
             if engine.dialect.name == "postgresql"
             else None
         ),

@@ -1,14 +1,15 @@
-"""Writes that requests wait for, made together: one thread per engine makes all those asked for
-while it made the last ones, those of one kind in one statement (a group commit).
+"""Writes that requests wait for, made together on the event loop (PostgreSQL): all those asked
+for while the last ones were written go in one statement per class (a group commit).
 
 Kept pages that show confidential reports write their reads again at each view
 (``pagecache.py``). Each made alone cost a thread of the worker's pool, a connection, its ping,
-a statement and a commit: with two workers on two CPUs the threads' hand-overs cost more than
-the page. Here the event loop hands the writes to one thread per engine and waits, without a
-thread of its own, for them to be committed; a page is sent only once its reads are written.
-When the writing fails or takes longer than ``WAIT_SECONDS``, every page of the group is told
-so and rendered instead, which audits its reads again (the trail may then say a read twice,
-never less).
+a statement and a commit; made together by a thread of their own, they still cost the worker
+two hand-overs of Python's lock per page, which on two CPUs cost more than the page (issue 15,
+docs/performance.md). Here the event loop writes them itself, on a connection of its own that
+it waits on without a thread (psycopg's asynchronous connection), and a page is sent only once
+its reads are written. When the writing fails or takes longer than ``WAIT_SECONDS``, every page
+of the group is told so and rendered instead, which audits its reads again (the trail may then
+say a read twice, never less).
 """
 
 from __future__ import annotations
@@ -16,115 +17,153 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
+import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.dml import UpdateBase
+
+from veille.listener import CONNECTION
 
 log = logging.getLogger(__name__)
 
-# A write; one whose class has ``together(connection, writes)`` is made in one go with the others
-# of its class (the audited reads of every page of the group: one statement).
-Write = Callable[[Connection], None]
-# Writes asked for, and where to tell the request waiting for them whether they were committed.
-_Waiting = tuple[list[Write], asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
 WAIT_SECONDS = 5.0  # then the page is rendered: its rendering writes its reads itself
+APPLICATION = "veille-group-commit"  # its connections' name in pg_stat_activity
+
+
+class Write(Protocol):
+    """A write a kept page needs made again each time it is served (a read of a confidential
+    report is audited at every view); those of one class are made in one statement."""
+
+    @staticmethod
+    def statement(dialect: str, writes: Sequence[Any]) -> tuple[UpdateBase, dict[str, object]] | None:
+        """The one statement that makes ``writes`` (all of this class), or None: nothing to make."""
+
+
+def statements(dialect: str, writes: Sequence[Write]) -> list[tuple[UpdateBase, dict[str, object]]]:
+    """The statements that make ``writes``: one per class, in the order they were asked for."""
+    kinds: dict[type[Write], list[Write]] = {}
+    for write in writes:
+        kinds.setdefault(type(write), []).append(write)
+    made = (kind.statement(dialect, group) for kind, group in kinds.items())
+    return [statement for statement in made if statement is not None]
+
+
+def write_all(connection: Connection, writes: Sequence[Write]) -> None:
+    """``writes`` on ``connection``, one statement per class."""
+    if not writes:
+        return
+    for statement, values in statements(connection.dialect.name, writes):
+        connection.execute(statement, values)
 
 
 class GroupCommit:
-    """The writer: its thread starts at the first write; ``begin`` opens the connection its
-    writes are made on (on PostgreSQL outside a transaction: the audited reads of the whole
-    group are one statement, whole in itself)."""
+    """The writer of one engine: per event loop, one connection and the writes waiting for it."""
 
-    def __init__(self, begin: Callable[[], AbstractContextManager[Connection]]) -> None:
-        self.begin = begin
-        self.waiting: list[_Waiting] = []
-        self.lock = threading.Lock()
-        self.asked = threading.Event()
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url
+        self.dialect: Dialect = engine.dialect
         self.stopped = False
-        self.thread: threading.Thread | None = None
+        self._loops: WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = WeakKeyDictionary()
+        self._compiled: dict[int, tuple[UpdateBase, Any]] = {}
 
-    async def write(self, writes: list[Write]) -> bool:
+    async def write(self, writes: Sequence[Write]) -> bool:
         """Whether ``writes`` were committed (with those asked for meanwhile)."""
+        if self.stopped:
+            return False
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[bool] = loop.create_future()
-        with self.lock:
-            if self.stopped:
-                return False
-            self.waiting.append((writes, loop, done))
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="veille-group-commit", daemon=True)
-                self.thread.start()
+        writer = self._loops.get(loop)
+        if writer is None:
+            writer = self._loops[loop] = _LoopWriter(self)
+        return await writer.write(writes)
+
+    def stop(self) -> None:
+        """No more writes (the engine is disposed): each loop's writer closes its connection."""
+        self.stopped = True
+        for loop, writer in list(self._loops.items()):
+            with contextlib.suppress(RuntimeError):  # its loop closed: so did its connection
+                loop.call_soon_threadsafe(writer.asked.set)
+
+    async def connect(self) -> psycopg.AsyncConnection[Any]:
+        """A connection of the loop's writer: each statement its own transaction."""
+        url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        conninfo = make_conninfo(url, **(CONNECTION | {"application_name": APPLICATION}))
+        return await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+
+    def compiled(self, statement: UpdateBase, values: dict[str, object]) -> tuple[str, Mapping[str, object]]:
+        """``statement`` as psycopg takes it, compiled once (a statement is a module's constant)."""
+        kept = self._compiled.get(id(statement))
+        if kept is None or kept[0] is not statement:
+            kept = self._compiled[id(statement)] = (statement, statement.compile(dialect=self.dialect))
+        compiled = kept[1]
+        return compiled.string, compiled.construct_params(values)
+
+
+class _LoopWriter:
+    """The writes of one event loop: a task writes those waiting, then those asked for
+    meanwhile, on its connection (opened at the first write, again after a failure)."""
+
+    def __init__(self, group: GroupCommit) -> None:
+        self.group = group
+        self.waiting: list[tuple[Sequence[Write], asyncio.Future[bool]]] = []
+        self.asked = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def write(self, writes: Sequence[Write]) -> bool:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.waiting.append((writes, done))
         self.asked.set()
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="veille-group-commit")
         try:
             return await asyncio.wait_for(done, WAIT_SECONDS)
         except TimeoutError:
             return False
 
-    def stop(self) -> None:
-        """No more writes: those waiting are told they were not made."""
-        with self.lock:
-            self.stopped = True
-        self.asked.set()
-
-    def _run(self) -> None:
-        while True:
-            self.asked.wait()
-            self.asked.clear()
-            with self.lock:
-                group, self.waiting = self.waiting, []
-                stopped = self.stopped
-            if stopped:
-                _tell(group, committed=False)
-                return
-            if group:
-                _tell(group, committed=self._commit(group))
-
-    def _commit(self, group: list[_Waiting]) -> bool:
+    async def _run(self) -> None:
+        connection: psycopg.AsyncConnection[Any] | None = None
         try:
-            with self.begin() as connection:
-                write_all(connection, [write for writes, _, _ in group for write in writes])
-        except Exception:
-            log.warning(
-                "%d kept pages' audited reads could not be written; rendered instead",
-                len(group),
-                exc_info=True,
-            )
-            return False
-        return True
+            while not self.group.stopped:
+                await self.asked.wait()
+                self.asked.clear()
+                group, self.waiting = self.waiting, []
+                if not group:
+                    continue
+                try:
+                    connection = connection or await self.group.connect()
+                    await self._commit(connection, [write for writes, _ in group for write in writes])
+                    committed = True
+                except Exception:  # a failed connection or statement, or a bug: the pages are rendered
+                    log.warning(
+                        "%d kept pages' audited reads could not be written; rendered instead",
+                        len(group),
+                        exc_info=True,
+                    )
+                    if connection is not None:
+                        await connection.close()
+                    connection, committed = None, False
+                for _, done in group:
+                    if not done.done():  # (a request that went away cancelled its wait)
+                        done.set_result(committed)
+        finally:
+            for _, done in self.waiting:
+                if not done.done():
+                    done.set_result(False)
+            if connection is not None:
+                await connection.close()
+
+    async def _commit(self, connection: psycopg.AsyncConnection[Any], writes: list[Write]) -> None:
+        for statement, values in statements(self.group.dialect.name, writes):
+            sql, params = self.group.compiled(statement, values)
+            await connection.execute(sql, params)
 
 
-def write_all(connection: Connection, writes: list[Write]) -> None:
-    """``writes`` on ``connection``, those of one class with ``together`` in one call."""
-    alone: list[Write] = []
-    merged: dict[Callable[[Connection, list[Write]], None], list[Write]] = {}
-    for write in writes:
-        together = getattr(type(write), "together", None)
-        if together is None:
-            alone.append(write)
-        else:
-            merged.setdefault(together, []).append(write)
-    for together, kind in merged.items():
-        together(connection, kind)
-    for write in alone:
-        write(connection)
-
-
-def group_commit_of(engine: Engine, begin: Callable[[], AbstractContextManager[Connection]]) -> GroupCommit:
+def group_commit_of(engine: Engine) -> GroupCommit:
     """A writer for ``engine``, stopped when the engine is disposed."""
-    group = GroupCommit(begin)
+    group = GroupCommit(engine)
     event.listen(engine, "engine_disposed", lambda _engine: group.stop())
     return group
-
-
-def _tell(group: list[_Waiting], *, committed: bool) -> None:
-    for _, loop, done in group:
-        with contextlib.suppress(RuntimeError):  # its loop closed: no one waits any more
-            loop.call_soon_threadsafe(_settle, done, committed)
-
-
-def _settle(done: asyncio.Future[bool], committed: bool) -> None:
-    if not done.done():  # (a request that went away cancelled its wait)
-        done.set_result(committed)

@@ -54,7 +54,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from veille.groupcommit import GroupCommit, write_all
+from veille.groupcommit import GroupCommit, Write, write_all
 from veille.heard import raise_heard
 from veille.listener import VERSION
 
@@ -144,8 +144,8 @@ def at_version(session: Session, name: str, compute: Callable[[], T]) -> T:
 
 
 # A write that the page needs done again each time it is served (a read of a confidential
-# report is audited at every view): called with the connection that checked the session.
-Replay = Callable[[Connection], None]
+# report is audited at every view): on the connection that checked the session, or by heart.
+Replay = Write
 
 
 @dataclass

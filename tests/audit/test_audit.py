@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from tests.conftest import count_queries
 from veille.audit.models import AuditEvent
 from veille.audit.service import Reads
+from veille.groupcommit import write_all
 
 
 def test_changes_are_audited_and_listed_for_the_admin(api_for, world):
@@ -32,12 +33,12 @@ def test_audit_log_is_append_only(api_for, world, engine):
 
 
 def test_the_reads_of_several_pages_are_written_in_one_statement(world, engine):
-    """Kept pages served by heart have their reads written together (groupcommit.py): each
-    read one row, with its person, record and detail, on both engines."""
+    """Kept pages served again have their reads written together (groupcommit.py): each read
+    one row, with its person, record and detail, on both engines."""
     chair, member = world.chair.id, world.member.id
     reads = [Reads(chair, "situation", [11, 12], {"via": "feed"}), Reads(member, "action", [13], {})]
     with count_queries(engine) as log, engine.begin() as connection:
-        Reads.together(connection, reads)
+        write_all(connection, reads)
     assert log.count == 1
     with Session(engine) as session:
         rows = session.exec(

@@ -59,23 +59,25 @@ class Reads:
     detail: dict[str, object]
 
     def __call__(self, bind: Session | Connection) -> None:
-        Reads.together(bind, [self])
+        dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+        made = Reads.statement(dialect, [self])
+        if made is not None:
+            bind.execute(*made)
 
     @staticmethod
-    def together(bind: Session | Connection, reads: Sequence[Reads]) -> None:
+    def statement(dialect: str, reads: Sequence[Reads]) -> tuple[Insert, dict[str, object]] | None:
         """Every read of ``reads`` in one statement: at a rendering, on the connection of a kept
         page served again, or by the group commit of kept pages served by heart."""
-        dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
         rows = [(r.user_id, r.entity, i, json.dumps(r.detail)) for r in reads for i in r.entity_ids]
         if not rows:
-            return
+            return None
         values: dict[str, object] = {"at": utcnow()}
         if dialect == "postgresql":
             users, entities, ids, details = (list(column) for column in zip(*rows, strict=True))
             values |= {"users": users, "entities": entities, "ids": ids, "details": details}
         else:
             values["rows"] = json.dumps(rows)
-        bind.execute(_READS[dialect], values)
+        return _READS[dialect], values
 
 
 def _reads_insert(dialect: str) -> Insert:
