@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache, partial
 from typing import Any
@@ -14,7 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -360,9 +360,58 @@ class _Attempt:
         await self._send(message)
 
 
+class SecurityHeaders:
+    """Every answer's security headers and a first visit's CSRF cookie; the settings, language
+    and CSRF token of the request for what runs inside it. A plain ASGI middleware: Starlette's
+    ``@app.middleware("http")`` ran each request in a task of its own, its answer passed through
+    memory streams, a quarter of a kept page's cost (docs/performance.md)."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, secure: bool) -> None:
+        self.app = app
+        self.settings = settings
+        self.secure = secure
+        self.csp = content_security_policy(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        use_settings(self.settings)
+        begin_request(request.headers.get("accept-language"))
+        cookie = request.cookies.get(CSRF_COOKIE)
+        fresh = cookie is None
+        if cookie is None:
+            cookie = new_csrf_cookie()
+        request.state.csrf_token = csrf_token_for(self.settings, cookie)
+        request.state.user = None
+        path: str = scope["path"]
+        static = path.startswith("/static")
+        given = f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax" + (
+            "; Secure" if self.secure else ""
+        )
+        given = given if fresh and not static and not path.startswith(API_PREFIX) else ""
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if given:
+                    headers.append("set-cookie", given)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if not static:
+                    # Pages hold confidential content: never kept by the browser or a proxy.
+                    headers.setdefault("Cache-Control", "no-store")
+                    if not path.startswith(f"{API_PREFIX}/docs"):
+                        headers.setdefault("Content-Security-Policy", self.csp)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     secure = settings.base_url.startswith("https://")
-    csp = content_security_policy(settings)
     app.add_middleware(
         RequestGuard,
         max_body=settings.attachment_max_mb * 1024 * 1024 * MAX_PER_REPORT + FORM_ALLOWANCE_BYTES,
@@ -390,30 +439,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         ),
         secure=secure,
     )
-
-    @app.middleware("http")
-    async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        use_settings(settings)
-        begin_request(request.headers.get("accept-language"))
-        cookie = request.cookies.get(CSRF_COOKIE)
-        fresh = cookie is None
-        if cookie is None:
-            cookie = new_csrf_cookie()
-        request.state.csrf_token = csrf_token_for(settings, cookie)
-        request.state.user = None
-        response = await call_next(request)
-        if fresh and not request.url.path.startswith((API_PREFIX, "/static")):
-            response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=secure, path="/")
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/static"):
-            # Pages hold confidential content: never kept by the browser or a proxy.
-            headers.setdefault("Cache-Control", "no-store")
-            if not request.url.path.startswith(f"{API_PREFIX}/docs"):
-                headers.setdefault("Content-Security-Policy", csp)
-        return response
+    app.add_middleware(SecurityHeaders, settings=settings, secure=secure)
 
 
 _REFUSALS = {
