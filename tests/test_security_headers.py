@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from tests.conftest import count_queries
 from tests.factories import World
 from veille.app import create_app
 from veille.config import Settings
@@ -22,10 +24,14 @@ def _headers(answer: Any, *, page: bool, csp: bool) -> None:
     assert ("default-src 'self'" in answer.headers.get("content-security-policy", "")) is csp
 
 
-def test_every_answer_has_its_security_headers(world: World, client_for: Any, api_for: Any) -> None:
+def test_every_answer_has_its_security_headers(
+    world: World, client_for: Any, api_for: Any, engine: Engine
+) -> None:
     client = client_for(world.member)
-    for _view in range(2):  # rendered, then kept
-        _headers(client.get(f"/bodies/{world.body.id}"), page=True, csp=True)
+    for view in ("rendered", "kept"):
+        with count_queries(engine) as log:
+            _headers(client.get(f"/bodies/{world.body.id}"), page=True, csp=True)
+        assert (log.count > 1) is (view == "rendered")
     _headers(client.get("/no-such-page"), page=True, csp=True)
     _headers(api_for(world.member).get("/api/v1/me"), page=True, csp=True)
     _headers(client.get("/api/v1/docs"), page=True, csp=False)  # its page loads Swagger's own files

@@ -394,7 +394,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
+                # A message of its own: the one received may be kept (a page kept is sent again).
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                message = {**message, "headers": headers.raw}
                 if given:
                     headers.append("set-cookie", given)
                 headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Sequence
+from functools import partial
 from typing import Any, Protocol
-from weakref import WeakKeyDictionary
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.dml import UpdateBase
 
-from veille.listener import CONNECTION
+from veille.listener import conninfo
 
 log = logging.getLogger(__name__)
 
@@ -65,101 +66,147 @@ class GroupCommit:
     """The writer of one engine: per event loop, one connection and the writes waiting for it."""
 
     def __init__(self, engine: Engine) -> None:
-        self.url = engine.url
+        self.conninfo = partial(conninfo, engine, APPLICATION)
         self.dialect: Dialect = engine.dialect
         self.stopped = False
-        self._loops: WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopWriter] = WeakKeyDictionary()
-        self._compiled: dict[int, tuple[UpdateBase, Any]] = {}
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopWriter] = {}
+        self._lock = threading.Lock()  # the loops' writers, stopped from any thread
+        self._compiled: dict[int, tuple[UpdateBase, _Compiled]] = {}
 
     async def write(self, writes: Sequence[Write]) -> bool:
         """Whether ``writes`` were committed (with those asked for meanwhile)."""
-        if self.stopped:
-            return False
         loop = asyncio.get_running_loop()
-        writer = self._loops.get(loop)
-        if writer is None:
-            writer = self._loops[loop] = _LoopWriter(self)
+        with self._lock:
+            if self.stopped:
+                return False
+            writer = self._loops.get(loop)
+            if writer is None:
+                writer = self._loops[loop] = _LoopWriter(self)
         return await writer.write(writes)
 
     def stop(self) -> None:
         """No more writes (the engine is disposed): each loop's writer closes its connection."""
-        self.stopped = True
-        for loop, writer in list(self._loops.items()):
+        with self._lock:
+            self.stopped = True
+            writers = list(self._loops.items())
+        for loop, writer in writers:
             with contextlib.suppress(RuntimeError):  # its loop closed: so did its connection
                 loop.call_soon_threadsafe(writer.asked.set)
 
+    def forget(self, loop: asyncio.AbstractEventLoop) -> None:
+        """``loop``'s writer ended (stopped, or its loop closing)."""
+        with self._lock:
+            self._loops.pop(loop, None)
+
     async def connect(self) -> psycopg.AsyncConnection[Any]:
         """A connection of the loop's writer: each statement its own transaction."""
-        url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        conninfo = make_conninfo(url, **(CONNECTION | {"application_name": APPLICATION}))
-        return await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        return await psycopg.AsyncConnection.connect(self.conninfo(), autocommit=True)
 
-    def compiled(self, statement: UpdateBase, values: dict[str, object]) -> tuple[str, Mapping[str, object]]:
-        """``statement`` as psycopg takes it, compiled once (a statement is a module's constant)."""
+    def compiled(self, statement: UpdateBase, values: dict[str, object]) -> tuple[str, dict[str, object]]:
+        """``statement`` as psycopg takes it, compiled once (a statement is a module's constant),
+        its values converted as SQLAlchemy would (each bound type's processor)."""
         kept = self._compiled.get(id(statement))
         if kept is None or kept[0] is not statement:
-            kept = self._compiled[id(statement)] = (statement, statement.compile(dialect=self.dialect))
-        compiled = kept[1]
-        return compiled.string, compiled.construct_params(values)
+            kept = self._compiled[id(statement)] = (statement, _Compiled(statement, self.dialect))
+        return kept[1].sql, kept[1].params(values)
+
+
+class _Compiled:
+    """A statement compiled for psycopg, and the processors of its bound values."""
+
+    def __init__(self, statement: UpdateBase, dialect: Dialect) -> None:
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = self.compiled.string
+        names = self.compiled.bind_names
+        if any(bind.expanding for bind in names):
+            raise ValueError("a write of a kept page binds no list of values (IN): it is written as one")
+        processors = (
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect)) for bind, name in names.items()
+        )
+        self.processors = {key: processor for key, processor in processors if processor is not None}
+
+    def params(self, values: dict[str, object]) -> dict[str, object]:
+        params = dict(self.compiled.construct_params(values))
+        for key, processor in self.processors.items():
+            params[key] = processor(params[key])
+        return params
 
 
 class _LoopWriter:
     """The writes of one event loop: a task writes those waiting, then those asked for
-    meanwhile, on its connection (opened at the first write, again after a failure)."""
+    meanwhile, on its connection (opened at the first write; a reused one that failed is
+    replaced once at once: PostgreSQL restarted, or an idle connection was cut)."""
 
     def __init__(self, group: GroupCommit) -> None:
         self.group = group
         self.waiting: list[tuple[Sequence[Write], asyncio.Future[bool]]] = []
+        self.writing: list[asyncio.Future[bool]] = []
         self.asked = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.connection: psycopg.AsyncConnection[Any] | None = None
 
     async def write(self, writes: Sequence[Write]) -> bool:
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
         self.waiting.append((writes, done))
         self.asked.set()
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._run(), name="veille-group-commit")
+            # A context of its own: it outlives the request that started it.
+            self.task = loop.create_task(self._run(), name=APPLICATION, context=contextvars.Context())
+            self.task.add_done_callback(lambda _task: self.group.forget(loop))
         try:
             return await asyncio.wait_for(done, WAIT_SECONDS)
         except TimeoutError:
             return False
 
     async def _run(self) -> None:
-        connection: psycopg.AsyncConnection[Any] | None = None
         try:
             while not self.group.stopped:
                 await self.asked.wait()
                 self.asked.clear()
-                group, self.waiting = self.waiting, []
-                if not group:
-                    continue
-                try:
-                    connection = connection or await self.group.connect()
-                    await self._commit(connection, [write for writes, _ in group for write in writes])
-                    committed = True
-                except Exception:  # a failed connection or statement, or a bug: the pages are rendered
-                    log.warning(
-                        "%d kept pages' audited reads could not be written; rendered instead",
-                        len(group),
-                        exc_info=True,
-                    )
-                    if connection is not None:
-                        await connection.close()
-                    connection, committed = None, False
-                for _, done in group:
-                    if not done.done():  # (a request that went away cancelled its wait)
-                        done.set_result(committed)
+                # Not those whose page stopped waiting: it was rendered, which wrote them.
+                group = [(writes, done) for writes, done in self.waiting if not done.done()]
+                self.waiting, self.writing = [], [done for _, done in group]
+                if group:
+                    committed = await self._commit([write for writes, _ in group for write in writes])
+                    _tell(self.writing, committed)
+                self.writing = []
         finally:
-            for _, done in self.waiting:
-                if not done.done():
-                    done.set_result(False)
-            if connection is not None:
-                await connection.close()
+            _tell([*self.writing, *(done for _, done in self.waiting)], False)
+            if self.connection is not None:
+                await self.connection.close()
 
-    async def _commit(self, connection: psycopg.AsyncConnection[Any], writes: list[Write]) -> None:
-        for statement, values in statements(self.group.dialect.name, writes):
-            sql, params = self.group.compiled(statement, values)
-            await connection.execute(sql, params)
+    async def _commit(self, writes: list[Write]) -> bool:
+        """Whether ``writes`` were committed, within ``WAIT_SECONDS`` (a connection that hangs
+        without failing, a network cut that no packet tells of, gives up then)."""
+        try:
+            async with asyncio.timeout(WAIT_SECONDS):
+                for attempt in (1, 2):
+                    reused = self.connection is not None
+                    try:
+                        self.connection = self.connection or await self.group.connect()
+                        for statement, values in statements(self.group.dialect.name, writes):
+                            await self.connection.execute(*self.group.compiled(statement, values))
+                        return True
+                    except psycopg.OperationalError:
+                        await self._close()
+                        if not reused or attempt == 2:
+                            raise
+        except Exception:  # a failed connection or statement, or a bug: the pages are rendered
+            log.warning("kept pages' audited reads could not be written; rendered instead", exc_info=True)
+            await self._close()
+        return False
+
+    async def _close(self) -> None:
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            await connection.close()
+
+
+def _tell(waiting: list[asyncio.Future[bool]], committed: bool) -> None:
+    for done in waiting:
+        if not done.done():  # (a request that went away cancelled its wait)
+            done.set_result(committed)
 
 
 def group_commit_of(engine: Engine) -> GroupCommit:

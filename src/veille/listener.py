@@ -30,7 +30,6 @@ APPLICATION = "veille-listener"  # its connection's name in pg_stat_activity
 # seconds, not left to the system's TCP timeouts: the version watch's every-second read gives
 # up after 5 s, keepalives probe an idle connection after 10 s.
 CONNECTION: dict[str, str | int] = {
-    "application_name": APPLICATION,
     "connect_timeout": 10,
     "keepalives": 1,
     "keepalives_idle": 10,
@@ -38,6 +37,13 @@ CONNECTION: dict[str, str | int] = {
     "keepalives_count": 3,
     "options": "-c statement_timeout=5000",
 }
+
+
+def conninfo(engine: Engine, application: str) -> str:
+    """A connection of its own to ``engine``'s database, outside its pool, named ``application``
+    in ``pg_stat_activity``, with the timeouts above."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return make_conninfo(url, **(CONNECTION | {"application_name": application}))
 
 
 class Subscriber(Protocol):
@@ -56,7 +62,7 @@ class Listener(threading.Thread):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(name="veille-listener", daemon=True)
-        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conninfo = conninfo(engine, APPLICATION)
         self.subscribers: dict[str, list[Subscriber]] = {channel: [] for channel in CHANNELS}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -74,7 +80,7 @@ class Listener(threading.Thread):
         pause = 0.5
         while not self.stopped.is_set():
             try:
-                with psycopg.connect(make_conninfo(self.url, **CONNECTION), autocommit=True) as connection:
+                with psycopg.connect(self.conninfo, autocommit=True) as connection:
                     for channel in CHANNELS:
                         connection.execute(f"LISTEN {channel}")
                     pause = 0.5

@@ -143,11 +143,6 @@ def at_version(session: Session, name: str, compute: Callable[[], T]) -> T:
     return value
 
 
-# A write that the page needs done again each time it is served (a read of a confidential
-# report is audited at every view): on the connection that checked the session, or by heart.
-Replay = Write
-
-
 @dataclass
 class _Render:
     """What one request's rendering did, seen from the engine's statements (a context
@@ -156,7 +151,7 @@ class _Render:
     version: int | None = None
     wrote: bool = False
     unshown: bool = False
-    replays: list[Replay] = field(default_factory=list)  # audited reads, made again when served
+    replays: list[Write] = field(default_factory=list)  # audited reads, made again when served
 
     def keepable(self) -> bool:
         return self.version is not None and not (self.wrote or self.unshown)
@@ -172,7 +167,7 @@ def note_version(version: int | None) -> None:
         render.version = version
 
 
-def note_replay(replay: Replay) -> None:
+def note_replay(replay: Write) -> None:
     """A read just audited: made again, with its own time, each time the page is served."""
     render = _RENDER.get()
     if render is not None:
@@ -266,7 +261,7 @@ class _Entry:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    replays: list[Replay]
+    replays: list[Write]
 
 
 @dataclass

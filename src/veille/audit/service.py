@@ -51,7 +51,7 @@ def record_reads(
 @dataclass(frozen=True)
 class Reads:
     """A page's reads of confidential records: written at its rendering, and again at each view
-    of it kept (``note_replay``), alone or with those of other pages (``together``)."""
+    of it kept (``note_replay``), alone or with those of other pages (``statement``)."""
 
     user_id: int | None
     entity: str
