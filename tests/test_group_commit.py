@@ -163,3 +163,19 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_the_repeated_reads_are_committed_without_waiting_for_the_disk_and_nothing_else_is(
+    engine: Engine,
+) -> None:
+    """A kept page's reads repeat those its rendering committed, flushed to disk: their commit
+    does not wait for the flush (the writer's connection alone); every other write does."""
+
+    async def writers_setting() -> str:
+        async with await GroupCommit(engine).connect() as connection:
+            found = await (await connection.execute("SHOW synchronous_commit")).fetchone()
+            return str(found[0]) if found else ""
+
+    assert _run(writers_setting()) == "off"
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW synchronous_commit")).scalar() == "on"

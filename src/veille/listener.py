@@ -39,11 +39,12 @@ CONNECTION: dict[str, str | int] = {
 }
 
 
-def conninfo(engine: Engine, application: str) -> str:
+def conninfo(engine: Engine, application: str, settings: str = "") -> str:
     """A connection of its own to ``engine``'s database, outside its pool, named ``application``
-    in ``pg_stat_activity``, with the timeouts above."""
+    in ``pg_stat_activity``, with the timeouts above and ``settings`` (``-c name=value``)."""
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return make_conninfo(url, **(CONNECTION | {"application_name": application}))
+    options = f"{CONNECTION['options']} {settings}".strip()
+    return make_conninfo(url, **(CONNECTION | {"application_name": application, "options": options}))
 
 
 class Subscriber(Protocol):
