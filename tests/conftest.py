@@ -199,6 +199,21 @@ def _truncate_postgres(url: str) -> None:
         connection.exec_driver_sql("SELECT setval('commune_id_seq', (SELECT max(id) FROM commune))")
 
 
+def cut_connections(engine: Engine, application: str) -> int:
+    """Ends this database's connections named ``application`` (PostgreSQL: a network cut, a
+    restart), how many."""
+    with engine.connect() as connection:
+        return len(
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": application},
+            ).all()
+        )
+
+
 # A test of what only PostgreSQL has (an index's plan, the listener): none when it is not set up.
 ON_POSTGRESQL = pytest.mark.parametrize(
     "engine_name", [e for e in ENGINES if e == "postgresql"], indirect=True

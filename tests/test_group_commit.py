@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import ON_POSTGRESQL
+from tests.conftest import ON_POSTGRESQL, cut_connections
 from tests.ops.server import wait_for
 from veille import groupcommit
 from veille.audit.service import Reads
@@ -123,14 +123,7 @@ def test_a_lost_connection_is_replaced_at_once(engine: Engine) -> None:
     async def scenario() -> list[bool]:
         told = [await group.write(_read(1))]
         await asyncio.to_thread(wait_for, _writer(engine, "idle"), timeout=10, what="the writer")
-        with engine.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = :name AND datname = current_database()"
-                ),
-                {"name": APPLICATION},
-            )
+        assert cut_connections(engine, APPLICATION) == 1
         await asyncio.to_thread(wait_for, _writer(engine, "gone"), timeout=10, what="the cut")
         return [*told, await group.write(_read(2))]
 
