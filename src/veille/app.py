@@ -387,10 +387,9 @@ class SecurityHeaders:
         request.state.user = None
         path: str = scope["path"]
         static = path.startswith("/static")
-        given = f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax" + (
-            "; Secure" if self.secure else ""
-        )
-        given = given if fresh and not static and not path.startswith(API_PREFIX) else ""
+        given = ""  # the cookie of a first visit to a page
+        if fresh and not static and not path.startswith(API_PREFIX):
+            given = f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax" + "; Secure" * self.secure
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

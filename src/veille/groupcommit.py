@@ -7,9 +7,10 @@ a statement and a commit; made together by a thread of their own, they still cos
 two hand-overs of Python's lock per page, which on two CPUs cost more than the page (issue 15,
 docs/performance.md). Here the event loop writes them itself, on a connection of its own that
 it waits on without a thread (psycopg's asynchronous connection), and a page is sent only once
-its reads are written (committed without waiting for the disk: ``DURABILITY``). When the writing fails or takes longer than ``WAIT_SECONDS``, every page
-of the group is told so and rendered instead, which audits its reads again (the trail may then
-say a read twice, never less).
+its reads are written (committed without waiting for the disk: ``DURABILITY``). When the
+writing fails or takes longer than ``WAIT_SECONDS``, every page of the group is told so and
+rendered instead, which audits its reads again (the trail may then say a read twice, never
+less).
 """
 
 from __future__ import annotations
@@ -99,10 +100,11 @@ class GroupCommit:
             with contextlib.suppress(RuntimeError):  # its loop closed: so did its connection
                 loop.call_soon_threadsafe(writer.asked.set)
 
-    def forget(self, loop: asyncio.AbstractEventLoop) -> None:
-        """``loop``'s writer ended (stopped, or its loop closing)."""
+    def forget(self, loop: asyncio.AbstractEventLoop, writer: _LoopWriter) -> None:
+        """``loop``'s ``writer`` ended (stopped, or its loop closing)."""
         with self._lock:
-            self._loops.pop(loop, None)
+            if self._loops.get(loop) is writer:
+                del self._loops[loop]
 
     async def connect(self) -> psycopg.AsyncConnection[Any]:
         """A connection of the loop's writer: each statement its own transaction."""
@@ -159,7 +161,7 @@ class _LoopWriter:
         if self.task is None or self.task.done():
             # A context of its own: it outlives the request that started it.
             self.task = loop.create_task(self._run(), name=APPLICATION, context=contextvars.Context())
-            self.task.add_done_callback(lambda _task: self.group.forget(loop))
+            self.task.add_done_callback(lambda _task: self.group.forget(loop, self))
         try:
             return await asyncio.wait_for(done, WAIT_SECONDS)
         except TimeoutError:
