@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from tests.conftest import ON_POSTGRESQL, count_queries, cut_connections
 from tests.factories import Factory, World, report_form
 from tests.ops.server import wait_for
+from veille.app import RequestGuard
 from veille.audit.models import AuditEvent
 from veille.audit.service import Reads
 from veille.auth.models import AuthToken
@@ -513,3 +514,33 @@ def test_a_kept_pages_audited_reads_are_written_together_with_others_when_served
         group.stop()  # its reads can no longer be written: the page is rendered
         assert thread.submit(asyncio.run, ask("/")).result() == [200]
     assert page.rendered == 2
+
+
+@ON_POSTGRESQL
+def test_a_page_rendered_again_after_a_deadlock_keeps_the_reads_of_the_run_that_answered(
+    engine: Engine, session: Session
+) -> None:
+    """``RequestGuard`` runs a request again after PostgreSQL's deadlock error: the reads noted
+    by the failed run are not written again at each view of the kept page, only those of the
+    run that answered (one row per view)."""
+    runs = 0
+
+    async def page(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal runs
+        runs += 1
+        note_version(1)
+        note_replay(Reads(None, "situation", [9], {}))
+        if runs == 1:
+            with engine.begin() as connection:
+                connection.execute(
+                    text("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$")
+                )
+        await _answer(send, b"text/html", b"<p>page</p>")
+
+    ask = _asking(RequestGuard(page, max_body=1024, refuse=lambda _request, _status: None), engine=engine)
+    with ThreadPoolExecutor(1) as thread:
+        assert [thread.submit(asyncio.run, ask("/")).result() for _ in range(2)] == [[200], [200]]
+    assert runs == 2  # rendered twice (the deadlock), then served kept
+    session.rollback()
+    written = session.exec(select(func.count()).where(col(AuditEvent.entity_id) == 9)).one()
+    assert written == 1  # the kept view's reads, once

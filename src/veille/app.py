@@ -41,7 +41,7 @@ from veille.heard import version_heard
 from veille.i18n import N_, begin_request, translate
 from veille.meetings import live
 from veille.notifications.service import MailSender
-from veille.pagecache import ByHeart, PageCache, PageStore
+from veille.pagecache import ByHeart, PageCache, PageStore, note_retry
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
 from veille.strategy import at_actions
@@ -310,6 +310,8 @@ class RequestGuard:
             await self.refuse(Request(scope), 413)(scope, receive, send)
             return
         for attempt in range(1, ATTEMPTS + 1):
+            if attempt > 1:
+                note_retry()
             run = _Attempt(body, receive, send)
             try:
                 await self.app(scope, run.receive, run.send)

@@ -174,6 +174,15 @@ def note_replay(replay: Write) -> None:
         render.replays.append(replay)
 
 
+def note_retry() -> None:
+    """The request runs again (``app.RequestGuard``, after a deadlock): the reads its failed
+    run noted are not the page's, those of the run that answers are (each view of it kept is
+    audited once)."""
+    render = _RENDER.get()
+    if render is not None:
+        render.replays.clear()
+
+
 def note_written() -> None:
     """An audit event of a change, or of a consultation that cannot be made again: the page is
     not kept (the audit service tells which of its writes a page may repeat; its statements are
