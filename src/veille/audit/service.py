@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ColumnElement, Insert, Integer, Text, bindparam, cast, func, insert, literal
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit.models import AuditEvent
+from veille.groupcommit import write_all
 from veille.orm import utcnow
 from veille.pagecache import note_replay, note_written
 from veille.pagination import Cursor, keyset_page
@@ -44,7 +44,7 @@ def record_reads(
     if not entity_ids:
         return
     reads = Reads(user_id, entity, entity_ids, detail)
-    reads(session)
+    write_all(session.connection(), [reads])
     note_replay(reads)  # the page showing them may be served again without being rendered
 
 
@@ -57,12 +57,6 @@ class Reads:
     entity: str
     entity_ids: list[int]
     detail: dict[str, object]
-
-    def __call__(self, bind: Session | Connection) -> None:
-        dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
-        made = Reads.statement(dialect, [self])
-        if made is not None:
-            bind.execute(*made)
 
     @staticmethod
     def statement(dialect: str, reads: Sequence[Reads]) -> tuple[Insert, dict[str, object]] | None:

@@ -72,10 +72,10 @@ def pin_this_worker() -> None:
     then (the event loop's, the database's) are pinned with it; uvicorn's own heartbeat thread,
     started before, is not (it sleeps).
 
-    Why: a worker's threads (the event loop, the threads that run routes and write to the
-    database) hand Python's lock to one another at each request; on one CPU that costs little,
-    across two it costs more than a kept page (measured on two vCPUs: two workers served a
-    kept audited feed 2,758 times a second unpinned, 3,882 pinned). Workers starting together
+    Why: a worker's threads (the event loop, the threads that run routes) hand Python's lock to
+    one another; on one CPU that costs little, across two it costs more (measured on two vCPUs
+    when a thread of each worker wrote the kept pages' audited reads: two workers served a kept
+    audited feed 2,758 times a second unpinned, 3,882 pinned). Workers starting together
     each take a different CPU without talking: the k-th of those not yet pinned, by process id,
     takes the k-th least held."""
     if os.environ.get(PIN) != "1" or not hasattr(os, "sched_setaffinity"):
