@@ -10,12 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from tests.factories import Factory, World
 from veille.actions.enums import ActionStatus
 from veille.actions.models import Action
 from veille.bodies.enums import BodyKind, MemberRole
+from veille.db import DbSession
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.meetings.models import AgendaItem
 from veille.situations.enums import Confidentiality
@@ -163,6 +165,31 @@ def test_every_main_page_stays_within_its_query_budget_at_two_sizes(
     assert large == small, "a page's queries grow with its rows"
     over = {page: n for page, n in small.items() if n > BUDGET}
     assert not over, f"over budget as {persona}: {over}"
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "member"])
+def test_reading_a_page_changes_no_row_it_read(
+    persona: str, world: World, factory: Factory, group: Any, client_for: Any, queries: Any
+) -> None:
+    """A page decorates what it read without changing it: an attribute set on a row loaded for
+    display (an author's organisation) made it a change the session worked through before each
+    of its next queries, a flush for nothing."""
+    ids = _fill(factory, world, group, 2) | {"body": world.body.id or 0, "group": group.id or 0}
+    ids["strategy"] = _strategy(factory, world)
+    client = client_for(world.persona(persona))
+    queries()  # pages rendered, not kept
+    changed: list[str] = []
+
+    def note(session: Any, _context: Any, _instances: Any) -> None:
+        changed.extend(type(row).__name__ for row in session.dirty)
+
+    event.listen(DbSession, "before_flush", note)
+    try:
+        for address in PAGES.values():
+            assert client.get(address.format(**ids), follow_redirects=True).status_code == 200
+    finally:
+        event.remove(DbSession, "before_flush", note)
+    assert not changed
 
 
 def _second_view(client: Any, url: str, queries: Any) -> int:

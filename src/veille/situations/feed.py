@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -18,7 +19,7 @@ from veille.access import Viewer
 from veille.bodies.models import Body
 from veille.db import by_ids
 from veille.directory import service as directory
-from veille.directory.models import Organisation, Sector, User
+from veille.directory.models import Sector, User
 from veille.pagination import Cursor, Page, keyset_page, numbered_page
 from veille.situations import search
 from veille.situations.categories import categories
@@ -119,16 +120,14 @@ class Row:
 
 
 def people(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
-    """Authors with their organisation, in one query."""
-    found: dict[int, User] = {}
-    for person, organisation in session.exec(
-        select(User, Organisation)
-        .join(Organisation, col(Organisation.id) == User.organisation_id)
+    """Authors with their organisation, in one query. Loaded with it, not assigned: an assigned
+    organisation made each author a change for the session to flush before its next query."""
+    found = session.exec(
+        select(User)
+        .options(joinedload(User.organisation, innerjoin=True))  # type: ignore[arg-type]
         .where(col(User.id).in_(sorted(set(user_ids))))
-    ).all():
-        person.organisation = organisation
-        found[person.id or 0] = person
-    return found
+    ).all()
+    return {person.id or 0: person for person in found}
 
 
 # Read with each report by ``_fetch``: whether the person reads it whole, how many updates it has.
