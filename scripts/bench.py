@@ -131,6 +131,7 @@ def main() -> int:
         for persona in args.personas:
             cookie, csrf = _login(servers[-1].base, emails[persona], password)
             targets = _targets(engine, emails[persona])
+            _first_visit(engine, emails[persona])
             for label, address in [(label, address) for label, address in PAGES if args.only in label]:
                 for server, found in zip(servers, results, strict=True):
                     page = Page(persona, emails[persona], label, address.format(**targets))
@@ -332,6 +333,17 @@ def _targets(engine: Engine, email: str) -> dict[str, Any]:
         "word": quote(SEARCH_WORD),
         "three_years_ago": today.replace(year=today.year - 3).isoformat(),
     }
+
+
+def _first_visit(engine: Engine, email: str) -> None:
+    """Home lists the reports new since the person's last visit, and a visit half an hour after
+    the last moves that mark: each run starts as a first visit (the last seven days), or runs
+    minutes apart would measure different lists."""
+    with engine.begin() as c:
+        c.execute(
+            text('DELETE FROM home_visit WHERE user_id = (SELECT id FROM "user" WHERE email = :e)'),
+            {"e": email},
+        )
 
 
 LONG_MEETING = "Salle du conseil (séance longue, banc d'essai)"
