@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from tests.factories import Factory, World
 from veille import pagination
+from veille.actions import lists
 from veille.actions.enums import ActionKind, ActionStatus, Event
 from veille.actions.models import Action, ActionEntry
 from veille.bodies.enums import BodyKind
@@ -258,6 +259,28 @@ def test_follow_up_item_shows_what_changed_since_the_last_meeting(
     assert "1 action modifiée depuis la dernière réunion" in changed and "Caméra posée" in changed
     assert "Fresque sur le mur de l’école" in quiet.split("</ul>")[0]
     assert "Caméra posée" not in client_for(world.guest).get(f"/meetings/{meeting.id}").text
+
+
+def test_follow_up_shows_an_actions_latest_changes_and_counts_the_earlier(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    """An action moved every day would fill the agenda: the follow-up shows its latest changes
+    and links its page for the earlier ones."""
+    action = _action(factory, world, status=ActionStatus.in_progress)  # its creation: a change
+    member = client_for(world.member)
+    steps = ["Étape A", "Étape B", "Étape C", "Étape D", "Étape E", "Étape F", "Étape G"]
+    for n, text in enumerate(steps):
+        member.htmx(f"/actions/{action.id}/updates", {"text": text, "progress": str(10 + n)})
+    factory.meeting(world.body, in_days=-10, status=MeetingStatus.held)
+    meeting = factory.meeting(world.body, in_days=3)
+    factory.item(meeting, "Suivi des actions", standing=StandingItem.actions_follow_up)
+    page = member.get(f"/meetings/{meeting.id}").text
+    shown = steps[-lists.FOLLOW_UP_ENTRIES :]
+    assert all(step in page for step in shown)
+    assert not any(step in page for step in steps[: -lists.FOLLOW_UP_ENTRIES])
+    earlier = 1 + len(steps) - len(shown)
+    assert f"{earlier} changements plus anciens depuis la dernière réunion, sur la page de l’action" in page
+    assert f'<li><a href="/actions/{action.id}">{earlier} changements' in page
 
 
 def test_pages_use_a_bounded_number_of_queries(

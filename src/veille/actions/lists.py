@@ -13,8 +13,9 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, exists, false, or_, true, union_all
+from sqlalchemy import ColumnElement, exists, false, func, or_, true, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -34,6 +35,9 @@ from veille.situations import feed
 from veille.types import Day, Id, Int
 
 FOLLOW_UP_LIMIT = 100
+# An action's latest changes a meeting's follow-up shows; the earlier ones are counted, and its
+# page has them all. An action moved every day, or by a tool, would otherwise fill the agenda.
+FOLLOW_UP_ENTRIES = 5
 
 
 def visible(viewer: Viewer) -> ColumnElement[bool]:
@@ -306,13 +310,15 @@ class FollowUp:
 
     row: Row
     entries: list[ActionEntry] = field(default_factory=list)
+    earlier: int = 0  # changes since the last meeting before ``entries``, not shown
 
 
 def follow_up(
     session: Session, viewer: Viewer, body_id: int, since: datetime | None, until: datetime, today: date
 ) -> list[FollowUp]:
     """The standing item "follow-up of actions": every open action of the body, and those
-    finished since the last meeting, each with its history since then."""
+    finished since the last meeting, each with its latest changes since then (at most
+    ``FOLLOW_UP_ENTRIES``, the earlier ones counted), in one query whatever their number."""
     if not viewer.sees_body(body_id):
         return []
     recent = col(ActionEntry.created_at) >= since if since is not None else true()
@@ -325,14 +331,32 @@ def follow_up(
     found = list(session.exec(by_due_date(stmt).limit(FOLLOW_UP_LIMIT)).all())
     ids = [a.id for a in found if a.id is not None]
     entries: dict[int, list[ActionEntry]] = {i: [] for i in ids}
+    counted: dict[int, int] = {}
     if ids:
-        for entry in session.exec(
-            select(ActionEntry)
+        newest = (col(ActionEntry.created_at).desc(), col(ActionEntry.id).desc())
+        ranked = (
+            select(
+                ActionEntry,
+                func.row_number()
+                .over(partition_by=col(ActionEntry.action_id), order_by=newest)
+                .label("rank"),
+                func.count().over(partition_by=col(ActionEntry.action_id)).label("changes"),
+            )
             .where(col(ActionEntry.action_id).in_(ids), recent, col(ActionEntry.created_at) < until)
-            .order_by(col(ActionEntry.created_at), col(ActionEntry.id))
+            .subquery()
+        )
+        entry = aliased(ActionEntry, ranked)
+        for found_entry, changes in session.execute(
+            select(entry, ranked.c.changes)
+            .where(ranked.c.rank <= FOLLOW_UP_ENTRIES)
+            .order_by(ranked.c.created_at, ranked.c.id)
         ).all():
-            entries[entry.action_id].append(entry)
-    return [FollowUp(row=r, entries=entries[r.action.id or 0]) for r in rows(session, found, today)]
+            entries[found_entry.action_id].append(found_entry)
+            counted[found_entry.action_id] = changes
+    shown = [
+        (r, entries[r.action.id or 0], counted.get(r.action.id or 0, 0)) for r in rows(session, found, today)
+    ]
+    return [FollowUp(row=r, entries=latest, earlier=changes - len(latest)) for r, latest, changes in shown]
 
 
 def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action]:
