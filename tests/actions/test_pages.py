@@ -264,23 +264,48 @@ def test_follow_up_item_shows_what_changed_since_the_last_meeting(
 def test_follow_up_shows_an_actions_latest_changes_and_counts_the_earlier(
     client_for: Any, world: World, factory: Factory
 ) -> None:
-    """An action moved every day would fill the agenda: the follow-up shows its latest changes
-    and links its page for the earlier ones."""
-    action = _action(factory, world, status=ActionStatus.in_progress)  # its creation: a change
+    """An action moved every day would fill the agenda: the follow-up shows its latest changes,
+    oldest first, and links its page for the earlier ones; an action with fewer shows them all."""
+    busy = _action(factory, world, title="Tournées quotidiennes", status=ActionStatus.in_progress)
+    calm = _action(factory, world, title="Fresque sur le mur", status=ActionStatus.in_progress)
     member = client_for(world.member)
     steps = ["Étape A", "Étape B", "Étape C", "Étape D", "Étape E", "Étape F", "Étape G"]
+    assert len(steps) > lists.FOLLOW_UP_ENTRIES + 1
     for n, text in enumerate(steps):
-        member.htmx(f"/actions/{action.id}/updates", {"text": text, "progress": str(10 + n)})
+        answer = member.htmx(f"/actions/{busy.id}/updates", {"text": text, "progress": str(10 + n)})
+        assert answer.status_code == 200
+    painted = member.htmx(f"/actions/{calm.id}/updates", {"text": "Peinture", "progress": "50"})
+    assert painted.status_code == 200
     factory.meeting(world.body, in_days=-10, status=MeetingStatus.held)
     meeting = factory.meeting(world.body, in_days=3)
     factory.item(meeting, "Suivi des actions", standing=StandingItem.actions_follow_up)
     page = member.get(f"/meetings/{meeting.id}").text
     shown = steps[-lists.FOLLOW_UP_ENTRIES :]
     assert all(step in page for step in shown)
+    assert [page.index(step) for step in shown] == sorted(page.index(step) for step in shown)
     assert not any(step in page for step in steps[: -lists.FOLLOW_UP_ENTRIES])
-    earlier = 1 + len(steps) - len(shown)
-    assert f"{earlier} changements plus anciens depuis la dernière réunion, sur la page de l’action" in page
-    assert f'<li><a href="/actions/{action.id}">{earlier} changements' in page
+    earlier = 1 + len(steps) - len(shown)  # with its creation
+    assert page.count("modifications antérieures depuis la dernière réunion") == 1
+    assert f'<a href="/actions/{busy.id}#history">{earlier} modifications antérieures' in page
+    assert "Peinture" in page and f'href="/actions/{calm.id}#history"' not in page
+
+
+def test_follow_up_leaves_out_an_action_finished_after_the_meeting(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """A meeting whose minutes are approved follows up the changes up to its end: an action
+    finished since is not one of its open actions without news."""
+    factory.meeting(world.body, in_days=-30, status=MeetingStatus.minutes_approved)
+    meeting = factory.meeting(world.body, in_days=-10, status=MeetingStatus.minutes_approved)
+    factory.item(meeting, "Suivi des actions", standing=StandingItem.actions_follow_up)
+    action = _action(factory, world, title="Fresque sur le mur", status=ActionStatus.done)
+    for entry in session.exec(select(ActionEntry).where(ActionEntry.action_id == action.id)).all():
+        entry.created_at = utcnow() - timedelta(days=2)  # finished after the meeting
+        factory._save(entry)
+    action.created_at = utcnow() - timedelta(days=60)
+    factory._save(action)
+    page = client_for(world.member).get(f"/meetings/{meeting.id}").text
+    assert "Suivi des actions" in page and "Fresque sur le mur" not in page
 
 
 def test_pages_use_a_bounded_number_of_queries(

@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, exists, false, func, or_, true, union_all
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, true, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -321,7 +321,10 @@ def follow_up(
     ``FOLLOW_UP_ENTRIES``, the earlier ones counted), in one query whatever their number."""
     if not viewer.sees_body(body_id):
         return []
-    recent = col(ActionEntry.created_at) >= since if since is not None else true()
+    # The changes between the last meeting and this one: an action finished after this meeting
+    # is not one it follows up (it showed among the open ones, without news).
+    since_last = col(ActionEntry.created_at) >= since if since is not None else true()
+    recent = and_(since_last, col(ActionEntry.created_at) < until)
     changed = probe(col(ActionEntry.action_id) == Action.id, recent)  # not a month's every update
     stmt = select(Action).where(
         Action.body_id == body_id,
@@ -342,7 +345,7 @@ def follow_up(
                 .label("rank"),
                 func.count().over(partition_by=col(ActionEntry.action_id)).label("changes"),
             )
-            .where(col(ActionEntry.action_id).in_(ids), recent, col(ActionEntry.created_at) < until)
+            .where(col(ActionEntry.action_id).in_(ids), recent)
             .subquery()
         )
         entry = aliased(ActionEntry, ranked)
