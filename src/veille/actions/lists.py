@@ -334,7 +334,7 @@ def follow_up(
     found = list(session.exec(by_due_date(stmt).limit(FOLLOW_UP_LIMIT)).all())
     ids = [a.id for a in found if a.id is not None]
     entries: dict[int, list[ActionEntry]] = {i: [] for i in ids}
-    counted: dict[int, int] = {}
+    earlier: dict[int, int] = {}
     if ids:
         newest = (col(ActionEntry.created_at).desc(), col(ActionEntry.id).desc())
         ranked = (
@@ -355,11 +355,11 @@ def follow_up(
             .order_by(ranked.c.created_at, ranked.c.id)
         ).all():
             entries[found_entry.action_id].append(found_entry)
-            counted[found_entry.action_id] = changes
-    shown = [
-        (r, entries[r.action.id or 0], counted.get(r.action.id or 0, 0)) for r in rows(session, found, today)
+            earlier[found_entry.action_id] = max(changes - FOLLOW_UP_ENTRIES, 0)
+    return [
+        FollowUp(row=r, entries=entries[r.action.id or 0], earlier=earlier.get(r.action.id or 0, 0))
+        for r in rows(session, found, today)
     ]
-    return [FollowUp(row=r, entries=latest, earlier=changes - len(latest)) for r, latest, changes in shown]
 
 
 def decided_at(session: Session, viewer: Viewer, meeting_id: int) -> list[Action]:
