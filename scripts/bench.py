@@ -97,7 +97,9 @@ class Server:
     workers: int
     cpus: str
     port: int
+    client_cpus: str  # wrk's
     pinned: bool = False  # each worker on one of ``cpus`` (``--pin-workers``)
+    database_cpus: str = ""  # the local PostgreSQL's, pinned while this server is measured
 
     @property
     def base(self) -> str:
@@ -117,23 +119,25 @@ def main() -> int:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     kind = "demo" if args.scale == "demo" else "bench"
     emails, password = ACCOUNTS[kind]
-    # With --paired, one worker on the first of their CPUs is measured just before the workers
-    # on each page.
-    servers = [Server(1, re.split("[,-]", args.server_cpus)[0], _free_port())] if args.paired else []
-    servers.append(Server(args.workers, args.server_cpus, args.port, pinned=args.pin_workers))
+    servers = _servers(args)
+    database = _Database(engine) if args.shared_cpus and args.engine == "postgresql" else None
     running = []
     try:
         for server in servers:
             running.append(_start_server(server, env))
         results: list[list[Result]] = [[] for _ in servers]
         for server, found in zip(servers, results, strict=True):
-            found.append(_measure(args, server.base, "anonymous", "/healthz", "/healthz", None, None))
+            if database:
+                database.pin(server.database_cpus)
+            found.append(_measure(args, server, "anonymous", "/healthz", "/healthz", None, None))
         for persona in args.personas:
             cookie, csrf = _login(servers[-1].base, emails[persona], password)
             targets = _targets(engine, emails[persona])
             _first_visit(engine, emails[persona])
             for label, address in [(label, address) for label, address in PAGES if args.only in label]:
                 for server, found in zip(servers, results, strict=True):
+                    if database:
+                        database.pin(server.database_cpus)
                     page = Page(persona, emails[persona], label, address.format(**targets))
                     found.append(_page(args, server, engine, page, cookie, csrf))
                     _settle(server.base)  # its last requests done: the next run reads what they wrote
@@ -141,12 +145,82 @@ def main() -> int:
         for process in running:
             process.terminate()
             process.wait(timeout=30)
+        if database:
+            database.restore()
         engine.dispose()
     table = _table(results[-1], results[0] if args.paired else None)
     print(table)
     if not args.only:
         _write_doc(args, table)
     return 0
+
+
+def _servers(args: argparse.Namespace) -> list[Server]:
+    """The servers measured: with --paired, one worker on the first of the CPUs, measured just
+    before the workers on each page; with --shared-cpus, wrk and the database on each server's
+    own CPUs instead of wrk on the client's and the database wherever the system puts it."""
+
+    def placed(workers: int, cpus: str, port: int, pinned: bool) -> Server:
+        shared = cpus if args.shared_cpus else ""
+        return Server(workers, cpus, port, shared or args.client_cpus, pinned, database_cpus=shared)
+
+    first = re.split("[,-]", args.server_cpus)[0]
+    servers = [placed(1, first, _free_port(), False)] if args.paired else []
+    return [*servers, placed(args.workers, args.server_cpus, args.port, args.pin_workers)]
+
+
+class _Database:
+    """The local PostgreSQL's processes (its postmaster and every process it started), pinned to
+    the measured server's CPUs for --shared-cpus and put back where they were at the end. A
+    backend started later inherits the postmaster's CPUs."""
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as c:
+            backend = int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        try:
+            self.postmaster = _parent(backend)
+            self.found = os.sched_getaffinity(self.postmaster)
+        except (OSError, ValueError) as error:
+            raise SystemExit(
+                f"--shared-cpus pins PostgreSQL's processes: it must run on this machine ({error})"
+            ) from error
+
+    def pin(self, cpus: str | set[int]) -> None:
+        chosen = cpus if isinstance(cpus, set) else _cpu_set(cpus)
+        processes = [self.postmaster] + [
+            int(entry.name)
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent(int(entry.name)) == self.postmaster
+        ]
+        for pid in processes:
+            try:
+                os.sched_setaffinity(pid, chosen)
+            except ProcessLookupError:  # ended meanwhile
+                pass
+            except PermissionError as error:
+                raise SystemExit(f"--shared-cpus: cannot pin PostgreSQL's processes ({error})") from error
+
+    def restore(self) -> None:
+        self.pin(self.found)
+
+
+def _parent(pid: int) -> int:
+    """A process's parent (``/proc/PID/stat``; its name, in brackets, may hold spaces); 0 once it
+    has ended."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _cpu_set(cpus: str) -> set[int]:
+    """A taskset list ("0", "0,1", "0-3") as a set."""
+    chosen: set[int] = set()
+    for part in cpus.split(","):
+        low, _, high = part.partition("-")
+        chosen.update(range(int(low), int(high or low) + 1))
+    return chosen
 
 
 @dataclass
@@ -172,9 +246,7 @@ def _page(
         if answer.status_code != 200:
             print(f"{page.persona}: {page.address} answers {answer.status_code}", file=sys.stderr)
     connections = 1 if page.label in ALONE else args.connections
-    return _measure(
-        args, server.base, page.persona, page.label, page.address, cookie, csrf, requests, connections
-    )
+    return _measure(args, server, page.persona, page.label, page.address, cookie, csrf, requests, connections)
 
 
 def _parse() -> argparse.Namespace:
@@ -204,6 +276,13 @@ def _parse() -> argparse.Namespace:
         "--pin-workers",
         action="store_true",
         help="with --workers 2 or more: each worker on one of the server's CPUs (veille serve's option)",
+    )
+    parser.add_argument(
+        "--shared-cpus",
+        action="store_true",
+        help="wrk and the local PostgreSQL on the server's CPUs too (its processes pinned for the "
+        "run, then put back): with --paired, one worker has one CPU for everything and the workers "
+        "all of theirs, so two workers on two CPUs have twice what one has",
     )
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
@@ -487,7 +566,7 @@ def _writes(engine: Engine, email: str, persona: str, address: str, csrf: str) -
 
 def _measure(
     args: argparse.Namespace,
-    base: str,
+    server: Server,
     persona: str,
     label: str,
     shown: str,
@@ -497,6 +576,7 @@ def _measure(
     connections: int | None = None,
 ) -> Result:
     requests = requests or [("GET", shown, "")]
+    base = server.base
     _settle(base)
     with tempfile.NamedTemporaryFile("w", suffix=".requests", delete=False) as handle:
         handle.write("".join(f"{m}\t{p}\t{b}\n" for m, p, b in requests))
@@ -507,7 +587,7 @@ def _measure(
         "BENCH_CSRF": csrf or "",
     }
     command = [
-        "taskset", "-c", args.client_cpus, "wrk", "-t1", f"-c{connections or args.connections}",
+        "taskset", "-c", server.client_cpus, "wrk", "-t1", f"-c{connections or args.connections}",
         f"-d{args.duration}s", "--timeout", "30s", "-s", str(LUA), base,
     ]  # fmt: skip
     try:
@@ -584,11 +664,13 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
         f"{args.engine}-{args.workers}w-{args.scale}"
         + ("-paired" if args.paired else "")
         + ("-pinned" if args.pin_workers else "")
+        + ("-shared" if args.shared_cpus else "")
         + ("-rendered" if args.rendered else "")
     )
     how = (
         (" beside one" if args.paired else "")
         + (", each pinned to a CPU" if args.pin_workers else "")
+        + (", wrk and PostgreSQL on the same CPUs" if args.shared_cpus else "")
         + (", every view rendered" if args.rendered else ", pages kept")
     )
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
@@ -598,8 +680,10 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
             f"### {args.scale}, {args.engine}, {args.workers} worker{'s' if args.workers > 1 else ''}{how}",
             "",
             f"- Date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-            f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, wrk on CPU {args.client_cpus}"
-            + ("; one worker on the first of those measured just before on each page" if args.paired else ""),
+            f"- Machine: {_machine()}; uvicorn on CPU {args.server_cpus}, "
+            + ("wrk and the database there too" if args.shared_cpus else f"wrk on CPU {args.client_cpus}")
+            + ("; one worker on the first of those measured just before on each page" if args.paired else "")
+            + (" (with wrk and the database)" if args.paired and args.shared_cpus else ""),
             f"- {args.connections} connections (the minutes PDF: one), {args.duration} s per page"
             " (`make bench`, scripts/bench.py)",
             *([f"- Note: {args.note}"] if args.note else []),
