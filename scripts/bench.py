@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -108,6 +109,7 @@ class Server:
 
 def main() -> int:
     args = _parse()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ``finally`` puts PostgreSQL back
     url = args.postgres_url if args.engine == "postgresql" else f"sqlite:///{args.sqlite}"
     env = {
         **os.environ,
@@ -142,11 +144,11 @@ def main() -> int:
                     found.append(_page(args, server, engine, page, cookie, csrf))
                     _settle(server.base)  # its last requests done: the next run reads what they wrote
     finally:
+        if database:
+            database.restore()
         for process in running:
             process.terminate()
             process.wait(timeout=30)
-        if database:
-            database.restore()
         engine.dispose()
     table = _table(results[-1], results[0] if args.paired else None)
     print(table)
@@ -171,19 +173,26 @@ def _servers(args: argparse.Namespace) -> list[Server]:
 
 class _Database:
     """The local PostgreSQL's processes (its postmaster and every process it started), pinned to
-    the measured server's CPUs for --shared-cpus and put back where they were at the end. A
-    backend started later inherits the postmaster's CPUs."""
+    the measured server's CPUs for --shared-cpus, then put on every CPU at the end. The pins
+    hold for the whole server, every database and client of it; a backend started later
+    inherits the postmaster's. A run killed outright leaves them pinned (bench/README.md)."""
 
     def __init__(self, engine: Engine) -> None:
         with engine.connect() as c:
             backend = int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
-        try:
-            self.postmaster = _parent(backend)
-            self.found = os.sched_getaffinity(self.postmaster)
-        except (OSError, ValueError) as error:
-            raise SystemExit(
-                f"--shared-cpus pins PostgreSQL's processes: it must run on this machine ({error})"
-            ) from error
+        self.postmaster = _parent(backend)
+        # A backend's number is that of another machine or container's process, or of none.
+        if self.postmaster <= 1 or not _command(backend) == _command(self.postmaster) == "postgres":
+            raise SystemExit("--shared-cpus pins PostgreSQL's processes: it must run on this machine")
+        self.every = set(range(os.cpu_count() or 1))
+        found = os.sched_getaffinity(self.postmaster)
+        if found != self.every:
+            print(
+                f"PostgreSQL's processes are on CPUs {sorted(found)} only (a run killed before its "
+                "end?): they are put on every CPU at the end.",
+                file=sys.stderr,
+            )
+        self.pin(found)  # refused now rather than once the servers have started
 
     def pin(self, cpus: str | set[int]) -> None:
         chosen = cpus if isinstance(cpus, set) else _cpu_set(cpus)
@@ -198,10 +207,21 @@ class _Database:
             except ProcessLookupError:  # ended meanwhile
                 pass
             except PermissionError as error:
-                raise SystemExit(f"--shared-cpus: cannot pin PostgreSQL's processes ({error})") from error
+                raise SystemExit(
+                    f"--shared-cpus pins PostgreSQL's processes: run it as root or as PostgreSQL's "
+                    f"user ({error})"
+                ) from error
 
     def restore(self) -> None:
-        self.pin(self.found)
+        self.pin(self.every)
+
+
+def _command(pid: int) -> str:
+    """A process's command name (``/proc/PID/comm``), empty once it has ended."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 def _parent(pid: int) -> int:
@@ -263,7 +283,7 @@ def _parse() -> argparse.Namespace:
         help="PostgreSQL database for --engine postgresql (default $VEILLE_BENCH_POSTGRES_URL)",
     )
     parser.add_argument("--server-cpus", default="0", help="taskset list for uvicorn (default 0)")
-    parser.add_argument("--client-cpus", default="1", help="taskset list for wrk (default 1)")
+    parser.add_argument("--client-cpus", help="taskset list for wrk (default 1)")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--paired",
@@ -304,6 +324,13 @@ def _parse() -> argparse.Namespace:
     args.sqlite = args.sqlite or Path(tempfile.gettempdir()) / f"veille-bench-{args.scale}.db"
     if args.paired and args.workers < 2:
         parser.error("--paired compares several workers with one: give --workers 2 or more")
+    if args.shared_cpus and args.client_cpus:
+        parser.error("--shared-cpus runs wrk on the server's CPUs: give no --client-cpus")
+    args.client_cpus = args.client_cpus or "1"
+    try:
+        _cpu_set(args.server_cpus)
+    except ValueError:
+        parser.error(f"--server-cpus takes CPUs and ranges, as 0,1 or 0-3: not {args.server_cpus}")
     args.port = args.port or _free_port()
     return args
 
@@ -330,7 +357,7 @@ def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
 
 
 def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
+    command: list[str | Path] = [
         "taskset", "-c", server.cpus,
         BIN / "veille", "serve",
         "--host", "127.0.0.1", "--port", str(server.port), "--workers", str(server.workers),
@@ -338,19 +365,23 @@ def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**env, "VEILLE_BASE_URL": server.base})
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            # The first worker answers while the others still load the app, on the same CPUs:
-            # a run begun then measured one worker beside the others' start (each listens once
-            # it is ready, on a socket of its own).
-            answered = httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200
-            if answered and _listening(server.port) >= server.workers:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("the server did not start")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                # The first worker answers while the others still load the app, on the same
+                # CPUs: a run begun then measured one worker beside the others' start (each
+                # listens once it is ready, on a socket of its own).
+                answered = httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200
+                if answered and _listening(server.port) >= server.workers:
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit("the server did not start")
+    except BaseException:  # not started, or the run stopped meanwhile: no server left behind
+        process.terminate()
+        process.wait(timeout=30)
+        raise
 
 
 def _listening(port: int) -> int:
@@ -670,7 +701,7 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
     how = (
         (" beside one" if args.paired else "")
         + (", each pinned to a CPU" if args.pin_workers else "")
-        + (", wrk and PostgreSQL on the same CPUs" if args.shared_cpus else "")
+        + (", wrk and the database on the same CPUs" if args.shared_cpus else "")
         + (", every view rendered" if args.rendered else ", pages kept")
     )
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
