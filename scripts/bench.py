@@ -117,12 +117,13 @@ def main() -> int:
         "VEILLE_SECRET_KEY": SECRET,
         **({"VEILLE_PAGE_CACHE_MB": "0"} if args.rendered else {}),
     }
-    _seed_if_empty(args, env)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    # Refused, if it is, before a seed of minutes.
+    database = _Database(_backend(engine)) if args.shared_cpus and args.engine == "postgresql" else None
+    _seed_if_empty(args, env)
     kind = "demo" if args.scale == "demo" else "bench"
     emails, password = ACCOUNTS[kind]
     servers = _servers(args)
-    database = _Database(engine) if args.shared_cpus and args.engine == "postgresql" else None
     running = []
     try:
         for server in servers:
@@ -144,12 +145,14 @@ def main() -> int:
                     found.append(_page(args, server, engine, page, cookie, csrf))
                     _settle(server.base)  # its last requests done: the next run reads what they wrote
     finally:
-        if database:
-            database.restore()
-        for process in running:
-            process.terminate()
-            process.wait(timeout=30)
-        engine.dispose()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one would leave this half done
+        try:
+            if database:
+                database.restore()
+        finally:
+            for process in running:
+                _stop(process)
+            engine.dispose()
     table = _table(results[-1], results[0] if args.paired else None)
     print(table)
     if not args.only:
@@ -177,16 +180,15 @@ class _Database:
     hold for the whole server, every database and client of it; a backend started later
     inherits the postmaster's. A run killed outright leaves them pinned (bench/README.md)."""
 
-    def __init__(self, engine: Engine) -> None:
-        with engine.connect() as c:
-            backend = int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    def __init__(self, backend: int, command: str = "postgres") -> None:
+        """``backend``: the process of one of the server's connections (``pg_backend_pid()``)."""
         self.postmaster = _parent(backend)
-        # A backend's number is that of another machine or container's process, or of none.
-        if self.postmaster <= 1 or not _command(backend) == _command(self.postmaster) == "postgres":
+        # A backend's number may be that of another machine's or container's process, or none.
+        if self.postmaster <= 1 or not _command(backend) == _command(self.postmaster) == command:
             raise SystemExit("--shared-cpus pins PostgreSQL's processes: it must run on this machine")
-        self.every = set(range(os.cpu_count() or 1))
+        self.every = set(range(os.sysconf("SC_NPROCESSORS_CONF")))
         found = os.sched_getaffinity(self.postmaster)
-        if found != self.every:
+        if not os.sched_getaffinity(0) <= found:
             print(
                 f"PostgreSQL's processes are on CPUs {sorted(found)} only (a run killed before its "
                 "end?): they are put on every CPU at the end.",
@@ -196,12 +198,8 @@ class _Database:
 
     def pin(self, cpus: str | set[int]) -> None:
         chosen = cpus if isinstance(cpus, set) else _cpu_set(cpus)
-        processes = [self.postmaster] + [
-            int(entry.name)
-            for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and _parent(int(entry.name)) == self.postmaster
-        ]
-        for pid in processes:
+        # The postmaster first: a backend it starts meanwhile inherits the new CPUs.
+        for pid in [self.postmaster, *_children(self.postmaster)]:
             try:
                 os.sched_setaffinity(pid, chosen)
             except ProcessLookupError:  # ended meanwhile
@@ -216,22 +214,32 @@ class _Database:
         self.pin(self.every)
 
 
-def _command(pid: int) -> str:
-    """A process's command name (``/proc/PID/comm``), empty once it has ended."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except (FileNotFoundError, ProcessLookupError):
-        return ""
+def _backend(engine: Engine) -> int:
+    with engine.connect() as c:
+        return int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(int(p.name)) == pid]
 
 
 def _parent(pid: int) -> int:
     """A process's parent (``/proc/PID/stat``; its name, in brackets, may hold spaces); 0 once it
-    has ended."""
+    has ended, or when it may not be read."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:
         return 0
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _command(pid: int) -> str:
+    """A process's command name (``/proc/PID/comm``), empty once it has ended or when it may not
+    be read."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _cpu_set(cpus: str) -> set[int]:
@@ -327,10 +335,13 @@ def _parse() -> argparse.Namespace:
     if args.shared_cpus and args.client_cpus:
         parser.error("--shared-cpus runs wrk on the server's CPUs: give no --client-cpus")
     args.client_cpus = args.client_cpus or "1"
-    try:
-        _cpu_set(args.server_cpus)
-    except ValueError:
-        parser.error(f"--server-cpus takes CPUs and ranges, as 0,1 or 0-3: not {args.server_cpus}")
+    for option, cpus in (("--server-cpus", args.server_cpus), ("--client-cpus", args.client_cpus)):
+        try:
+            chosen = _cpu_set(cpus)
+        except ValueError:
+            chosen = set()
+        if not chosen or not chosen <= set(range(os.sysconf("SC_NPROCESSORS_CONF"))):
+            parser.error(f"{option} takes CPUs of this machine and ranges, as 0,1 or 0-3: not {cpus}")
     args.port = args.port or _free_port()
     return args
 
@@ -376,12 +387,22 @@ def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes
                     return process
             except httpx.HTTPError:
                 pass
+            if process.poll() is not None:
+                raise SystemExit(f"the server stopped at its start ({process.returncode})")
             time.sleep(0.2)
         raise SystemExit("the server did not start")
     except BaseException:  # not started, or the run stopped meanwhile: no server left behind
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
         raise
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _listening(port: int) -> int:
