@@ -186,7 +186,7 @@ class _Database:
         # A backend's number may be that of another machine's or container's process, or none.
         if self.postmaster <= 1 or not _command(backend) == _command(self.postmaster) == command:
             raise SystemExit("--shared-cpus pins PostgreSQL's processes: it must run on this machine")
-        self.every = set(range(os.sysconf("SC_NPROCESSORS_CONF")))
+        self.every = _every_cpu()
         found = os.sched_getaffinity(self.postmaster)
         if not os.sched_getaffinity(0) <= found:
             print(
@@ -240,6 +240,11 @@ def _command(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def _every_cpu() -> set[int]:
+    """The machine's CPUs, whatever this process may use."""
+    return set(range(os.sysconf("SC_NPROCESSORS_CONF")))
 
 
 def _cpu_set(cpus: str) -> set[int]:
@@ -340,7 +345,7 @@ def _parse() -> argparse.Namespace:
             chosen = _cpu_set(cpus)
         except ValueError:
             chosen = set()
-        if not chosen or not chosen <= set(range(os.sysconf("SC_NPROCESSORS_CONF"))):
+        if not chosen or not chosen <= _every_cpu():
             parser.error(f"{option} takes CPUs of this machine and ranges, as 0,1 or 0-3: not {cpus}")
     args.port = args.port or _free_port()
     return args
