@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -89,6 +89,7 @@ class Result:
     p95: float
     p99: float
     errors: int
+    size: int = 0  # the bytes of a page's answer (its first view's)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Server:
     client_cpus: str  # wrk's
     pinned: bool = False  # each worker on one of ``cpus`` (``--pin-workers``)
     database_cpus: str = ""  # the local PostgreSQL's, pinned while this server is measured
+    control: bool = False  # ``veille bench control`` instead of Veille (--control)
 
     @property
     def base(self) -> str:
@@ -124,11 +126,13 @@ def main() -> int:
     kind = "demo" if args.scale == "demo" else "bench"
     emails, password = ACCOUNTS[kind]
     servers = _servers(args)
+    controls = [replace(s, port=_free_port(), control=True) for s in servers] if args.control else []
     running = []
     try:
-        for server in servers:
+        for server in [*servers, *controls]:
             running.append(_start_server(server, env))
         results: list[list[Result]] = [[] for _ in servers]
+        controlled: list[list[Result | None]] = [[None] for _ in controls]  # none for /healthz
         for server, found in zip(servers, results, strict=True):
             if database:
                 database.pin(server.database_cpus)
@@ -144,6 +148,8 @@ def main() -> int:
                     page = Page(persona, emails[persona], label, address.format(**targets))
                     found.append(_page(args, server, engine, page, cookie, csrf))
                     _settle(server.base)  # its last requests done: the next run reads what they wrote
+                for control, asked in zip(controls, controlled, strict=True):
+                    asked.append(_control(args, control, results[-1][-1]))
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one would leave this half done
         try:
@@ -153,7 +159,7 @@ def main() -> int:
             for process in running:
                 _stop(process)
             engine.dispose()
-    table = _table(results[-1], results[0] if args.paired else None)
+    table = _table(results[-1], results[0] if args.paired else None, controlled)
     print(table)
     if not args.only:
         _write_doc(args, table)
@@ -271,6 +277,7 @@ def _page(
 ) -> Result:
     """One page measured on one server; a write's records read again first (each run moves them
     on), a page's address checked first (and its first view kept)."""
+    size = 0
     if page.address.startswith("POST "):
         requests = _writes(engine, page.email, page.persona, page.address[5:], csrf)
     else:
@@ -278,8 +285,21 @@ def _page(
         answer = httpx.get(server.base + page.address, headers={"Cookie": cookie}, timeout=120)
         if answer.status_code != 200:
             print(f"{page.persona}: {page.address} answers {answer.status_code}", file=sys.stderr)
+        size = len(answer.content)
     connections = 1 if page.label in ALONE else args.connections
-    return _measure(args, server, page.persona, page.label, page.address, cookie, csrf, requests, connections)
+    found = _measure(
+        args, server, page.persona, page.label, page.address, cookie, csrf, requests, connections
+    )
+    return replace(found, size=size)
+
+
+def _control(args: argparse.Namespace, control: Server, page: Result) -> Result | None:
+    """The control server asked, as wrk asks the page, for the page's bytes; not for a write, nor
+    for a page measured one request at a time (the PDF's target is one download's time)."""
+    if not page.size or page.label in ALONE:
+        return None
+    shown = f"/?bytes={page.size}"
+    return _measure(args, control, page.persona, page.label, shown, None, None)
 
 
 def _parse() -> argparse.Namespace:
@@ -317,6 +337,13 @@ def _parse() -> argparse.Namespace:
         "run, then put back): with --paired, one worker has one CPU for everything and the workers "
         "all of theirs, so two workers on two CPUs have twice what one has",
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="with --paired: each page's bytes asked too of a server that does nothing else "
+        "(veille bench control), one worker and the workers, placed as Veille's: what this machine "
+        "gives two workers against one on a page that costs them nothing",
+    )
     parser.add_argument("--personas", default="coordinator,partner", type=lambda v: v.split(","))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--note", default="", help="a line written above the table")
@@ -337,6 +364,8 @@ def _parse() -> argparse.Namespace:
     args.sqlite = args.sqlite or Path(tempfile.gettempdir()) / f"veille-bench-{args.scale}.db"
     if args.paired and args.workers < 2:
         parser.error("--paired compares several workers with one: give --workers 2 or more")
+    if args.control and not args.paired:
+        parser.error("--control compares its two servers as --paired compares Veille's: give --paired")
     if args.shared_cpus and args.client_cpus:
         parser.error("--shared-cpus runs wrk on the server's CPUs: give no --client-cpus")
     args.client_cpus = args.client_cpus or "1"
@@ -373,11 +402,15 @@ def _seed_if_empty(args: argparse.Namespace, env: dict[str, str]) -> None:
 
 
 def _start_server(server: Server, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    served: list[str] = (
+        ["bench", "control"]
+        if server.control
+        else ["serve", "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
+    )
     command: list[str | Path] = [
-        "taskset", "-c", server.cpus,
-        BIN / "veille", "serve",
-        "--host", "127.0.0.1", "--port", str(server.port), "--workers", str(server.workers),
-        "--no-access-log", "--log-level", "warning", *(["--pin-workers"] if server.pinned else []),
+        "taskset", "-c", server.cpus, BIN / "veille", *served,
+        "--port", str(server.port), "--workers", str(server.workers),
+        *(["--pin-workers"] if server.pinned else []),
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**env, "VEILLE_BASE_URL": server.base})
     deadline = time.monotonic() + 60
@@ -679,20 +712,33 @@ def _settle(base: str, quick: float = 0.005, times: int = 5, limit: float = 120.
             in_a_row = in_a_row + 1 if time.monotonic() - began < quick else 0
 
 
-def _table(results: list[Result], one_worker: list[Result] | None = None) -> str:
+def _table(
+    results: list[Result],
+    one_worker: list[Result] | None = None,
+    controlled: list[list[Result | None]] | None = None,
+) -> str:
     """The table; with ``one_worker`` (--paired), that server's requests/s for each page beside
-    and the ratio to it."""
+    and the ratio to it; with ``controlled`` (--control), the control's requests/s on the page's
+    bytes, one worker and the workers, as the ratio of the two."""
     healthz = results[0].rps
     paired = " one worker req/s | × one worker |" if one_worker else ""
+    control = " bytes | control × one worker |" if controlled else ""
     lines = [
-        f"| As | Page | Address | p50 ms | p95 ms | p99 ms | req/s | × /healthz |{paired} errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if one_worker else "") + "---:|",
+        f"| As | Page | Address | p50 ms | p95 ms | p99 ms | req/s | × /healthz |{paired}{control} errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|"
+        + ("---:|---:|" if one_worker else "")
+        + ("---:|---:|" if controlled else "")
+        + "---:|",
     ]
     for i, r in enumerate(results):
         beside = ""
         if one_worker:
             alone = one_worker[i].rps
             beside = f" {alone:.1f} | {r.rps / alone:.2f} |" if alone else " 0 | — |"
+        if controlled:
+            one, many = (found[i] for found in controlled)
+            ratio = f"{many.rps / one.rps:.2f}" if one and many and one.rps else "—"
+            beside += f" {r.size or '—'} | {ratio} |"
         if not r.requests:  # none answered within the duration
             lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 |{beside} {r.errors} |")
             continue
@@ -722,12 +768,14 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
         + ("-paired" if args.paired else "")
         + ("-pinned" if args.pin_workers else "")
         + ("-shared" if args.shared_cpus else "")
+        + ("-control" if args.control else "")
         + ("-rendered" if args.rendered else "")
     )
     how = (
         (" beside one" if args.paired else "")
         + (", each pinned to a CPU" if args.pin_workers else "")
         + (", wrk and the database on the same CPUs" if args.shared_cpus else "")
+        + (", beside the control" if args.control else "")
         + (", every view rendered" if args.rendered else ", pages kept")
     )
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
@@ -743,6 +791,14 @@ def _write_doc(args: argparse.Namespace, table: str) -> None:
             + (" (with wrk and the database)" if args.paired and args.shared_cpus else ""),
             f"- {args.connections} connections (the minutes PDF: one), {args.duration} s per page"
             " (`make bench`, scripts/bench.py)",
+            *(
+                [
+                    "- Control: `veille bench control` answering each page's bytes, one worker and the "
+                    "workers placed as Veille's, measured after them on each page (bench/README.md)"
+                ]
+                if args.control
+                else []
+            ),
             *([f"- Note: {args.note}"] if args.note else []),
             "",
             table,

@@ -1,7 +1,9 @@
 """Where ``make bench`` puts what it measures (scripts/bench.py, issue 15): each server's CPUs,
 its load's and its database's, with and without ``--shared-cpus``, whose tables say two workers
 had twice the machine one had. The pinning is tried on a tree of processes of the test's own
-standing in for PostgreSQL's (pinning the suite's PostgreSQL would slow the other tests)."""
+standing in for PostgreSQL's (pinning the suite's PostgreSQL would slow the other tests).
+``--control``: the server measured beside each page (``veille bench control``), run for real,
+and the columns it adds to the table."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
+
+from tests.ops.server import HOST, free_port, veille_command, wait_for
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 
@@ -60,6 +65,7 @@ def test_shared_cpus_give_each_server_its_load_and_its_database(
         (("--server-cpus", "0-x"), "not 0-x"),
         (("--server-cpus", "1-0"), "not 1-0"),
         (("--client-cpus", "4096"), "not 4096"),
+        (("--workers", "2", "--server-cpus", "0,1", "--control"), "give --paired"),
     ],
 )
 def test_placements_it_cannot_make_are_refused_before_anything_starts(
@@ -125,3 +131,62 @@ def test_a_database_not_on_this_machine_is_refused(bench: ModuleType, tree: tupl
     gone = max(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()) + 100_000
     with pytest.raises(SystemExit, match="must run on this machine"):
         bench._Database(gone, command="")
+
+
+@pytest.fixture
+def control() -> Iterator[tuple[str, int]]:
+    """``veille bench control`` with two pinned workers: its address and its process."""
+    port = free_port()
+    command = [*veille_command(), "bench", "control", "--port", str(port), "--workers", "2", "--pin-workers"]
+    server = subprocess.Popen(command, start_new_session=True)
+    try:
+        yield f"http://{HOST}:{port}", server.pid
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def test_the_control_answers_the_bytes_asked_and_nothing_else(control: tuple[str, int]) -> None:
+    address, _ = control
+    wait_for(lambda: _answers(address), timeout=60, what="the control's start")
+    answer = httpx.get(f"{address}/?bytes=101585")
+    assert answer.status_code == 200 and answer.content == b"x" * 101585
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    for asked in ("x", "-1", "1e3", str(16 * 1024 * 1024 + 1)):
+        refused = httpx.get(f"{address}/?bytes={asked}")
+        assert refused.status_code == 400 and refused.text == "bytes: 0 to 16 MiB\n", asked
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pins two workers to two CPUs")
+def test_the_controls_workers_are_pinned_as_veilles(control: tuple[str, int]) -> None:
+    _, parent = control
+
+    def pinned() -> list[set[int]]:
+        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        spawned = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        cpus = [os.sched_getaffinity(int(worker)) for worker in spawned]
+        return cpus if len(cpus) == 2 and all(len(each) == 1 for each in cpus) else []
+
+    first, second = wait_for(pinned, timeout=60, what="two workers, each pinned")
+    assert first != second
+
+
+def test_the_table_gives_the_controls_ratio_beside_each_page(bench: ModuleType) -> None:
+    def result(label: str, rps: float, size: int = 0) -> object:
+        return bench.Result("coordinator", label, "/x", 100, rps, 1.0, 2.0, 3.0, 0, size)
+
+    workers = [result("/healthz", 2000), result("Action table", 16000, 101585), result("Write", 90)]
+    one = [result("/healthz", 1000), result("Action table", 10000, 101585), result("Write", 45)]
+    controlled = [[None, result("Action table", 20000), None], [None, result("Action table", 30000), None]]
+    lines = bench._table(workers, one, controlled).splitlines()
+    assert lines[0].endswith("| × one worker | bytes | control × one worker | errors |")
+    assert lines[3].endswith("| 10000.0 | 1.60 | 101585 | 1.50 | 0 |")
+    assert lines[2].endswith("| 1000.0 | 2.00 | — | — | 0 |")
+    assert lines[4].endswith("| 45.0 | 2.00 | — | — | 0 |")
+
+
+def _answers(address: str) -> bool:
+    try:
+        return httpx.get(f"{address}/?bytes=0").status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,4 +1,5 @@
-"""``veille bench seed``: benchmark data for measuring pages at scale (issue 15, bench/README.md)."""
+"""``veille bench seed``: benchmark data for measuring pages at scale; ``veille bench control``:
+the server the benchmark measures beside Veille (issue 15, bench/README.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import TYPE_CHECKING
 from veille import migrate
 from veille.bench.scales import PUBLIC_SCALES
 from veille.bench.seed import PASSWORD, seed
+from veille.cli import control
 from veille.cli.common import CliError, open_engine
+from veille.cli.serve import add_worker_options
 from veille.config import load_settings
 from veille.errors import Conflict
 
@@ -20,8 +23,9 @@ if TYPE_CHECKING:
 def add_bench(commands: Commands) -> None:
     bench = commands.add_parser(
         "bench",
-        help="benchmark data",
-        description="Benchmark data for measuring the pages at scale (see bench/README.md).",
+        help="benchmark data, and the benchmark's control server",
+        description="Benchmark data for measuring the pages at scale, and the server measured "
+        "beside them (see bench/README.md).",
     )
     bench_commands = bench.add_subparsers(title="commands", metavar="COMMAND", required=True)
     seed_parser = bench_commands.add_parser(
@@ -44,6 +48,15 @@ def add_bench(commands: Commands) -> None:
     seed_parser.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     seed_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     seed_parser.set_defaults(handler=cmd_bench_seed)
+    control_parser = bench_commands.add_parser(
+        "control",
+        help="serve the benchmark's control: each request answered with the bytes it asks for",
+        description="Serve, on 127.0.0.1, a server that answers GET /?bytes=N with N bytes and does "
+        "nothing else, with the workers and the pinning of 'veille serve': what the machine gives "
+        "a page that costs the server nothing (make bench --control, bench/README.md).",
+    )
+    add_worker_options(control_parser)
+    control_parser.set_defaults(handler=control.cmd_bench_control)
 
 
 def cmd_bench_seed(args: argparse.Namespace) -> int:

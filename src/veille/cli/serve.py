@@ -37,24 +37,7 @@ def add_serve(commands: Commands) -> None:
         description="Apply pending migrations, then serve Veille with uvicorn.",
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    serve.add_argument(
-        "--port",
-        type=_port,
-        default=DEFAULT_PORT,
-        help=f"port to listen on (default {DEFAULT_PORT})",
-    )
-    serve.add_argument(
-        "--workers",
-        type=_positive,
-        default=1,
-        metavar="N",
-        help="number of worker processes (default 1; use PostgreSQL for many)",
-    )
-    serve.add_argument(
-        "--pin-workers",
-        action="store_true",
-        help="each worker on a CPU of its own (Linux, with --workers; see docs/operations.md)",
-    )
+    add_worker_options(serve)
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -74,6 +57,28 @@ def add_serve(commands: Commands) -> None:
         help="no line per request (the reverse proxy's log has them)",
     )
     serve.set_defaults(handler=cmd_serve)
+
+
+def add_worker_options(parser: argparse.ArgumentParser) -> None:
+    """The port, the workers and their pinning (``veille serve``, ``veille bench control``)."""
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="number of worker processes (default 1; use PostgreSQL for many)",
+    )
+    parser.add_argument(
+        "--pin-workers",
+        action="store_true",
+        help="each worker on a CPU of its own (Linux, with --workers; see docs/operations.md)",
+    )
 
 
 def add_demo(commands: Commands) -> None:
@@ -147,10 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
-        if args.pin_workers:
-            os.environ[workers.PIN] = "1"
-        app = "veille.cli.serve:asgi_app"
-        workers.serve(uvicorn.Config(app, factory=True, workers=args.workers, **served))
+        workers.serve_workers("veille.cli.serve:asgi_app", args.workers, args.pin_workers, **served)
         return 0
     from veille.app import create_app
 

@@ -22,6 +22,7 @@ import socket
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from uvicorn import Config
 from uvicorn.supervisors import Multiprocess
@@ -63,6 +64,14 @@ def serve(config: Config) -> None:
         return
     checked.close()
     _OwnSockets(config, sockets=[]).run()
+
+
+def serve_workers(app: str, count: int, pin: bool, **served: Any) -> None:
+    """``app`` (the import string of an app factory) served by ``count`` workers (2 or more),
+    each on a CPU of its own with ``pin`` (the factory calls :func:`pin_this_worker`)."""
+    if pin:
+        os.environ[PIN] = "1"
+    serve(Config(app, factory=True, workers=count, **served))
 
 
 def pin_this_worker() -> None:
