@@ -8,10 +8,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Insert, Integer, Text, bindparam, cast, func, insert, literal
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Insert,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+)
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -62,30 +74,31 @@ class Reads:
     def statement(dialect: str, reads: Sequence[Reads]) -> tuple[Insert, dict[str, object]] | None:
         """Every read of ``reads`` in one statement: at a rendering, on the connection of a kept
         page served again, or by the group commit of kept pages served by heart."""
-        rows = [(r.user_id, r.entity, i, json.dumps(r.detail)) for r in reads for i in r.entity_ids]
+        rows = [(r.user_id, r.entity, i, r.detail) for r in reads for i in r.entity_ids]
         if not rows:
             return None
-        values: dict[str, object] = {"at": utcnow()}
-        if dialect == "postgresql":
-            users, entities, ids, details = (list(column) for column in zip(*rows, strict=True))
-            values |= {"users": users, "entities": entities, "ids": ids, "details": details}
-        else:
-            values["rows"] = json.dumps(rows)
-        return _READS[dialect], values
+        return _READS[dialect], {"at": utcnow(), "rows": json.dumps(rows)}
 
 
 def _reads_insert(dialect: str) -> Insert:
-    """``INSERT ... SELECT`` one row per read, the reads bound as arrays (PostgreSQL's
-    ``unnest``, one array per column) or one JSON array of rows (SQLite's ``json_each``): one
-    statement, compiled once whatever their number, where ``executemany`` cost 1 ms of Python
-    for ten rows (the bound rows, each detail serialised)."""
+    """``INSERT ... SELECT`` one row per read, the reads bound as one JSON array of rows
+    (PostgreSQL's ``json_array_elements``, SQLite's ``json_each``): one statement, compiled once
+    whatever their number, where ``executemany`` cost 1 ms of Python for ten rows. One text,
+    encoded by the json module's C code, where four arrays cost psycopg a regular expression per
+    element (a group of nine pages of 20 reads: 1.1 ms of the worker's CPU, 0.4 bound so)."""
     table = AuditEvent.__table__  # type: ignore[attr-defined]
+    rows = bindparam("rows", type_=Text)
     if dialect == "postgresql":
-        arrays = [bindparam(name, type_=ARRAY(kind)) for name, kind in _ARRAYS]
-        read = func.unnest(*arrays).table_valued("user_id", "entity", "entity_id", "detail").render_derived()
-        columns = [read.c.user_id, read.c.entity, read.c.entity_id, cast(read.c.detail, JSON)]
+        value = func.json_array_elements(cast(rows, JSON)).table_valued("value").c.value
+        fields = [value.op(op)(literal_column(str(n))) for n, op in _FIELDS]
+        columns: list[ColumnElement[Any]] = [
+            cast(fields[0], Integer),
+            fields[1],
+            cast(fields[2], Integer),
+            fields[3],
+        ]
     else:
-        value = func.json_each(bindparam("rows", type_=Text)).table_valued("value").c.value
+        value = func.json_each(rows).table_valued("value").c.value
         columns = [func.json_extract(value, f"$[{n}]") for n in range(4)]
     user_id, entity, entity_id, detail = columns
     return insert(table).from_select(
@@ -96,7 +109,8 @@ def _reads_insert(dialect: str) -> Insert:
     )
 
 
-_ARRAYS = (("users", Integer), ("entities", Text), ("ids", Integer), ("details", Text))
+# A row's fields as PostgreSQL reads them: text of the first three, the detail as JSON.
+_FIELDS = ((0, "->>"), (1, "->>"), (2, "->>"), (3, "->"))
 _READS = {dialect: _reads_insert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
