@@ -737,7 +737,9 @@ def _table(
             beside = f" {alone:.1f} | {r.rps / alone:.2f} |" if alone else " 0 | — |"
         if controlled:
             one, many = (found[i] for found in controlled)
-            ratio = f"{many.rps / one.rps:.2f}" if one and many and one.rps else "—"
+            # Not over refusals: a control that failed (its errors are printed) gives none.
+            sound = one and many and one.rps and not (one.errors or many.errors)
+            ratio = f"{many.rps / one.rps:.2f}" if one and many and sound else "—"
             beside += f" {r.size or '—'} | {ratio} |"
         if not r.requests:  # none answered within the duration
             lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 |{beside} {r.errors} |")

@@ -152,7 +152,7 @@ def test_the_control_answers_the_bytes_asked_and_nothing_else(control: tuple[str
     answer = httpx.get(f"{address}/?bytes=101585")
     assert answer.status_code == 200 and answer.content == b"x" * 101585
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
-    for asked in ("x", "-1", "1e3", str(16 * 1024 * 1024 + 1)):
+    for asked in ("x", "-1", "1e3", str(16 * 1024 * 1024 + 1), "0" * 5000):
         refused = httpx.get(f"{address}/?bytes={asked}")
         assert refused.status_code == 400 and refused.text == "bytes: 0 to 16 MiB\n", asked
 
@@ -183,6 +183,31 @@ def test_the_table_gives_the_controls_ratio_beside_each_page(bench: ModuleType) 
     assert lines[3].endswith("| 10000.0 | 1.60 | 101585 | 1.50 | 0 |")
     assert lines[2].endswith("| 1000.0 | 2.00 | — | — | 0 |")
     assert lines[4].endswith("| 45.0 | 2.00 | — | — | 0 |")
+
+
+def test_the_control_is_asked_only_for_pages_with_bytes_measured_under_load(bench: ModuleType) -> None:
+    """No control for a write, the PDF measured one download at a time, or a redirect: their row
+    says none (and no server is asked: there is none here)."""
+    args = argparse.Namespace(connections=10)
+    nowhere = bench.Server(1, "0", 0, "0", control=True)
+    for label, size in (
+        ("Write: an action move", 0),
+        (next(iter(bench.ALONE)), 31977),
+        ("Activity figures", 0),
+    ):
+        page = bench.Result("partner", label, "/x", 100, 10.0, 1.0, 2.0, 3.0, 0, size)
+        assert bench._control(args, nowhere, page) is None
+
+
+def test_a_control_that_failed_gives_no_ratio(bench: ModuleType) -> None:
+    def result(rps: float, errors: int = 0) -> object:
+        return bench.Result("coordinator", "Action table", "/x", 100, rps, 1.0, 2.0, 3.0, errors, 101585)
+
+    controlled = [[None, result(20000)], [None, result(30000, errors=3)]]
+    row = bench._table([result(2000), result(16000)], [result(1000), result(10000)], controlled).splitlines()[
+        3
+    ]
+    assert row.endswith("| 10000.0 | 1.60 | 101585 | — | 0 |")
 
 
 def _answers(address: str) -> bool:

@@ -53,9 +53,12 @@ def add_bench(commands: Commands) -> None:
         help="serve the benchmark's control: each request answered with the bytes it asks for",
         description="Serve, on 127.0.0.1, a server that answers GET /?bytes=N with N bytes and does "
         "nothing else, with the workers and the pinning of 'veille serve': what the machine gives "
-        "a page that costs the server nothing (make bench --control, bench/README.md).",
+        'a page that costs the server nothing (make bench BENCH_ARGS="... --paired --control", '
+        "bench/README.md).",
     )
-    add_worker_options(control_parser)
+    add_worker_options(
+        control_parser, "number of worker processes (default 1)", "each worker on a CPU of its own (Linux)"
+    )
     control_parser.set_defaults(handler=control.cmd_bench_control)
 
 

@@ -2,10 +2,10 @@
 answers each request with the bytes it asks for (``/?bytes=N``) and does nothing else, served by
 ``veille bench control`` with the workers, sockets and pinning of ``veille serve``.
 
-Why: a kept page costs a worker 0.06 to 0.3 ms, less than the kernel spends carrying its
-request and its answer between wrk, the worker and the database. How many more such pages two
-workers serve than one is then the machine's figure as much as Veille's; measured beside each
-page with the page's size, this server's figure says which (bench/README.md).
+Why: a kept page costs a worker tens of microseconds, of the order of what the kernel spends
+carrying its request and its answer between wrk, the worker and the database. How many more
+such pages two workers serve than one is then partly the machine's figure; this server's, on
+the page's bytes, is the machine's alone (bench/README.md).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def cmd_bench_control(args: argparse.Namespace) -> int:
     """Serves the control until stopped, as ``veille serve`` would serve Veille."""
     import uvicorn
 
+    workers.warn_unpinned(args.workers, args.pin_workers)
     served = {"host": HOST, "port": args.port, "log_level": "warning", "access_log": False}
     if args.workers == 1:
         uvicorn.run(APP, factory=True, **served)
@@ -42,7 +43,8 @@ def app() -> _Control:
 
 
 class _Control:
-    """``GET /?bytes=N``: N bytes of HTML; anything else, 400 with the reason."""
+    """Any request: the N bytes of HTML its ``bytes`` parameter asks for (none without one), or
+    400 with the reason (the bench waits for it on ``/healthz``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan: nothing to start
@@ -63,7 +65,8 @@ class _Control:
 
 
 def _size(asked: str) -> bool:
-    return asked.isdecimal() and int(asked) <= MAX_BYTES
+    # Its length first: ``int`` refuses more than 4,300 digits.
+    return asked.isdecimal() and len(asked) <= 8 and int(asked) <= MAX_BYTES
 
 
 @lru_cache(maxsize=128)

@@ -6,7 +6,6 @@ import argparse
 import gc
 import os
 import shutil
-import sys
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -59,7 +58,11 @@ def add_serve(commands: Commands) -> None:
     serve.set_defaults(handler=cmd_serve)
 
 
-def add_worker_options(parser: argparse.ArgumentParser) -> None:
+def add_worker_options(
+    parser: argparse.ArgumentParser,
+    workers_help: str = "number of worker processes (default 1; use PostgreSQL for many)",
+    pin_help: str = "each worker on a CPU of its own (Linux, with --workers; see docs/operations.md)",
+) -> None:
     """The port, the workers and their pinning (``veille serve``, ``veille bench control``)."""
     parser.add_argument(
         "--port",
@@ -72,12 +75,12 @@ def add_worker_options(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=1,
         metavar="N",
-        help="number of worker processes (default 1; use PostgreSQL for many)",
+        help=workers_help,
     )
     parser.add_argument(
         "--pin-workers",
         action="store_true",
-        help="each worker on a CPU of its own (Linux, with --workers; see docs/operations.md)",
+        help=pin_help,
     )
 
 
@@ -147,8 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         "access_log": args.access_log,
     }
-    if args.pin_workers and args.workers == 1:
-        print("--pin-workers pins the workers of --workers 2 or more: ignored", file=sys.stderr)
+    workers.warn_unpinned(args.workers, args.pin_workers)
     if args.workers > 1:
         if args.demo:
             os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings

@@ -66,6 +66,12 @@ def serve(config: Config) -> None:
     _OwnSockets(config, sockets=[]).run()
 
 
+def warn_unpinned(count: int, pin: bool) -> None:
+    """``--pin-workers`` with one worker says it does nothing."""
+    if pin and count == 1:
+        print("--pin-workers pins the workers of --workers 2 or more: ignored", file=sys.stderr)
+
+
 def serve_workers(app: str, count: int, pin: bool, **served: Any) -> None:
     """``app`` (the import string of an app factory) served by ``count`` workers (2 or more),
     each on a CPU of its own with ``pin`` (the factory calls :func:`pin_this_worker`)."""
