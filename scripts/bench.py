@@ -294,8 +294,9 @@ def _page(
 
 
 def _control(args: argparse.Namespace, control: Server, page: Result) -> Result | None:
-    """The control server asked, as wrk asks the page, for the page's bytes; not for a write, nor
-    for a page measured one request at a time (the PDF's target is one download's time)."""
+    """The control server asked, as wrk asks the page, for the page's bytes; not for a write or an
+    answer without a body (a redirect), nor for a page measured one request at a time (the PDF's
+    target is one download's time)."""
     if not page.size or page.label in ALONE:
         return None
     shown = f"/?bytes={page.size}"
@@ -737,9 +738,9 @@ def _table(
             beside = f" {alone:.1f} | {r.rps / alone:.2f} |" if alone else " 0 | — |"
         if controlled:
             one, many = (found[i] for found in controlled)
-            # Not over refusals: a control that failed (its errors are printed) gives none.
-            sound = one and many and one.rps and not (one.errors or many.errors)
-            ratio = f"{many.rps / one.rps:.2f}" if one and many and sound else "—"
+            ratio = "—"  # also over a control that failed (its errors are printed): not over refusals
+            if one and many and one.rps and not (one.errors or many.errors):
+                ratio = f"{many.rps / one.rps:.2f}"
             beside += f" {r.size or '—'} | {ratio} |"
         if not r.requests:  # none answered within the duration
             lines.append(f"| {r.persona} | {r.label} | `{r.url}` | — | — | — | 0 | 0 |{beside} {r.errors} |")
