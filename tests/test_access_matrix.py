@@ -120,7 +120,7 @@ def report(factory: Factory, world: World) -> None:
     world.problem = factory.problem(world.body, situations=[world.situation])
 
 
-# A report the whole body reads: its members, and the staff; never a guest (DESIGN.md §4 rule 4).
+# A report the whole body reads: its members, and the staff; never a guest (docs/confidentiality.md, rule 4).
 REPORT = BODY_VIEW | {"guest": 404}
 # Referring it on its own: its body's chair and secretaries (who sit in the other body too) and
 # the staff; its other readers get 403.

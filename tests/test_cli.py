@@ -1,4 +1,4 @@
-"""The `veille` command: help, migrations, demo, accounts, and one-line refusals (API.md)."""
+"""The `veille` command: help, migrations, demo, accounts, and one-line refusals (README.md, Command line)."""
 
 from __future__ import annotations
 

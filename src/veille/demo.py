@@ -2,7 +2,8 @@
 
 Every sector, organisation, person and body here is invented. The set is built only through the
 services, so that it obeys the same rules (uniqueness, charters, audit) as what users enter, and
-it gives each persona of DESIGN.md §1 an account to explore the product with.
+it gives each persona (admin, coordinator, chair, secretary, partner member, guest) an account to
+explore the product with.
 """
 
 from __future__ import annotations
@@ -610,7 +611,8 @@ def _load_members(
             bodies.accept_charter(session, access=member_access)
 
 
-# The night-life charter that the venues of the centre sign (DESIGN.md §2), and those venues.
+# The night-life charter that the venues of the centre sign (README.md, Reports and problem files),
+# and those venues.
 CHARTER_ARTICLES: tuple[tuple[str, str], ...] = (
     (
         "Niveaux sonores maîtrisés",
@@ -1396,7 +1398,8 @@ def _dated(session: Session, action: Action, when: datetime, step: _Step | None 
     session.commit()
 
 
-# A street team's published monthly counts (DESIGN.md §3), as the mediation team's history.
+# A street team's published monthly counts (README.md, Dashboards, statistics and diagnostics), as the
+# mediation team's history.
 OUTREACH_FIGURES = PACKAGE_DIR / "data" / "outreach-activity-2013-2016.csv"
 
 

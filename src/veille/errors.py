@@ -1,4 +1,4 @@
-"""Errors a service raises; pages and the API turn them into the answers DESIGN.md §4 asks for."""
+"""Errors a service raises; pages and the API turn them into the answers docs/confidentiality.md asks for."""
 
 from __future__ import annotations
 

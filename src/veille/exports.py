@@ -1,7 +1,7 @@
 """Tables as people download them: CSV (for French spreadsheets: semicolons, decimal commas,
 UTF-8 with a BOM) and XLSX. A cell that a spreadsheet would read as a formula (``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return first) is neutralised: an apostrophe before it in CSV,
-a quoted string cell in XLSX (STYLE.md §10). Numbers stay numbers.
+a quoted string cell in XLSX (docs/architecture.md, Statistics). Numbers stay numbers.
 
 Files people download again (exports, PDFs) carry a validator: an ETag from what the file is
 made of, so that a second download with ``If-None-Match`` answers 304 without building it."""

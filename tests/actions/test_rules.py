@@ -1,6 +1,6 @@
 """The rules of an action's life through the JSON API: its status moves (every one, and random
 sequences checked against a model), explicit reopening, the crime-treatment group's end
-date, and referral to another body with its reports (DESIGN.md §3–§4)."""
+date, and referral to another body with its reports (README.md, Actions; docs/confidentiality.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bodies API: the shapes and error codes of API.md."""
+"""Bodies API: the shapes and error codes of docs/api.md."""
 
 from __future__ import annotations
 

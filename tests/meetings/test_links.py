@@ -1,4 +1,4 @@
-"""Agenda items link the reports and actions they will discuss (API.md ``situation_ids``,
+"""Agenda items link the reports and actions they will discuss (docs/api.md ``situation_ids``,
 ``action_ids``), within what each person may read."""
 
 from __future__ import annotations

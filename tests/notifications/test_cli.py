@@ -1,4 +1,5 @@
-"""`veille outbox flush`: delivers pending mail now, counts, and one-line refusals (API.md)."""
+"""`veille outbox flush`: delivers pending mail now, counts, and one-line refusals (README.md,
+Command line)."""
 
 from __future__ import annotations
 

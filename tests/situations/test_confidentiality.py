@@ -1,4 +1,4 @@
-"""DESIGN.md §4 rule 3 end to end: a restricted and a social report in a body, seen by each
+"""docs/confidentiality.md, rule 3 end to end: a restricted and a social report in a body, seen by each
 persona through every page, fragment, API route, search and file that could show them."""
 
 from __future__ import annotations

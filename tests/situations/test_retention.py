@@ -1,4 +1,4 @@
-"""The retention period (DESIGN.md §4 rule 7): reports resolved longer ago than
+"""The retention period (docs/confidentiality.md, rule 7): reports resolved longer ago than
 ``retention_months`` lose their texts and attachments; counts stay; the audit log keeps it."""
 
 from __future__ import annotations

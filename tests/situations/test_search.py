@@ -1,6 +1,6 @@
 """Full-text search of the reports through the feed: accents, French word forms, several words,
 hostile queries, the index kept in step with the text, and no leak of what a person may not
-read whole (DESIGN.md §4 rule 3), on SQLite and PostgreSQL alike."""
+read whole (docs/confidentiality.md, rule 3), on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def test_the_migration_indexes_existing_reports(
     assert found(session, world.member, "vitre degradation") == {"Dégradations de l'abribus"}
 
 
-# No leak (DESIGN.md §4 rule 3)
+# No leak (docs/confidentiality.md, rule 3)
 
 
 @pytest.fixture

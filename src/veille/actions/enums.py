@@ -17,7 +17,7 @@ class ActionStatus(StrEnum):
     abandoned = "abandoned"
 
 
-# proposed → planned → in_progress → done, or abandoned before it is done (DESIGN.md §3).
+# proposed → planned → in_progress → done, or abandoned before it is done (README.md, Actions).
 STATUS_MOVES: dict[ActionStatus, frozenset[ActionStatus]] = {
     ActionStatus.proposed: frozenset({ActionStatus.planned, ActionStatus.abandoned}),
     ActionStatus.planned: frozenset({ActionStatus.in_progress, ActionStatus.abandoned}),

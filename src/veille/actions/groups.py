@@ -1,4 +1,4 @@
-"""The life of a crime-treatment group (GLTD, DESIGN.md §2): a precise territory and a fixed
+"""The life of a crime-treatment group (GLTD, README.md, Actions): a precise territory and a fixed
 duration. Its chair records the mid-term review once half the period is over and the final
 conclusions, may renew the group (a later end date), and closes it; the final report gathers
 its actions, their evaluations and the reports they answered. A closed group is read-only.

@@ -1,6 +1,6 @@
 """The changes of actions and who may make them: recording an action (from a meeting's
 decision, a report, a problem file or on its own), changing it, moving its status, posting an
-update, evaluating it and handing it over to another body (DESIGN.md §3–§4).
+update, evaluating it and handing it over to another body (README.md, Actions; docs/confidentiality.md).
 
 Only the members of the action's body see it, plus the members of the bodies it was referred
 from (they keep reading its history); only the lead organisation's members, the body's chair
@@ -424,7 +424,7 @@ def referral_targets(session: Session, access: ActionAccess) -> list[Body]:
 
 def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
     """Hands the action and its reports to another body; the history stays readable to the
-    body it leaves (DESIGN.md §4: its reports are read there as in their own body)."""
+    body it leaves (docs/confidentiality.md: its reports are read there as in their own body)."""
     access.require_refer()
     action = access.action
     user = access.viewer.user

@@ -1,4 +1,4 @@
-"""JSON API of activity figures (API.md ``/activity-figures``): the monthly counts of the
+"""JSON API of activity figures (docs/api.md ``/activity-figures``): the monthly counts of the
 organisations, one ``{organisation_id, series, month: "YYYY-MM", count}`` each."""
 
 from __future__ import annotations

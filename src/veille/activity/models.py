@@ -51,7 +51,7 @@ class ActivityCount(SQLModel, table=True):
 
 
 class ActivityFigureIn(SQLModel):
-    """API.md: ``{organisation_id, series, month: "YYYY-MM", count}``."""
+    """docs/api.md: ``{organisation_id, series, month: "YYYY-MM", count}``."""
 
     organisation_id: Id
     series: SeriesName

@@ -1,4 +1,4 @@
-"""The ``veille`` command: serve, migrate, load the demo, create accounts (API.md, Command line).
+"""The ``veille`` command: serve, migrate, load the demo, create accounts (README.md, Command line).
 
 Operators script it, so every refusal is one line on standard error, ``veille: error: ...``,
 with a non-zero exit code, never a traceback. The commands live in the modules of this

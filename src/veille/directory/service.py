@@ -439,7 +439,7 @@ def release_login(session: Session, *, actor: User, user: User) -> None:
 
 
 def set_user_active(session: Session, *, actor: User, user: User, active: bool) -> None:
-    """Deactivation ends the person's sessions and tokens at once (DESIGN.md §4 rule 8)."""
+    """Deactivation ends the person's sessions and tokens at once (docs/confidentiality.md, rule 8)."""
     require_admin(actor)
     if user.id == actor.id:
         raise InvalidInput({"__all__": N_("You cannot deactivate your own account.")})

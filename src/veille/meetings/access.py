@@ -1,5 +1,5 @@
 """Who may see and do what with a meeting: the one rule of a member's and a guest's access
-(DESIGN.md §4 rule 4), built from the viewer of the request, for every other meetings module."""
+(docs/confidentiality.md, rule 4), built from the viewer of the request, for every other meetings module."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ CANCELLED = N_("This meeting is cancelled: it can no longer be changed.")
 @dataclass(frozen=True)
 class MeetingAccess:
     """What one person may do with one meeting. ``body_access`` is None for a guest invited to
-    this meeting only, who sees its agenda and nothing else (DESIGN.md §4 rule 4)."""
+    this meeting only, who sees its agenda and nothing else (docs/confidentiality.md, rule 4)."""
 
     meeting: Meeting
     body: Body
@@ -212,9 +212,10 @@ def get_item_access(session: Session, viewer: Viewer, item_id: int) -> tuple[Mee
 
 
 def guest_meetings(user: User) -> SelectOfScalar[int]:
-    """The meetings the person sees as a guest (DESIGN.md §4 rule 4): invited to it, a guest of its
-    body now (``bodies.guest_of``: not excluded, not removed), and its minutes not approved yet.
-    The one rule of a guest's access, for a single meeting, the lists and the calendar feed."""
+    """The meetings the person sees as a guest (docs/confidentiality.md, rule 4): invited to it, a
+    guest of its body now (``bodies.guest_of``: not excluded, not removed), and its minutes not
+    approved yet. The one rule of a guest's access, for a single meeting, the lists and the calendar
+    feed."""
     return (
         select(Invitation.meeting_id)
         .join(Meeting, col(Meeting.id) == Invitation.meeting_id)

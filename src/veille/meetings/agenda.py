@@ -107,7 +107,7 @@ def links_seen_by(
     session: Session, access: MeetingAccess, item_ids: Sequence[int]
 ) -> dict[int, tuple[list[int], list[int]]]:
     """The reports and actions linked to each item as this person may name them: none for a
-    guest (DESIGN.md §4 rule 4), and only the reports the visibility rule lets them open
+    guest (docs/confidentiality.md, rule 4), and only the reports the visibility rule lets them open
     (``situations.visible_ids``), never one that would answer them 404."""
     if not access.full:
         return {i: ([], []) for i in item_ids}

@@ -210,7 +210,7 @@ def post_round_table(
 
 def _items(session: Session, items: list[AgendaItem], access: MeetingAccess) -> list[AgendaItemPublic]:
     """A guest sees the agenda, not the minutes nor the reports and actions linked to it
-    (DESIGN.md §4 rule 4); a member, the linked reports they may open."""
+    (docs/confidentiality.md, rule 4); a member, the linked reports they may open."""
     links = agenda.links_seen_by(session, access, [i.id for i in items if i.id is not None])
     result = []
     for item in items:

@@ -35,7 +35,7 @@ from veille.web import render_text
 @dataclass
 class Minutes:
     """The assembled minutes. ``audience`` "body" keeps everything; "outside" (plenary, annual
-    report) leaves out the items marked confidential (DESIGN.md §4 rule 5)."""
+    report) leaves out the items marked confidential (docs/confidentiality.md, rule 5)."""
 
     meeting: Meeting
     body: Body

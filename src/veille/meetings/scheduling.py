@@ -47,7 +47,7 @@ def _new_meeting(
 
 
 def _propose_agenda(session: Session, meeting: Meeting, language: str) -> None:
-    """A new meeting starts with the body's standing items (DESIGN.md §3), titled in the
+    """A new meeting starts with the body's standing items (README.md, Meetings), titled in the
     language of the person who plans it."""
     assert meeting.id is not None
     for position, (standing, title) in enumerate(STANDING_ITEMS.items(), start=1):

@@ -1,4 +1,4 @@
-"""The outbox and its sender (DESIGN.md §5, Mail).
+"""The outbox and its sender (docs/architecture.md, Mail).
 
 Mail joins the outbox in the transaction of the change that causes it (``enqueue``), so it
 leaves only if that change is committed. Each process runs one ``MailSender`` (started and stopped

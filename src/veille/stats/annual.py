@@ -3,7 +3,7 @@
 It aggregates the year across every body: meetings and attendance, reports, actions and
 evaluations; when a local strategy of the plenary covers the year, the actions at work by its
 axes and objectives, with their indicators. Aggregates only, whatever the reader: no text of
-any report or action (DESIGN.md §4 rule 5: the report goes beyond the bodies). Social reports
+any report or action (docs/confidentiality.md, rule 5: the report goes beyond the bodies). Social reports
 are counted apart without their category. The issue grants these aggregates over all bodies to
 the coordinator and the plenary's chair: the staff and the chair read it; the plenary's
 secretaries, members and guests are refused (403), the chair presents it to them.

@@ -11,7 +11,7 @@ and a document generated each time it is read, over what its reader may see:
 A report is in the sector when it names the sector, or names none and its body covers this
 sector alone. Reports are counted through the situations' visibility rule and never shown: no
 title, description or place of a report reaches the document. A social report its reader sees
-only as a stub is counted apart, its category withheld (DESIGN.md §4 rule 3).
+only as a stub is counted apart, its category withheld (docs/confidentiality.md, rule 3).
 
 The staff (admin, coordinators) and the chairs and secretaries of the bodies covering the
 sector create diagnostics, read them and write their conclusions; a chair or secretary whose

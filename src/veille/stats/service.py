@@ -437,7 +437,7 @@ def _rate(part: int, whole: int) -> float | None:
 def situation_counts(
     session: Session, viewer: Viewer, group_by: list[str], filters: counts.CountFilters, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
-    """API.md ``/stats/situations``: a category by its code, a body or sector by its id; a key a
+    """docs/api.md ``/stats/situations``: a category by its code, a body or sector by its id; a key a
     stub hides is null."""
     s = scope(session, viewer)
     codes = {c.id: c.code for c in s.categories}
@@ -458,7 +458,7 @@ def action_counts(
     today: date,
     zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
-    """API.md ``/stats/actions``, with the overdue ones of each group."""
+    """docs/api.md ``/stats/actions``, with the overdue ones of each group."""
     rows = actions.count(session, scope(session, viewer).viewer, group_by, filters, today, zone)
     return [
         dict(zip(group_by, keys, strict=True)) | {"count": n, "overdue": overdue} for keys, n, overdue in rows
