@@ -14,11 +14,13 @@ from sqlmodel import Session
 
 from veille.bodies import reach as bodies_reach
 from veille.bodies import service as bodies
-from veille.bodies.enums import MemberRole
+from veille.bodies.enums import BodyStatus, MemberRole
+from veille.bodies.models import Body
 from veille.deps import SessionDep
 from veille.directory.current import ApiUser, PageUser
 from veille.directory.models import User
 from veille.directory.service import is_staff
+from veille.errors import NotFound
 
 MANAGING = (MemberRole.chair, MemberRole.secretary)
 
@@ -110,6 +112,28 @@ def viewer_of(session: Session, user: User) -> Viewer:
         roles=roles,
         communes=reach.communes,
     )
+
+
+def may_contribute(session: Session, viewer: Viewer, body: Body) -> bool:
+    """Whether the person may add a report or an action to the body (``bodies.contributor_access``
+    as a yes/no, for the buttons and the forms' choices): the body is open and its content theirs
+    as a member (not a guest, the charter accepted)."""
+    if body.status != BodyStatus.active:
+        return False
+    if viewer.content_ids is not None:
+        return viewer.sees_body(body.id or 0)
+    # The staff see the content of the bodies they may see (callers pass one), but not as a
+    # guest or with a charter pending: only a seat of theirs needs the body's access read.
+    role = viewer.role_in(body.id or 0)
+    if role is None:
+        return True
+    if role == MemberRole.guest:
+        return False
+    try:
+        access = bodies.get_body_access(session, viewer.user, body.id or 0)
+    except NotFound:
+        return False
+    return access.can_see_members
 
 
 def _cached(request: Request, session: Session, user: User) -> Viewer:

@@ -4,6 +4,7 @@ attachments, problem files, categories."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from tests.factories import Factory, World
 from veille import pagination
 from veille.audit.models import AuditEvent
+from veille.bodies.enums import MemberRole
 from veille.config import Settings
 from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Attachment, Problem, Situation, SituationShare, SituationUpdateRecord
@@ -285,3 +287,26 @@ def test_a_long_feed_counts_up_to_a_limit_and_says_more(
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 1000)
     app.state.page_store.enabled = False  # the code changed, not the data: render it again
     assert "52 signalements" in client.get("/situations").text
+
+
+def test_post_a_report_is_offered_where_the_person_may_post(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    """The button leads to the form only for those the form serves: never to a guest (whose
+    form answers 404) nor in a closed body's feed; the form offers no body they may not post in."""
+    new = 'href="/situations/new'
+    assert new in client_for(world.member).get("/situations").text
+    assert new in client_for(world.member).get(f"/bodies/{world.body.id}/situations").text
+    assert new in client_for(world.coordinator).get("/situations").text
+    guest = client_for(world.guest)
+    assert new not in guest.get("/situations").text
+    assert guest.get("/situations/new").status_code == 404
+    closed = factory.body("Cellule fermée")
+    factory.member(closed, world.other, MemberRole.chair)
+    other = client_for(world.other)
+    assert other.form(f"/bodies/{closed.id}/close").status_code == 303
+    assert new not in other.get(f"/bodies/{closed.id}/situations").text
+    assert new in other.get("/situations").text  # their other body is open
+    form = re.search(r'<select[^>]*name="body_id".*?</select>', other.get("/situations/new").text, re.S)
+    assert form is not None
+    assert re.findall(r'<option value="(\d+)"', form.group(0)) == [str(world.other_body.id)]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from veille.access import PageViewer, Viewer
+from veille.access import PageViewer, Viewer, may_contribute
 from veille.actions import at_meetings, extensions, lists, rules, service
 from veille.actions.enums import OPEN_STATUSES, REOPEN, STATUS_MOVES, ActionKind, ActionStatus, Event
 from veille.actions.models import ActionCreate, ActionEntryIn, ActionUpdate, EvaluationIn, ReferIn
@@ -78,7 +78,7 @@ def actions_table(
         "bodies": visible_bodies,
         "organisations": directory.list_organisations(session),
         "base_url": request.url.path + (f"?{encoded}" if encoded else ""),
-        "can_record": any(service.may_record(session, viewer, b) for b in visible_bodies),
+        "can_record": any(may_contribute(session, viewer, b) for b in visible_bodies),
         "nav_active": "actions",
     }
     return render(request, "actions/table.html", context, block="table")
@@ -125,7 +125,7 @@ def body_board(
         return redirect(request, f"/bodies/{body_id}/charter")
     access.require_members()
     context = _board_context(
-        session, access, settings, shown, can_record=service.may_record(session, viewer, access.body)
+        session, access, settings, shown, can_record=may_contribute(session, viewer, access.body)
     )
     return render(request, "actions/board.html", context, block="board")
 
@@ -147,7 +147,7 @@ def _form_context(
         "values": values,
         "body": body,
         "action": action,
-        "bodies": [b for b in bodies.visible_bodies(session, user) if service.may_record(session, viewer, b)],
+        "bodies": [b for b in bodies.visible_bodies(session, user) if may_contribute(session, viewer, b)],
         "organisations": directory.list_organisations(session, active_only=True),
         "kinds": list(ActionKind),
         "statuses": list(OPEN_STATUSES) if action is None else None,
@@ -202,7 +202,7 @@ def _new_values(session: Session, viewer: Viewer, request: Request) -> tuple[dic
     body = None
     if body_id is not None:
         body = next((b for b in bodies.visible_bodies(session, user) if b.id == body_id), None)
-        if body is None or not service.may_record(session, viewer, body):
+        if body is None or not may_contribute(session, viewer, body):
             raise NotFound()
         values["body_id"] = body.id
     return values, body

@@ -34,7 +34,7 @@ from veille.actions.models import (
 )
 from veille.audit import service as audit
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
+from veille.bodies.enums import BodyKind, BodyStatus
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory import service as directory
@@ -123,27 +123,6 @@ def get_action(session: Session, viewer: Viewer, action_id: int) -> ActionAccess
     ).one()
     partners = frozenset(partners_of(session, [action_id])[action_id])
     return ActionAccess(action=action, viewer=viewer, body=body, partner_ids=partners)
-
-
-def may_record(session: Session, viewer: Viewer, body: Body) -> bool:
-    """Whether the person may record actions in the body (``contributor_access`` as a yes/no):
-    the body is open and its content theirs as a member (not a guest, the charter accepted)."""
-    if body.status != BodyStatus.active:
-        return False
-    if viewer.content_ids is not None:
-        return viewer.sees_body(body.id or 0)
-    # The staff see the content of the bodies they may see (callers pass one), but not as a
-    # guest or with a charter pending: only a seat of theirs needs the body's access read.
-    role = viewer.role_in(body.id or 0)
-    if role is None:
-        return True
-    if role == MemberRole.guest:
-        return False
-    try:
-        access = bodies.get_body_access(session, viewer.user, body.id or 0)
-    except NotFound:
-        return False
-    return access.can_see_members
 
 
 # The content of an action

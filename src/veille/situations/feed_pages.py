@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from veille.access import PageViewer, Viewer
+from veille.access import PageViewer, Viewer, may_contribute
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus
 from veille.deps import SessionDep, SettingsDep
@@ -78,6 +78,7 @@ def _context(
         "statuses": list(SituationStatus),
         "base_url": request.url.path + (f"?{query}" if query else ""),
         "map_query": f"?{urlencode(on_map)}" if on_map else "",
+        "can_post": any(may_contribute(session, viewer, b) for b in visible_bodies),
         "nav_active": "situations",
     }
 
@@ -98,5 +99,6 @@ def body_feed(
     access.require_members()
     context = _context(request, session, viewer, settings.tz, body_id)
     can_group = access.can_manage and access.body.status == BodyStatus.active
-    context |= {"body": access.body, "access": access, "can_group": can_group}
+    can_post = may_contribute(session, viewer, access.body)
+    context |= {"body": access.body, "access": access, "can_group": can_group, "can_post": can_post}
     return render(request, FEED, context, block="feed")

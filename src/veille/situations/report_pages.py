@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
-from veille.access import PageViewer, Viewer
+from veille.access import PageViewer, Viewer, may_contribute
 from veille.bodies import roster
 from veille.bodies import service as bodies
-from veille.bodies.enums import BodyStatus, MemberRole
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
@@ -62,11 +61,7 @@ Uploads = Annotated[list[files.Upload], Depends(read_uploads)]
 
 
 def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    postable = [
-        b
-        for b in bodies.visible_bodies(session, viewer.user)
-        if b.status == BodyStatus.active and viewer.role_in(b.id or 0) != MemberRole.guest
-    ]
+    postable = [b for b in bodies.visible_bodies(session, viewer.user) if may_contribute(session, viewer, b)]
     body_id = values.get("body_id")
     chosen = next((b for b in postable if str(b.id) == str(body_id)), None)
     # Only the body's members read its reports: its members' organisations, and any the report
