@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, Factory, World
 from veille.actions.enums import ActionKind, ActionStatus
+from veille.meetings.enums import MeetingStatus
 from veille.situations.enums import Confidentiality
 
 LAPTOP = {"width": 1366, "height": 900}
@@ -181,3 +182,22 @@ def test_report_form_on_a_laptop_and_a_phone(
         page.get_by_label("Toute l’instance").check()
         expect(warning).to_be_visible()
         page.screenshot(path=str(screenshot_dir / f"report-form-{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_meetings_keep_their_width_on_a_phone(
+    page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
+) -> None:
+    """A past meeting's status ("Compte rendu approuvé") goes under its text on a phone, which
+    keeps its width, instead of squeezing the title to a word a line past the screen's edge."""
+    place = "Hôtel de ville, salle des commissions"
+    factory.meeting(world.body, status=MeetingStatus.minutes_approved, in_days=-20, location=place)
+    factory.meeting(world.body, status=MeetingStatus.convened, in_days=6, location=place)
+    log_in(page, live_server, "member@example.org")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/meetings")
+    expect(page.get_by_text("Compte rendu approuvé")).to_be_visible()
+    assert overflow(page, "html") == []
+    for title in page.locator(".meeting-list__title").all():
+        assert title.bounding_box()["width"] >= 200
+    page.screenshot(path=str(screenshot_dir / "meetings-phone.png"), full_page=True)
