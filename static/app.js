@@ -198,10 +198,41 @@
 
   /* Focus on errors --------------------------------------------------------- */
 
+  // The label of the field an error is about, without its required mark ("*").
+  function fieldName(id) {
+    var input = document.getElementById(id);
+    if (!input) return "";
+    var label = document.querySelector("label[for='" + id + "']");
+    var fieldset = input.closest("fieldset");
+    var holder = label || (fieldset && fieldset.querySelector("legend"));
+    if (!holder) return "";
+    var copy = holder.cloneNode(true);
+    copy.querySelectorAll(".field__required, .sr-only").forEach(function (mark) {
+      mark.remove();
+    });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  // Each error of the summary says which field it is about, as its field's label: the server
+  // renders the summary before the fields, so it has their messages, not their names.
+  function nameErrors(summary) {
+    var colon = document.documentElement.lang === "fr" ? "\u00a0: " : ": ";
+    summary.querySelectorAll(".error-summary__list a[href^='#']").forEach(function (link) {
+      if (link.querySelector(".error-summary__field")) return;
+      var name = fieldName(link.getAttribute("href").slice(1));
+      if (!name) return;
+      var label = document.createElement("span");
+      label.className = "error-summary__field";
+      label.textContent = name + colon;
+      link.prepend(label);
+    });
+  }
+
   function focusErrors(root) {
     if (!root || !root.querySelector) return false;
     var summary = root.matches && root.matches(".error-summary") ? root : root.querySelector(".error-summary");
     if (summary) {
+      nameErrors(summary);
       summary.focus();
       return true;
     }

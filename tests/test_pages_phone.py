@@ -201,3 +201,25 @@ def test_meetings_keep_their_width_on_a_phone(
     for title in page.locator(".meeting-list__title").all():
         assert title.bounding_box()["width"] >= 200
     page.screenshot(path=str(screenshot_dir / "meetings-phone.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_the_error_summary_names_each_field(
+    page: Any, live_server: str, world: World, screenshot_dir: Path
+) -> None:
+    """The summary at the top of a refused form says which field each error is about (its
+    label, without the required mark), links to it, and is focused."""
+    log_in(page, live_server, "member@example.org")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/situations/new?body_id={world.body.id}")
+    page.get_by_label("Titre").fill("   ")  # the browser takes it, the server does not
+    page.locator("#situation-form button[type=submit]").last.click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    items = summary.locator(".error-summary__list a")
+    texts = [text.replace("\u00a0", " ") for text in items.all_inner_texts()]
+    assert "Titre : Ce champ est obligatoire." in texts, texts
+    assert "Catégorie : Ce champ est obligatoire." in texts, texts
+    page.screenshot(path=str(screenshot_dir / "report-form-errors-phone.png"), full_page=True)
+    items.filter(has_text="Catégorie").click()
+    expect(page.get_by_label("Catégorie")).to_be_focused()
