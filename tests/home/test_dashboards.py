@@ -615,6 +615,13 @@ def test_home_lists_upcoming_meetings_and_those_waiting_for_an_answer(
     assert 'id="answers-title"' in page
     assert f'href="/meetings/{waiting.id}#attendance"' in page
     assert f'href="/meetings/{answered.id}#attendance"' not in page
+    assert "invitations à confirmer" in page
+
+
+def test_one_invitation_to_answer_is_said_in_the_singular(session, world, factory, client_for) -> None:  # type: ignore[no-untyped-def]
+    factory.invite(factory.meeting(world.body, in_days=3, status=MeetingStatus.convened), world.member)
+    page = _home_page(client_for, session, world.member)
+    assert "invitation à confirmer" in page and "invitations à confirmer" not in page
 
 
 def test_home_lists_my_open_actions_with_overdue_and_due_soon(session, world, factory, client_for) -> None:  # type: ignore[no-untyped-def]
