@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from tests.factories import Factory, World
 from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
+from veille.home import body_page
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.orm import utcnow
 from veille.situations.enums import Confidentiality
@@ -85,6 +87,21 @@ def test_a_first_meeting_shows_every_report(client_for: Any, world: World, facto
     factory._save(old)
     html = client_for(world.chair).get(f"/bodies/{world.body.id}").text
     assert old.title in _section(html, 'id="new-reports-title"')
+
+
+def test_new_reports_past_the_list_are_counted_with_a_link_to_them(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    last = factory.meeting(world.body, in_days=-3, status=MeetingStatus.held)
+    for n in range(body_page.NEW_REPORTS + 2):
+        factory.situation(world.body, world.member, f"Signalement {n}")
+    page = client_for(world.member).get(f"/bodies/{world.body.id}").text
+    reports = _section(page, 'id="new-reports-title"')
+    assert f"({body_page.NEW_REPORTS + 2})" in reports
+    assert reports.count('<li class="situation-row') == body_page.NEW_REPORTS
+    day = last.starts_at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert f'href="/bodies/{world.body.id}/situations?since={day}"' in reports
+    assert "2 autres nouveaux signalements\u00a0: les voir tous" in reports
 
 
 def test_members_have_their_own_page(client_for: Any, world: World) -> None:
