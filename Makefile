@@ -22,9 +22,11 @@ lock: install
 
 install: $(STAMP)
 
-## Serve Veille on SQLite (./veille.db) with the demo data, and print the demo accounts.
+## Serve Veille on SQLite (./veille.db) with the demo data, and print the demo accounts;
+## `make run PORT=8001` serves on another port, the links of its mail with it.
+PORT ?= 8000
 run: install
-	$(BIN)/veille serve --demo
+	VEILLE_BASE_URL="$${VEILLE_BASE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/veille serve --demo --port $(PORT)
 
 ## Run the whole test suite (set VEILLE_TEST_POSTGRES_URL to run it on PostgreSQL too).
 test: install
