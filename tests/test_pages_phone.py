@@ -223,3 +223,26 @@ def test_the_error_summary_names_each_field(
     page.screenshot(path=str(screenshot_dir / "report-form-errors-phone.png"), full_page=True)
     items.filter(has_text="Catégorie").click()
     expect(page.get_by_label("Catégorie")).to_be_focused()
+
+
+@pytest.mark.browser
+def test_a_long_organisation_name_leaves_the_header_on_one_line(
+    page: Any, live_server: str, factory: Factory, screenshot_dir: Path
+) -> None:
+    """On a laptop, the person's organisation ends in an ellipsis rather than push "Mon compte"
+    and "Se déconnecter" onto two lines and the search box below its placeholder's width."""
+    it = factory.organisation("Ville de Valmont-sur-Loire – direction du numérique et des systèmes")
+    factory.user("Julien Roche", organisation=it, email="julien@example.org")
+    log_in(page, live_server, "julien@example.org")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server}/")
+    heights = [box["height"] for box in (b.bounding_box() for b in page.locator(".user-menu .btn").all())]
+    assert len(heights) == 2 and max(heights) < 40, heights
+    assert page.locator("#site-search-q").bounding_box()["width"] >= 130
+    org = page.locator(".user-menu__org")
+    assert org.evaluate("e => e.scrollWidth > e.clientWidth")  # cut on screen...
+    assert "des systèmes" in org.inner_text()  # ...whole in the page
+    page.screenshot(
+        path=str(screenshot_dir / "header-long-organisation.png"),
+        clip={"x": 0, "y": 0, "width": 1280, "height": 140},
+    )
