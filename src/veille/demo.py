@@ -161,8 +161,8 @@ PEOPLE: tuple[_Person, ...] = (
         "cabinet",
         UserRole.member,
         "Chair (deputy mayor)",
-        "Deputy mayor for security: chairs the five watch cells, the night-life COPIL "
-        "and the CLSPD plenary; member of the GLTD.",
+        "Deputy mayor for security: chairs the five watch cells, the night-life COPIL, the CLSPD "
+        "plenary and the thematic group on domestic violence; member of the GLTD.",
     ),
     _Person(
         "secretary",
@@ -189,8 +189,9 @@ PEOPLE: tuple[_Person, ...] = (
         "pn",
         UserRole.member,
         "Member (national police)",
-        "The five watch cells, the COPIL, the GLTD, the plenary, the Tilleuls meeting; chairs "
-        "the Gare partnership committee.",
+        f"The five watch cells and {demo_territory.NEIGHBOUR}'s, the COPIL, the GLTD, the plenary, "
+        "the Tilleuls meeting, the thematic group on domestic violence; chairs the Gare "
+        "partnership committee.",
     ),
     _Person(
         "municipal",
@@ -228,7 +229,7 @@ PEOPLE: tuple[_Person, ...] = (
         "social",
         UserRole.member,
         "Member (social services)",
-        "Watch cells Nord and Sud, the GLTD and the plenary.",
+        "Watch cells Nord and Sud, the GLTD, the plenary and the thematic group on domestic violence.",
     ),
     _Person(
         "mediation",
@@ -237,8 +238,9 @@ PEOPLE: tuple[_Person, ...] = (
         "mediation",
         UserRole.member,
         "Member (mediation)",
-        "Watch cells Centre-ville, Nord and Gare, the COPIL, the GLTD, the plenary and the Gare committee; "
-        "keeps his team's monthly activity figures (2013–2016).",
+        "Watch cells Centre-ville, Nord and Gare, the COPIL, the GLTD, the plenary, the Gare "
+        "committee and the thematic group on domestic violence; keeps his team's monthly "
+        "activity figures (2013–2016).",
     ),
     _Person(
         "guest",

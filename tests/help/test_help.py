@@ -12,7 +12,7 @@ PAGES = {
     "secretary": "Secrétaire d'une instance",
     "partner": "Membre partenaire",
     "gltd": "Membre du groupe du parquet (GLTD)",
-    "staff": "Administrateur ou coordinatrice",
+    "staff": "Administration ou coordination",
 }
 
 
