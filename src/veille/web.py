@@ -53,7 +53,11 @@ def _label(value: object, group: str) -> str:
     return translate(LABELS[group].get(str(key), str(key)))
 
 
-def _format_date(value: date | None, fmt: str = "long") -> str:
+def _format_date(value: date | None, fmt: str = "d MMMM y") -> str:
+    """The day first in English too ("29 November 2026", not Babel's "long" "November 29,
+    2026"), as the pages' times read; a moment (stored in UTC) by the city's day."""
+    if isinstance(value, datetime):
+        value = value.astimezone(current_settings().tz).date()
     return _date_text(value, fmt, active_language()) if value else ""
 
 

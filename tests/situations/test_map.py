@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -315,6 +315,18 @@ def test_map_pages_show_the_table_and_allow_only_the_tile_server(
     assert client.get("/map/data?since=1800-01-01").status_code == 422
     assert client.get("/map/data?severity=9").status_code == 422
     assert client_for(None).get("/map/data").status_code in (302, 303)
+
+
+def test_the_map_table_dates_each_report_by_the_citys_day_in_the_readers_language(
+    scene: Scene, world: World, client_for: Any, factory: Factory
+) -> None:
+    # 23:30 UTC on 14 March is half past midnight on the 15th in Paris.
+    scene.open_report.occurred_at = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
+    factory._save(scene.open_report)
+    assert "<td>15 mars 2026</td>" in client_for(world.chair).get("/map").text
+    world.chair.language = "en"
+    factory._save(world.chair)
+    assert "<td>15 March 2026</td>" in client_for(world.chair).get("/map").text
 
 
 HOSTILE = ["abc", "%00", "9" * 40, "-1", "²", "߁", "%CE%93", "a" * 500, "1e400", "NaN"]
