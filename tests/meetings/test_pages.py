@@ -299,8 +299,16 @@ def test_round_table_one_update_per_organisation_until_the_meeting(
     assert "Rodéos chaque soir" in page
     assert "Points reçus de\u00a0: Police nationale." in page
     past = factory.meeting(world.body, status=MeetingStatus.held, in_days=-1)
+    factory.item(past, "Tour de table", standing=StandingItem.round_table)
+    for invited in (meeting, past):
+        factory.invite(invited, world.secretary)  # the city's, which sends none
+    assert "Pas encore envoyé\u00a0: Mairie" in client_for(world.chair).get(f"/meetings/{meeting.id}").text
     closed = client.htmx(f"/meetings/{past.id}/round-table", {"seen": "Trop tard"})
     assert closed.status_code == 409 and "Le tour de table de cette réunion est clos." in closed.text
+    # Held, the meeting's missing updates will not come: not "yet".
+    held = client_for(world.chair).get(f"/meetings/{past.id}").text
+    assert "Aucun point n’a été envoyé." in held and "Non envoyé\u00a0: Mairie" in held
+    assert "pour l’instant" not in held and "Pas encore envoyé" not in held
 
 
 def test_agenda_items_move_and_carry_over_with_their_notes(

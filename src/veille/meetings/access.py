@@ -70,6 +70,12 @@ class MeetingAccess:
         return self.invitation is not None and answer_open(self.meeting) and self.body_open
 
     @property
+    def round_table_over(self) -> bool:
+        """The round table takes no more updates (the meeting began, or is cancelled): those
+        missing will not come, which the pages say without "yet"."""
+        return not round_table_open(self.meeting)
+
+    @property
     def can_post_round_table(self) -> bool:
         return (
             self.full
