@@ -743,7 +743,9 @@ _PAST_NOTES = {
         "Prolonger les rondes du vendredi jusqu'à la fin du trimestre.",
     ),
     StandingItem.new_reports: (
-        "Quatre signalements depuis la dernière cellule, dont deux sur le parking du marché.",
+        # The cell's first meeting held in Veille: no report had been posted before it.
+        "Première cellule tenue dans Veille : les partenaires y publieront désormais leurs "
+        "signalements. La police nationale évoque deux regroupements sur le parking du marché.",
         "",
     ),
 }
