@@ -20,7 +20,6 @@ from veille.deps import SessionDep
 from veille.directory.current import ApiUser, PageUser
 from veille.directory.models import User
 from veille.directory.service import is_staff
-from veille.errors import NotFound
 
 MANAGING = (MemberRole.chair, MemberRole.secretary)
 
@@ -37,6 +36,9 @@ class Viewer:
     manage_ids: frozenset[int] = frozenset()
     # Their role in each body they belong to, guests included.
     roles: Mapping[int, MemberRole] = field(default_factory=dict)
+    # The bodies whose content a seat of theirs opens (not a guest's, the charter accepted): the
+    # staff's content_ids say every body, this says where they may also add content as members.
+    seated_ids: frozenset[int] = frozenset()
     # Set by ``every_body``: counts over every body, never a record's content.
     aggregate_only: bool = False
     # The communes a coordinator is limited to (bodies.reach); None: every commune. Their
@@ -91,6 +93,7 @@ class Viewer:
             content_ids=self.content_ids if self.limited else None,
             manage_ids=self.manage_ids,
             roles=self.roles,
+            seated_ids=self.seated_ids,
             aggregate_only=True,
             communes=self.communes,
         )
@@ -104,36 +107,28 @@ def viewer_of(session: Session, user: User) -> Viewer:
     managed = frozenset(body_id for body_id, role in roles.items() if role in MANAGING) & content
     reach = bodies_reach.reach_of(session, user)
     if reach.bodies is None:
-        return Viewer(user=user, content_ids=None, manage_ids=managed, roles=roles)
+        return Viewer(user=user, content_ids=None, manage_ids=managed, roles=roles, seated_ids=content)
     return Viewer(
         user=user,
         content_ids=content | reach.bodies,
         manage_ids=managed | reach.bodies,
         roles=roles,
+        seated_ids=content,
         communes=reach.communes,
     )
 
 
-def may_contribute(session: Session, viewer: Viewer, body: Body) -> bool:
+def may_contribute(viewer: Viewer, body: Body) -> bool:
     """Whether the person may add a report or an action to the body (``bodies.contributor_access``
-    as a yes/no, for the buttons and the forms' choices): the body is open and its content theirs
-    as a member (not a guest, the charter accepted)."""
+    as a yes/no, for the buttons and the forms' choices, without a query): the body is open, and
+    its content theirs from a seat (not a guest's, the charter accepted) or, without one, as staff
+    (a limited coordinator: in their communes)."""
     if body.status != BodyStatus.active:
         return False
-    if viewer.content_ids is not None:
-        return viewer.sees_body(body.id or 0)
-    # The staff see the content of the bodies they may see (callers pass one), but not as a
-    # guest or with a charter pending: only a seat of theirs needs the body's access read.
-    role = viewer.role_in(body.id or 0)
-    if role is None:
-        return True
-    if role == MemberRole.guest:
-        return False
-    try:
-        access = bodies.get_body_access(session, viewer.user, body.id or 0)
-    except NotFound:
-        return False
-    return access.can_see_members
+    body_id = body.id or 0
+    if viewer.role_in(body_id) is None:
+        return viewer.sees_body(body_id)
+    return body_id in viewer.seated_ids
 
 
 def _cached(request: Request, session: Session, user: User) -> Viewer:

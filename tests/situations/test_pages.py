@@ -11,11 +11,13 @@ from typing import Any
 from PIL import Image
 from sqlmodel import Session, col, select
 
-from tests.factories import Factory, World
+from tests.factories import Factory, World, report_form
 from veille import pagination
 from veille.audit.models import AuditEvent
 from veille.bodies.enums import MemberRole
 from veille.config import Settings
+from veille.directory.enums import UserRole
+from veille.directory.models import UserCommune
 from veille.situations.enums import Confidentiality, SituationStatus
 from veille.situations.models import Attachment, Problem, Situation, SituationShare, SituationUpdateRecord
 
@@ -307,6 +309,35 @@ def test_post_a_report_is_offered_where_the_person_may_post(
     assert other.form(f"/bodies/{closed.id}/close").status_code == 303
     assert new not in other.get(f"/bodies/{closed.id}/situations").text
     assert new in other.get("/situations").text  # their other body is open
-    form = re.search(r'<select[^>]*name="body_id".*?</select>', other.get("/situations/new").text, re.S)
+    assert _offered_bodies(other.get("/situations/new").text) == [world.other_body.id]
+
+
+def _offered_bodies(html: str) -> list[int]:
+    """The bodies the report form offers to post in."""
+    form = re.search(r'<select[^>]*name="body_id".*?</select>', html, re.S)
     assert form is not None
-    assert re.findall(r'<option value="(\d+)"', form.group(0)) == [str(world.other_body.id)]
+    return [int(i) for i in re.findall(r'<option value="(\d+)"', form.group(0))]
+
+
+def test_staff_post_anywhere_but_where_a_seat_of_theirs_keeps_them_out(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """Without a seat the staff post in any body (a limited coordinator, in their communes'); a
+    guest's seat, or a seat whose charter they have not accepted, keeps that body out of the form,
+    as posting there is refused."""
+    gated = factory.body("Cellule à charte", charter_required=True)
+    factory.charter(gated)
+    factory.member(gated, world.coordinator)
+    factory.member(world.body, world.coordinator, MemberRole.guest)
+    coordinator = client_for(world.coordinator)
+    assert _offered_bodies(coordinator.get("/situations/new").text) == [world.other_body.id]
+    refused = coordinator.form("/situations/new", report_form(world, "Tags"))
+    assert refused.status_code == 403, refused.text
+    limited = factory.user("Lucie Limitée", role=UserRole.coordinator)
+    session.add(UserCommune(user_id=limited.id or 0, commune_id=world.sector.commune_id))
+    session.commit()
+    limited_client = client_for(limited)
+    assert _offered_bodies(limited_client.get("/situations/new").text) == [world.body.id]
+    factory.member(world.body, limited, MemberRole.guest)  # their commune's one body
+    assert limited_client.get("/situations/new").status_code == 404
+    assert 'href="/situations/new' not in limited_client.get("/situations").text

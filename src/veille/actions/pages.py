@@ -78,7 +78,7 @@ def actions_table(
         "bodies": visible_bodies,
         "organisations": directory.list_organisations(session),
         "base_url": request.url.path + (f"?{encoded}" if encoded else ""),
-        "can_record": any(may_contribute(session, viewer, b) for b in visible_bodies),
+        "can_record": any(may_contribute(viewer, b) for b in visible_bodies),
         "nav_active": "actions",
     }
     return render(request, "actions/table.html", context, block="table")
@@ -124,9 +124,7 @@ def body_board(
     if access.charter_pending:
         return redirect(request, f"/bodies/{body_id}/charter")
     access.require_members()
-    context = _board_context(
-        session, access, settings, shown, can_record=may_contribute(session, viewer, access.body)
-    )
+    context = _board_context(session, access, settings, shown, can_record=may_contribute(viewer, access.body))
     return render(request, "actions/board.html", context, block="board")
 
 
@@ -147,7 +145,7 @@ def _form_context(
         "values": values,
         "body": body,
         "action": action,
-        "bodies": [b for b in bodies.visible_bodies(session, user) if may_contribute(session, viewer, b)],
+        "bodies": [b for b in bodies.visible_bodies(session, user) if may_contribute(viewer, b)],
         "organisations": directory.list_organisations(session, active_only=True),
         "kinds": list(ActionKind),
         "statuses": list(OPEN_STATUSES) if action is None else None,
@@ -202,7 +200,7 @@ def _new_values(session: Session, viewer: Viewer, request: Request) -> tuple[dic
     body = None
     if body_id is not None:
         body = next((b for b in bodies.visible_bodies(session, user) if b.id == body_id), None)
-        if body is None or not may_contribute(session, viewer, body):
+        if body is None or not may_contribute(viewer, body):
             raise NotFound()
         values["body_id"] = body.id
     return values, body

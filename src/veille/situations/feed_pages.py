@@ -78,7 +78,6 @@ def _context(
         "statuses": list(SituationStatus),
         "base_url": request.url.path + (f"?{query}" if query else ""),
         "map_query": f"?{urlencode(on_map)}" if on_map else "",
-        "can_post": any(may_contribute(session, viewer, b) for b in visible_bodies),
         "nav_active": "situations",
     }
 
@@ -86,7 +85,8 @@ def _context(
 @router.get("/situations")
 def my_feed(request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
     context = _context(request, session, viewer, settings.tz, None)
-    return render(request, FEED, context | {"body": None}, block="feed")
+    can_post = any(may_contribute(viewer, b) for b in context["bodies"])
+    return render(request, FEED, context | {"body": None, "can_post": can_post}, block="feed")
 
 
 @router.get("/bodies/{body_id}/situations")
@@ -99,6 +99,6 @@ def body_feed(
     access.require_members()
     context = _context(request, session, viewer, settings.tz, body_id)
     can_group = access.can_manage and access.body.status == BodyStatus.active
-    can_post = may_contribute(session, viewer, access.body)
+    can_post = may_contribute(viewer, access.body)
     context |= {"body": access.body, "access": access, "can_group": can_group, "can_post": can_post}
     return render(request, FEED, context, block="feed")

@@ -61,7 +61,7 @@ Uploads = Annotated[list[files.Upload], Depends(read_uploads)]
 
 
 def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    postable = [b for b in bodies.visible_bodies(session, viewer.user) if may_contribute(session, viewer, b)]
+    postable = [b for b in bodies.visible_bodies(session, viewer.user) if may_contribute(viewer, b)]
     body_id = values.get("body_id")
     chosen = next((b for b in postable if str(b.id) == str(body_id)), None)
     # Only the body's members read its reports: its members' organisations, and any the report
