@@ -202,9 +202,16 @@
   function fieldName(id) {
     var input = document.getElementById(id);
     if (!input) return "";
-    var label = document.querySelector("label[for='" + id + "']");
-    var fieldset = input.closest("fieldset");
-    var holder = label || (fieldset && fieldset.querySelector("legend"));
+    // A group (the error's fieldset itself, or the fieldset of options of one name) is named by
+    // its legend, not by its first option's label.
+    var group = input.tagName === "FIELDSET" ? input : null;
+    if (!group && /^(radio|checkbox)$/.test(input.type)) {
+      var fieldset = input.closest("fieldset");
+      var options = fieldset ? fieldset.querySelectorAll("input[name='" + input.name + "']").length : 0;
+      group = options > 1 ? fieldset : null;
+    }
+    var legend = group && group.querySelector("legend");
+    var holder = legend || document.querySelector("label[for='" + id + "']");
     if (!holder) return "";
     var copy = holder.cloneNode(true);
     copy.querySelectorAll(".field__required, .sr-only").forEach(function (mark) {
@@ -269,6 +276,7 @@
     var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
     if (!link) return;
     var input = document.getElementById(link.getAttribute("href").slice(1));
+    if (input && input.tagName === "FIELDSET") input = input.querySelector("input:checked, input, select, textarea");
     if (!input) return;
     event.preventDefault();
     var holder = input.closest(".field, fieldset") || input;
