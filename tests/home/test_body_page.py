@@ -18,6 +18,7 @@ from veille.bodies.models import Body
 from veille.home import body_page
 from veille.meetings.enums import AttendanceStatus, MeetingStatus
 from veille.orm import utcnow
+from veille.situations import feed
 from veille.situations.enums import Confidentiality
 
 
@@ -102,6 +103,14 @@ def test_new_reports_past_the_list_are_counted_with_a_link_to_them(
     day = last.starts_at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
     assert f'href="/bodies/{world.body.id}/situations?since={day}"' in reports
     assert "2 autres nouveaux signalements\u00a0: les voir tous" in reports
+    # Past the limit of its count, the page says "or more" and no number it has not counted.
+    for n in range(feed.NEW_REPORTS_LIMIT):
+        factory.situation(world.body, world.member, f"Autre signalement {n}")
+    page = client_for(world.member).get(f"/bodies/{world.body.id}").text
+    reports = _section(page, 'id="new-reports-title"')
+    assert f"({feed.NEW_REPORTS_LIMIT} ou plus)" in reports
+    assert "Tous les nouveaux signalements depuis la dernière réunion" in reports
+    assert "autres nouveaux signalements" not in reports
 
 
 def test_members_have_their_own_page(client_for: Any, world: World) -> None:

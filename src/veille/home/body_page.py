@@ -70,10 +70,15 @@ class BodyPage:
     last_meeting: Meeting | None
     # Posted since the last meeting (or ever, before a first one), newest first, capped.
     new_reports: list[feed.Row]
-    new_reports_count: int
+    new_reports_count: int  # read up to feed.NEW_REPORTS_LIMIT, then "or more"
     due: list[actions.Row]
     due_count: int
     problems: list[ProblemLine]
+
+    @property
+    def new_reports_more(self) -> bool:
+        """The count stopped at its limit: there may be more."""
+        return self.new_reports_count >= feed.NEW_REPORTS_LIMIT
 
 
 def _meetings(
