@@ -24,7 +24,7 @@ install: $(STAMP)
 
 ## Serve Veille on SQLite (./veille.db) with the demo data, and print the demo accounts;
 ## `make run PORT=8001` serves on another port, the links of its mail with it.
-PORT ?= 8000
+PORT = 8000
 run: install
 	VEILLE_BASE_URL="$${VEILLE_BASE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/veille serve --demo --port $(PORT)
 

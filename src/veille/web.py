@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -57,7 +57,8 @@ def _format_date(value: date | None, fmt: str = "d MMMM y") -> str:
     """The day first in English too ("29 November 2026", not Babel's "long" "November 29,
     2026"), as the pages' times read; a moment (stored in UTC) by the city's day."""
     if isinstance(value, datetime):
-        value = value.astimezone(current_settings().tz).date()
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)  # stored in UTC
+        value = moment.astimezone(current_settings().tz).date()
     return _date_text(value, fmt, active_language()) if value else ""
 
 
