@@ -198,9 +198,13 @@
 
   /* Focus on errors --------------------------------------------------------- */
 
+  // What a link of the error summary points to: a field, or a group's fieldset.
+  function errorTarget(link) {
+    return document.getElementById(link.getAttribute("href").slice(1));
+  }
+
   // The label of the field an error is about, without its required mark ("*").
-  function fieldName(id) {
-    var input = document.getElementById(id);
+  function fieldName(input) {
     if (!input) return "";
     // A group (the error's fieldset itself, or the fieldset of options of one name) is named by
     // its legend, not by its first option's label.
@@ -211,7 +215,7 @@
       group = options > 1 ? fieldset : null;
     }
     var legend = group && group.querySelector("legend");
-    var holder = legend || document.querySelector("label[for='" + id + "']");
+    var holder = legend || document.querySelector("label[for='" + input.id + "']");
     if (!holder) return "";
     var copy = holder.cloneNode(true);
     copy.querySelectorAll(".field__required, .sr-only").forEach(function (mark) {
@@ -226,7 +230,7 @@
     var colon = document.documentElement.lang === "fr" ? "\u00a0: " : ": ";
     summary.querySelectorAll(".error-summary__list a[href^='#']").forEach(function (link) {
       if (link.querySelector(".error-summary__field")) return;
-      var name = fieldName(link.getAttribute("href").slice(1));
+      var name = fieldName(errorTarget(link));
       if (!name) return;
       var label = document.createElement("span");
       label.className = "error-summary__field";
@@ -275,7 +279,7 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
     if (!link) return;
-    var input = document.getElementById(link.getAttribute("href").slice(1));
+    var input = errorTarget(link);
     if (input && input.tagName === "FIELDSET") input = input.querySelector("input:checked, input, select, textarea");
     if (!input) return;
     event.preventDefault();
