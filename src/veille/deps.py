@@ -13,6 +13,8 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from veille.config import Settings
@@ -50,8 +52,27 @@ def get_session(request: Request) -> Iterator[Session]:
     session = open_session(request.app.state.engine)
     try:
         yield session
+    except Exception:
+        _keep_person(session, request)
+        raise
     finally:
         session.close()
+
+
+def _keep_person(session: Session, request: Request) -> None:
+    """The error page is drawn once this session is closed, for the person read at the
+    request's start: a refused change rolled back before failing (``web.run_change``) left
+    them expired, which a closed session cannot read again. Read here while it is open; if the
+    database cannot answer, the error page says so without them."""
+    user = getattr(request.state, "user", None)
+    if user is None or user not in session or not inspect(user).expired:
+        return
+    try:
+        session.rollback()
+        session.refresh(user)
+        session.refresh(user, ["organisation"])  # the header names it
+    except SQLAlchemyError:
+        request.state.user = None
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
