@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from veille.config import current_settings
 from veille.errors import InvalidInput, ServiceError
@@ -320,22 +321,27 @@ def parse_form(model: type[M], form: FormData, **extra: Any) -> M:
 
 
 def run_change(
+    session: Session,
     change: Callable[[], object],
     *,
     done: Callable[[], Response],
     refused: Callable[[dict[str, str], int], Response],
 ) -> Response:
     """The one way a page form applies a change: the service checks and commits it, then
-    ``done`` answers (a redirect, or the block the form replaces). A refusal answers ``refused``
-    with its messages by field (``__all__`` for the whole form) and its status (422 bad input,
-    403, 409 stale or not allowed now); a record that is not there stays the 404 page."""
+    ``done`` answers (a redirect, or the block the form replaces). A refusal first rolls back
+    what the change had begun (the page drawn again shows nothing half-written), then answers
+    ``refused`` with its messages by field (``__all__`` for the whole form) and its status (422
+    bad input, 403, 409 stale or not allowed now); a record that is not there stays the 404
+    page."""
     try:
         change()
     except InvalidInput as exc:
+        session.rollback()
         return refused(translated(exc.errors), exc.status_code)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
+        session.rollback()
         return refused({"__all__": translate(exc.message)}, exc.status_code)
     return done()
 

@@ -49,7 +49,6 @@ def _refused(
     """The page again with the refused form's errors (and what was typed, but never a password)."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _context(session, settings, viewer, form, errors=errors)
         context["values"] |= values
         return render(request, PAGE, context, status_code=status)
@@ -67,6 +66,7 @@ def save_profile(
     request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
     return run_change(
+        session,
         lambda: profile.update_profile(
             session, user=viewer.user, data=parse_form(profile.ProfileUpdate, form)
         ),
@@ -83,6 +83,7 @@ def change_password(
     ip = request.client.host if request.client else "unknown"
     keep = request.cookies.get(SESSION_COOKIE, "")
     return run_change(
+        session,
         lambda: profile.change_password(
             session,
             settings,
@@ -111,6 +112,7 @@ def save_mail(
         if key.startswith("mode-") and key.removeprefix("mode-").isdigit() and len(key) < 20
     }
     return run_change(
+        session,
         lambda: service.set_mail_choices(session, viewer, modes),
         done=lambda: redirect(request, "/account#mail", flash=N_("Your choices of mail are saved.")),
         refused=_refused(request, session, settings, viewer, "mail", {}),

@@ -63,7 +63,6 @@ def reset(token: str, request: Request, session: SessionDep, form: Form) -> Resp
         service.reset_password(session, raw=token, password=data.password)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         valid = service.reset_valid(session, token)
         context = {"token": token if valid else None, "errors": errors}
         return render(request, RESET, context, status_code=status if valid else 404)
@@ -71,4 +70,4 @@ def reset(token: str, request: Request, session: SessionDep, form: Form) -> Resp
     def done() -> Response:
         return redirect(request, "/login", flash=N_("Your new password is set: sign in with it."))
 
-    return run_change(change, done=done, refused=refused)
+    return run_change(session, change, done=done, refused=refused)

@@ -78,7 +78,6 @@ def _answer(
     def refused(errors: dict[str, str], status_code: int) -> Response:
         if status_code == 403:
             raise Forbidden(errors.get("__all__", Forbidden().message))
-        session.rollback()
         access = bodies.get_body_access(session, user, body_id)
         context = _context(session, access, _today(settings), form=form_name, values=values, errors=errors)
         return render(request, PAGE, context, status_code=status_code)
@@ -112,7 +111,7 @@ def record_review(
 
     flash = REVIEW_SAVED[kind] if kind is not None else ""
     done, refused = _answer(request, session, user, body_id, settings, raw, form, flash)
-    return run_change(change, done=done, refused=refused)
+    return run_change(session, change, done=done, refused=refused)
 
 
 @router.post("/bodies/{body_id}/group/renew")
@@ -127,7 +126,7 @@ def renew_group(
 
     flash = N_("The group is renewed until its new end date.")
     done, refused = _answer(request, session, user, body_id, settings, "renewal", form, flash)
-    return run_change(change, done=done, refused=refused)
+    return run_change(session, change, done=done, refused=refused)
 
 
 @router.post("/bodies/{body_id}/group/close")

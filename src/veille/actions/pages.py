@@ -307,7 +307,6 @@ def _page_again(
     action_id, viewer = access.action.id or 0, access.viewer
 
     def refused(errors: dict[str, str], status_code: int) -> Response:
-        session.rollback()
         again = service.get_action(session, viewer, action_id)
         context = _detail_context(session, again, settings, errors=errors, values=form)
         return render(request, "actions/detail.html", context, block="history", status_code=status_code)
@@ -332,6 +331,7 @@ def post_update(
         return render(request, "actions/detail.html", context, block="history")
 
     return run_change(
+        session,
         lambda: service.add_update(session, access=access, data=parse_form(ActionEntryIn, form)),
         done=done,
         refused=_page_again(request, session, access, settings, form),
@@ -367,9 +367,12 @@ def change_status(
 
     # Without a script a card's form leads to the action's page, as the page's own forms do.
     if form.get("from") == "board" and is_htmx(request):
-        return run_change(lambda: _set_status(session, access, form), done=lambda: board({}), refused=board)
+        return run_change(
+            session, lambda: _set_status(session, access, form), done=lambda: board({}), refused=board
+        )
     changed = N_("The status of the action is changed.")
     return run_change(
+        session,
         lambda: _set_status(session, access, form),
         done=lambda: redirect(request, f"/actions/{action_id}", flash=changed),
         refused=_page_again(request, session, access, settings, form),
@@ -397,12 +400,12 @@ def edit_action(
     values = _lists(form) | {"status": access.action.status}
 
     def refused(errors: dict[str, str], status_code: int) -> Response:
-        session.rollback()
         again = service.get_action(session, viewer, action_id)
         context = _form_context(session, viewer, values, body=again.body, action=again.action, errors=errors)
         return render(request, "actions/form.html", context, status_code=409 if "__all__" in errors else 422)
 
     return run_change(
+        session,
         lambda: service.update_action(
             session, access=access, data=parse_form(ActionUpdate, values), settings=settings
         ),
@@ -417,6 +420,7 @@ def evaluate(
 ) -> Response:
     then, saved = f"/actions/{access.action.id}#evaluation", N_("The evaluation is saved.")
     return run_change(
+        session,
         lambda: service.evaluate(session, access=access, data=parse_form(EvaluationIn, form)),
         done=lambda: redirect(request, then, flash=saved),
         refused=_page_again(request, session, access, settings, form),
@@ -429,6 +433,7 @@ def refer(
 ) -> Response:
     then, handed = f"/actions/{access.action.id}", N_("The action is handed over.")
     return run_change(
+        session,
         lambda: service.refer(session, access=access, data=parse_form(ReferIn, form)),
         done=lambda: redirect(request, then, flash=handed),
         refused=_page_again(request, session, access, settings, form),

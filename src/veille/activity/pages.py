@@ -200,11 +200,11 @@ def save_grid(
     values = _cells(form)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _grid_context(session, viewer, organisation, year, today, values=values, errors=errors)
         return render(request, GRID, context, status_code=status)
 
     return run_change(
+        session,
         lambda: counts.save_counts(
             session, user=viewer.user, organisation=organisation, values=values, today=today
         ),
@@ -256,6 +256,7 @@ def save_cell(
         return answer({}, 200)
 
     return run_change(
+        session,
         lambda: counts.save_counts(
             session, user=viewer.user, organisation=organisation, values=values, today=today
         ),
@@ -307,11 +308,11 @@ def create_series(
     created: list[int | None] = []
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _series_context(session, viewer, organisation, values=values, errors=errors)
         return render(request, SERIES, context, status_code=status)
 
     return run_change(
+        session,
         lambda: created.append(
             series.create_series(
                 session, user=viewer.user, organisation=organisation, data=parse_form(SeriesIn, values)
@@ -335,7 +336,6 @@ def update_series(
     values = _series_values(form)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _series_context(
             session,
             viewer,
@@ -346,6 +346,7 @@ def update_series(
         return render(request, SERIES, context, status_code=status)
 
     return run_change(
+        session,
         lambda: series.update_series(
             session,
             user=viewer.user,

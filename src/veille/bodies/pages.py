@@ -81,7 +81,6 @@ def _form_again(
     status: int,
 ) -> Response:
     body = access.body if access is not None else None
-    session.rollback()
     context = _form_context(session, body, form) | {"errors": errors, "access": access}
     return render(request, "bodies/form.html", context, status_code=status)
 
@@ -97,6 +96,7 @@ def create_body(request: Request, user: PageUser, session: SessionDep, form: For
     directory.require_staff(user)
     created: list[Body] = []
     return run_change(
+        session,
         lambda: created.append(service.create_body(session, actor=user, data=_body_form(form))),
         done=lambda: redirect(request, f"/bodies/{created[0].id}", flash=N_("The body was created.")),
         refused=lambda errors, status: _form_again(request, session, None, form, errors, status),
@@ -152,6 +152,7 @@ def edit_body(body_id: Id, request: Request, user: PageUser, session: SessionDep
     access.require_manage()
     # Refused, or someone saved in between (409): the form again, with what this person typed.
     return run_change(
+        session,
         lambda: service.update_body(session, access=access, data=_body_form(form, access.body)),
         done=lambda: redirect(request, f"/bodies/{body_id}", flash=N_("The body was saved.")),
         refused=lambda errors, status: _form_again(request, session, access, form, errors, status),
@@ -189,7 +190,7 @@ def _member_change(
         context = _members_context(session, fresh, values, errors=errors, notice=shown)
         return render(request, MEMBERS, context, block="members", status_code=status_code)
 
-    return run_change(lambda: change(access), done=lambda: members({}, 200, done), refused=members)
+    return run_change(session, lambda: change(access), done=lambda: members({}, 200, done), refused=members)
 
 
 def _role(form: Form) -> MemberRole:
@@ -324,10 +325,10 @@ def edit_charter(body_id: Id, request: Request, user: PageUser, session: Session
         service.set_charter(session, access=access, text=data.text, version=data.version)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return render(request, "bodies/charter_form.html", context | {"errors": errors}, status_code=status)
 
     return run_change(
+        session,
         save,
         done=lambda: redirect(request, f"/bodies/{body_id}/charter", flash=N_("The charter was saved.")),
         refused=refused,

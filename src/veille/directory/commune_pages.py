@@ -59,7 +59,6 @@ def save_commune(
     context = _commune_form(session, user, commune_id)
 
     def again(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return render(
             request,
             "directory/commune_form.html",
@@ -68,6 +67,7 @@ def save_commune(
         )
 
     return run_change(
+        session,
         lambda: service.save_commune(
             session, actor=user, data=parse_form(CommuneCreate, form), commune=context["commune"]
         ),
@@ -85,11 +85,11 @@ def limit_communes(
     ticked = {"commune_ids": [v for v in form.get("commune_ids", []) if v]}
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         message = next(iter(errors.values()), N_("Check the form."))
         return redirect(request, f"/directory/users/{user_id}/edit", flash=message, category="error")
 
     return run_change(
+        session,
         lambda: service.set_commune_limits(
             session, actor=user, user=account, data=parse_form(CommuneLimits, ticked)
         ),

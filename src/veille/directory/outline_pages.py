@@ -41,10 +41,10 @@ def save_outline(
     text = str(form.get("outline", ""))
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return render(request, FORM, _context(sector, text, errors=errors), status_code=status)
 
     return run_change(
+        session,
         lambda: outlines.set_outline(session, actor=user, sector_id=sector_id, outline=text),
         done=lambda: redirect(request, "/directory/sectors", flash=N_("The sector's outline was saved.")),
         refused=refused,

@@ -157,11 +157,10 @@ def edit_item(item_id: Id, request: Request, viewer: PageViewer, session: Sessio
         return answer
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         again, current = get_item_access(session, viewer, item_id)
         return _item_form(request, session, again, current, errors=errors, values=form, status_code=status)
 
-    return run_change(apply, done=done, refused=refused)
+    return run_change(session, apply, done=done, refused=refused)
 
 
 @router.post("/agenda-items/{item_id}/delete")
@@ -206,7 +205,6 @@ def save_notes(
         return render(request, "meetings/_notes_status.html", context, status_code=code)
 
     def refused(errors: dict[str, str], code: int) -> Response:
-        session.rollback()
         return status(next(iter(errors.values())), code)
 
-    return run_change(apply, done=lambda: status(None), refused=refused)
+    return run_change(session, apply, done=lambda: status(None), refused=refused)

@@ -215,6 +215,7 @@ def answer_link_post(
         return render(request, "meetings/answer.html", context, status_code=code)
 
     return run_change(
+        session,
         apply,
         done=lambda: answered(None, done=True),
         refused=lambda errors, code: answered(str(form.get("status", "")), code, values=form, errors=errors),

@@ -131,6 +131,7 @@ def show_item(
         return live_part(request, "meetings/present.html", context, "screen", status)
 
     return run_change(
+        session,
         apply,
         done=lambda: screen(None),
         refused=lambda errors, status: screen(translate(next(iter(errors.values()))), status),

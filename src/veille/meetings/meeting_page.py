@@ -168,6 +168,7 @@ def change(
     a lost form: the values typed come back)."""
     viewer, meeting_id = access.viewer, access.meeting.id or 0
     return run_change(
+        session,
         apply,
         done=lambda: refreshed(request, session, viewer, meeting_id, block, notice=done),
         refused=lambda errors, status: refreshed(

@@ -104,7 +104,6 @@ def _form_refused(
     """The form again, with the values typed and the refusal's messages."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return render(request, template, context | {"errors": errors}, status_code=status)
 
     return refused
@@ -126,6 +125,7 @@ def create_meeting(
     access.require_manage()
     created: list[Meeting] = []
     return run_change(
+        session,
         lambda: created.append(
             scheduling.create_meeting(session, access=access, data=_meeting_in(form, settings))
         ),
@@ -155,11 +155,10 @@ def plan_series(
         return redirect(request, f"/bodies/{body_id}/meetings", flash=flash)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _body_context(session, access, series=form, errors=errors)
         return render(request, "meetings/body_list.html", context, status_code=status)
 
-    return run_change(plan, done=done, refused=refused)
+    return run_change(session, plan, done=done, refused=refused)
 
 
 @router.post("/bodies/{body_id}/meetings/plan")
@@ -180,7 +179,6 @@ def plan_next_months(
         return redirect(request, f"/bodies/{body_id}/meetings", flash=flash)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return render(
             request,
             "meetings/body_list.html",
@@ -189,6 +187,7 @@ def plan_next_months(
         )
 
     return run_change(
+        session,
         lambda: planned.extend(planning.plan_next_months(session, access=access, settings=settings)),
         done=done,
         refused=refused,
@@ -228,6 +227,7 @@ def edit_meeting(
     assert access.body_access is not None
     context = _form_context(access.body_access, access.meeting, form)
     return run_change(
+        session,
         lambda: scheduling.update_meeting(
             session, access=access, data=_meeting_in(form, settings), settings=settings
         ),

@@ -32,7 +32,6 @@ def _save(request: Request, viewer: Viewer, session: Session, form: Form, catego
     values = form | {"active": form.get("active") == "1"}
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = {
             "categories": categories(session, active_only=False),
             "values": form,
@@ -43,6 +42,7 @@ def _save(request: Request, viewer: Viewer, session: Session, form: Form, catego
         return render(request, PAGE, context, status_code=status)
 
     return run_change(
+        session,
         lambda: save_category(
             session, actor=viewer.user, data=parse_form(CategoryIn, values), category_id=category_id
         ),

@@ -66,7 +66,6 @@ def _refused(
     """The form again, with what was typed and why it was refused."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _form_context(session, viewer, access, values, problem) | {"errors": errors}
         return render(request, FORM, context, status_code=status)
 
@@ -94,6 +93,7 @@ def create_problem(
         opened.append(problems.create_problem(session, viewer=viewer, data=data).id or 0)
 
     return run_change(
+        session,
         create,
         done=lambda: redirect(request, f"/problems/{opened[0]}", flash=N_("The problem file is opened.")),
         refused=_refused(request, session, viewer, access, form, None),
@@ -136,6 +136,7 @@ def edit_problem(
     access.body_access.require_manage()
     values: dict[str, Any] = {"situation_ids": [], **form}
     return run_change(
+        session,
         lambda: problems.update_problem(session, access=access, data=parse_form(ProblemUpdate, values)),
         done=lambda: redirect(request, f"/problems/{problem_id}", flash=N_("The problem file is saved.")),
         refused=_refused(request, session, viewer, access.body_access, values, access.problem),

@@ -57,11 +57,11 @@ def refer(
     referrals.require_refer(access)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         again = get_situation(session, viewer, situation_id)
         return render(request, FORM, _context(session, again, values=form, errors=errors), status_code=status)
 
     return run_change(
+        session,
         lambda: referrals.refer(session, access=access, data=parse_form(ReferralIn, form), settings=settings),
         done=lambda: redirect(
             request,

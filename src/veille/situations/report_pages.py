@@ -167,7 +167,6 @@ def _form_refused(
     """The form again, with what was typed and why it was refused."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _form_context(session, viewer, values, hints=_form_hints(form), **extra)
         return render(request, FORM, context | {"errors": errors}, status_code=status)
 
@@ -197,6 +196,7 @@ def create_situation(
         posted.append(situation.id or 0)
 
     return run_change(
+        session,
         post,
         done=lambda: redirect(request, f"/situations/{posted[0]}", flash=N_("The report is posted.")),
         refused=_form_refused(request, session, viewer, form, form),
@@ -290,6 +290,7 @@ def post_update(
         return timeline({}, 200, notice=translate(UPDATE_POSTED))
 
     return run_change(
+        session,
         lambda: reports.post_update(
             session, access=access, data=parse_form(SituationUpdateIn, form), settings=settings
         ),
@@ -363,6 +364,7 @@ def edit_situation(
         reports.update_situation(session, access=access, data=data, settings=settings)
 
     return run_change(
+        session,
         save,
         done=lambda: redirect(request, f"/situations/{situation_id}", flash=N_("The report is saved.")),
         refused=refused,
@@ -394,12 +396,12 @@ def add_attachments(
     access = get_situation(session, viewer, situation_id)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         again = get_situation(session, viewer, situation_id)
         context = _detail_context(session, again, errors=_on_field(errors, "file"))
         return render(request, DETAIL, context, status_code=status)
 
     return run_change(
+        session,
         lambda: files.attach(session, access=access, uploads=uploads, settings=settings),
         done=lambda: redirect(
             request, f"/situations/{situation_id}#attachments", flash=N_("The file is attached.")

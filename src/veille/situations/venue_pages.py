@@ -109,7 +109,7 @@ def _article_change(
             return redirect(request, f"/bodies/{body_id}/venues#articles", flash=done)
         return articles({}, 200)
 
-    return run_change(change, done=made, refused=articles)
+    return run_change(session, change, done=made, refused=articles)
 
 
 @router.post("/bodies/{body_id}/charter-articles")
@@ -249,12 +249,12 @@ def _signature(
     access.require_edit()
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         again = venues.get_venue(session, viewer.user, venue_id)
         context = _venue_context(session, settings, viewer, again, 1, values=form, errors=errors)
         return render(request, VENUE, context, status_code=status)
 
     return run_change(
+        session,
         lambda: change(session, access=access, data=parse_form(SignatureIn, form), today=_today(settings)),
         done=lambda: redirect(request, f"/venues/{venue_id}", flash=done),
         refused=refused,

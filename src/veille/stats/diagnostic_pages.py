@@ -227,7 +227,6 @@ def save_conclusions(
         diagnostics.save_conclusions(session, access=access, data=data)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         message = errors.get("__all__") or next(iter(errors.values()))
         if htmx:
             context = {"diagnostic": access.diagnostic, "status_error": message, "saved_now": False}
@@ -251,7 +250,7 @@ def save_conclusions(
         context = {"diagnostic": access.diagnostic, "status_error": None, "saved_now": True}
         return render(request, PAGE, context, block="conclusions_status")
 
-    return run_change(save, done=done, refused=refused)
+    return run_change(session, save, done=done, refused=refused)
 
 
 # The annual report of the plenary: aggregates over every body for its chair and the staff,

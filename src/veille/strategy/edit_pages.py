@@ -84,10 +84,10 @@ def create_strategy(request: Request, viewer: PageViewer, session: SessionDep, f
     made: list[int] = []
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return _form(request, session, viewer, None, form, errors, status)
 
     return run_change(
+        session,
         lambda: made.append(
             service.create_strategy(session, viewer, parse_form(StrategyCreate, form)).id or 0
         ),
@@ -113,10 +113,10 @@ def edit_strategy(
     access = _editable(session, viewer, strategy_id)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return _form(request, session, viewer, access, form, errors, status)
 
     return run_change(
+        session,
         lambda: service.update_strategy(session, access, parse_form(StrategyUpdate, form)),
         done=lambda: redirect(request, f"/strategies/{strategy_id}", flash=N_("The strategy was saved.")),
         refused=refused,
@@ -128,10 +128,10 @@ def delete_strategy(strategy_id: Id, request: Request, viewer: PageViewer, sessi
     access = _editable(session, viewer, strategy_id)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return _form(request, session, viewer, access, access.strategy.model_dump(), errors, status)
 
     return run_change(
+        session,
         lambda: service.delete_strategy(session, access),
         done=lambda: redirect(request, "/strategies", flash=N_("The strategy was deleted.")),
         refused=refused,
@@ -178,10 +178,10 @@ def _structure_change(
     flash: str,
 ) -> Response:
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return _structure(request, session, access, failed=failed, values=form, errors=errors, status=status)
 
     return run_change(
+        session,
         change,
         done=lambda: redirect(request, f"/strategies/{access.id}/structure", flash=flash),
         refused=refused,
@@ -309,13 +309,12 @@ def _objective_change(
     done_url: str | None = None,
 ) -> Response:
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         return _objective(
             request, session, access, objective, failed=failed, values=form, errors=errors, status=status
         )
 
     url = done_url or f"/strategies/{access.id}/objectives/{objective.id}"
-    return run_change(change, done=lambda: redirect(request, url, flash=flash), refused=refused)
+    return run_change(session, change, done=lambda: redirect(request, url, flash=flash), refused=refused)
 
 
 @router.get("/strategies/{strategy_id}/objectives/{objective_id}")

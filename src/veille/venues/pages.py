@@ -61,7 +61,6 @@ def _refused(
     """The form again, with what was typed and why it was refused."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        session.rollback()
         context = _form_context(access, venue, form) | {"errors": errors}
         return render(request, FORM, context, status_code=status, block="form")
 
@@ -88,6 +87,7 @@ def create_venue(
         added.append(service.create_venue(session, access=access, data=data, today=_today(settings)).id or 0)
 
     return run_change(
+        session,
         create,
         done=lambda: redirect(request, f"/venues/{added[0]}", flash=N_("The venue was added.")),
         refused=_refused(request, session, access, None, form),
@@ -109,6 +109,7 @@ def edit_venue(
     access = service.get_venue(session, viewer.user, venue_id)
     access.require_edit()
     return run_change(
+        session,
         lambda: service.update_venue(
             session, access=access, data=parse_form(VenueUpdate, form), today=_today(settings)
         ),
