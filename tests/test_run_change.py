@@ -1,15 +1,23 @@
 """``web.run_change``, the one way a page form applies a change: a refused change is rolled back
 before the form is drawn again, so the page never shows (nor a later commit keeps) what the
-change had begun to write; a record that is not there stays the 404 page."""
+change had begun to write; a record that is not there stays the 404 page. And the error page of
+a refusal raised after that rollback still knows whom it is drawn for (``deps._keep_person``)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import cast
+
 import pytest
+from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, func, select
 
+from tests.factories import Factory
+from veille.deps import _keep_person
 from veille.directory.enums import OrganisationKind
-from veille.directory.models import Organisation
+from veille.directory.models import Organisation, User
 from veille.errors import Conflict, InvalidInput, NotFound, ServiceError
 from veille.web import run_change
 
@@ -66,3 +74,30 @@ def test_a_change_made_answers_done_and_a_missing_record_stays_404(session: Sess
 
     with pytest.raises(NotFound):
         run_change(session, missing, done=lambda: Response(status_code=303), refused=never)
+
+
+def _asking(user: User) -> Request:
+    return cast(Request, SimpleNamespace(state=SimpleNamespace(user=user)))
+
+
+def test_the_error_page_after_a_rollback_still_reads_its_person(
+    session: Session, factory: Factory, engine: Engine
+) -> None:
+    person = factory.user("Claire Martin", organisation=factory.organisation("Police municipale"))
+    request = _asking(person)
+    session.rollback()  # a refused change: the person read at the request's start is expired
+    _keep_person(session, request)
+    session.close()  # then the error page is drawn
+    assert (person.name, person.language, person.organisation.name) == (
+        "Claire Martin",
+        "fr",
+        "Police municipale",
+    )
+    # Gone meanwhile (or the database unreachable): the page is drawn for no one, not a 500.
+    gone = factory.user("Parti")
+    request = _asking(gone)
+    session.rollback()
+    with engine.begin() as connection:
+        connection.execute(delete(User).where(User.id == gone.id))  # type: ignore[arg-type]
+    _keep_person(session, request)
+    assert request.state.user is None

@@ -28,6 +28,7 @@ SESSION_COOKIE = "veille_session"
 CSRF_COOKIE = "veille_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+_SHOWN = {"name", "language", "organisation"}  # what an error page reads of the person
 
 
 class LoginRequired(Exception):
@@ -65,12 +66,11 @@ def _keep_person(session: Session, request: Request) -> None:
     them expired, which a closed session cannot read again. Read here while it is open; if the
     database cannot answer, the error page says so without them."""
     user = getattr(request.state, "user", None)
-    if user is None or user not in session or not inspect(user).expired:
+    if user is None or user not in session or not inspect(user).unloaded & _SHOWN:
         return
     try:
         session.rollback()
-        session.refresh(user)
-        session.refresh(user, ["organisation"])  # the header names it
+        session.refresh(user, [*inspect(user).mapper.column_attrs.keys(), "organisation"])
     except SQLAlchemyError:
         request.state.user = None
 
