@@ -18,16 +18,14 @@
   page, persona, width and language. No rule is turned off.
 - **Settled pages.** The context asks for reduced motion, and each page is checked once what
   htmx loads by itself has arrived (no `htmx-request`, `htmx-settling`… class left).
-- **Time.** 20 walks; measured on two slow vCPUs (an AMD EPYC, 2026-12-07): 5 min 42 s with
-  `-n 2`, the longest walk (the admin's, 78 pages) 86 s.
+- **Time.** 20 walks; measured on two shared, busy cores (load about 12): 7 min 40 s with
+  `-n 2`, the longest walk (the admin's, about 60 pages) about 2 minutes.
 - **Screenshots.** The ten busiest pages (`BUSIEST`) at both widths in both languages go to
   `test-artifacts/a11y-<page>-<width>-<language>.png`, for people to look at.
 
-axe-core 4.12.1 is vendored in `tests/vendor/axe-core-4.12.1/` (MPL-2.0) and given to the
-walk's browser context as an init script, which every page it opens runs before its own (the
-application's CSP forbids inline scripts, rightly: the context bypasses it). Added to each page
-after it loaded (`page.add_script_tag`), axe was parsed again at each page: the admin's walk of
-78 pages took 79 s, 55 s so, on two slow vCPUs (about 0.2 s a page).
+axe-core 4.12.1 is vendored in `tests/vendor/axe-core-4.12.1/` (MPL-2.0) and injected with
+`page.add_script_tag` into a context that bypasses the CSP (the application's CSP forbids
+inline scripts, rightly).
 """
 
 from __future__ import annotations
@@ -161,6 +159,7 @@ AXE_RUN = r"""async () => {
 
 
 def _violations(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
     return list(page.evaluate(AXE_RUN))
 
 
@@ -189,7 +188,6 @@ def test_no_serious_accessibility_violation(
         with open_session(engine, write=True) as writer:
             raw, _ = auth.issue_token(writer, settings, user=user, kind=TokenKind.session)
         context.add_cookies([{"name": SESSION_COOKIE, "value": raw, "url": live_server}])
-    context.add_init_script(path=str(AXE))  # in every page it opens, compiled once
     page = context.new_page()
     page.set_default_timeout(15_000)
     found: list[str] = []
