@@ -1,8 +1,8 @@
 """Asking for a link tells nothing of whether the address has an account: the same answer, as
-long, either way. Timed without SMTP configured: the mail waits in the outbox. With SMTP the
-test client would also wait for the delivery that follows the answer (a background task, after
-the person has their page), and time the mail server rather than the answer: on two busy slow
-vCPUs that made the known address 1.4 s slower."""
+long, either way. Timed without SMTP configured: the mail waits in the outbox. With SMTP, the
+process's mail sender (a thread woken by the commit) delivers it while the answer waits out
+its floor; on two busy slow vCPUs the two competed for the CPU and the known address answered
+1.4 s later, a measure of the machine's load rather than of the answer."""
 
 from __future__ import annotations
 
