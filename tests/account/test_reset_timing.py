@@ -27,6 +27,7 @@ def _timed(client: Any, email: str) -> tuple[Any, float]:
 def test_an_unknown_address_gets_the_same_answer_no_mail_and_as_long(
     client_for: Any, world: World, session: Session
 ) -> None:
+    _timed(client_for(), "first@example.org")  # the process's first answer compiles its page
     unknown, unknown_time = _timed(client_for(), "nobody@example.org")
     known, known_time = _timed(client_for(), world.member.email)
     assert unknown.status_code == known.status_code == 200
@@ -36,4 +37,4 @@ def test_an_unknown_address_gets_the_same_answer_no_mail_and_as_long(
     assert unknown_time >= account.ANSWER_FLOOR_SECONDS and known_time >= account.ANSWER_FLOOR_SECONDS
     assert abs(unknown_time - known_time) < 0.3
     assert session.exec(select(OutboxMail.to_address)).all() == [world.member.email]
-    assert len(session.exec(select(PasswordResetRequest)).all()) == 2
+    assert len(session.exec(select(PasswordResetRequest)).all()) == 3
