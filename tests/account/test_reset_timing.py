@@ -1,8 +1,6 @@
 """Asking for a link tells nothing of whether the address has an account: the same answer, as
-long, either way. Timed without SMTP configured: the mail waits in the outbox. With SMTP, the
-process's mail sender (a thread woken by the commit) delivers it while the answer waits out
-its floor; on two busy slow vCPUs the two competed for the CPU and the known address answered
-1.4 s later, a measure of the machine's load rather than of the answer."""
+long, either way. The test clients run no mail sender, so the mail waits in the outbox; that it
+leaves only once the answer has gone is `test_reset_mail.py`'s."""
 
 from __future__ import annotations
 

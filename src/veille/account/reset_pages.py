@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from veille.account import service
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.profile import DIFFER, NewPassword
 from veille.errors import InvalidInput, TooManyAttempts
 from veille.i18n import N_, translate
+from veille.notifications import service as outbox
 from veille.web import Form, form_error_response, parse_form, redirect, render, run_change
 
 router = APIRouter(prefix="/password")
@@ -43,7 +45,10 @@ def forgot(request: Request, session: SessionDep, settings: SettingsDep, form: F
         }
         headers = {"Retry-After": str(exc.retry_after)}
         return render(request, FORGOT, {**context, "errors": errors}, status_code=429, headers=headers)
-    return render(request, FORGOT, {"email": email, "sent": True})
+    answer = render(request, FORGOT, {"email": email, "sent": True})
+    # Whether a mail was queued or not: the wake comes once the answer has gone.
+    answer.background = BackgroundTask(outbox.wake_sender, request.app.state.engine)
+    return answer
 
 
 @router.get("/reset/{token}")

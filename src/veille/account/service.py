@@ -33,8 +33,10 @@ LINK_SPENT = N_(
 
 
 def request_reset(session: Session, settings: Settings, *, email: str, ip: str) -> None:
-    """Counts the request (refused when too many: 429), and mails a link to the active account
-    of this address if there is one; the answer is the same, and as long, either way."""
+    """Counts the request (refused when too many: 429), and queues a link for the active
+    account of this address if there is one; the answer is the same, and as long, either way.
+    The mail waits for the caller to wake the sender after answering (``wake_sender``): its
+    delivery, while the answer waits out its floor, would slow the answer on a busy server."""
     started = time.monotonic()
     email, ip = email.strip().lower()[:254], ip[:64]
     resets.record_request(session, settings, email=email, ip=ip)
@@ -54,6 +56,7 @@ def request_reset(session: Session, settings: Settings, *, email: str, ip: str) 
             ),
             user_id=user.id,
             kind="password_reset",
+            wake=False,  # the page wakes the sender once its answer has gone
         )
         audit.record(
             session, user_id=user.id, verb="password_reset_requested", entity="user", entity_id=user.id

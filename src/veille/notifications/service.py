@@ -107,9 +107,15 @@ def enqueue(
     attachments: Sequence[Attachment] = (),
     user_id: int | None = None,
     kind: str = "",
+    wake: bool = True,
 ) -> OutboxMail:
     """Adds a mail to the outbox in the caller's transaction (no commit): it leaves only if
     the change that caused it is committed.
+
+    The commit wakes the process's sender; with ``wake=False`` the caller wakes it
+    (``wake_sender``) once its answer has gone, where delivering the mail meanwhile would make
+    that answer slower (a forgotten password's link: the time would tell the address has an
+    account).
 
     ``to`` is one address (``name@domain``); a bad address, kind, file name or content type is
     a programming error (ValueError). A subject is kept on one line and cut at 500 characters.
@@ -134,7 +140,8 @@ def enqueue(
     ]
     session.add(mail)
     session.flush()
-    session.info[_QUEUED] = True
+    if wake:
+        session.info[_QUEUED] = True
     return mail
 
 
@@ -518,12 +525,18 @@ class MailSender:
 _senders: weakref.WeakKeyDictionary[Engine, MailSender] = weakref.WeakKeyDictionary()
 
 
+def wake_sender(engine: Engine) -> None:
+    """Wakes this process's sender, if it runs one, to deliver what is due now."""
+    sender = _senders.get(engine)
+    if sender is not None:
+        sender.wake()
+
+
 @event.listens_for(DbSession, "after_commit")
 def _wake_on_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED, False):
-        sender = _senders.get(session.info.get("engine"))  # type: ignore[arg-type]
-        if sender is not None:
-            sender.wake()
+    engine = session.info.get("engine")
+    if session.info.pop(_QUEUED, False) and engine is not None:
+        wake_sender(engine)
 
 
 @event.listens_for(DbSession, "after_rollback")
