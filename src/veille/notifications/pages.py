@@ -9,7 +9,7 @@ from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
 from veille.directory.current import PageUser
 from veille.i18n import N_
-from veille.notifications import service
+from veille.notifications import admin, service
 from veille.notifications.enums import OutboxStatus
 from veille.pagination import PageNumber
 from veille.types import Id
@@ -44,7 +44,7 @@ def outbox(
     status: OutboxStatus | None = None,
     page: PageNumber = 1,
 ) -> Response:
-    mails = service.list_mail(session, actor=user, status=status, page=page)
+    mails = admin.list_mail(session, actor=user, status=status, page=page)
     return render(
         request,
         "notifications/outbox.html",
@@ -52,7 +52,7 @@ def outbox(
             **_context(settings),
             "page": mails,
             "status": status,
-            "counts": service.count_by_status(session, actor=user),
+            "counts": admin.count_by_status(session, actor=user),
             "base_url": f"/admin/outbox?status={status}" if status else "/admin/outbox",
         },
     )
@@ -62,7 +62,7 @@ def outbox(
 def mail_detail(
     mail_id: Id, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    mail, attachments = service.get_mail(session, actor=user, mail_id=mail_id)
+    mail, attachments = admin.get_mail(session, actor=user, mail_id=mail_id)
     account = directory.get_user(session, actor=user, user_id=mail.user_id) if mail.user_id else None
     return render(
         request,
@@ -85,7 +85,7 @@ def retry_mail(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    service.retry_mail(session, actor=user, mail_id=mail_id)
+    admin.retry_mail(session, actor=user, mail_id=mail_id)
     message = (
         N_("The mail is back in the queue: it is being sent again.")
         if settings.smtp_host

@@ -25,7 +25,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address, ContentTypeHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -33,20 +33,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Update, event, func, update
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from veille.audit import service as audit
 from veille.config import Settings
 from veille.db import DbSession, is_busy, open_session
-from veille.directory.models import User
-from veille.directory.service import require_admin
-from veille.errors import Conflict, NotFound
-from veille.i18n import N_
 from veille.notifications.enums import OutboxStatus
 from veille.notifications.models import OutboxAttachment, OutboxMail
 from veille.orm import utcnow
-from veille.pagination import Page, numbered_page
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +101,16 @@ def enqueue(
     attachments: Sequence[Attachment] = (),
     user_id: int | None = None,
     kind: str = "",
-    wake: bool = True,
+    due: datetime | None = None,
 ) -> OutboxMail:
     """Adds a mail to the outbox in the caller's transaction (no commit): it leaves only if
     the change that caused it is committed.
 
-    The commit wakes the process's sender; with ``wake=False`` the caller wakes it
-    (``wake_sender``) once its answer has gone, where delivering the mail meanwhile would make
-    that answer slower (a forgotten password's link: the time would tell the address has an
-    account).
+    A mail due now (``due`` left out) wakes the process's sender when that commit is made. One
+    ``due`` later leaves no sooner, whatever wakes the sender meanwhile: its caller wakes the
+    sender once it is due (``wake_sender``), or a sweep finds it. A forgotten password's link is
+    due when its answer has gone, so that delivering it cannot slow that answer down (the time
+    would tell that the address has an account).
 
     ``to`` is one address (``name@domain``); a bad address, kind, file name or content type is
     a programming error (ValueError). A subject is kept on one line and cut at 500 characters.
@@ -130,6 +125,8 @@ def enqueue(
         user_id=user_id,
         kind=kind,
     )
+    if due is not None:
+        mail.next_attempt_at = due
     mail.attachments = [
         OutboxAttachment(
             filename=_checked_filename(a.filename),
@@ -140,9 +137,15 @@ def enqueue(
     ]
     session.add(mail)
     session.flush()
-    if wake:
-        session.info[_QUEUED] = True
+    if due is None:
+        wake_at_commit(session)
     return mail
+
+
+def wake_at_commit(session: Session) -> None:
+    """The commit of this session's transaction wakes the process's sender: it queued mail
+    that is due now."""
+    session.info[_QUEUED] = True
 
 
 def _checked_address(address: str) -> str:
@@ -478,9 +481,10 @@ def _persistently(step: Callable[[], T]) -> T:
 class MailSender:
     """The one sender of a process: a thread that delivers when woken and on a timer.
 
-    ``wake`` is called when a transaction that queued mail commits (see ``_wake_on_commit``),
-    so mail leaves within moments of the change, and the thread sweeps every ``SWEEP_SECONDS``
-    for retries and for mail queued by other processes. Requests never wait for it.
+    ``wake`` is called when a transaction that queued mail due now commits (see
+    ``_wake_on_commit``), so mail leaves within moments of the change, or by the caller of
+    ``wake_sender`` once its mail is due; the thread sweeps every ``SWEEP_SECONDS`` for retries
+    and for mail queued by other processes. Requests never wait for it.
     """
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
@@ -542,71 +546,3 @@ def _wake_on_commit(session: Session) -> None:
 @event.listens_for(DbSession, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_QUEUED, None)
-
-
-# Admin pages
-
-
-@dataclass(frozen=True)
-class AttachmentInfo:
-    filename: str
-    content_type: str
-    size: int
-
-
-def list_mail(session: Session, *, actor: User, status: OutboxStatus | None, page: int) -> Page[OutboxMail]:
-    """Newest first; the bodies are not loaded."""
-    require_admin(actor)
-    stmt = (
-        select(OutboxMail)
-        .options(
-            defer(OutboxMail.text, raiseload=True),  # type: ignore[arg-type]
-            defer(OutboxMail.html, raiseload=True),  # type: ignore[arg-type]
-        )
-        .order_by(col(OutboxMail.id).desc())
-    )
-    if status is not None:
-        stmt = stmt.where(OutboxMail.status == status)
-    return numbered_page(session, stmt, page)
-
-
-def count_by_status(session: Session, *, actor: User) -> dict[OutboxStatus, int]:
-    require_admin(actor)
-    rows = session.exec(select(OutboxMail.status, func.count()).group_by(col(OutboxMail.status))).all()
-    return dict.fromkeys(OutboxStatus, 0) | {OutboxStatus(status): count for status, count in rows}
-
-
-def get_mail(session: Session, *, actor: User, mail_id: int) -> tuple[OutboxMail, list[AttachmentInfo]]:
-    """The mail and its attachments' names, types and sizes (their data is not loaded)."""
-    require_admin(actor)
-    mail = session.get(OutboxMail, mail_id)
-    if mail is None:
-        raise NotFound()
-    rows = session.exec(
-        select(
-            OutboxAttachment.filename,
-            OutboxAttachment.content_type,
-            func.length(OutboxAttachment.data),
-        )
-        .where(OutboxAttachment.mail_id == mail_id)
-        .order_by(col(OutboxAttachment.id))
-    ).all()
-    return mail, [AttachmentInfo(filename, content_type, size or 0) for filename, content_type, size in rows]
-
-
-def retry_mail(session: Session, *, actor: User, mail_id: int) -> OutboxMail:
-    """Puts a failed mail back in the queue, due now, with a fresh count of attempts."""
-    require_admin(actor)
-    mail = session.get(OutboxMail, mail_id)
-    if mail is None:
-        raise NotFound()
-    if mail.status != OutboxStatus.failed:
-        raise Conflict(N_("Only a mail whose delivery failed can be sent again."))
-    mail.status = OutboxStatus.pending
-    mail.attempts = 0
-    mail.next_attempt_at = utcnow()
-    session.add(mail)
-    audit.record(session, user_id=actor.id, verb="retry", entity="outbox_mail", entity_id=mail.id)
-    session.info[_QUEUED] = True  # the sender takes it at once
-    session.commit()
-    return mail
