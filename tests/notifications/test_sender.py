@@ -1,10 +1,12 @@
 """The sender of a process: started with the application, woken by the commit of a change that
-queued mail, sweeping on a timer, stopped with the application; requests never wait for it."""
+queued mail due now, sweeping on a timer, stopped with the application; requests never wait for
+it. Mail due later leaves no sooner."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +20,14 @@ from veille.db import make_engine, open_session
 from veille.notifications import service as outbox
 from veille.notifications.enums import OutboxStatus
 from veille.notifications.models import OutboxMail
+from veille.orm import utcnow
 
 SENDER = "veille-mail-sender"
 
 
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    # The sweep an hour away: within a test, only a wake sends mail.
+    # The sweep 30 s away (its longest): within a test, only a wake sends mail.
     return smtp_server.configure(settings, mail_lease_seconds=7200)
 
 
@@ -49,6 +52,28 @@ def test_a_commit_that_queued_mail_wakes_the_sender(
         assert [m["To"] for m in smtp_server.wait_for(1)] == ["nadia@example.org"]
     finally:
         sender.stop()
+
+
+def test_mail_due_later_does_not_leave_when_the_sender_is_woken_sooner(
+    engine: Engine, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """A forgotten password's link is due once its answer has gone (account.service): another
+    change's mail may wake the sender meanwhile."""
+    sender = outbox.MailSender(engine, settings)
+    sender.start()
+    try:
+        with open_session(engine) as session:
+            due = utcnow() + timedelta(hours=1)
+            later = outbox.enqueue(session, to="lien@example.org", subject="Lien", text="Bonjour.", due=due)
+            session.commit()
+        _queue(engine, "nadia@example.org")
+        assert [m["To"] for m in smtp_server.wait_for(1)] == ["nadia@example.org"]
+    finally:
+        sender.stop()
+    with open_session(engine) as session:
+        mail = session.get(OutboxMail, later.id)
+        assert mail is not None and (mail.status, mail.attempts) == (OutboxStatus.pending, 0)
+    assert [m["To"] for m in smtp_server.received] == ["nadia@example.org"]
 
 
 def test_a_rolled_back_change_sends_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 
 from veille.account import service
@@ -46,9 +47,15 @@ def forgot(request: Request, session: SessionDep, settings: SettingsDep, form: F
         headers = {"Retry-After": str(exc.retry_after)}
         return render(request, FORGOT, {**context, "errors": errors}, status_code=429, headers=headers)
     answer = render(request, FORGOT, {"email": email, "sent": True})
-    # Whether a mail was queued or not: the wake comes once the answer has gone.
-    answer.background = BackgroundTask(outbox.wake_sender, request.app.state.engine)
+    # Whether a link was queued or not: the sender is woken once the answer has gone.
+    answer.background = BackgroundTask(_wake_sender, request.app.state.engine)
     return answer
+
+
+async def _wake_sender(engine: Engine) -> None:
+    """Run on the event loop, not in the thread pool, where it would wait behind requests on a
+    busy server: waking is setting one flag."""
+    outbox.wake_sender(engine)
 
 
 @router.get("/reset/{token}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -20,6 +21,7 @@ from veille.directory.models import User
 from veille.errors import Forbidden, InvalidInput
 from veille.i18n import N_, translate
 from veille.notifications import service as outbox
+from veille.orm import utcnow
 from veille.situations import flows
 from veille.situations.enums import NotificationMode
 from veille.web import render_text
@@ -35,9 +37,10 @@ LINK_SPENT = N_(
 def request_reset(session: Session, settings: Settings, *, email: str, ip: str) -> None:
     """Counts the request (refused when too many: 429), and queues a link for the active
     account of this address if there is one; the answer is the same, and as long, either way.
-    The mail waits for the caller to wake the sender after answering (``wake_sender``): its
-    delivery, while the answer waits out its floor, would slow the answer on a busy server."""
-    started = time.monotonic()
+    The link is due when the answer has waited out its floor: delivered meanwhile, it would
+    slow the answer on a busy server. The caller wakes the sender once it has answered
+    (``notifications.service.wake_sender``)."""
+    started, due = time.monotonic(), utcnow() + timedelta(seconds=ANSWER_FLOOR_SECONDS)
     email, ip = email.strip().lower()[:254], ip[:64]
     resets.record_request(session, settings, email=email, ip=ip)
     user = session.exec(select(User).where(User.email == email)).first()
@@ -56,7 +59,7 @@ def request_reset(session: Session, settings: Settings, *, email: str, ip: str) 
             ),
             user_id=user.id,
             kind="password_reset",
-            wake=False,  # the page wakes the sender once its answer has gone
+            due=due,
         )
         audit.record(
             session, user_id=user.id, verb="password_reset_requested", entity="user", entity_id=user.id
