@@ -12,13 +12,14 @@ from sqlmodel import select, update
 
 from tests.factories import PASSWORD
 from veille.auth import resets
-from veille.auth.models import AuthToken, PasswordReset
+from veille.auth.models import AuthToken, PasswordReset, PasswordResetRequest
 from veille.auth.service import hash_token, verify_password
 from veille.directory.enums import Language
 from veille.directory.models import User
 from veille.orm import utcnow
 
 NEW = "lanterne cerisier boussole marée"
+NO_ADDRESSES = ["pas-une-adresse", "member@example", "member@@example.org", "a" * 250 + "@example.org"]
 
 
 @pytest.fixture
@@ -78,6 +79,16 @@ def test_an_empty_address_is_a_french_form_error(client_for, world):
     response = _ask(client_for(), "  ")
     assert response.status_code == 422
     assert "Ce champ est obligatoire" in response.text
+
+
+@pytest.mark.parametrize("typed", NO_ADDRESSES)
+def test_an_address_that_is_no_address_is_told_so_not_promised_a_mail(client_for, world, session, typed):
+    response = _ask(client_for(), typed)
+    assert response.status_code == 422
+    assert "Saisissez une adresse e-mail valide" in response.text
+    assert "Si un compte utilise" not in response.text
+    assert 'id="field-email-error"' in response.text
+    assert session.exec(select(PasswordResetRequest)).all() == []  # not counted against the throttle
 
 
 def test_requests_are_throttled_per_address_typed_known_or_not(client_for, world, smtp_server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 
@@ -19,7 +20,13 @@ from veille.web import Form, form_error_response, parse_form, redirect, render, 
 router = APIRouter(prefix="/password")
 FORGOT = "account/forgot.html"
 RESET = "account/reset.html"
-REQUIRED = N_("This field is required.")
+
+
+class LinkRequest(BaseModel):
+    """The request for a link: an address, checked for its form only (a mistyped one is told so
+    rather than promised a mail); whether it has an account is never said."""
+
+    email: EmailStr = Field(max_length=254)
 
 
 @router.get("/forgot")
@@ -32,8 +39,10 @@ def forgot(request: Request, session: SessionDep, settings: SettingsDep, form: F
     """The same answer whether the address has an account or not; 429 after too many requests."""
     email = str(form.get("email", "")).strip()
     context = {"email": email, "sent": False}
-    if not email:
-        return form_error_response(request, FORGOT, context, InvalidInput({"email": REQUIRED}))
+    try:
+        email = parse_form(LinkRequest, {"email": email}).email
+    except InvalidInput as exc:
+        return form_error_response(request, FORGOT, context, exc)
     ip = request.client.host if request.client else "unknown"
     try:
         service.request_reset(session, settings, email=email, ip=ip)
