@@ -2,7 +2,8 @@
  * Veille: small progressive enhancements. No dependency; every page works without it.
  * - mobile menu toggle (.nav-toggle / #site-menu)
  * - confirmation dialog for [data-confirm] on forms, submit buttons, links and htmx requests
- * - focus on the error summary (or the first field in error) after a page load or an htmx swap
+ * - focus on the error summary (or the first field in error) after a page load or an htmx swap;
+ *   else on [data-autofocus], on the control of the same id, or on the swapped part's heading
  * - a message in #flashes when an htmx request fails
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
@@ -257,6 +258,15 @@
     return false;
   }
 
+  // The control that had focus when a swap began, by its id: a swap that replaces it (the
+  // agenda drawn again after an item moved, or a live part of the meeting read again) gives
+  // focus back to the control of the same id in the new content.
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body && active.id ? active.id : null;
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = (event.detail && event.detail.elt) || event.target;
     if (focusErrors(target)) return;
@@ -270,6 +280,16 @@
     // (tabindex="-1") rather than letting it fall to the top of the page.
     var active = document.activeElement;
     if (!active || active === document.body || !document.contains(active)) {
+      var same = focusedId && document.getElementById(focusedId);
+      if (same && same.disabled) {
+        // Now disabled (an agenda item moved to the top cannot go up): its group's other control.
+        var group = same.closest("[data-focus-group]");
+        same = group && group.querySelector("button:not([disabled])");
+      }
+      if (same) {
+        same.focus();
+        return;
+      }
       var heading = target && target.querySelector && target.querySelector("[tabindex='-1']");
       if (heading) heading.focus();
     }

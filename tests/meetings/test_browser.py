@@ -70,9 +70,20 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     assert "Rodéos" in _titles(page)[0]  # the order was saved
-    page.get_by_role("button", name="Descendre\u00a0: Rodéos motorisés sur le parking du marché").click()
-    expect(page.locator(".agenda-item__title").first).not_to_contain_text("Rodéos")
-    assert "Rodéos" in _titles(page)[1]
+    # The agenda is drawn again at each move: the keyboard stays on the item moved.
+    down = page.get_by_role("button", name="Descendre\u00a0: Rodéos motorisés sur le parking du marché")
+    up = page.get_by_role("button", name="Monter\u00a0: Rodéos motorisés sur le parking du marché")
+    down.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".agenda-item__title").nth(1)).to_contain_text("Rodéos")
+    expect(down).to_be_focused()
+    up.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".agenda-item__title").first).to_contain_text("Rodéos")
+    expect(down).to_be_focused()  # first, it cannot go up: on its other button
+    page.keyboard.press("Enter")
+    expect(page.locator(".agenda-item__title").nth(1)).to_contain_text("Rodéos")
+    expect(down).to_be_focused()
 
     # An item's edit form is loaded when its part is opened, then saved in place.
     rodeos = page.locator(".agenda-item", has_text="Rodéos")

@@ -66,6 +66,7 @@ def test_partners_post_update_and_group_reports(
     page.get_by_role("button", name="Publier la mise à jour").click()
     expect(page.locator("#timeline")).to_contain_text("Serrure du hall changée")
     expect(page.locator("#timeline")).to_contain_text("Léa Bailleur (Habitat Loire)")
+    expect(page.locator("#timeline-title")).to_be_focused()  # not the top of the page
     page.set_viewport_size({"width": 1280, "height": 1100})
     page.screenshot(path=str(screenshot_dir / "situation-desktop.png"), full_page=True)
 
