@@ -113,6 +113,35 @@ def test_action_table_fits_a_laptop_and_becomes_cards_on_a_phone(
     expect(page.get_by_text("1 action", exact=True)).to_be_visible()
 
 
+def test_report_feed_shows_reports_first_on_a_phone(
+    page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
+) -> None:
+    for n in range(3):
+        factory.situation(world.body, world.member, f"Tags sur la façade de l'école {n}", days_ago=n + 1)
+    log_in(page, live_server, "member@example.org")
+
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server}/situations")
+    # Beside the reports, every filter is open and their title is no button.
+    expect(page.get_by_label("Secteur")).to_be_visible()
+    expect(page.locator(".filter-fold__summary")).to_be_hidden()
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/situations")
+    # The search stays; the other filters fold, so that the first report is on the first screen.
+    expect(page.get_by_label("Rechercher", exact=True)).to_be_visible()
+    expect(page.get_by_label("Secteur")).to_be_hidden()
+    assert page.locator(".situation-list > li").first.bounding_box()["y"] < PHONE["height"]
+    assert overflow(page, "html") == []
+    page.screenshot(path=str(screenshot_dir / "report-feed-phone.png"), full_page=True)
+    page.get_by_text("Plus de filtres").click()
+    page.get_by_label("Statut").select_option("resolved")
+    expect(page.get_by_text("Aucun signalement ne correspond.")).to_be_visible()
+    # A refused date is shown, unfolded.
+    page.goto(f"{live_server}/situations?since=1900-01-01")
+    expect(page.locator("#field-since-error")).to_be_visible()
+
+
 def share_choices(html: str) -> list[str]:
     """The names of the organisations the report form offers to share with."""
     return re.findall(r'name="shared_with_organisation_ids" value="\d+"[^>]*>\s*<label[^>]*>([^<]+)<', html)
