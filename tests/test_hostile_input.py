@@ -85,6 +85,10 @@ def test_a_diagnostic_of_another_millennium_is_refused_and_not_saved(
 def test_the_report_feed_refuses_a_period_out_of_bounds(client_for, api_for, world):  # type: ignore[no-untyped-def]
     page = client_for(world.member).get("/situations?since=0001-01-01")
     assert "Choisissez une période entre l’an 2000 et l’an prochain." in page.text
+    # The results alone, as htmx refreshes them from the filters: they say why they are not filtered.
+    results = client_for(world.member).get("/situations?since=0001-01-01", headers={"HX-Request": "true"})
+    assert 'id="feed"' in results.text and "<html" not in results.text
+    assert "Les filtres ne sont pas appliqués\u00a0: vérifiez la période." in results.text
     assert api_for(world.member).get("/api/v1/situations?since=1999-01-01").status_code == 422
 
 

@@ -26,6 +26,9 @@ from veille.web import redirect, render, translated
 
 router = APIRouter()
 FEED = "situations/feed.html"
+# Said above the results too, beside a refused period: they are not filtered, and htmx redraws
+# them alone, not the filters with their messages.
+NOT_APPLIED = N_("The filters are not applied: check the period.")
 
 
 def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[str, str]]:
@@ -41,10 +44,12 @@ def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[s
         # A day out of the type's bounds is a period out of Veille's: say so beside the field.
         wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
         days = {field: translate(PERIOD_BOUNDS) for field in wrong & {"since", "until"}}
-        return feed.Filters(), values, days or {"__all__": translate(N_("Check the filters."))}
+        if not days:
+            return feed.Filters(), values, {"__all__": translate(N_("Check the filters."))}
+        return feed.Filters(), values, {**days, "__all__": translate(NOT_APPLIED)}
     period = filters.period_errors(request.app.state.settings.today())
     if period:
-        return feed.Filters(), values, translated(period)
+        return feed.Filters(), values, {**translated(period), "__all__": translate(NOT_APPLIED)}
     return filters, values, {}
 
 
