@@ -3,7 +3,9 @@
  * - mobile menu toggle (.nav-toggle / #site-menu)
  * - confirmation dialog for [data-confirm] on forms, submit buttons, links and htmx requests
  * - focus on the error summary (or the first field in error) after a page load or an htmx swap;
- *   else on [data-autofocus], on the control of the same id, or on the swapped part's heading
+ *   else on [data-autofocus]; else, when the swap removed the focused control, on the other
+ *   control of its [data-focus-group] if the new one of the same id is disabled, or on the
+ *   swapped part's heading
  * - a message in #flashes when an htmx request fails
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
@@ -258,13 +260,12 @@
     return false;
   }
 
-  // The control that had focus when a swap began, by its id: a swap that replaces it (the
-  // agenda drawn again after an item moved, or a live part of the meeting read again) gives
-  // focus back to the control of the same id in the new content.
-  var focusedId = null;
-  document.addEventListener("htmx:beforeSwap", function () {
-    var active = document.activeElement;
-    focusedId = active && active !== document.body && active.id ? active.id : null;
+  // What had focus when each response's swap began (by its request): only a swap that removed
+  // it moves focus, never one that leaves it where it is (a live part of the meeting page read
+  // again while one reads or types elsewhere).
+  var focusedAt = new WeakMap();
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail && event.detail.xhr) focusedAt.set(event.detail.xhr, document.activeElement);
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -276,23 +277,21 @@
       next.focus();
       return;
     }
-    // The swap removed the focused control: give focus back to the swapped region's heading
-    // (tabindex="-1") rather than letting it fall to the top of the page.
+    var was = event.detail && event.detail.xhr && focusedAt.get(event.detail.xhr);
     var active = document.activeElement;
-    if (!active || active === document.body || !document.contains(active)) {
-      var same = focusedId && document.getElementById(focusedId);
-      if (same && same.disabled) {
-        // Now disabled (an agenda item moved to the top cannot go up): its group's other control.
-        var group = same.closest("[data-focus-group]");
-        same = group && group.querySelector("button:not([disabled])");
-      }
-      if (same) {
-        same.focus();
-        return;
-      }
-      var heading = target && target.querySelector && target.querySelector("[tabindex='-1']");
-      if (heading) heading.focus();
+    if (!was || was === document.body || was.isConnected || (active && active !== document.body)) return;
+    // htmx gives focus to the new control of the same id; one now disabled cannot take it (an
+    // agenda item moved to the top cannot go up): the other control of its group does.
+    var same = was.id && document.getElementById(was.id);
+    if (same && same.disabled) {
+      var group = same.closest("[data-focus-group]");
+      same = group && group.querySelector("button:not([disabled])");
     }
+    if (same) same.focus({ preventScroll: true });
+    if (same && document.activeElement === same) return;
+    // Else the swapped region's heading (tabindex="-1"), rather than the top of the page.
+    var heading = target && target.querySelector && target.querySelector("[tabindex='-1']");
+    if (heading) heading.focus();
   });
 
   // A link of the error summary moves focus to its field and shows the field's label.

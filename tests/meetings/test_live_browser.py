@@ -52,8 +52,14 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
 
         status = member.locator(".meeting-summary__facts")
         expect(status).to_contain_text("Convoquée")
-        page.locator(".tally__bulk button").click()
+        watch_focus = "() => { window.moved = []; addEventListener('focusin', e => moved.push(e.target.id)) }"
+        member.evaluate(watch_focus)
+        with member.expect_response(lambda answer: "/live/attendance" in answer.url):
+            page.locator(".tally__bulk button").click()
         expect(status).to_contain_text("Tenue")
+        # The member's parts read again took no focus: theirs was on nothing they replaced.
+        member.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+        assert member.evaluate("() => moved") == []
         expect(page.get_by_role("button", name="Approuver le compte rendu")).to_be_visible()
         expect(page.get_by_role("button", name="Annuler la réunion")).to_have_count(0)
         # One save message at a time.
