@@ -43,14 +43,14 @@ def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[s
     except ValidationError as exc:
         # A day out of the type's bounds is a period out of Veille's: say so beside the field.
         wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        days = {field: translate(PERIOD_BOUNDS) for field in wrong & {"since", "until"}}
-        if not days:
+        refused = {field: translate(PERIOD_BOUNDS) for field in wrong & {"since", "until"}}
+        if not refused:
             return feed.Filters(), values, {"__all__": translate(N_("Check the filters."))}
-        return feed.Filters(), values, {**days, "__all__": translate(NOT_APPLIED)}
-    period = filters.period_errors(request.app.state.settings.today())
-    if period:
-        return feed.Filters(), values, {**translated(period), "__all__": translate(NOT_APPLIED)}
-    return filters, values, {}
+    else:
+        refused = translated(filters.period_errors(request.app.state.settings.today()))
+        if not refused:
+            return filters, values, {}
+    return feed.Filters(), values, {**refused, "__all__": translate(NOT_APPLIED)}
 
 
 def _page(request: Request) -> int:
