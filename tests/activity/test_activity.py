@@ -641,10 +641,12 @@ def test_grid_and_year_table_in_a_browser(
     assert counts(session)[(LINK, "2016-11")] == 41
     # A negative count never leaves the browser; the cell says why.
     crisis = page.get_by_label("Gestion de crise, novembre 2016")
+    # htmx says when the check halts the cell's request (after its 500 ms delay).
+    crisis.evaluate("c => c.addEventListener('htmx:validation:halted', () => { c.dataset.halted = '1' })")
     crisis.fill("-2")
     crisis.press("Tab")
     expect(page.locator("td", has=crisis).locator(".activity-cell__hint")).to_be_visible()
-    page.wait_for_timeout(800)
+    expect(crisis).to_have_attribute("data-halted", "1")
     assert ("Gestion de crise", "2016-11") not in counts(session)
     page.screenshot(path=str(screenshot_dir / "activity-grid.png"), full_page=True)
 

@@ -107,8 +107,15 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     page.locator(".agenda-item", has_text="Rodéos").get_by_text("Enregistré à").wait_for()
     decisions = page.locator(".agenda-item", has_text="Rodéos").get_by_label("Décisions")
     decisions.fill("Arrêté d’interdiction de stationner le dimanche ; bilan à la prochaine cellule.")
-    decisions.blur()
-    page.wait_for_timeout(300)
+    with page.expect_response(  # leaving the field saves it at once ("change"), not 1.5 s later
+        lambda response: (
+            response.request.method == "POST"
+            and "/notes" in response.url
+            and "Arr%C3%AAt%C3%A9" in (response.request.post_data or "")
+        )
+    ) as saved:
+        decisions.blur()
+    assert saved.value.ok
     page.get_by_label("Notes (compte rendu de ce point)").first.fill("Tour de table sans fait marquant.")
     page.locator(".agenda-item").first.get_by_text("Enregistré à").wait_for()
     for width, viewport in (
