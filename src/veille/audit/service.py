@@ -27,6 +27,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from veille.audit.kinds import Entity, Verb
 from veille.audit.models import AuditEvent
 from veille.groupcommit import write_all
 from veille.orm import utcnow
@@ -38,8 +39,8 @@ def record(
     session: Session,
     *,
     user_id: int | None,
-    verb: str,
-    entity: str,
+    verb: Verb,
+    entity: Entity,
     entity_id: int | None = None,
     **detail: object,
 ) -> None:
@@ -49,7 +50,7 @@ def record(
 
 
 def record_reads(
-    session: Session, *, user_id: int | None, entity: str, entity_ids: list[int], **detail: object
+    session: Session, *, user_id: int | None, entity: Entity, entity_ids: list[int], **detail: object
 ) -> None:
     """One "read" event per record, written in a single statement (a list of 50 confidential
     records costs one insert, not fifty)."""
@@ -162,7 +163,7 @@ def count_reads(
 
 
 def record_consultation(
-    session: Session, *, user_id: int | None, entity: str, entity_id: int | None = None, **detail: object
+    session: Session, *, user_id: int | None, entity: Entity, entity_id: int | None = None, **detail: object
 ) -> None:
     """Audits a consultation of what the audit keeps (a search of the trail, its export, a
     charter report), then commits. A read request ends its read transaction first: SQLite cannot

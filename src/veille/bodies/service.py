@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from veille.audit import service as audit
+from veille.audit.kinds import Verb
 from veille.bodies import reach
 from veille.bodies.enums import BodyKind, BodyStatus, MemberRole
 from veille.bodies.models import (
@@ -422,7 +423,7 @@ def set_member(session: Session, *, access: BodyAccess, user_id: int, role: Memb
     ).first()
     if membership is not None and not access.can_change_member(membership):
         raise Forbidden(N_("Only the chair or the coordinator can change a chair or an excluded member."))
-    verb = "add_member"
+    verb: Verb = "add_member"
     if membership is None:
         assert access.body.id is not None
         membership = Membership(body_id=access.body.id, user_id=user_id, role=role)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, SQLModel, col, select
 
 from veille.audit import service as audit
+from veille.audit.kinds import Entity, Verb
 from veille.auth import service as auth
 from veille.auth.passwords import require_strong
 from veille.config import Settings
@@ -101,14 +102,16 @@ def _check_unique(
         raise InvalidInput(errors)
 
 
-def _save(session: Session, actor: User | None, record: SQLModel, verb: str, **detail: object) -> None:
+def _save(
+    session: Session, actor: User | None, record: SQLModel, entity: Entity, verb: Verb, **detail: object
+) -> None:
     session.add(record)
     session.flush()
     audit.record(
         session,
         user_id=actor.id if actor else None,
         verb=verb,
-        entity=str(record.__tablename__),
+        entity=entity,
         entity_id=getattr(record, "id", None),
         **detail,
     )
@@ -151,7 +154,7 @@ def save_sector(
     commune_id = _sector_commune(session, data.commune_id, limits)
     sector = sector or Sector.model_validate(data, update={"commune_id": commune_id})
     sector.sqlmodel_update(data.model_dump() | {"commune_id": commune_id})
-    _save(session, actor, sector, "update" if exclude else "create", name=sector.name)
+    _save(session, actor, sector, "sector", "update" if exclude else "create", name=sector.name)
     return sector
 
 
@@ -228,7 +231,7 @@ def save_commune(
     _check_unique(session, Commune, {"name": data.name}, exclude, N_("A commune already has this name."))
     commune = commune or Commune.model_validate(data)
     commune.sqlmodel_update(data.model_dump())
-    _save(session, actor, commune, "update" if exclude else "create", name=commune.name)
+    _save(session, actor, commune, "commune", "update" if exclude else "create", name=commune.name)
     return commune
 
 
@@ -295,7 +298,14 @@ def save_organisation(
     )
     organisation = organisation or Organisation.model_validate(data)
     organisation.sqlmodel_update(data.model_dump())
-    _save(session, actor, organisation, "update" if exclude else "create", name=organisation.name)
+    _save(
+        session,
+        actor,
+        organisation,
+        "organisation",
+        "update" if exclude else "create",
+        name=organisation.name,
+    )
     return organisation
 
 
@@ -304,7 +314,7 @@ def set_organisation_active(
 ) -> None:
     require_staff(actor)
     organisation.active = active
-    _save(session, actor, organisation, "reactivate" if active else "deactivate")
+    _save(session, actor, organisation, "organisation", "reactivate" if active else "deactivate")
 
 
 # Users
@@ -419,7 +429,7 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
         user.password_hash = auth.hash_password(data.password)
         assert user.id is not None
         auth.revoke_all(session, user_id=user.id)
-    _save(session, actor, user, "update", password_changed=bool(data.password))
+    _save(session, actor, user, "user", "update", password_changed=bool(data.password))
     return user
 
 
@@ -447,4 +457,4 @@ def set_user_active(session: Session, *, actor: User, user: User, active: bool) 
     if not active:
         assert user.id is not None
         auth.revoke_all(session, user_id=user.id)
-    _save(session, actor, user, "reactivate" if active else "deactivate")
+    _save(session, actor, user, "user", "reactivate" if active else "deactivate")

@@ -32,60 +32,6 @@ PERIOD_REVERSED = N_("The period ends before it starts.")
 # The most rows one export holds, newest first: narrow the search for older ones.
 EXPORT_LIMIT = 10_000
 
-# What the form offers (the API takes any code): the kinds of record and of event services write.
-ENTITIES = [
-    "action",
-    "agenda_item",
-    "activity_series",
-    "audit",
-    "body",
-    "calendar_feed",
-    "category",
-    "charter_article",
-    "charter_report",
-    "diagnostic",
-    "group_review",
-    "meeting",
-    "organisation",
-    "outbox_mail",
-    "problem",
-    "sector",
-    "situation",
-    "user",
-    "venue",
-]
-VERBS = [
-    "accept_charter",
-    "add_member",
-    "anonymise",
-    "approve",
-    "attach",
-    "cancel",
-    "close",
-    "consult",
-    "convene",
-    "create",
-    "delete",
-    "detach",
-    "evaluate",
-    "exclude_member",
-    "invite",
-    "login",
-    "login_failed",
-    "read",
-    "refer",
-    "release_login",
-    "remove_member",
-    "reopen",
-    "retry",
-    "revoke",
-    "set_attendance",
-    "set_charter",
-    "status",
-    "update",
-    "withdraw_invitation",
-]
-
 
 class Filters(BaseModel):
     """What to look for; every filter narrows the search (the page's query string, the export's

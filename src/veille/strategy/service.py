@@ -21,6 +21,7 @@ from veille.access import Viewer
 from veille.actions.lists import visible
 from veille.actions.models import Action
 from veille.audit import service as audit
+from veille.audit.kinds import Entity, Verb
 from veille.bodies.enums import BodyKind, BodyStatus
 from veille.bodies.models import Body
 from veille.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -136,7 +137,7 @@ def _check_period(starts: int, ends: int) -> None:
 
 
 def _record(
-    session: Session, viewer: Viewer, verb: str, entity: str, entity_id: int | None, **detail: object
+    session: Session, viewer: Viewer, verb: Verb, entity: Entity, entity_id: int | None, **detail: object
 ) -> None:
     audit.record(session, user_id=viewer.user.id, verb=verb, entity=entity, entity_id=entity_id, **detail)
 
@@ -236,14 +237,14 @@ def _next_position(session: Session, column: Any, where: ColumnElement[bool]) ->
 
 
 Part = TypeVar("Part", StrategyAxis, StrategyObjective, StrategyIndicator)
-_ENTITIES = {
+_ENTITIES: dict[type[StrategyAxis | StrategyObjective | StrategyIndicator], Entity] = {
     StrategyAxis: "strategy_axis",
     StrategyObjective: "strategy_objective",
     StrategyIndicator: "strategy_indicator",
 }
 
 
-def _save(session: Session, access: StrategyAccess, part: Part, verb: str, **detail: object) -> Part:
+def _save(session: Session, access: StrategyAccess, part: Part, verb: Verb, **detail: object) -> Part:
     """The one step that writes a part of the strategy (an axis, an objective, an indicator)
     created, changed or deleted: with a new version of the strategy and the audit event, in
     one commit."""

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
+from veille.audit.kinds import Verb
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyStatus, MemberRole
 from veille.directory.models import User
@@ -171,7 +172,7 @@ def create_venue(session: Session, *, access: bodies.BodyAccess, data: VenueIn, 
     return venue
 
 
-def _touch(session: Session, access: VenueAccess, verb: str, **detail: object) -> Venue:
+def _touch(session: Session, access: VenueAccess, verb: Verb, **detail: object) -> Venue:
     venue = access.venue
     bump(venue)
     session.add(venue)

@@ -1,0 +1,97 @@
+"""What the audit log names: every kind of event and of record a service writes, in one place.
+
+The services pass these to ``audit.record`` (a name not listed here fails the type check), the
+admin's search offers them, and docs/api.md lists them (a test holds the three together).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Verb = Literal[
+    "accept_charter",
+    "add_member",
+    "all_present",
+    "anonymise",
+    "answer_by_link",
+    "approve",
+    "attach",
+    "cancel",
+    "carry_over",
+    "change_password",
+    "close",
+    "consult",
+    "convene",
+    "count",
+    "create",
+    "deactivate",
+    "delete",
+    "detach",
+    "evaluate",
+    "exclude_member",
+    "invite",
+    "limit_communes",
+    "link",
+    "login",
+    "login_failed",
+    "notes",
+    "notifications",
+    "outline",
+    "password_reset",
+    "password_reset_requested",
+    "plan_from_rule",
+    "plan_series",
+    "reactivate",
+    "read",
+    "refer",
+    "release_login",
+    "remove_member",
+    "renew",
+    "reopen",
+    "reorder",
+    "retry",
+    "revoke",
+    "round_table",
+    "save",
+    "set_attendance",
+    "set_charter",
+    "set_member_role",
+    "sign",
+    "status",
+    "update",
+    "update_posted",
+    "update_profile",
+    "withdraw",
+    "withdraw_invitation",
+]
+
+Entity = Literal[
+    "action",
+    "activity_series",
+    "agenda_item",
+    "api_token",
+    "audit",
+    "body",
+    "calendar_feed",
+    "category",
+    "charter_article",
+    "charter_report",
+    "commune",
+    "diagnostic",
+    "group_review",
+    "meeting",
+    "organisation",
+    "outbox_mail",
+    "problem",
+    "sector",
+    "situation",
+    "strategy",
+    "strategy_axis",
+    "strategy_indicator",
+    "strategy_objective",
+    "user",
+    "venue",
+]
+
+VERBS: tuple[Verb, ...] = get_args(Verb)
+ENTITIES: tuple[Entity, ...] = get_args(Entity)
