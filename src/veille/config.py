@@ -59,7 +59,6 @@ class Settings(BaseSettings):
     login_account_slow_after: int = Field(default=10, ge=1)
     login_account_lock_after: int = Field(default=50, ge=2)
     login_delay_seconds: float = Field(default=1.0, ge=0)
-    demo: bool = False
 
     # Database connections of one process: the routes run on as many threads (a request holds
     # one connection), and a burst may open as many again. With N workers on PostgreSQL, keep

@@ -37,9 +37,9 @@ class CliError(Exception):
     """Bad input the operator can fix; the message is printed as is."""
 
 
-def read_settings(*, demo: bool = False) -> Settings:
+def read_settings() -> Settings:
     """The settings, refused at once when the secret is missing (not after a migration)."""
-    settings = load_settings(demo=True) if demo else load_settings()
+    settings = load_settings()
     settings.signing_key  # noqa: B018  (raises ConfigError when it is missing or too short)
     return settings
 

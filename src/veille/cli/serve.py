@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import shutil
 import textwrap
 from collections.abc import Sequence
@@ -139,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrates, loads the demo if asked, then hands over to uvicorn."""
     import uvicorn
 
-    settings = read_settings(demo=args.demo)
+    settings = read_settings()
     with open_engine(settings) as engine:
         migrate.upgrade(engine)
         if args.demo:
@@ -152,8 +151,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     workers.warn_unpinned(args.workers, args.pin_workers)
     if args.workers > 1:
-        if args.demo:
-            os.environ["VEILLE_DEMO"] = "true"  # read by each worker's settings
         workers.serve_workers("veille.cli.serve:asgi_app", args.workers, args.pin_workers, **served)
         return 0
     from veille.app import create_app
