@@ -298,6 +298,18 @@ def test_unreachable_database_is_refused(
     assert "cannot use the database" in one_line_error(capsys)
 
 
+def test_several_workers_on_sqlite_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before anything is migrated or served: another process's change would reach a live
+    meeting's screens only at their next heartbeat (docs/architecture.md)."""
+    monkeypatch.setenv("VEILLE_DATABASE_URL", f"sqlite:///{tmp_path / 'veille.db'}")
+    monkeypatch.setenv("VEILLE_SECRET_KEY", SECRET)
+    assert main(["serve", "--workers", "2"]) == 1
+    assert "several workers need PostgreSQL" in one_line_error(capsys)
+    assert not (tmp_path / "veille.db").exists()  # nothing was migrated
+
+
 def test_unsupported_database_is_refused_by_the_real_command() -> None:
     code, output = run(
         ["db", "upgrade"],

@@ -139,6 +139,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = read_settings()
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        # Pages and writes would work, but a live meeting is woken only within one process.
+        raise CliError("several workers need PostgreSQL: on SQLite, serve with --workers 1")
     with open_engine(settings) as engine:
         migrate.upgrade(engine)
         if args.demo:
