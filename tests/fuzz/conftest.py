@@ -79,6 +79,7 @@ def ids_of(world: World) -> dict[str, Any]:
         "attachment_id": world.attachment.id,
         "problem_id": world.problem.id,
         "action_id": world.action.id,
+        "token_id": 1,  # one's own API token: any other answers 404
         # The plenary's strategy and its parts (``_strategy``).
         "strategy_id": 1,
         "axis_id": 1,
