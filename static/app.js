@@ -335,8 +335,15 @@
     if (old) old.remove();
   });
 
+  // The server's own reason for refusing a part of a page (its error page's words): the part
+  // stays as it was, a form with what was typed.
+  document.addEventListener("veille:refused", function (event) {
+    if (event.detail && event.detail.message) showClientError(event.detail.message);
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail && event.detail.xhr;
+    if (xhr && /veille:refused/.test(xhr.getResponseHeader("HX-Trigger") || "")) return;  // said above
     var status = xhr ? xhr.status : 0;
     var message;
     if (status === 401) message = text("error-session", "Your session has expired. Sign in again.");

@@ -58,6 +58,25 @@ def test_form_errors_come_back_in_place_then_the_form_saves(page, live_server, w
     assert page.get_by_text("Le secteur a été enregistré").is_visible()
 
 
+def test_a_form_refused_before_its_route_keeps_what_was_typed_and_says_why(page, live_server, world):
+    """A NUL is refused for every route before it runs: its error page holds no form, which the
+    form's ``hx-select`` emptied the page with; the form now stays and the reason shows."""
+    _log_in(page, live_server, "coordinator@example.org")
+    page.goto(f"{live_server}/directory/sectors/new")
+    page.get_by_label("Nom").fill("Quartier\x00Nord")
+    page.get_by_label("Code").fill("NORD")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("alert").get_by_text(
+        "Ce texte contient un caractère que Veille ne peut pas enregistrer"
+    ).wait_for()
+    assert page.get_by_label("Nom").input_value() == "Quartier\x00Nord"
+    assert page.get_by_label("Code").input_value() == "NORD"
+    page.get_by_label("Nom").fill("Quartier Nord")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url(f"{live_server}/directory/sectors")
+    assert page.get_by_role("cell", name="Quartier Nord", exact=True).is_visible()
+
+
 def test_invalid_login_shows_the_error_in_french(page, live_server, world):
     page.goto(f"{live_server}/login")
     page.get_by_label("Adresse e-mail").fill("member@example.org")

@@ -5,6 +5,7 @@ found, and check that every id, number, date and list of the application is boun
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -314,6 +315,11 @@ def test_a_nul_in_a_form_or_a_query_is_refused(client_for, world, session):  # t
     response = client.form("/directory/sectors/new", {"name": "Nord\x00", "code": "NORD"})
     assert response.status_code == 422
     assert "Ce texte contient un caractère que Veille ne peut pas enregistrer" in response.text
+    # Asked by htmx: the form is left as it is, and the page is told why (app.js shows it).
+    part = client.htmx("/directory/sectors/new", {"name": "Nord\x00", "code": "NORD"})
+    assert part.status_code == 422 and part.headers["HX-Reswap"] == "none"
+    said = json.loads(part.headers["HX-Trigger"])["veille:refused"]["message"]
+    assert said.startswith("Ce texte contient un caractère que Veille ne peut pas enregistrer")
     assert client.get("/situations?q=rod%00eo").status_code == 422
     assert _audit_count(session) == before
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache, partial
@@ -539,11 +540,18 @@ _DEFAULT_MESSAGES = {
 def _error_page(request: Request, status: int, message: str, headers: object = None) -> Response:
     title = _TITLES.get(status, N_("Error"))
     text = message or _DEFAULT_MESSAGES.get(status, "")
+    sent = dict(headers) if isinstance(headers, dict) else {}
+    if is_htmx(request):
+        # A part of a page asked for: it stays as it was (a form keeps what was typed, where the
+        # error selected nothing of it and emptied it) and app.js says why above the page.
+        said = translate(text) if text else translate(title)
+        event = {"veille:refused": {"message": said}}
+        sent |= {"HX-Reswap": "none", "HX-Trigger": json.dumps(event, ensure_ascii=True)}
     return render(
         request,
         "error.html",
         {"title": title, "message": text, "status": status},
         status_code=status,
-        headers=headers if isinstance(headers, dict) else None,
+        headers=sent or None,
         block="error",
     )
