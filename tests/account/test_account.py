@@ -78,6 +78,12 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(client_for
     [
         ({"current": "not my password", "password": NEW, "confirm": NEW}, "pas votre mot de passe actuel"),
         ({"current": PASSWORD, "password": "password1234", "confirm": "password1234"}, "les plus utilisés"),
+        # Their own address (or name) with its dots and at sign, which zxcvbn scored 4 of 4.
+        (
+            {"current": PASSWORD, "password": "member@example.org", "confirm": "member@example.org"},
+            "votre adresse",
+        ),
+        ({"current": PASSWORD, "password": "Marc-Membre-2026", "confirm": "Marc-Membre-2026"}, "votre nom"),
         ({"current": PASSWORD, "password": NEW, "confirm": "other"}, "Les deux mots de passe diffèrent"),
         ({"current": PASSWORD, "password": "short"}, "au moins 12 caractères"),
     ],
