@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from veille.i18n import N_
 
@@ -39,7 +40,20 @@ MAX_PERIOD_YEARS = 10
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 Int = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
 IdList = Annotated[list[Id], Field(max_length=MAX_IDS)]
-Day = Annotated[date, Field(ge=MIN_DAY, le=MAX_DAY)]
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _written_as_a_day(value: object) -> object:
+    """A day is written YYYY-MM-DD: pydantic would also read a number as seconds since 1970
+    ("?since=0" searched from 1 January 1970, the field shown empty)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_parsing", "Input should be a valid date in the format YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_as_a_day), Field(ge=MIN_DAY, le=MAX_DAY)]
 Moment = Annotated[AwareDatetime, Field(ge=MIN_MOMENT, le=MAX_MOMENT)]
 
 # A month, "YYYY-MM", in the years of ``Day``.

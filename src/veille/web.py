@@ -31,6 +31,7 @@ from veille.i18n import N_, active_language, current_language, gettext_, ngettex
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
 from veille.signing import same_secret
+from veille.types import MAX_INT
 
 M = TypeVar("M", bound=BaseModel)
 FLASH_COOKIE = "veille_flash"
@@ -266,6 +267,10 @@ _PYDANTIC_MESSAGES = {
     "string_pattern_mismatch": N_("Use only letters, digits, dashes and underscores."),
     "int_parsing": N_("Enter a whole number."),
     "int_type": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "finite_number": N_("Enter a number."),
     "date_parsing": N_("Enter a valid date."),
     "date_from_datetime_parsing": N_("Enter a valid date."),
     "date_type": N_("Enter a valid date."),
@@ -284,9 +289,26 @@ def _field_message(error: Any, language: str | None) -> str:
         return translate(N_("Enter a valid e-mail address."), language)
     if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length", 1) > 1:
         return translate(N_("Use at least %(min_length)s characters."), language, **error["ctx"])
+    bound = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("le"))
+    if error["type"] in ("greater_than_equal", "less_than_equal") and bound is not None:
+        shown = (
+            format_decimal(bound, locale=language or active_language())
+            if isinstance(bound, int | float)
+            else bound
+        )
+        return translate(_out_of_bounds(error["type"], bound), language, bound=shown)
     template = _PYDANTIC_MESSAGES.get(error["type"], N_("Check this value."))
     params = error.get("ctx", {}) if "%(" in template else {}
     return translate(template, language, **params)
+
+
+def _out_of_bounds(kind: str, bound: object) -> str:
+    """The message of a number or a date beyond its bounds, which says them."""
+    if not isinstance(bound, int | float):  # a date's bound (pydantic gives it as text)
+        return N_("Enter a date between 1900 and 2199.")
+    if kind == "greater_than_equal":
+        return N_("Enter a number of at least %(bound)s.")
+    return N_("This number is too large.") if bound == MAX_INT else N_("Enter a number of at most %(bound)s.")
 
 
 def validation_errors(exc: ValidationError, language: str | None = None) -> dict[str, str]:

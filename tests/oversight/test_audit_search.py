@@ -129,6 +129,16 @@ def test_the_page_refuses_bad_filters_in_french(client_for, world):
     assert page.status_code == 422
     assert "La période se termine avant de commencer." in page.text
     assert client.get("/admin/audit", params={"entity_id": "abc"}).status_code == 422
+    # Each says what to write: a number is no day (pydantic read "0" as 1 January 1970), and
+    # a bound is named.
+    for params, message in (
+        ({"since": "0"}, "Saisissez une date valide."),
+        ({"until": "9999-01-01"}, "Saisissez une date entre 1900 et 2199."),
+        ({"entity_id": "0"}, "Saisissez un nombre supérieur ou égal à 1."),
+        ({"entity_id": "99999999999"}, "Ce nombre est trop grand."),
+    ):
+        refused = client.get("/admin/audit", params=params)
+        assert refused.status_code == 422 and message in refused.text, params
     assert client.get("/admin/audit/export", params=reversed_period).status_code == 422
 
 

@@ -311,7 +311,7 @@ def test_axes_objectives_indicators_and_values_through_the_pages(
     assert page.status_code == 200 and "Action de la plénière" in page.text
     url = f"/strategies/{sid}/objectives/{objective.id}/indicators"
     bad = client.post(url, data=csrf | {"name": "Taux", "target": "beaucoup"})
-    assert bad.status_code == 422 and "Vérifiez cette valeur." in bad.text
+    assert bad.status_code == 422 and "Saisissez un nombre." in bad.text
     assert client.post(url, data=csrf | {"name": "Taux", "unit": "%", "target": "12,5"}).status_code == 303
     session.rollback()
     indicator = session.exec(select(StrategyIndicator).where(StrategyIndicator.name == "Taux")).one()
@@ -526,5 +526,5 @@ def test_the_strategy_page_and_an_objective_s_form_fit_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_label("2026").fill("beaucoup")
     page.get_by_role("button", name="Enregistrer l’indicateur").click()
-    expect(page.get_by_text("Vérifiez cette valeur.").first).to_be_visible()
+    expect(page.get_by_text("Saisissez un nombre.").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "strategy-objective-phone.png"), full_page=True)
