@@ -93,6 +93,30 @@ def test_the_report_feed_refuses_a_period_out_of_bounds(client_for, api_for, wor
     assert api_for(world.member).get("/api/v1/situations?since=1999-01-01").status_code == 422
 
 
+@pytest.mark.parametrize("page", ["/situations", "/map"])
+def test_a_filter_not_offered_or_not_a_date_is_refused_beside_it(client_for, world, factory, page):  # type: ignore[no-untyped-def]
+    """A body one does not sit in (an old bookmark): applied, it showed no report under a list
+    that said "all my bodies"; a date that does not exist was said to be out of the period."""
+    factory.situation(world.body, world.member, title="Rodéo urbain signalé")
+    client = client_for(world.member)
+    shown = (
+        "Rodéo urbain signalé" if page == "/situations" else 'id="map-title"'
+    )  # (no point: not on the map)
+    assert shown in client.get(page).text
+    for params, field, message in (
+        ({"body_id": str(world.other_body.id)}, "body_id", "Choisissez l’une des valeurs proposées."),
+        ({"sector_id": "99999"}, "sector_id", "Choisissez l’une des valeurs proposées."),
+        ({"category": "nothing-such"}, "category", "Choisissez l’une des valeurs proposées."),
+        ({"since": "2026-02-30"}, "since", "Saisissez une date valide."),
+    ):
+        refused = client.get(page, params=params).text
+        assert f'id="field-{field}-error"' in refused and message in refused, params
+        assert "Les filtres ne sont pas appliqués\u00a0: vérifiez" in refused and shown in refused, params
+    # One's own body is offered, and filters.
+    mine = client.get(page, params={"body_id": str(world.body.id)}).text
+    assert shown in mine and "Les filtres ne sont pas appliqués" not in mine
+
+
 def test_check_period() -> None:
     assert check_period(date(2016, 1, 1), date(2025, 12, 31), TODAY) == {}
     assert check_period(date(2016, 1, 1), date(2026, 1, 1), TODAY) == {

@@ -4,6 +4,7 @@ change."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,18 +23,24 @@ from veille.situations import feed
 from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
 from veille.types import PERIOD_BOUNDS, Id, parse_int
-from veille.web import redirect, render, translated
+from veille.web import redirect, render, translated, validation_errors
 
 router = APIRouter()
 FEED = "situations/feed.html"
 # Said above the results too, beside a refused period: they are not filtered, and htmx redraws
 # them alone, not the filters with their messages.
 NOT_APPLIED = N_("The filters are not applied: check the period.")
+NOT_APPLIED_CHOICE = N_("The filters are not applied: check the ones marked.")
+NOT_OFFERED = N_("Choose one of the proposed values.")
 
 
-def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[str, str]]:
+def read_filters(
+    request: Request, offered: Mapping[str, Collection[object]]
+) -> tuple[feed.Filters, dict[str, str], dict[str, str]]:
     """The feed's filters from the page's query string (a blank field is no filter, a long search
-    is cut), the values as typed, and the errors to show next to them."""
+    is cut), the values as typed, and the errors to show next to them. A value its list does not
+    offer (``offered``: a body one left, in an old bookmark) is refused: applied, it showed no
+    report under a list that said "all"."""
     values = {k: v for k, v in request.query_params.items() if k != "page"}
     given = {k: v for k, v in values.items() if v.strip()}
     if "q" in given:
@@ -41,16 +48,44 @@ def read_filters(request: Request) -> tuple[feed.Filters, dict[str, str], dict[s
     try:
         filters = feed.Filters.model_validate(given)
     except ValidationError as exc:
-        # A day out of the type's bounds is a period out of Veille's: say so beside the field.
-        wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        refused = {field: translate(PERIOD_BOUNDS) for field in wrong & {"since", "until"}}
-        if not refused:
-            return feed.Filters(), values, {"__all__": translate(N_("Check the filters."))}
+        refused = validation_errors(exc)
+        # A day beyond the type's years is beyond Veille's period too: say the period's bounds.
+        bounds = ("greater_than_equal", "less_than_equal")
+        beyond = {str(e["loc"][0]) for e in exc.errors() if e["loc"] and e["type"] in bounds}
+        refused |= {field: translate(PERIOD_BOUNDS) for field in beyond & {"since", "until"}}
     else:
         refused = translated(filters.period_errors(request.app.state.settings.today()))
+        chosen = filters.model_dump()
+        refused |= {
+            field: translate(NOT_OFFERED)
+            for field, choices in offered.items()
+            if chosen.get(field) is not None and chosen[field] not in choices
+        }
         if not refused:
             return filters, values, {}
-    return feed.Filters(), values, {**refused, "__all__": translate(NOT_APPLIED)}
+    only_period = refused.keys() <= {"since", "until"}
+    return (
+        feed.Filters(),
+        values,
+        {**refused, "__all__": translate(NOT_APPLIED if only_period else NOT_APPLIED_CHOICE)},
+    )
+
+
+def offered_filters(
+    session: Session, viewer: Viewer, *, body_choice: bool = True
+) -> tuple[list[Any], list[Any], list[Any], dict[str, set[object]]]:
+    """The lists the filters offer (one's bodies, the sectors, the categories) and, by field,
+    the values they hold."""
+    visible = bodies.visible_bodies(session, viewer.user)
+    sectors = directory.list_sectors(session)
+    kinds = categories(session, active_only=False)
+    offered: dict[str, set[object]] = {
+        "sector_id": {s.id for s in sectors},
+        "category": {c.code for c in kinds},
+    }
+    if body_choice:
+        offered["body_id"] = {b.id for b in visible}
+    return visible, sectors, kinds, offered
 
 
 def _page(request: Request) -> int:
@@ -63,10 +98,11 @@ def _page(request: Request) -> int:
 def _context(
     request: Request, session: Session, viewer: Viewer, tz: object, body_id: Id | None
 ) -> dict[str, Any]:
-    filters, values, errors = read_filters(request)
+    # First: the rows find their bodies loaded.
+    visible_bodies, sectors, kinds, offered = offered_filters(session, viewer, body_choice=body_id is None)
+    filters, values, errors = read_filters(request, offered)
     if body_id is not None:
         filters = filters.model_copy(update={"body_id": body_id})
-    visible_bodies = bodies.visible_bodies(session, viewer.user)  # first: the rows find theirs loaded
     page, rows = feed.feed(session, viewer, filters, page=_page(request), tz=tz)
     query = urlencode({k: v for k, v in values.items() if v})
     on_map = {k: v for k, v in values.items() if v and not errors} | (
@@ -77,8 +113,8 @@ def _context(
         "page": page,
         "filters": values,
         "errors": errors,
-        "categories": categories(session, active_only=False),
-        "sectors": directory.list_sectors(session),
+        "categories": kinds,
+        "sectors": sectors,
         "bodies": visible_bodies,
         "statuses": list(SituationStatus),
         "base_url": request.url.path + (f"?{query}" if query else ""),

@@ -14,14 +14,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from veille.access import PageViewer
-from veille.bodies import service as bodies
 from veille.deps import SessionDep, SettingsDep
-from veille.directory import service as directory
 from veille.errors import InvalidInput
 from veille.situations import mapping
-from veille.situations.categories import categories
 from veille.situations.enums import SituationStatus
-from veille.situations.feed_pages import read_filters
+from veille.situations.feed_pages import offered_filters, read_filters
 from veille.web import render, validation_errors
 
 router = APIRouter()
@@ -30,11 +27,11 @@ MAP = "situations/map.html"
 
 @router.get("/map")
 def map_page(request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep) -> Response:
-    filters, values, errors = read_filters(request)
+    visible, sectors, kinds, offered = offered_filters(session, viewer)
+    filters, values, errors = read_filters(request, offered)
     chosen = mapping.MapFilters.model_validate(filters.model_dump())
     data = mapping.map_data(session, viewer, chosen, settings.tz, via="map")
     query = urlencode({k: v for k, v in values.items() if v and not errors})
-    sectors = directory.list_sectors(session)
     context: dict[str, Any] = {
         "data": data,
         "data_url": "/map/data" + (f"?{query}" if query else ""),
@@ -43,8 +40,8 @@ def map_page(request: Request, viewer: PageViewer, session: SessionDep, settings
         "errors": errors,
         "sector": next((s for s in sectors if s.id == filters.sector_id), None),
         "sectors": sectors,
-        "categories": categories(session, active_only=False),
-        "bodies": bodies.visible_bodies(session, viewer.user),
+        "categories": kinds,
+        "bodies": visible,
         "statuses": list(SituationStatus),
         "limit": mapping.MAP_LIMIT,
         "nav_active": "situations",
