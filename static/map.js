@@ -14,8 +14,10 @@
     return box.innerHTML;
   }
 
+  // The zoom buttons named in the page's language (Leaflet's own are English).
   function newMap(el, options) {
-    var map = L.map(el, options || {});
+    var map = L.map(el, L.extend({zoomControl: false}, options || {}));
+    L.control.zoom({zoomInTitle: el.dataset.i18nZoomIn, zoomOutTitle: el.dataset.i18nZoomOut}).addTo(map);
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, {
         maxZoom: 19,
@@ -41,6 +43,19 @@
     return box;
   }
 
+  // markercluster's own icon, whose button is named by its count alone ("8"): here "8 reports
+  // grouped here" (``label`` holds {n}), the figure shown as before.
+  function clusterIcon(group, label) {
+    var count = group.getChildCount();
+    var size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+    var named = escapeHtml((label || "{n}").replace("{n}", String(count)));
+    return L.divIcon({
+      html: '<div><span aria-hidden="true">' + count + '</span><span class="sr-only">' + named + "</span></div>",
+      className: "marker-cluster marker-cluster-" + size,
+      iconSize: L.point(40, 40)
+    });
+  }
+
   function reportMap(el) {
     var map = newMap(el, { scrollWheelZoom: false });
     map.fitBounds(FRANCE);
@@ -56,7 +71,10 @@
           layer.addTo(map);
           bounds.extend(layer.getBounds());
         });
-        var cluster = L.markerClusterGroup({ showCoverageOnHover: false });
+        var cluster = L.markerClusterGroup({
+          showCoverageOnHover: false,
+          iconCreateFunction: function (group) { return clusterIcon(group, el.dataset.i18nCluster); }
+        });
         data.points.forEach(function (point) {
           var marker = L.marker([point.latitude, point.longitude], { title: point.title, alt: point.title });
           marker.bindPopup(popup(point));

@@ -128,6 +128,10 @@ def test_the_map_draws_the_readable_reports_with_their_table(
     # Three reports close together make one cluster at this zoom; the fourth stands alone.
     expect(page.locator(".marker-cluster")).to_have_count(1)
     expect(page.locator(".marker-cluster")).to_contain_text("3")
+    # Its button is named by what it groups, and the zoom buttons in the page's language.
+    expect(page.get_by_role("button", name="3 signalements regroupés ici")).to_have_count(1)
+    expect(page.get_by_role("button", name="Zoom avant")).to_have_count(1)
+    expect(page.get_by_role("button", name="Zoom arrière")).to_have_count(1)
     expect(page.locator(".leaflet-marker-icon:not(.marker-cluster)")).to_have_count(1)
     expect(page.locator("path.report-map__outline")).to_have_count(1)
     expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
