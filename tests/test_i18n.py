@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
 from tests.factories import Factory, World
 from veille.directory.enums import Language
+from veille.i18n import format_day
 from veille.meetings.enums import MeetingStatus
 from veille.paths import LOCALES, REPO_DIR
 
@@ -168,9 +171,26 @@ def test_a_date_opening_a_line_keeps_the_languages_capitals(
     world.member.language = Language.fr
     factory._save(world.member)
     french = client_for(world.member)
-    weekday = r"((Lun|Mar|Mercre|Jeu|Vendre|Same)di|Dimanche) \d+ [a-zéû]+"
+    weekday = r"((Lun|Mar|Mercre|Jeu|Vendre|Same)di|Dimanche) \d+(er)? [a-zéû]+"
     for url in pages[:2]:  # the home's answers, the body's next meeting
         assert re.search(weekday, french.get(url).text), url
+
+
+def test_the_first_of_a_month_is_written_1er_in_french(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    """ "Mardi 1er décembre" (Babel writes "1"), "Tuesday 1 December" in English."""
+    paris = ZoneInfo("Europe/Paris")
+    now = datetime.now(paris)
+    first = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, 12, tzinfo=paris)
+    meeting = factory.meeting(
+        world.body, status=MeetingStatus.convened, in_days=(first - now).total_seconds() / 86400
+    )
+    factory.invite(meeting, world.member)
+    page = client_for(world.member).get(f"/meetings/{meeting.id}").text
+    assert re.search(r"1er [a-zéû]+ \d{4}", page)
+    assert format_day(first.date(), "EEEE d MMMM", "en") == first.strftime("%A 1 %B")
+    assert format_day(first.date() + timedelta(days=1), "d MMMM", "fr").startswith("2 ")
 
 
 def test_an_attachments_size_is_in_the_readers_unit(client_for: Any, world: World, factory: Factory) -> None:

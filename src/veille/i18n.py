@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gettext
 from contextvars import ContextVar
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from io import BytesIO
 
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -98,3 +100,24 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 def gettext_(message: str) -> str:
     """The ``_`` of the templates (Jinja applies the parameters): in the request's language."""
     return translate(message)
+
+
+def format_day(value: date, pattern: str, language: str) -> str:
+    """``value`` in ``language`` by a Babel pattern; French writes the first of a month "1er"
+    ("lundi 1er décembre"), which Babel writes "1"."""
+    return format_date(value, _first_of_month(pattern, value, language), locale=language)
+
+
+def format_moment(value: datetime, pattern: str, tz: tzinfo, language: str) -> str:
+    """``value`` (aware, or naive in UTC as stored) at ``tz`` in ``language``, as ``format_day``."""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    local = moment.astimezone(tz)
+    return format_datetime(
+        local, _first_of_month(pattern, local.date(), language), tzinfo=tz, locale=language
+    )
+
+
+def _first_of_month(pattern: str, day: date, language: str) -> str:
+    if day.day == 1 and language.startswith("fr"):
+        return pattern.replace("d MMMM", "d'er' MMMM", 1)
+    return pattern

@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +26,16 @@ from sqlalchemy.orm import Session
 
 from veille.config import current_settings
 from veille.errors import InvalidInput, ServiceError
-from veille.i18n import N_, active_language, current_language, gettext_, ngettext, translate
+from veille.i18n import (
+    N_,
+    active_language,
+    current_language,
+    format_day,
+    format_moment,
+    gettext_,
+    ngettext,
+    translate,
+)
 from veille.labels import LABELS
 from veille.paths import TEMPLATES
 from veille.signing import same_secret
@@ -68,13 +76,13 @@ def _format_date(value: date | None, fmt: str = "d MMMM y") -> str:
 def _date_text(value: date, fmt: str, language: str) -> str:
     """Babel reads the pattern and the locale at each call (about 30 µs), and a meeting's
     follow-up or a board shows the same few days hundreds of times: a sixth of their rendering."""
-    return format_date(value, fmt, locale=language)
+    return format_day(value, fmt, language)
 
 
 def _format_datetime(value: datetime | None, fmt: str = "d MMMM y, HH:mm") -> str:
     if value is None:
         return ""
-    return format_datetime(value, fmt, tzinfo=current_settings().tz, locale=active_language())
+    return format_moment(value, fmt, current_settings().tz, active_language())
 
 
 env.filters["label"] = _label

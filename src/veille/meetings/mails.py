@@ -16,7 +16,7 @@ from veille.bodies import service as bodies
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory.models import User
-from veille.i18n import N_, translate
+from veille.i18n import N_, format_moment, translate
 from veille.meetings import calendar
 from veille.meetings.access import MeetingAccess
 from veille.meetings.models import AgendaItem, Invitation, Meeting, RoundTableEntry
@@ -48,9 +48,7 @@ def calendar_event(meeting: Meeting, body_name: str, settings: Settings) -> cale
 
 
 def when_text(meeting: Meeting, settings: Settings, language: str) -> str:
-    from babel.dates import format_datetime
-
-    return format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=settings.tz, locale=language)
+    return format_moment(meeting.starts_at, "EEEE d MMMM y, HH:mm", settings.tz, language)
 
 
 def answer_links(settings: Settings, meeting: Meeting, user_id: int) -> dict[str, str]:

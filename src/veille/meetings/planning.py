@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date, format_datetime
 from sqlmodel import Session, col, select
 
 from veille.audit import service as audit
@@ -21,7 +20,7 @@ from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.directory.models import User
 from veille.errors import Conflict
-from veille.i18n import N_, translate
+from veille.i18n import N_, format_day, format_moment, translate
 from veille.meetings import rule_days, scheduling
 from veille.meetings.models import Meeting
 from veille.notifications import service as outbox
@@ -155,13 +154,9 @@ def _tell_secretaries(
         language = str(user.language)
         lines = [
             {
-                "when": format_datetime(
-                    p.meeting.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=settings.tz, locale=language
-                ),
+                "when": format_moment(p.meeting.starts_at, "EEEE d MMMM y, HH:mm", settings.tz, language),
                 "place": p.meeting.location,
-                "moved_from": format_date(p.moved_from, "EEEE d MMMM", locale=language)
-                if p.moved_from
-                else "",
+                "moved_from": format_day(p.moved_from, "EEEE d MMMM", language) if p.moved_from else "",
             }
             for p in planned
         ]

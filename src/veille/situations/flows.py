@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from babel.dates import format_datetime
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -33,7 +32,7 @@ from veille.bodies.models import Body, Membership
 from veille.config import Settings
 from veille.directory.models import Organisation, Sector, User
 from veille.errors import Forbidden
-from veille.i18n import N_, translate
+from veille.i18n import N_, format_moment, translate
 from veille.notifications import service as outbox
 from veille.orm import utcnow
 from veille.situations.enums import Confidentiality, NotificationMode
@@ -85,7 +84,7 @@ class Facts:
     sector: str
 
     def when(self, settings: Settings, language: str) -> str:
-        return format_datetime(self.situation.occurred_at, WHEN_FORMAT, tzinfo=settings.tz, locale=language)
+        return format_moment(self.situation.occurred_at, WHEN_FORMAT, settings.tz, language)
 
 
 def _facts(session: Session, situation: Situation) -> Facts | None:
@@ -355,7 +354,7 @@ def _digest(
             "body": body,
             "reports": titled,
             "confidential": len(rows) - len(titled),
-            "since": format_datetime(since, WHEN_FORMAT, tzinfo=settings.tz, locale=language),
+            "since": format_moment(since, WHEN_FORMAT, settings.tz, language),
             "url": body_url(settings, body),
         },
         body=body.name,
