@@ -649,7 +649,26 @@
 
   /* Page load --------------------------------------------------------------- */
 
+  /* A message about one part of a long page --------------------------------- */
+
+  // A change made in one part of a page comes back to that part (/account#tokens): its message,
+  // drawn at the top of the page a screen above, is moved to the part, under its heading.
+  function messagesToTheirPart() {
+    var region = document.getElementById("flashes");
+    var id = location.hash.length > 1 ? decodeURIComponent(location.hash.slice(1)) : "";
+    var part = id && document.getElementById(id);
+    if (!region || !part || !region.querySelector(".flash") || part.contains(region)) return;
+    var here = document.createElement("div");
+    here.className = "flashes flashes--in-part";
+    here.setAttribute("role", "status");
+    while (region.firstChild) here.appendChild(region.firstChild);
+    var heading = /^H[1-6]$/.test(part.tagName) ? part : part.querySelector("h1, h2, h3, h4, h5, h6");
+    if (heading) heading.insertAdjacentElement("afterend", here);
+    else part.insertBefore(here, part.firstChild);
+  }
+
   function onReady() {
+    messagesToTheirPart();
     enhanceTables(document);
     var main = document.getElementById("main");
     if (main) focusErrors(main);

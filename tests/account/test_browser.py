@@ -82,3 +82,26 @@ def test_a_forgotten_password_is_set_again_from_the_mail(
     page.goto(link.group(0))
     expect(page.get_by_text("Ce lien n’est plus valable")).to_be_visible()
     elsewhere.context.close()
+
+
+def test_a_change_in_one_part_of_the_account_says_so_in_that_part(
+    page: Any, live_server: str, world: World, api_for: Any, screenshot_dir: Path
+) -> None:
+    """The page comes back at the part changed (#tokens), a screen below its top: the message
+    is moved there (app.js), where it was drawn at the top, out of sight."""
+    api_for(world.member), api_for(world.member)  # two API tokens made the same minute
+    _log_in(page, live_server, world.member.email, PASSWORD)
+    page.wait_for_url(re.compile(r".*/$"))
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(f"{live_server}/account")
+    tokens = page.locator("#tokens")
+    expect(tokens.get_by_role("cell", name="Jamais")).to_have_count(2)  # never used since made
+    revoke = tokens.get_by_role("button", name=re.compile(r"^Révoquer le jeton n° \d+, créé le"))
+    expect(revoke).to_have_count(2)
+    revoke.first.click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirmer").click()
+    page.wait_for_url(re.compile(r".*/account#tokens$"))
+    message = tokens.get_by_text("Le jeton d’API est révoqué.")
+    expect(message).to_be_in_viewport()
+    expect(tokens.get_by_role("button", name=re.compile(r"^Révoquer"))).to_have_count(1)
+    _shoot(page, screenshot_dir, "token-revoked")
