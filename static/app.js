@@ -6,7 +6,8 @@
  *   else on [data-autofocus]; else, when the swap removed the focused control, on the other
  *   control of its [data-focus-group] if the new one of the same id is disabled, or on the
  *   swapped part's heading
- * - a message in #flashes when an htmx request fails
+ * - a message in #flashes when an htmx request fails (the server's, when its error page gives one)
+ * - a page opened at one of its parts (#tokens) shows its messages under that part's heading
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
  * - drag and drop of [data-board] cards onto another column (actions)
