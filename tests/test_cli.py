@@ -289,6 +289,16 @@ def test_postgresql_without_secret_key_is_refused(
     assert "VEILLE_SECRET_KEY is required" in one_line_error(capsys)
 
 
+def test_an_invalid_setting_is_refused_in_its_own_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VEILLE_DATABASE_URL", f"sqlite:///{tmp_path / 'veille.db'}")
+    monkeypatch.setenv("VEILLE_SECRET_KEY", SECRET)
+    monkeypatch.setenv("VEILLE_TIMEZONE", "Mars/Olympus")
+    assert main(["db", "current"]) == 1
+    assert one_line_error(capsys) == "veille: error: VEILLE_TIMEZONE: unknown time zone 'Mars/Olympus'"
+
+
 def test_unreachable_database_is_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

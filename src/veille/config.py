@@ -171,7 +171,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "VEILLE_" + str(first["loc"][0]).upper() if first["loc"] else "VEILLE_*"
-        raise ConfigError(f"{name}: {first['msg']}") from exc
+        message = str(first["msg"]).removeprefix("Value error, ")  # a validator's own words
+        raise ConfigError(f"{name}: {message}") from exc
 
 
 _current: ContextVar[Settings] = ContextVar("settings")

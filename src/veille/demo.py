@@ -41,6 +41,7 @@ from veille.meetings import minutes as meeting_minutes
 from veille.meetings import scheduling as meeting_scheduling
 from veille.meetings.enums import AttendanceStatus, StandingItem
 from veille.meetings.models import AgendaItemIn, AttendanceIn, MeetingIn, NotesIn, RoundTableIn
+from veille.meetings.rule_days import working_day_from
 from veille.orm import utcnow
 from veille.paths import PACKAGE_DIR
 from veille.situations import demo_map, demo_referral, problems, reports, visibility
@@ -752,7 +753,8 @@ _PAST_NOTES = {
 
 
 def _meeting_times(settings: Settings, days: int) -> MeetingIn:
-    day = (utcnow().astimezone(settings.tz) + timedelta(days=days)).date()
+    """A meeting about ``days`` from today, on a working day (not a Saturday, nor 11 November)."""
+    day = working_day_from((utcnow().astimezone(settings.tz) + timedelta(days=days)).date())
     starts_at = datetime.combine(day, time(14), tzinfo=settings.tz)
     return MeetingIn(starts_at=starts_at, ends_at=starts_at + timedelta(hours=2), location=_TOWN_HALL)
 

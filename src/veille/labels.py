@@ -98,7 +98,8 @@ LABELS: dict[str, dict[str, str]] = {
         "coordinator": N_("Coordinator"),
         "member": N_("Partner member"),
     },
-    "language": {"fr": N_("French"), "en": N_("English")},
+    # Each language in its own name, whatever the page's: one who does not read it finds theirs.
+    "language": {"fr": "Français", "en": "English"},
     "organisation_kind": {
         "police": N_("National police"),
         "municipal_police": N_("Municipal police"),

@@ -46,7 +46,13 @@ class PlannedDay:
 
 
 def _working_day_after(day: date, closed: frozenset[date]) -> date:
-    day += timedelta(days=1)
+    return working_day_from(day + timedelta(days=1), closed)
+
+
+def working_day_from(day: date, closed: frozenset[date] | None = None) -> date:
+    """``day`` if a working day (Monday to Friday, no public holiday of ``closed``, France's by
+    default), else the next one."""
+    closed = public_holidays({day.year, day.year + 1}) if closed is None else closed
     while day.weekday() >= SATURDAY or day in closed:
         day += timedelta(days=1)
     return day
