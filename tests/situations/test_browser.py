@@ -42,8 +42,18 @@ def test_partners_post_update_and_group_reports(
 
     # The police officer posts a report with a photo; the form warns about a number plate.
     _log_in(page, live_server, "member@example.org")
-    page.goto(f"{live_server}/situations/new?body_id={world.body.id}")
+    page.goto(f"{live_server}/situations/new")
     page.get_by_label("Titre").fill("Hall du bâtiment B occupé chaque nuit")
+    page.locator("#field-file").set_input_files(str(photo))
+    # Choosing the body draws the form again for it, with what was typed (and without the
+    # CSRF token in the address): it wiped the title and the file.
+    with page.expect_response(lambda answer: "/situations/new?" in answer.url) as asked:
+        page.locator("#field-body_id").select_option(str(world.body.id))
+    assert "csrf_token" not in asked.value.url
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+    expect(page.locator("#situation-form input[name=shared_with_organisation_ids]").first).to_be_attached()
+    expect(page.get_by_label("Titre")).to_have_value("Hall du bâtiment B occupé chaque nuit")
+    assert page.locator("#field-file").evaluate("input => input.files.length") == 1
     page.get_by_label("Description").fill("Une quinzaine de jeunes, véhicule AB-123-CD devant l'entrée.")
     expect(page.locator("#privacy-hint")).to_contain_text("plaque d’immatriculation")
     page.get_by_label("Description").fill(
@@ -52,7 +62,6 @@ def test_partners_post_update_and_group_reports(
     page.get_by_label("Catégorie").select_option("hall_occupation")
     page.get_by_label("Gravité").select_option("3")
     page.get_by_label("Lieu").fill("12 rue des Lilas, bâtiment B")
-    page.locator("#field-file").set_input_files(str(photo))
     page.get_by_role("button", name="Publier le signalement").click()
     page.wait_for_url(re.compile(r".*/situations/\d+$"))
     expect(page.get_by_text("Le signalement est publié.")).to_be_visible()

@@ -93,16 +93,22 @@ def new_situation_form(
 ) -> Response:
     now = datetime.now(settings.tz)
     values: dict[str, Any] = {
-        "body_id": request.query_params.get("body_id", ""),
         "occurred_on": now.date().isoformat(),
         "occurred_time": now.strftime("%H:%M"),
         "severity": "2",
         "confidentiality": "body",
     }
+    # Choosing another body asks for the form again (htmx), with what was typed: it comes back
+    # as it was, but for what the body decides (its sectors, venues, organisations).
+    query = request.query_params
+    values |= {
+        key: query.getlist(key) if key.endswith("_ids") else query[key]
+        for key in query
+        if key != "csrf_token"
+    }
     context = _form_context(session, viewer, values)
     if not context["postable"]:
         raise NotFound()
-    # Choosing another body asks for the form again (htmx): its ``situation_form`` block.
     return render(request, FORM, context, block="situation_form")
 
 
