@@ -102,6 +102,8 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     # During the meeting: presence, then notes saved as they are typed.
     page.get_by_role("button", name="Présent·e – Marc Membre").click()
     page.get_by_text("La présence est enregistrée.").wait_for()
+    # The list is drawn again; focus stays on the button used, not the list's heading.
+    expect(page.get_by_role("button", name="Présent·e – Marc Membre")).to_be_focused()
     notes = page.locator(".agenda-item", has_text="Rodéos").get_by_label("Notes (compte rendu de ce point)")
     notes.fill("Trois rodéos signalés le dimanche soir ; présence policière renforcée.")
     page.locator(".agenda-item", has_text="Rodéos").get_by_text("Enregistré à").wait_for()

@@ -72,6 +72,9 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         page.goto(f"{url}/present")
         page.get_by_role("button", name="Point suivant").click()
         expect(member.locator(".present__title")).to_have_text("Rodéos motorisés")
+        # The secretary's focus stays on the buttons (it fell to the page's body).
+        expect(page.locator(".present__title")).to_have_text("Rodéos motorisés")
+        expect(page.locator(".present__controls button:focus")).to_have_count(1)
         member.screenshot(path=str(screenshot_dir / "live-present-1366.png"))
         member.set_viewport_size(PHONE)
         member.screenshot(path=str(screenshot_dir / "live-present-390.png"), full_page=True)
