@@ -111,6 +111,15 @@ def test_decision_becomes_an_action_done_evaluated_and_followed_up(
     page.get_by_text("L’évaluation est enregistrée.").wait_for()
     expect(page.locator("#evaluation")).to_contain_text("−40 % de signalements")
     page.screenshot(path=str(screenshot_dir / "action-desktop.png"), full_page=True)
+    # An update posted on a phone: focus, and the screen, go to the follow-up and its message
+    # (focus fell to the page's body, the message a screen and a half above).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Publier un point d’avancement").fill("Bilan partagé avec le bailleur.")
+    page.get_by_role("button", name="Publier la mise à jour").click()
+    expect(page.locator("#history")).to_contain_text("Bilan partagé avec le bailleur.")
+    expect(page.locator("#history-title")).to_be_focused()
+    expect(page.locator("#history").get_by_text("Votre mise à jour est publiée.")).to_be_in_viewport()
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The next meeting's follow-up item shows it, with what changed since the last meeting.
     page.goto(f"{live_server}/meetings/{following.id}")
