@@ -182,6 +182,16 @@ def test_action_page_history_update_status_evaluation(
     session.rollback()
     events = [e.event for e in session.exec(select(ActionEntry).where(ActionEntry.action_id == action.id))]
     assert events == [Event.created, Event.note, Event.status, Event.evaluated]
+    # Reopened, it is back at the progress it had when marked done, not at 100 %.
+    [action] = _actions(session)
+    assert action.progress == 100
+    reopened = client.form(
+        f"/actions/{action.id}/status", {"status": "in_progress", "reopen": "1", "version": str(action.version)}
+    )
+    assert reopened.status_code == 303
+    session.rollback()
+    [action] = _actions(session)
+    assert action.status == ActionStatus.in_progress and action.progress == 60
 
 
 def test_edit_with_a_stale_version_is_refused_with_a_clear_message(

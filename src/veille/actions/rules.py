@@ -30,7 +30,8 @@ DUE_SOON = timedelta(days=14)
 def move(action: Action, status: ActionStatus, *, reopen: bool) -> Event | None:
     """Applies a status change along the allowed moves; the history event it makes (None: the
     status is unchanged). A done or abandoned action moves only when reopened explicitly, which
-    clears its evaluation; done sets the progress to 100."""
+    clears its evaluation; done sets the progress to 100 (the service puts back the progress it
+    had when one reopens it)."""
     if status == action.status:
         return None
     if reopen:

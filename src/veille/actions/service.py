@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -329,10 +330,13 @@ def set_status(
 ) -> Action:
     access.require_change()
     action = lock_version(session, access.action, version, rules.STALE)
+    was_done = action.status == ActionStatus.done
     event = rules.move(action, status, reopen=reopen)
     if event is None:
         session.commit()  # ends the lock taken to compare versions
         return action
+    if event == Event.reopened and was_done:
+        action.progress = _progress_before_done(session, action.id or 0)
     _touch(action)
     session.add(action)
     _entry(session, action, access.viewer.user, event, status=status, progress=action.progress)
@@ -346,6 +350,27 @@ def set_status(
     )
     session.commit()
     return action
+
+
+def _progress_before_done(session: Session, action_id: int) -> int:
+    """The progress an action had when it was last marked done (done sets 100): reopened, it is
+    back at it, not at 100 % beside "in progress" and its days late."""
+    done = (
+        select(func.max(ActionEntry.id))
+        .where(col(ActionEntry.action_id) == action_id, col(ActionEntry.status) == ActionStatus.done)
+        .scalar_subquery()
+    )
+    before = session.exec(
+        select(ActionEntry.progress)
+        .where(
+            col(ActionEntry.action_id) == action_id,
+            col(ActionEntry.id) < done,
+            col(ActionEntry.progress).is_not(None),
+        )
+        .order_by(col(ActionEntry.id).desc())
+        .limit(1)
+    ).first()
+    return before or 0
 
 
 def add_update(session: Session, *, access: ActionAccess, data: ActionEntryIn) -> ActionEntry:
