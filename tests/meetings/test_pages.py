@@ -140,6 +140,14 @@ def test_two_people_saving_the_same_notes_never_overwrite_each_other(
     saved = first.htmx(f"/agenda-items/{item.id}/notes", {"notes": "Texte de Sophie", "version": "1"})
     assert saved.status_code == 200
     assert f'id="notes-version-{item.id}" value="2"' in saved.text
+    # The item's form (loaded in its place when opened, the version standing there until then)
+    # gets the new version too: once loaded before the notes were saved, it was refused as stale.
+    page = first.get(f"/meetings/{meeting.id}").text
+    form = first.get(f"/agenda-items/{item.id}/edit", headers={"HX-Request": "true"}).text
+    assert (
+        f'id="item-version-{item.id}" value="2"' in page and f'id="item-version-{item.id}" value="2"' in form
+    )
+    assert f'id="item-version-{item.id}" value="2" hx-swap-oob="true"' in saved.text
     stale = second.htmx(f"/agenda-items/{item.id}/notes", {"notes": "Texte de Charles", "version": "1"})
     assert stale.status_code == 409
     assert "autre a enregistré ce point entre-temps" in stale.text
