@@ -18,6 +18,7 @@ from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")  # the settings' default time zone
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
 
 
 def _log_in(page: Any, live_server: str, email: str) -> None:
@@ -77,10 +78,14 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
     page.keyboard.press("Enter")
     expect(page.locator(".agenda-item__title").nth(1)).to_contain_text("Rodéos")
     expect(down).to_be_focused()
+    # htmx gives the new form its handler once settled: a key pressed before posts it without
+    # htmx (the whole page comes back), as a person pressing twice at once would.
+    page.wait_for_function(SETTLED)
     up.focus()
     page.keyboard.press("Enter")
     expect(page.locator(".agenda-item__title").first).to_contain_text("Rodéos")
     expect(down).to_be_focused()  # first, it cannot go up: on its other button
+    page.wait_for_function(SETTLED)
     page.keyboard.press("Enter")
     expect(page.locator(".agenda-item__title").nth(1)).to_contain_text("Rodéos")
     expect(down).to_be_focused()
