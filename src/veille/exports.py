@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -96,14 +98,28 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the book."""
-    base = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("'")[:31] or "Feuille"
-    name, n = base, 2
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the book; a longer
+    title is cut after a whole word ("Signalements par mois, années c" read as cut)."""
+    base = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("'") or "Feuille"
+    name, n = _shortened(base, 31), 2
     while name.lower() in used:
         suffix = f" ({n})"
-        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        name, n = _shortened(base, 31 - len(suffix)) + suffix, n + 1
     used.add(name.lower())
     return name
+
+
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    words = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return words.rstrip(" ,;:-–") + "…"
+
+
+def slug(text: str, fallback: str = "export") -> str:
+    """``text`` as a file name's part: ASCII letters, digits and dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:60].strip("-") or fallback
 
 
 # Validators

@@ -121,6 +121,14 @@ def test_restricted_reports_never_lend_their_text_to_any_export(
         cells = [str(c.value) for sheet in sheets.worksheets for row in sheet.iter_rows() for c in row]
         assert not any(SECRET in c for c in cells)
         assert len(sheets.worksheets) == 7
+    # Sheets named by their tables, cut after a whole word; files named in the reader's words.
+    names = [sheet.title for sheet in sheets.worksheets]
+    assert all(len(n) <= 31 for n in names), names
+    assert "Signalements par mois, années…" in names and "Évaluations des actions…" in names, names
+    book = client.get(f"/stats/export?{PERIOD}&format=xlsx")
+    assert 'filename="veille-statistiques-tous-les-tableaux-' in book.headers["content-disposition"]
+    one = client.get(f"/stats/export?{PERIOD}&table=reports_by_category&format=csv")
+    assert 'filename="veille-statistiques-signalements-par-categorie-' in one.headers["content-disposition"]
 
 
 def test_exports_neutralise_formulas(client_for: Any, world: World, factory: Factory) -> None:

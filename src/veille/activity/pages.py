@@ -4,8 +4,6 @@ its button), and the list of its series. Who may do what: ``veille.activity.seri
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -109,11 +107,6 @@ def figures_page(
     return render(request, "activity/tables.html", context)
 
 
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40] or "organisation"
-
-
 @router.get("/activity/{organisation_id}/export")
 def export(
     organisation_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
@@ -129,8 +122,8 @@ def export(
     if not chosen:
         raise NotFound()
     years = f"{found.years[0]}-{found.years[-1]}"
-    part = f"{_slug(chosen[0].series.name)}-" if wanted else ""
-    name = f"indicateurs-{_slug(organisation.name)}-{part}{years}"
+    part = f"{exports.slug(chosen[0].series.name)[:40]}-" if wanted else ""
+    name = f"indicateurs-{exports.slug(organisation.name, 'organisation')[:40]}-{part}{years}"
     if request.query_params.get("format") == "xlsx":
         sheets = [s.table(language, export=True) for s in chosen]
         return exports.validated(

@@ -22,6 +22,8 @@ from veille.stats import service
 from veille.types import check_period
 from veille.web import download, render
 
+# An export's file name, in the reader's language.
+STATISTICS, ALL_TABLES = N_("statistics"), N_("all tables")
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -101,7 +103,9 @@ def export(request: Request, viewer: PageViewer, session: SessionDep, settings: 
         if not chosen:
             raise NotFound()
         stamp = settings.today().isoformat()
-        name = f"veille-statistiques-{wanted or 'toutes'}-{stamp}".replace("_", "-")
+        # In the reader's language, as the tables' titles are (they read "reports-by-category").
+        what = chosen[0].title if wanted else translate(ALL_TABLES)
+        name = f"veille-{exports.slug(translate(STATISTICS))}-{exports.slug(what)}-{stamp}"
         if request.query_params.get("format") == "csv" and len(chosen) == 1:
             return download(exports.to_csv(chosen[0]), "text/csv; charset=utf-8", f"{name}.csv")
         return download(exports.to_xlsx(chosen), XLSX, f"{name}.xlsx")
