@@ -119,5 +119,5 @@ def format_moment(value: datetime, pattern: str, tz: tzinfo, language: str) -> s
 
 def _first_of_month(pattern: str, day: date, language: str) -> str:
     if day.day == 1 and language.startswith("fr"):
-        return pattern.replace("d MMMM", "d'er' MMMM", 1)
+        return pattern.replace("d MMM", "d'er' MMM", 1)  # "1er décembre", "1er déc."
     return pattern
