@@ -69,6 +69,7 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         # The projector follows the secretary's item.
         member.goto(f"{url}/present")
         expect(member.locator(".present__title")).to_have_text("Point de situation du quartier")
+        expect(member.locator(".site-header")).to_be_hidden()  # the item takes the projector's screen
         page.goto(f"{url}/present")
         page.get_by_role("button", name="Point suivant").click()
         expect(member.locator(".present__title")).to_have_text("Rodéos motorisés")
