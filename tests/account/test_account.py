@@ -158,6 +158,16 @@ def test_api_tokens_are_listed_and_revoked_one_by_one(client_for, api_for, world
 # Passwords set by an admin or the command line
 
 
+def test_a_long_passphrase_is_taken(client_for, world, session):
+    """Longer than zxcvbn reads (72 characters): it raised, a 500 where a password is set."""
+    long = "lanterne violette sur le quai du tonnerre pendant que la marée monte sans bruit"
+    assert len(long) > 72
+    client = client_for(world.member)
+    answer = client.form("/account/password", {"current": PASSWORD, "password": long, "confirm": long})
+    assert answer.status_code == 303
+    assert verify_password(_user(session, world.member).password_hash, long)
+
+
 def test_an_admin_cannot_give_an_easy_password(client_for, world, session):
     admin = client_for(world.admin)
     user = {"name": "Nina", "email": "nina@example.org", "role": "member", "language": "fr"}

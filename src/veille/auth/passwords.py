@@ -14,8 +14,9 @@ from veille.errors import InvalidInput
 from veille.i18n import N_
 
 MIN_SCORE = 3
-# zxcvbn looks at this much of a password; what is longer is not easier to guess for it.
-_CHECKED = 100
+# zxcvbn looks at this much of a password (its limit: longer, it raises, a long passphrase was a
+# 500 wherever a password is set); what is longer is not easier to guess for it.
+_CHECKED = 72
 PERSONAL = N_("This password is made of your name or e-mail address. Use several uncommon words.")
 TOO_EASY = N_("This password is too easy to guess. Use a longer one, made of several uncommon words.")
 # zxcvbn's warnings (English, fixed), each as one message that says why and what to do instead.
