@@ -429,6 +429,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/bodies/{body_id}/situations"): Case(BODY_MEMBERS, setup=report),
     ("GET", "/situations/new"): Case(LOGGED_IN | {"guest": 404}),
     ("POST", "/situations/new"): Case(LOGGED_IN | {"other": 422, "guest": 403}, REPORT_FORM),
+    # The form drawn again for the body chosen: it saves nothing.
+    ("POST", "/situations/new/form"): Case(LOGGED_IN | {"guest": 404}, REPORT_FORM),
     ("POST", "/situations/check"): Case(LOGGED_IN, {"description": "Hall B"}),
     ("GET", "/situations/{situation_id}"): Case(REPORT, setup=report),
     ("POST", "/situations/{situation_id}/updates"): Case(REPORT, {"text": "Vu ce soir"}, setup=report),

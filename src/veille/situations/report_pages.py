@@ -91,6 +91,23 @@ def _form_context(session: Session, viewer: Viewer, values: dict[str, Any], **ex
 def new_situation_form(
     request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    return _new_form(request, session, viewer, settings, {"body_id": request.query_params.get("body_id", "")})
+
+
+@router.post("/situations/new/form")
+def new_situation_form_again(
+    request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep, form: Form
+) -> Response:
+    """Choosing another body asks for the form again (htmx), with what was typed: it comes back
+    as it was, but for what the body decides (its sectors, venues, organisations). Posted, so
+    that a report's text is never in an address (servers and proxies log them); it saves
+    nothing."""
+    return _new_form(request, session, viewer, settings, {k: v for k, v in form.items() if k != "csrf_token"})
+
+
+def _new_form(
+    request: Request, session: Session, viewer: Viewer, settings: Settings, given: dict[str, Any]
+) -> Response:
     now = datetime.now(settings.tz)
     values: dict[str, Any] = {
         "occurred_on": now.date().isoformat(),
@@ -98,15 +115,7 @@ def new_situation_form(
         "severity": "2",
         "confidentiality": "body",
     }
-    # Choosing another body asks for the form again (htmx), with what was typed: it comes back
-    # as it was, but for what the body decides (its sectors, venues, organisations).
-    query = request.query_params
-    values |= {
-        key: query.getlist(key) if key.endswith("_ids") else query[key]
-        for key in query
-        if key != "csrf_token"
-    }
-    context = _form_context(session, viewer, values)
+    context = _form_context(session, viewer, values | given)
     if not context["postable"]:
         raise NotFound()
     return render(request, FORM, context, block="situation_form")
