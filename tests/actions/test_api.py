@@ -327,6 +327,23 @@ def test_a_charter_pending_a_closed_body_an_exclusion(
 # Versions
 
 
+def test_a_done_action_reopened_through_the_api_is_back_at_its_progress(
+    api_for: Any, world: World, factory: Factory
+) -> None:
+    """As from the page: the progress its history had before it was done, not 100 %."""
+    action = factory.action(world.body, world.organisation, status=ActionStatus.in_progress)
+    member = api_for(world.member)
+    update = {"text": "Deux tournées faites.", "progress": 40}
+    assert member.post(f"/api/v1/actions/{action.id}/updates", json=update).status_code == 201
+    url = f"/api/v1/actions/{action.id}"
+    done = member.patch(url, json={"version": member.get(url).json()["version"], "status": "done"})
+    assert done.status_code == 200 and done.json()["progress"] == 100
+    again = member.patch(
+        url, json={"version": done.json()["version"], "status": "in_progress", "reopen": True}
+    )
+    assert again.status_code == 200 and again.json()["progress"] == 40
+
+
 def test_a_stale_version_is_refused_and_not_applied(api_for: Any, world: World, factory: Factory) -> None:
     action = factory.action(world.body, world.organisation)
     member, chair = api_for(world.member), api_for(world.chair)

@@ -186,7 +186,8 @@ def test_action_page_history_update_status_evaluation(
     [action] = _actions(session)
     assert action.progress == 100
     reopened = client.form(
-        f"/actions/{action.id}/status", {"status": "in_progress", "reopen": "1", "version": str(action.version)}
+        f"/actions/{action.id}/status",
+        {"status": "in_progress", "reopen": "1", "version": str(action.version)},
     )
     assert reopened.status_code == 303
     session.rollback()

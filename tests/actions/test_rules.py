@@ -4,7 +4,7 @@ date, and referral to another body with its reports (README.md, Actions; docs/co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -93,8 +93,9 @@ def test_every_status_move(api_for: Any, world: World, factory: Factory, session
                 assert response.status_code == 200, (case, response.text)
                 state = response.json()
                 assert (state["status"], state["version"]) == (target, 2), case
-                # Done means 100 %; reopened, the action keeps its progress until told.
-                assert state["progress"] == (100 if S.done in (current, target) else 0), case
+                # Done means 100 %; reopened, the action is back at its progress before (none
+                # in its history here: 0).
+                assert state["progress"] == (100 if target == S.done else 0), case
     # What was written, read at once: a refused move changed nothing and wrote no history.
     session.rollback()
     session.expire_all()
@@ -123,6 +124,14 @@ class Model:
     version: int = 1
     progress: int = 0
     events: int = 1
+    # The history's status lines: each move's status and the progress it left.
+    lines: list[tuple[ActionStatus, int]] = field(default_factory=list)
+
+    def before_done(self) -> int:
+        """The progress of the line before the last "done" one (0 without one): a done action
+        reopened is back at it."""
+        done = [i for i, (status, _) in enumerate(self.lines) if status == S.done]
+        return self.lines[done[-1] - 1][1] if done and done[-1] > 0 else 0
 
 
 STEPS = st.lists(
@@ -159,11 +168,15 @@ def test_sequences_of_moves_follow_the_model(
         assert response.status_code == 200, (model, target, reopen, response.text)
         model.version += 1
         model.events += verdict is True
-        model.status = target
+        was_done, model.status = model.status == S.done, target
         if target == S.done:
             model.progress = 100
+        elif was_done and reopen and progress in (None, 100):
+            model.progress = model.before_done()  # left as it was: back at its progress before
         elif progress is not None:
             model.progress = progress
+        if verdict is True:
+            model.lines.append((target, model.progress))
         answer = response.json()
         assert (answer["status"], answer["version"], answer["progress"]) == (
             model.status,

@@ -301,6 +301,7 @@ def update_action(
     owner = action.owner_id
     user = access.viewer.user
     partners, linked = _check(session, access.viewer, access.body, data, current=action)
+    was_done = action.status == ActionStatus.done
     event = rules.move(action, data.status, reopen=data.reopen)
     action.title, action.description, action.kind = data.title, data.description, data.kind
     action.lead_organisation_id, action.owner_id, action.due_on = (
@@ -311,6 +312,8 @@ def update_action(
     action.problem_id = data.problem_id
     if action.status != ActionStatus.done:
         action.progress = data.progress
+        if event == Event.reopened and was_done and data.progress == 100:  # left as it was
+            action.progress = _progress_before_done(session, action.id or 0)
     _touch(action)
     session.add(action)
     _set_links(session, action, ActionPartner, partners)
