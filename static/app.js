@@ -656,7 +656,12 @@
   // drawn at the top of the page a screen above, is moved to the part, under its heading.
   function messagesToTheirPart() {
     var region = document.getElementById("flashes");
-    var id = location.hash.length > 1 ? decodeURIComponent(location.hash.slice(1)) : "";
+    var id = location.hash.slice(1);
+    try {
+      id = decodeURIComponent(id);
+    } catch (error) {
+      // A malformed address (#100%): its part is looked for as written.
+    }
     var part = id && document.getElementById(id);
     if (!region || !part || !region.querySelector(".flash") || part.contains(region)) return;
     var here = document.createElement("div");

@@ -116,10 +116,10 @@ def _shortened(text: str, limit: int) -> str:
     return words.rstrip(" ,;:-–") + "…"
 
 
-def slug(text: str, fallback: str = "export") -> str:
-    """``text`` as a file name's part: ASCII letters, digits and dashes."""
+def slug(text: str, fallback: str = "export", limit: int = 60) -> str:
+    """``text`` as a file name's part: ASCII letters, digits and dashes, ``limit`` at most."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:60].strip("-") or fallback
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-") or fallback
 
 
 # Validators

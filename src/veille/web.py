@@ -315,7 +315,11 @@ def _out_of_bounds(kind: str, bound: object) -> str:
     if not isinstance(bound, int | float):  # a date's bound (pydantic gives it as text)
         return N_("Enter a date between 1900 and 2199.")
     if kind == "greater_than_equal":
-        return N_("Enter a number of at least %(bound)s.")
+        return (
+            N_("This number is too small.")
+            if bound == -MAX_INT
+            else N_("Enter a number of at least %(bound)s.")
+        )
     return N_("This number is too large.") if bound == MAX_INT else N_("Enter a number of at most %(bound)s.")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from babel.dates import format_date
 from sqlmodel import Session, col, select
 
 from veille.actions.enums import OPEN_STATUSES
@@ -21,7 +20,7 @@ from veille.bodies.enums import BodyStatus
 from veille.bodies.models import Body
 from veille.config import Settings
 from veille.directory.models import User
-from veille.i18n import N_, translate
+from veille.i18n import N_, format_day, translate
 from veille.notifications import service as outbox
 from veille.web import render_text
 
@@ -36,7 +35,7 @@ def action_url(settings: Settings, action: Action) -> str:
 
 
 def _due(action: Action, settings: Settings, language: str) -> str:
-    return format_date(action.due_on, "long", locale=language) if action.due_on else ""
+    return format_day(action.due_on, "d MMMM y", language) if action.due_on else ""  # day first, as pages
 
 
 def assigned(session: Session, *, action: Action, actor: User, settings: Settings) -> None:

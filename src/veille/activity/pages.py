@@ -122,8 +122,8 @@ def export(
     if not chosen:
         raise NotFound()
     years = f"{found.years[0]}-{found.years[-1]}"
-    part = f"{exports.slug(chosen[0].series.name)[:40]}-" if wanted else ""
-    name = f"indicateurs-{exports.slug(organisation.name, 'organisation')[:40]}-{part}{years}"
+    part = f"{exports.slug(chosen[0].series.name, limit=40)}-" if wanted else ""
+    name = f"indicateurs-{exports.slug(organisation.name, 'organisation', 40)}-{part}{years}"
     if request.query_params.get("format") == "xlsx":
         sheets = [s.table(language, export=True) for s in chosen]
         return exports.validated(

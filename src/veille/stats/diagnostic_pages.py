@@ -21,7 +21,7 @@ from veille.directory.current import PageUser
 from veille.directory.models import User
 from veille.errors import InvalidInput
 from veille.exports import Table
-from veille.i18n import N_, translate
+from veille.i18n import N_, format_day, translate
 from veille.pdf import pdf_download
 from veille.stats import annual, diagnostics
 from veille.stats.models import ConclusionsIn, DiagnosticIn
@@ -49,7 +49,7 @@ STUBS = N_("Social coordination (category not shared)")
 
 
 def _short(day: date, language: str) -> str:
-    return format_date(day, "d MMM y", locale=language)
+    return format_day(day, "d MMM y", language)
 
 
 def _span(window: diagnostics.Window, language: str) -> str:
