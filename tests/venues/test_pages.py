@@ -154,6 +154,11 @@ def test_bad_venue_input_is_explained_and_writes_nothing(
             assert str(escape(message)) in response.text, form
         if form["name"] == "Le Phare":
             assert 'value="Le Phare"' in response.text  # what was typed stays
+    # Every error at once: a date in the future is said beside a missing name (it was said only
+    # once the name was given).
+    both = client.form(url, {"name": "", "signed_on": TOMORROW})
+    assert 'id="field-name-error"' in both.text and 'id="field-signed_on-error"' in both.text
+    assert str(escape(translate(service.FUTURE, "fr"))) in both.text
     assert [v.name for v in _venues(session, world)] == ["Le Zinc"]
     assert _events(session, "venue") == []
 

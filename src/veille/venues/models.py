@@ -44,14 +44,20 @@ class CharterArticle(SQLModel, table=True):
     text: str = Field(default="", sa_type=Text)
 
 
-class VenueIn(SQLModel):
+class VenueDates(SQLModel):
+    """The charter's dates of a venue, typed in for history (checked alone too, so that a form
+    says their errors with the others at once)."""
+
+    signed_on: Day | None = None
+    withdrawn_on: Day | None = None
+
+
+class VenueIn(VenueDates):
     """A venue as the forms give it; the signature dates may be typed in for history."""
 
     name: Title
     address: Line = ""
     kind: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    signed_on: Day | None = None
-    withdrawn_on: Day | None = None
     notes: LongText = ""
 
     _newlines = field_validator("notes", mode="before")(unix_newlines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -19,13 +19,15 @@ from veille.bodies import service as bodies
 from veille.config import Settings
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.models import User
+from veille.errors import InvalidInput
 from veille.i18n import N_
 from veille.orm import utcnow
 from veille.types import Id
 from veille.venues import service
-from veille.venues.models import Venue, VenueIn, VenueUpdate
+from veille.venues.models import Venue, VenueDates, VenueIn, VenueUpdate
 from veille.web import Form, parse_form, redirect, render, run_change
 
+V = TypeVar("V", VenueIn, VenueUpdate)
 router = APIRouter()
 FORM = "venues/form.html"
 CHARTER_FIRST = N_(
@@ -67,6 +69,19 @@ def _refused(
     return refused
 
 
+def _parsed(model: type[V], form: Form, today: date) -> V:
+    """The form as ``model``; refused, with its charter dates' own errors too when they can be
+    read, so that every error shows at once (they showed once the name was given)."""
+    try:
+        return parse_form(model, form)
+    except InvalidInput as exc:
+        try:
+            dates = parse_form(VenueDates, {k: form.get(k, "") for k in ("signed_on", "withdrawn_on")})
+        except InvalidInput:
+            raise exc from None
+        raise InvalidInput(service.date_errors(dates, today) | exc.errors) from exc
+
+
 @router.get("/bodies/{body_id}/venues/new")
 def new_venue_form(body_id: Id, request: Request, viewer: PageViewer, session: SessionDep) -> Response:
     access = bodies.get_body_access(session, viewer.user, body_id)
@@ -83,7 +98,7 @@ def create_venue(
     added: list[int] = []
 
     def create() -> None:
-        data = parse_form(VenueIn, form)
+        data = _parsed(VenueIn, form, _today(settings))
         added.append(service.create_venue(session, access=access, data=data, today=_today(settings)).id or 0)
 
     return run_change(
@@ -111,7 +126,7 @@ def edit_venue(
     return run_change(
         session,
         lambda: service.update_venue(
-            session, access=access, data=parse_form(VenueUpdate, form), today=_today(settings)
+            session, access=access, data=_parsed(VenueUpdate, form, _today(settings)), today=_today(settings)
         ),
         done=lambda: redirect(request, f"/venues/{venue_id}", flash=N_("The venue was saved.")),
         refused=_refused(request, session, access.body_access, access.venue, form),

@@ -23,7 +23,15 @@ from veille.bodies.enums import BodyStatus, MemberRole
 from veille.directory.models import User
 from veille.errors import Conflict, InvalidInput, NotFound
 from veille.i18n import N_
-from veille.venues.models import ArticleIn, CharterArticle, SignatureIn, Venue, VenueIn, VenueUpdate
+from veille.venues.models import (
+    ArticleIn,
+    CharterArticle,
+    SignatureIn,
+    Venue,
+    VenueDates,
+    VenueIn,
+    VenueUpdate,
+)
 from veille.versions import bump, lock_version
 
 STALE = N_("Someone else changed this venue in the meantime. Reload the page and try again.")
@@ -125,17 +133,24 @@ def _check(session: Session, body_id: int, data: VenueIn, today: date, venue_id:
     ).first()
     if clash is not None:
         errors["name"] = DUPLICATE
-    for field in ("signed_on", "withdrawn_on"):
-        day = getattr(data, field)
-        if day is not None and day > today:
-            errors[field] = FUTURE
-    if data.withdrawn_on is not None and "withdrawn_on" not in errors:
-        if data.signed_on is None:
-            errors["withdrawn_on"] = N_("A venue withdraws only after signing: give the signature date too.")
-        elif data.withdrawn_on < data.signed_on:
-            errors["withdrawn_on"] = N_("The withdrawal must come after the signature.")
+    errors |= date_errors(data, today)
     if errors:
         raise InvalidInput(errors)
+
+
+def date_errors(dates: VenueDates, today: date) -> dict[str, str]:
+    """The charter's dates: none in the future, a withdrawal after a signature (message ids)."""
+    errors: dict[str, str] = {}
+    for field in ("signed_on", "withdrawn_on"):
+        day = getattr(dates, field)
+        if day is not None and day > today:
+            errors[field] = FUTURE
+    if dates.withdrawn_on is not None and "withdrawn_on" not in errors:
+        if dates.signed_on is None:
+            errors["withdrawn_on"] = N_("A venue withdraws only after signing: give the signature date too.")
+        elif dates.withdrawn_on < dates.signed_on:
+            errors["withdrawn_on"] = N_("The withdrawal must come after the signature.")
+    return errors
 
 
 def _flush_unique(session: Session) -> None:
