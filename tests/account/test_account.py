@@ -155,6 +155,18 @@ def test_api_tokens_are_listed_and_revoked_one_by_one(client_for, api_for, world
     assert other.get("/api/v1/bodies").status_code == 200
 
 
+def test_a_token_used_in_its_first_minute_is_not_listed_as_never_used(client_for, api_for, world, session):
+    """Its last use is written once a minute; its first, at once: "Jamais" would be a lie."""
+    used, unused = api_for(world.member), api_for(world.member)
+    assert used.get("/api/v1/bodies").status_code == 200
+    ids = sorted(session.exec(select(AuthToken.id).where(AuthToken.kind == TokenKind.api)).all())
+    page = client_for(world.member).get("/account").text
+    rows = {i: next(r for r in page.split("<tr") if f"/account/tokens/{i}/revoke" in r) for i in ids}
+    assert "Jamais" not in rows[ids[0]]
+    assert "Jamais" in rows[ids[1]]
+    assert unused.get("/api/v1/bodies").status_code == 200
+
+
 # Passwords set by an admin or the command line
 
 

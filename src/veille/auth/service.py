@@ -242,7 +242,15 @@ def _idle_limit(settings: Settings, token: AuthToken | TokenTimes) -> datetime:
 
 
 def needs_touch(token: AuthToken | TokenTimes) -> bool:
-    """Whether the token's last use is old enough to be written back."""
+    """Whether the token's last use is old enough to be written back, or is an API token's
+    first: one made and used within the minute would otherwise read "never used" on the
+    account page (a session's first page is its login's, never listed)."""
+    if (
+        isinstance(token, AuthToken)
+        and token.kind == TokenKind.api
+        and token.last_used_at == token.created_at
+    ):
+        return True
     return utcnow() - token.last_used_at > _TOUCH_EVERY
 
 
