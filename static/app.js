@@ -11,7 +11,8 @@
  * - keyboard access to horizontally scrolling tables (.table-wrap)
  * - drag and drop reordering of [data-sortable] lists (agenda items)
  * - drag and drop of [data-board] cards onto another column (actions)
- * - a warning before leaving a page whose meeting notes are not saved yet (.notes-form)
+ * - a warning before leaving a page whose meeting notes are not saved yet (.notes-form); the
+ *   notes another who edits saves come in only when newer, never over those not saved yet
  * - "/" focuses the header's search box (#site-search-q), unless one is typing in a field
  * Translated texts come from data-i18n-* attributes on <body>.
  */
@@ -541,6 +542,20 @@
     if (!form || form.getAttribute("data-dirty") !== "sending") return;
     if (event.detail.successful) form.removeAttribute("data-dirty");
     else form.setAttribute("data-dirty", "typed");
+  });
+
+  // Notes saved by another who edits come with their version (data-version, the live
+  // meeting's "notes" part): they replace the page's only when newer, so that an answer
+  // overtaken by a later save never brings older text back, and never where notes typed on
+  // this page are not saved yet (that save is then refused as a conflict, never written over).
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fresh = event.detail.fragment && event.detail.fragment.firstElementChild;
+    var here = event.detail.target;
+    if (!fresh || !fresh.hasAttribute("data-version")) return;
+    var version = here.matches("input") ? here : here.querySelector("input[name='version']");
+    var older = Number(fresh.getAttribute("data-version")) <= Number(version ? version.value : 0);
+    var form = notesForm(here);
+    if (older || (form && form.hasAttribute("data-dirty"))) event.detail.shouldSwap = false;
   });
 
   window.addEventListener("beforeunload", function (event) {

@@ -5,6 +5,7 @@ Screenshots (laptop and phone) go to test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,52 @@ def _save_presenter(page: Any, item_id: int | None, presenter: str) -> None:
     item.get_by_text("Modifier, reporter ou retirer ce point").click()
     item.get_by_label("Intervenant·e").fill(presenter)
     item.get_by_role("button", name="Enregistrer le point").click()
+
+
+def test_notes_saved_by_one_who_edits_reach_the_other_without_taking_what_they_type(
+    page: Any, browser: Any, live_server: str, world: World, factory: Factory
+) -> None:
+    """The chair and the secretary both edit the notes: what one saves appears in the other's
+    form, with its version (the other's next save is taken, not refused as stale), but never over
+    text the other has typed and not saved yet."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=1 / 24)
+    first = factory.item(meeting, "Point de situation du quartier", 1)
+    second = factory.item(meeting, "Rodéos motorisés", 2)
+    url = f"{live_server}/meetings/{meeting.id}"
+    chair_context = browser.new_context(locale="fr-FR", viewport=LAPTOP)
+    chair = chair_context.new_page()
+    chair.set_default_timeout(10_000)
+    try:
+        log_in(page, live_server, world.secretary.email)
+        log_in(chair, live_server, world.chair.email)
+        page.goto(url)
+        chair.goto(url)
+        expect(chair.locator(".live-presence")).to_contain_text("Sophie Secrétaire")
+
+        page.locator(f"#notes-{first.id}").press_sequentially("Calme depuis la fermeture du hall.")
+        expect(chair.locator(f"#notes-{first.id}")).to_have_value("Calme depuis la fermeture du hall.")
+        expect(chair.locator(f"#notes-status-{first.id}")).to_contain_text("Enregistré à")
+        # The chair's save builds on the secretary's: taken, and back on the secretary's page.
+        chair.locator(f"#decisions-{first.id}").fill("Maintenir la patrouille de nuit.")
+        chair.locator(f"#notes-save-{first.id}").click()
+        expect(page.locator(f"#decisions-{first.id}")).to_have_value("Maintenir la patrouille de nuit.")
+        expect(chair.locator(f"#notes-status-{first.id}")).not_to_have_class(re.compile("error"))
+
+        # What the chair types and has not saved yet stays when the secretary's save arrives;
+        # the chair's save is held on its way, so that the secretary's comes first.
+        held: list[Any] = []
+        chair.route(f"**/agenda-items/{second.id}/notes", lambda route: held.append(route))
+        with chair.expect_request(lambda request: f"/agenda-items/{second.id}/notes" in request.url):
+            chair.locator(f"#notes-{second.id}").fill("Brouillon du président")
+        with chair.expect_response(lambda answer: answer.url.endswith("/live/notes")):
+            page.locator(f"#notes-{second.id}").fill("Trois rodéos signalés en novembre.")
+            page.locator(f"#notes-save-{second.id}").click()
+        chair.wait_for_function("() => !document.querySelector('[hx-get$=\"/live/notes\"].htmx-request')")
+        assert chair.locator(f"#notes-{second.id}").input_value() == "Brouillon du président"
+        # Its save then reaches the server, refused as a conflict, never written over the text.
+        held[0].continue_()
+        expect(chair.locator(f"#notes-status-{second.id}")).to_contain_text("Quelqu’un d’autre a enregistré")
+        expect(page.locator(f"#notes-{second.id}")).to_have_value("Trois rodéos signalés en novembre.")
+        assert chair.locator(f"#notes-{second.id}").input_value() == "Brouillon du président"
+    finally:
+        chair_context.close()

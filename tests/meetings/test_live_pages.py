@@ -78,6 +78,11 @@ def test_each_part_is_rendered_for_its_reader(client_for: Any, world: World, fac
     notes = member.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/notes")
     assert f'<div id="minutes-{secret.id}" hx-swap-oob="true">' in notes.text and "ASE" in notes.text
     assert "Point de situation" not in notes.text and "<html" not in notes.text
+    # To those who edit too, their notes forms, with the version each holds (app.js keeps newer).
+    edited = client_for(world.secretary).get(headers=HTMX, url=f"/meetings/{meeting.id}/live/notes").text
+    fields = f'id="notes-fields-{secret.id}" hx-swap-oob="true" data-version="{secret.version}"'
+    assert fields in edited and "ASE.</textarea>" in edited and "minutes-" not in edited
+    assert f'id="item-version-{secret.id}" value="{secret.version}" data-version="{secret.version}"' in edited
     for part in ("round_table", "presence", "notes"):
         assert guest.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/{part}").status_code == 403
         assert member.get(headers=HTMX, url=f"/meetings/{meeting.id}/live/{part}").status_code == 200

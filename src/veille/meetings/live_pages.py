@@ -93,7 +93,7 @@ def meeting_part(
         raise Forbidden()  # a guest knows the meeting, not its members' parts
     if part == "notes":  # what a save of the notes changes: the items' minutes, not the agenda
         seen = shown_up_to(session, meeting_id)
-        context = {"items": agenda(session, access=access), "live_after": seen}
+        context = {"access": access, "items": agenda(session, access=access), "live_after": seen}
         return live_part(request, "meetings/_minutes_all.html", context, None)
     context = meeting_context(session, access, request.app.state.settings.today())
     if part == "presence":
