@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille import __version__
@@ -509,6 +509,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        page = _page_above(request) if exc.status_code == 405 else None
+        if page is not None:
+            return RedirectResponse(page, status_code=303)
         return _error_page(request, exc.status_code, "", exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -518,6 +521,21 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": errors}, status_code=422)
         # A page address with a malformed id designates nothing.
         return _error_page(request, 404, "")
+
+
+def _page_above(request: Request) -> str | None:
+    """The page a form's address belongs to (``/actions/13`` for ``/actions/13/evaluation``),
+    for a GET of that address: a form refused at it leaves it in the address bar, and a reload
+    or a return through the history then lands on the form's page, not on "not allowed"."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    parts = request.url.path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        scope = {**request.scope, "path": "/".join(parts) or "/", "method": "GET"}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            return str(scope["path"])
+    return None
 
 
 _TITLES = {

@@ -155,6 +155,20 @@ def test_api_tokens_are_listed_and_revoked_one_by_one(client_for, api_for, world
     assert other.get("/api/v1/bodies").status_code == 200
 
 
+def test_the_address_of_a_refused_form_leads_back_to_its_page(client_for, api_for, world):
+    """A form refused at its address leaves it in the address bar: a reload or a return there
+    (a GET) lands on the form's page, not on a bare "not allowed" page."""
+    client = client_for(world.member)
+    wrong = {"current": "pas le bon", "password": "x", "confirm": "x"}
+    assert client.form("/account/password", wrong).status_code == 422
+    for address, page in (("/account/password", "/account"), ("/account/tokens/12/revoke", "/account")):
+        again = client.get(address, follow_redirects=False)
+        assert (again.status_code, again.headers["location"]) == (303, page)
+    assert client.head("/account/password", follow_redirects=False).status_code == 303
+    assert client.request("DELETE", "/account").status_code == 405  # another method: still refused
+    assert api_for(world.member).get("/api/v1/auth/token").status_code == 405  # the API says so
+
+
 def test_a_token_used_in_its_first_minute_is_not_listed_as_never_used(client_for, api_for, world, session):
     """Its last use is written once a minute; its first, at once: "Jamais" would be a lie."""
     used, unused = api_for(world.member), api_for(world.member)
