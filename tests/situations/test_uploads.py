@@ -240,3 +240,19 @@ def test_an_eleventh_file_is_refused_before_any_is_read(
     assert len(reads) >= 10
     session.rollback()
     assert len(session.exec(select(Attachment)).all()) == files.MAX_PER_REPORT
+
+
+def test_files_chosen_with_a_form_refused_for_another_field_are_asked_again(
+    client_for: Any, world: World, session: Session, settings: Settings
+) -> None:
+    """A browser never fills a file field again: the form refused for its title says the photo
+    is to be chosen again, where it came back without it and without a word (walkthrough)."""
+    client = client_for(world.member)
+    photo = [("files", ("hall.jpg", small_jpeg(), "image/jpeg"))]
+    posted = client.form("/situations/new", _form(world) | {"title": ""}, files=photo)
+    assert posted.status_code == 422
+    again = "Vos fichiers n’ont pas été gardés avec le formulaire refusé : choisissez-les à nouveau."
+    assert again in posted.text
+    _nothing_written(session, settings, situations=0)
+    alone = client.form("/situations/new", _form(world) | {"title": ""})
+    assert alone.status_code == 422 and "choisissez-les à nouveau" not in alone.text

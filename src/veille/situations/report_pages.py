@@ -55,6 +55,7 @@ async def read_uploads(request: Request) -> list[files.Upload]:
 
 
 Uploads = Annotated[list[files.Upload], Depends(read_uploads)]
+FILES_NOT_KEPT = N_("Your files were not kept with the form refused: choose them again.")
 
 
 # Posting
@@ -210,11 +211,19 @@ def create_situation(
         situation = reports.post_report(session, viewer=viewer, data=data, settings=settings, uploads=uploads)
         posted.append(situation.id or 0)
 
+    form_again = _form_refused(request, session, viewer, form, form)
+
+    def refused(errors: dict[str, str], status: int) -> Response:
+        # A browser never fills a file field again: the files chosen are said to be chosen again.
+        if uploads and "file" not in errors:
+            errors = errors | {"file": translate(FILES_NOT_KEPT)}
+        return form_again(errors, status)
+
     return run_change(
         session,
         post,
         done=lambda: redirect(request, f"/situations/{posted[0]}", flash=N_("The report is posted.")),
-        refused=_form_refused(request, session, viewer, form, form),
+        refused=refused,
     )
 
 
