@@ -166,8 +166,11 @@ def test_action_page_history_update_status_evaluation(
     posted = client.htmx(f"/actions/{action.id}/updates", {"text": "Deux tournées faites", "progress": "60"})
     assert posted.status_code == 200
     assert "Deux tournées faites" in posted.text and 'id="history"' in posted.text
+    # The progress above the history follows (it stayed at its old figure until a reload).
+    assert '<span id="action-progress" hx-swap-oob="true">' in posted.text and ">60 %<" in posted.text
     refused = client.htmx(f"/actions/{action.id}/updates", {"text": "", "progress": "60"})
     assert refused.status_code == 422 and "Ce champ est obligatoire." in refused.text
+    assert "action-progress" not in refused.text
     [action] = _actions(session)
     assert action.progress == 60
     done = client.form(f"/actions/{action.id}/status", {"status": "done", "version": str(action.version)})

@@ -327,7 +327,7 @@ def post_update(
         if not is_htmx(request):
             return redirect(request, f"/actions/{action_id}#history", flash=posted)
         again = service.get_action(session, access.viewer, action_id)
-        context = _detail_context(session, again, settings, notice=translate(posted))
+        context = _detail_context(session, again, settings, notice=translate(posted), progress_again=True)
         return render(request, "actions/detail.html", context, block="history")
 
     return run_change(
