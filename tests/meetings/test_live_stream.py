@@ -2,7 +2,8 @@
 PostgreSQL two processes share one database, the stream is opened on the second and the note
 saved through the first arrives within a second (LISTEN/NOTIFY); on SQLite one process serves
 both (its in-process bus). Nothing leaks: a non-member's stream is refused, a guest's stream
-never names a confidential item's change, and a member who leaves the body stops receiving."""
+never names a confidential item's change, and a member who leaves the body stops receiving, as
+does a guest who logs out."""
 
 from __future__ import annotations
 
@@ -178,6 +179,11 @@ def test_a_note_saved_on_one_process_reaches_the_streams_of_another(
     assert _wait_for(on_guest, "notes", 5) < 1.0
     assert on_member.next(5) == END
     assert Stream(member, meeting.id).status == 404
+    # The guest logs out: their stream ends at the next event (it went on telling them).
+    _drain(on_guest, 0.5)
+    assert guest.post("/logout").status_code in (204, 303)
+    _save_notes(secretary, public, "Calme depuis cinq semaines.", 3)
+    assert on_guest.next(5) == END
     for stream in (on_member, on_guest):
         stream.close()
     for client in (secretary, member, guest, outsider):

@@ -19,9 +19,11 @@ from typing import Any
 
 from anyio import CancelScope, to_thread
 from sqlalchemy import Engine, inspect
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from veille.access import viewer_of
+from veille.auth import service as auth
+from veille.auth.models import AuthToken, TokenKind
 from veille.db import open_session
 from veille.directory.models import User
 from veille.errors import Forbidden, NotFound
@@ -36,6 +38,7 @@ from veille.meetings.models import (
     Meeting,
     RoundTableEntry,
 )
+from veille.orm import utcnow
 
 # What a save of the notes form writes; any other column of an item changes the agenda.
 NOTES = frozenset({"notes", "decisions", "version", "updated_at", "updated_by"})
@@ -93,13 +96,18 @@ watch(presence.MeetingScreen, by_meeting("current"))
 
 
 def _news(
-    session: Session, user_id: int, meeting_id: int, after: int
+    session: Session, secret: str, user_id: int, meeting_id: int, after: int
 ) -> tuple[bool, list[tuple[int, str]]] | None:
     """The person's standing, read now, and the events after ``after`` they may be told of;
     None once they may no longer see the meeting (a member who left the body, was excluded, an
-    account deactivated): their stream stops there."""
-    user = session.get(User, user_id)
-    if user is None or not user.active:
+    account deactivated) or their session behind ``secret`` has ended (logged out, revoked,
+    expired): their stream stops there."""
+    user = session.exec(
+        select(User)
+        .join(AuthToken, col(AuthToken.user_id) == User.id)
+        .where(auth.token_matches(secret, TokenKind.session), col(AuthToken.expires_at) > utcnow())
+    ).first()
+    if user is None or user.id != user_id or not user.active:
         return None
     try:
         full = get_meeting_access(session, viewer_of(session, user), meeting_id).full
@@ -118,9 +126,12 @@ async def _in_thread(engine: Engine, work: Callable[[Session], Any]) -> Any:
     return await to_thread.run_sync(_run, engine, work)
 
 
-async def stream(engine: Engine, access: MeetingAccess, after: int) -> AsyncIterator[dict[str, Any]]:
-    """The events of the meeting after the event id ``after``, for one reader, until their
-    access ends or they leave; the hub wakes it, and it reads anyway on each heartbeat."""
+async def stream(
+    engine: Engine, access: MeetingAccess, secret: str, after: int
+) -> AsyncIterator[dict[str, Any]]:
+    """The events of the meeting after the event id ``after``, for one reader in the session
+    behind ``secret``, until their access or that session ends, or they leave; the hub wakes
+    it, and it reads anyway on each heartbeat."""
     meeting_id, user_id = access.meeting.id or 0, access.user.id or 0
     stream_id = secrets.token_hex(16)
     with hub_of(engine).subscribe(topic(meeting_id)) as woken:
@@ -132,7 +143,7 @@ async def stream(engine: Engine, access: MeetingAccess, after: int) -> AsyncIter
             while True:
                 woken.clear()
                 news = await _in_thread(
-                    engine, partial(_news, user_id=user_id, meeting_id=meeting_id, after=after)
+                    engine, partial(_news, secret=secret, user_id=user_id, meeting_id=meeting_id, after=after)
                 )
                 if news is None:
                     return

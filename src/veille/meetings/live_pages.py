@@ -12,7 +12,7 @@ from sqlmodel import Session
 from sse_starlette import EventSourceResponse
 
 from veille.access import PageViewer
-from veille.deps import SessionDep
+from veille.deps import SESSION_COOKIE, SessionDep
 from veille.errors import Forbidden, InvalidInput, NotFound
 from veille.events import last_id
 from veille.i18n import N_, translate
@@ -54,8 +54,9 @@ def meeting_stream(meeting_id: Id, request: Request, viewer: PageViewer, session
     access = get_meeting_access(session, viewer, meeting_id)
     after = _after(request, session, meeting_id)
     session.close()  # the stream opens short sessions of its own
+    secret = request.cookies.get(SESSION_COOKIE, "")  # the stream ends with the session
     return EventSourceResponse(
-        live.stream(request.app.state.engine, access, after),
+        live.stream(request.app.state.engine, access, secret, after),
         ping=presence.HEARTBEAT_SECONDS,
         headers={"X-Accel-Buffering": "no"},
     )

@@ -167,16 +167,21 @@ def _actions(session: Session, viewer: Viewer, q: str) -> Group:
     return Group(Kind.actions, hits, total, more=more)
 
 
+def _as_member(viewer: Viewer) -> ColumnElement[bool]:
+    """Meetings of a body whose content the person sees as a member, not only as a guest."""
+    return true() if viewer.content_ids is None else col(Meeting.body_id).in_(sorted(viewer.content_ids))
+
+
 def _minutes_readable(viewer: Viewer) -> ColumnElement[bool]:
     """The minutes a search reads: approved, of a body whose content the person sees as a
     member (never as a guest, whose access ends with the approval anyway)."""
-    members = true() if viewer.content_ids is None else col(Meeting.body_id).in_(sorted(viewer.content_ids))
-    return and_(col(Meeting.status) == MeetingStatus.minutes_approved, members)
+    return and_(col(Meeting.status) == MeetingStatus.minutes_approved, _as_member(viewer))
 
 
 def _meetings(session: Session, viewer: Viewer, q: str) -> Group:
     """Agenda items by their title, and by their notes and decisions once the minutes are
-    approved; each opens its meeting."""
+    approved; each opens its meeting. A guest's agenda has no confidential item: neither has
+    their search (it found those items' titles)."""
     text = or_(
         contains_words(q, AgendaItem.title),
         and_(_minutes_readable(viewer), contains_words(q, AgendaItem.notes, AgendaItem.decisions)),
@@ -187,7 +192,8 @@ def _meetings(session: Session, viewer: Viewer, q: str) -> Group:
         .join(Body, col(Body.id) == Meeting.body_id)
         .order_by(col(Meeting.starts_at).desc(), col(AgendaItem.position), col(AgendaItem.id))
     )
-    found, total, more = _first(session, shown, col(AgendaItem.id), [visible_meetings(viewer), text])
+    readable = [visible_meetings(viewer), or_(_as_member(viewer), col(AgendaItem.confidential).is_(False))]
+    found, total, more = _first(session, shown, col(AgendaItem.id), [*readable, text])
     hits = [
         Hit(item.id, item.title, f"/meetings/{m.id}#item-{item.id}", m.body_id, body, m.starts_at)
         for item, m, body in found
