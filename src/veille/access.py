@@ -42,8 +42,12 @@ class Viewer:
     # Set by ``every_body``: counts over every body, never a record's content.
     aggregate_only: bool = False
     # The communes a coordinator is limited to (bodies.reach); None: every commune. Their
-    # communes' bodies are in content_ids and manage_ids; every_body() stays within them.
+    # communes' bodies are in content_ids and reach_ids; every_body() stays within them.
     communes: frozenset[int] | None = None
+    # The bodies a coordinator limited to some communes oversees as staff (their communes'). Not
+    # in manage_ids: overseeing a body sets it up, as any coordinator does, and reads its
+    # restricted reports no more than they do (only its chair and secretaries do).
+    reach_ids: frozenset[int] = frozenset()
 
     @property
     def organisation_id(self) -> int:
@@ -67,7 +71,17 @@ class Viewer:
     def oversees(self, body_id: int) -> bool:
         """Sets the body up as staff: every body for admins and coordinators, their communes'
         bodies for a limited coordinator."""
-        return self.staff and (self.communes is None or body_id in self.manage_ids)
+        return self.staff and (self.communes is None or body_id in self.reach_ids)
+
+    def manages(self, body_id: int) -> bool:
+        """Chairs the body or keeps its minutes, or oversees it as staff: runs its records."""
+        return self.oversees(body_id) or body_id in self.manage_ids
+
+    @property
+    def in_charge_ids(self) -> frozenset[int]:
+        """The bodies they chair or keep the minutes of and, limited to some communes, those
+        they oversee: where they draw up a diagnostic or adopt a strategy."""
+        return self.manage_ids | self.reach_ids
 
     @property
     def rule_key(self) -> tuple[object, ...]:
@@ -82,6 +96,7 @@ class Viewer:
             self.organisation_id,
             self.aggregate_only,
             self.communes,
+            self.reach_ids,
         )
 
     def every_body(self) -> Viewer:
@@ -96,6 +111,7 @@ class Viewer:
             seated_ids=self.seated_ids,
             aggregate_only=True,
             communes=self.communes,
+            reach_ids=self.reach_ids,
         )
 
 
@@ -111,10 +127,11 @@ def viewer_of(session: Session, user: User) -> Viewer:
     return Viewer(
         user=user,
         content_ids=content | reach.bodies,
-        manage_ids=managed | reach.bodies,
+        manage_ids=managed,
         roles=roles,
         seated_ids=content,
         communes=reach.communes,
+        reach_ids=reach.bodies,
     )
 
 

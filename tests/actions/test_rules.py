@@ -384,15 +384,17 @@ def test_referral_hands_the_action_and_its_reports(
     for user in (target.chair, target.member):
         assert api_for(user).get(f"/api/v1/actions/{action.id}").status_code == 404
         assert api_for(user).get(f"/api/v1/situations/{open_report.id}").status_code == 404
-    referred = api_for(world.coordinator).post(
-        f"/api/v1/actions/{action.id}/refer", json={"body_id": target.body.id}
-    )
+    # Its chair, who sits in the target body too, hands it over: the reports the chair reads
+    # whole go with it.
+    factory.member(target.body, world.chair)
+    handing = {"body_id": target.body.id}
+    referred = api_for(world.chair).post(f"/api/v1/actions/{action.id}/refer", json=handing)
     assert referred.status_code == 200, referred.text
     moved = referred.json()
     assert (moved["body_id"], moved["version"]) == (target.body.id, 2)
     assert moved["owner_id"] is None, "the owner does not sit in the target body"
-    # The answer names only the reports its reader may open (the coordinator: the open one).
-    assert moved["situation_ids"] == [open_report.id]
+    # The answer names only the reports its reader may open (the chair: not the social one).
+    assert moved["situation_ids"] == [open_report.id, restricted.id]
     assert moved["problem_id"] == problem.id, "its problem file stays linked"
 
     # The target's members read the action and the reports it answers, as in their own body.
@@ -409,10 +411,9 @@ def test_referral_hands_the_action_and_its_reports(
     assert report(target.chair, restricted).json()["title"] == "Deal, hall B"
     assert report(target.member, restricted).status_code == 404
     assert report(target.social, restricted).status_code == 404
-    for user in (target.chair, target.member):
-        stub = report(user, social).json()
-        assert stub["coordination_needed"] is True and "title" not in stub and "description" not in stub
-    assert report(target.social, social).json()["title"] == "Famille en détresse, bâtiment B"
+    # The social report stayed in its body: only its named organisations may hand it on.
+    for user in (target.chair, target.member, target.social):
+        assert report(user, social).status_code == 404
     # They take it over: its chair changes it, the lead's absence leaves it to the managers.
     chair = api_for(target.chair)
     other_problem = factory.problem(world.body, "Autre dossier")
@@ -432,7 +433,7 @@ def test_referral_hands_the_action_and_its_reports(
     )
 
     # The body it left keeps reading it and its history, and no longer changes it.
-    for user in (world.chair, world.secretary, world.member):
+    for user in (world.secretary, world.member):
         api = api_for(user)
         state = api.get(f"/api/v1/actions/{action.id}")
         assert state.status_code == 200 and state.json()["status"] == "in_progress"
@@ -458,10 +459,34 @@ def test_referral_hands_the_action_and_its_reports(
         ("status", None, None),
         ("status", None, None),
     ]
-    assert history[1]["author_id"] == world.coordinator.id
+    assert history[1]["author_id"] == world.chair.id
     # Its guest and the outsiders still see nothing.
     for user in (world.guest, world.other):
         assert api_for(user).get(f"/api/v1/actions/{action.id}").status_code == 404
+
+
+def test_an_action_handed_over_leaves_the_reports_its_referrer_does_not_read_whole(
+    client_for: Any, api_for: Any, world: World, factory: Factory, target: Target
+) -> None:
+    """Handing an action over refers its reports to the receiving body, whose chair and
+    secretaries then read a restricted one: the staff, who do not read it, handed it on, and so
+    opened it to people of their choosing (a security review found it)."""
+    restricted = factory.situation(
+        world.body, world.member, "Guetteurs identifiés", confidentiality=Confidentiality.restricted
+    )
+    open_report = factory.situation(world.body, world.member, "Tags, hall B")
+    action = factory.action(world.body, world.organisation, situations=(open_report, restricted))
+    page = client_for(world.coordinator)
+    handed = page.form(f"/actions/{action.id}/refer", {"body_id": str(target.body.id)})
+    assert handed.status_code == 303
+    said = page.get(handed.headers["location"]).text
+    assert "Les signalements qu’elle traite que vous ne lisez pas en entier sont restés" in said
+    chair = api_for(target.chair)
+    assert chair.get(f"/api/v1/situations/{open_report.id}").status_code == 200
+    assert chair.get(f"/api/v1/situations/{restricted.id}").status_code == 404
+    assert chair.get(f"/api/v1/actions/{action.id}").json()["situation_ids"] == [open_report.id]
+    # The report's own chair still refers it on its own, with a reason.
+    assert api_for(world.chair).get(f"/api/v1/situations/{restricted.id}").status_code == 200
 
 
 def test_referral_targets_and_refusals(

@@ -253,6 +253,31 @@ def test_statistics_are_cut_by_commune_and_a_limited_coordinator_counts_their_ow
     assert [c.id for c in scope.communes] == [world.sector.commune_id]
 
 
+def test_a_limited_coordinator_reads_no_restricted_report_a_coordinator_would_not(
+    factory: Factory, world: World, session: Session, client_for, api_for
+) -> None:
+    """Overseeing their communes' bodies sets them up; it opened their restricted reports too
+    (read, edited, deleted, on the map), which a coordinator of every commune does not read: only
+    the body's chair, its secretaries and the organisations named on the report do."""
+    there = _two_communes(factory, world, session)
+    restricted = factory.situation(
+        world.body, world.member, "Guetteurs identifiés", confidentiality=Confidentiality.restricted,
+        sector_id=world.sector.id,
+    )  # fmt: skip
+    limited: User = there["limited"]
+    for reader in (client_for(limited), client_for(world.coordinator)):
+        assert reader.get(f"/situations/{restricted.id}").status_code == 404
+        assert "Guetteurs" not in reader.get("/situations").text
+    api = api_for(limited)
+    assert api.get(f"/api/v1/situations/{restricted.id}").status_code == 404
+    assert client_for(limited).form(f"/situations/{restricted.id}/delete").status_code == 404
+    assert client_for(world.chair).get(f"/situations/{restricted.id}").status_code == 200
+    # They still set up their communes' bodies, as any coordinator.
+    viewer = viewer_of(session, limited)
+    assert viewer.oversees(world.body.id or 0) and world.body.id not in viewer.manage_ids
+    assert client_for(limited).get(f"/bodies/{world.body.id}/edit").status_code == 200
+
+
 @pytest.mark.parametrize("kind", [BodyKind.thematic_group])
 def test_the_viewer_of_a_limited_coordinator_holds_their_communes_bodies(
     factory: Factory, world: World, session: Session, kind: BodyKind

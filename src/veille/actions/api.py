@@ -126,8 +126,8 @@ def patch_action(
 def refer_action(action_id: Id, data: ReferIn, viewer: ApiViewer, session: SessionDep) -> ActionPublic:
     """Hands the action and its reports over to another open body the caller sees; for the
     body's chair, its secretaries and the staff."""
-    action = service.refer(session, access=service.get_action(session, viewer, action_id), data=data)
-    return public(session, viewer, [action])[0]
+    handover = service.refer(session, access=service.get_action(session, viewer, action_id), data=data)
+    return public(session, viewer, [handover.action])[0]
 
 
 @router.get("/actions/{action_id}/updates", response_model=list[ActionEntryPublic])

@@ -431,10 +431,19 @@ def evaluate(
 def refer(
     request: Request, access: ActionDep, session: SessionDep, settings: SettingsDep, form: Form
 ) -> Response:
-    then, handed = f"/actions/{access.action.id}", N_("The action is handed over.")
+    handed: list[service.Handover] = []
+
+    def said() -> str:
+        if handed[0].left:
+            return N_(
+                "The action is handed over. Reports it answers that you do not read whole stayed in "
+                "their body: only those who read them may refer them."
+            )
+        return N_("The action is handed over.")
+
     return run_change(
         session,
-        lambda: service.refer(session, access=access, data=parse_form(ReferIn, form)),
-        done=lambda: redirect(request, then, flash=handed),
+        lambda: handed.append(service.refer(session, access=access, data=parse_form(ReferIn, form))),
+        done=lambda: redirect(request, f"/actions/{access.action.id}", flash=said()),
         refused=_page_again(request, session, access, settings, form),
     )

@@ -12,6 +12,7 @@ commit. The rules of a change are ``actions.rules``'; the lists ``actions.lists`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
@@ -73,8 +74,7 @@ class ActionAccess:
 
     @property
     def manages(self) -> bool:
-        body_id = self.action.body_id
-        return self.in_body and (self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids)
+        return self.in_body and self.viewer.manages(self.action.body_id)
 
     @property
     def leads(self) -> bool:
@@ -429,9 +429,20 @@ def referral_targets(session: Session, access: ActionAccess) -> list[Body]:
     ]
 
 
-def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
-    """Hands the action and its reports to another body; the history stays readable to the
-    body it leaves (docs/confidentiality.md: its reports are read there as in their own body)."""
+class Handover(NamedTuple):
+    """An action handed over, and how many of its reports stayed in their body."""
+
+    action: Action
+    left: int
+
+
+def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Handover:
+    """Hands the action and the reports it answers to another body; the history stays readable
+    to the body it leaves (docs/confidentiality.md: its reports are read there as in their own
+    body). A report goes only with someone who may refer it on its own (who reads it whole and
+    runs its body): a referral would open it to the receiving body's readers, which the person
+    handing the action over may not decide for a report they do not read (a restricted report
+    for the staff, a social one for all but its named organisations); those stay."""
     access.require_refer()
     action = access.action
     user = access.viewer.user
@@ -450,7 +461,8 @@ def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
         action.owner_id = None
     _touch(action)
     session.add(action)
-    reports.refer(session, linked, target.id or 0)
+    carried = visibility.referable_ids(session, access.viewer, linked)
+    reports.refer(session, carried, target.id or 0)
     _entry(session, action, user, Event.referred, from_body_id=source, to_body_id=target.id)
     audit.record(
         session,
@@ -462,7 +474,7 @@ def refer(session: Session, *, access: ActionAccess, data: ReferIn) -> Action:
         to_body_id=target.id,
     )
     session.commit()
-    return action
+    return Handover(action, len(set(linked) - carried))
 
 
 def history(session: Session, *, access: ActionAccess) -> list[ActionEntry]:

@@ -3,7 +3,7 @@ limited to some communes (``directory.service.commune_limits``), and then overse
 bodies whose sectors all lie in those communes. A body without a sector (the intercommunal
 plenary, a group for the whole territory) is beyond them: they see it only if they sit in it,
 and their statistics do not count it. ``access.viewer_of`` turns this into the Viewer's
-``content_ids`` and ``manage_ids``; ``bodies.service`` into a body's access and lists."""
+``content_ids`` and ``reach_ids``; ``bodies.service`` into a body's access and lists."""
 
 from __future__ import annotations
 

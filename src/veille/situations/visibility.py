@@ -104,6 +104,19 @@ def full_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
     return {i for i in rows if i is not None}
 
 
+def referable_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
+    """Which of these reports the person may hand to another body: those they read whole, of a
+    body they run (docs/confidentiality.md: a restricted report by its body's chair and
+    secretaries, a social one by its named organisations who run it). One query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = session.exec(
+        select(Situation.id, Situation.body_id).where(col(Situation.id).in_(wanted), full_text(viewer))
+    ).all()
+    return {i for i, body_id in rows if i is not None and viewer.manages(body_id)}
+
+
 def visible_ids(session: Session, viewer: Viewer, ids: Iterable[int]) -> set[int]:
     """Which of these reports the person may open, whole or as a stub (:func:`visible`): what a
     list of ids may name to them (one query)."""
@@ -176,8 +189,7 @@ class SituationAccess:
 
     @property
     def manages(self) -> bool:
-        body_id = self.situation.body_id
-        return self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids
+        return self.viewer.manages(self.situation.body_id)
 
     @property
     def can_edit(self) -> bool:

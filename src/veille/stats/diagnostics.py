@@ -103,7 +103,7 @@ def _sector_roles(session: Session, viewer: Viewer) -> dict[int, bool] | None:
     limited to some communes, the sectors of their communes' bodies."""
     if viewer.staff and not viewer.limited:
         return None
-    return by_sector.sectors_of(session, viewer.manage_ids)
+    return by_sector.sectors_of(session, viewer.in_charge_ids)
 
 
 def author_sectors(session: Session, viewer: Viewer) -> list[Sector]:

@@ -71,8 +71,7 @@ class StrategyAccess:
 
     @property
     def can_edit(self) -> bool:
-        body_id = self.strategy.body_id
-        return self.viewer.oversees(body_id) or body_id in self.viewer.manage_ids
+        return self.viewer.manages(self.strategy.body_id)
 
     @property
     def years(self) -> list[int]:
@@ -115,7 +114,7 @@ def plenaries(session: Session, viewer: Viewer) -> list[Body]:
     limited to some communes)."""
     stmt = select(Body).where(Body.kind == BodyKind.plenary, Body.status == BodyStatus.active)
     if not _oversees_all(viewer):
-        stmt = stmt.where(col(Body.id).in_(sorted(viewer.manage_ids)))
+        stmt = stmt.where(col(Body.id).in_(sorted(viewer.in_charge_ids)))
     return list(session.exec(stmt.order_by(Body.name)).all())
 
 
