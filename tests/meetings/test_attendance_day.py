@@ -107,6 +107,17 @@ def test_all_present_then_the_exceptions(
     assert 'aria-pressed="true">Absent·e' in corrected.text
     assert _statuses(session, meeting)[world.guest.id] == AttendanceStatus.absent
 
+    # Someone sent unannounced in another's place is named there, on the day too.
+    row = f'id="represented-{world.member.id}" name="represented_by"'
+    assert row in corrected.text
+    unnamed = {"status": "represented", "represented_by": ""}
+    refused = secretary.htmx(f"/meetings/{meeting.id}/attendance/{world.member.id}", unnamed)
+    assert refused.status_code == 422
+    sent = {"status": "represented", "represented_by": "Mme Roux, adjointe"}
+    named = secretary.htmx(f"/meetings/{meeting.id}/attendance/{world.member.id}", sent)
+    assert named.status_code == 200 and "par Mme Roux, adjointe" in named.text
+    assert _statuses(session, meeting)[world.member.id] == AttendanceStatus.represented
+
 
 def test_all_present_waits_for_the_meeting_and_stops_at_approval(
     client_for: Any, world: World, factory: Factory, session: Session
