@@ -13,8 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from tests.factories import PASSWORD, World
+from veille.meetings.models import Meeting
+from veille.orm import utcnow
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")  # the settings' default time zone
@@ -39,7 +43,7 @@ def _titles(page: Any) -> list[str]:
 
 
 def test_secretary_runs_a_meeting_from_agenda_to_pdf(
-    page: Any, live_server: str, world: World, screenshot_dir: Path, tmp_path: Path
+    page: Any, live_server: str, world: World, screenshot_dir: Path, tmp_path: Path, session: Session
 ) -> None:
     _log_in(page, live_server, "secretary@example.org")
     page.goto(f"{live_server}/bodies/{world.body.id}/meetings")
@@ -133,6 +137,11 @@ def test_secretary_runs_a_meeting_from_agenda_to_pdf(
         page.screenshot(path=str(screenshot_dir / f"meeting-during-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    # The minutes are approved once the meeting has begun: it began a minute ago.
+    meeting_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    a_minute_ago = utcnow() - timedelta(minutes=1)
+    session.execute(update(Meeting).where(col(Meeting.id) == meeting_id).values(starts_at=a_minute_ago))
+    session.commit()
     page.reload()
     assert "présence policière renforcée" in page.content()  # the notes were saved
     _confirm(page, "Approuver le compte rendu")

@@ -380,3 +380,20 @@ def test_a_guest_is_invited_by_typing_a_part_of_their_name(
     session.rollback()
     guests = session.exec(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id)).all()
     assert set(guests) == {world.member.id, world.other.id}
+
+
+def test_the_minutes_wait_for_the_meeting_to_begin(
+    api_for: Any, client_for: Any, world: World, factory: Factory
+) -> None:
+    """Presence is recorded from two hours before the meeting, which marks it held: its minutes
+    were then approved, locked and mailed before it had begun (walkthrough)."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=1 / 24)
+    factory.invite(meeting, world.member)
+    secretary = client_for(world.secretary)
+    assert secretary.htmx(f"/meetings/{meeting.id}/all-present").status_code == 200
+    page = secretary.get(f"/meetings/{meeting.id}").text
+    assert "Tenue" in page and "Approuver le compte rendu" not in page
+    refused = api_for(world.secretary).post(f"/api/v1/meetings/{meeting.id}/approve")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "The minutes are approved once the meeting has begun."
+    assert secretary.form(f"/meetings/{meeting.id}/approve").status_code == 409

@@ -66,6 +66,14 @@ class MeetingAccess:
         return self.can_manage and not self.locked
 
     @property
+    def can_approve(self) -> bool:
+        """Its minutes, once presence is recorded and the meeting has begun (presence is recorded
+        from two hours before: approved then, the minutes of a meeting not held yet were locked)."""
+        return (
+            self.can_edit and self.meeting.status == MeetingStatus.held and self.meeting.starts_at <= utcnow()
+        )
+
+    @property
     def can_answer(self) -> bool:
         return self.invitation is not None and answer_open(self.meeting) and self.body_open
 

@@ -89,6 +89,8 @@ def approve(session: Session, *, access: MeetingAccess, settings: Settings) -> M
     meeting = locked_meeting(session, access)
     if meeting.status != MeetingStatus.held:
         raise Conflict(N_("Record who was present before approving the minutes."))
+    if meeting.starts_at > utcnow():  # presence is recorded from two hours before (access.can_approve)
+        raise Conflict(N_("The minutes are approved once the meeting has begun."))
     meeting.status = MeetingStatus.minutes_approved
     meeting.approved_at = utcnow()
     meeting.approved_by = access.user.id
