@@ -12,6 +12,7 @@ PAGES = {
     "secretary": "Secrétaire d'une instance",
     "partner": "Membre partenaire",
     "gltd": "Membre du groupe du parquet (GLTD)",
+    "guest": "Invité·e d’une réunion",
     "staff": "Administration ou coordination",
 }
 
@@ -28,7 +29,7 @@ def _title(html: str) -> str:
         ("chair", "chair"),
         ("secretary", "secretary"),
         ("member", "partner"),
-        ("guest", "partner"),
+        ("guest", "guest"),
         ("other", "partner"),
     ],
 )
@@ -65,3 +66,16 @@ def test_help_speaks_english_to_who_chose_it(factory, world, client_for):
     html = client_for(reader).get("/help").text
     assert "Help: Secretary of a body" in _title(html)
     assert "What to do first" in html and "Par quoi commencer" not in html
+
+
+def test_a_guest_is_told_why_the_lists_are_empty(world, factory, client_for):
+    """A guest sees no body's reports, actions or counts: the empty pages say why and where
+    their meeting is, where they showed an empty list or zeros without a word (walkthrough)."""
+    meeting = factory.meeting(world.body)
+    factory.invite(meeting, world.guest, guest=True)
+    said = "Invité·e, vous ne voyez que l’ordre du jour des réunions"
+    guest, member = client_for(world.guest), client_for(world.member)
+    for url in ("/situations", "/actions", "/stats"):
+        assert said in guest.get(url).text, url
+        assert said not in member.get(url).text, url
+    assert "Répondez à l’invitation" in guest.get("/help").text

@@ -25,6 +25,7 @@ class Role(StrEnum):
     secretary = "secretary"
     partner = "partner"
     gltd = "gltd"
+    guest = "guest"
     staff = "staff"
 
 
@@ -33,13 +34,15 @@ NAMES = {
     Role.secretary: N_("Secretary of a body"),
     Role.partner: N_("Partner member"),
     Role.gltd: N_("Member of the prosecutor's group (GLTD)"),
+    Role.guest: N_("Guest of a meeting"),
     Role.staff: N_("Admin or coordinator"),
 }
 
 
 def role_of(session: Session, viewer: Viewer) -> Role:
     """The role whose help fits the person best: the staff's, then the highest role they hold
-    in a body, then a crime-treatment group's member, else a partner's."""
+    in a body, then a crime-treatment group's member, a partner's, else (invited to meetings
+    as a guest only) a guest's."""
     if viewer.staff:
         return Role.staff
     held = set(viewer.roles.values())
@@ -48,6 +51,8 @@ def role_of(session: Session, viewer: Viewer) -> Role:
     if MemberRole.secretary in held:
         return Role.secretary
     member_of = sorted(body_id for body_id, role in viewer.roles.items() if role != MemberRole.guest)
+    if viewer.roles and not member_of:
+        return Role.guest
     gltd = select(Body.id).where(col(Body.id).in_(member_of), Body.kind == BodyKind.crime_treatment_group)
     return Role.gltd if member_of and session.exec(gltd).first() is not None else Role.partner
 
