@@ -347,8 +347,9 @@ def test_agenda_items_move_and_carry_over_with_their_notes(
 def test_personal_calendar_feed_is_secret_and_revocable(
     client_for: Any, world: World, factory: Factory, session: Session
 ) -> None:
-    mine = factory.meeting(world.body, location="Mairie")
+    mine = factory.meeting(world.body, location="Mairie", status=MeetingStatus.convened)
     factory.meeting(world.other_body, location="Ailleurs")
+    planned = factory.meeting(world.body, status=MeetingStatus.planned, in_days=40)
     client = client_for(world.member)
     page = client.get("/calendar").text
     url = page.split('id="feed-url" type="text" value="')[1].split('"')[0]
@@ -358,6 +359,9 @@ def test_personal_calendar_feed_is_secret_and_revocable(
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
     assert mine.uid in feed.text and "LOCATION:Mairie" in feed.text
     assert "Ailleurs" not in feed.text
+    # A meeting convened is confirmed; one only planned may move (it said confirmed).
+    events = {e.split("UID:")[1].split()[0]: e for e in feed.text.split("BEGIN:VEVENT")[1:]}
+    assert "STATUS:CONFIRMED" in events[mine.uid] and "STATUS:TENTATIVE" in events[planned.uid]
     client.form("/calendar/revoke")
     assert anonymous.get(path).status_code == 404
     assert anonymous.get(path.replace(f"/{world.member.id}-", f"/{world.chair.id}-")).status_code == 404

@@ -27,6 +27,10 @@ class CalendarEvent:
     url: str
 
 
+# A meeting planned but not convened yet may move: calendars show it as tentative.
+_STATUSES = {MeetingStatus.planned: "TENTATIVE", MeetingStatus.cancelled: "CANCELLED"}
+
+
 def _event(item: CalendarEvent, organizer: str, attendee: tuple[str, str] | None, stamp: datetime) -> Event:
     meeting = item.meeting
     event = Event()
@@ -40,7 +44,7 @@ def _event(item: CalendarEvent, organizer: str, attendee: tuple[str, str] | None
         event.add("location", meeting.location)
     event.add("description", item.description)
     event.add("url", item.url)
-    event.add("status", "CANCELLED" if meeting.status == MeetingStatus.cancelled else "CONFIRMED")
+    event.add("status", _STATUSES.get(meeting.status, "CONFIRMED"))
     event.add("organizer", vCalAddress(f"mailto:{organizer}"))
     if attendee is not None:
         email, name = attendee
