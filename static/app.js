@@ -52,8 +52,9 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var parts = menuParts();
+    var active = document.activeElement;
     if (parts && parts.toggle.getAttribute("aria-expanded") === "true" &&
-        parts.menu.contains(document.activeElement)) {
+        (parts.menu.contains(active) || parts.toggle === active)) {
       setMenu(false);
       parts.toggle.focus();
     }

@@ -286,3 +286,17 @@ def test_a_long_organisation_name_leaves_the_header_on_one_line(
         path=str(screenshot_dir / "header-long-organisation.png"),
         clip={"x": 0, "y": 0, "width": 1280, "height": 140},
     )
+
+
+def test_the_phones_menu_closes_with_escape_where_it_was_opened(
+    page: Any, live_server: str, world: World
+) -> None:
+    """Escape closed it only with focus inside it; just opened, focus is on its button."""
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "member@example.org")
+    toggle = page.locator(".nav-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
