@@ -175,6 +175,9 @@ def test_action_page_history_update_status_evaluation(
     assert action.progress == 60
     done = client.form(f"/actions/{action.id}/status", {"status": "done", "version": str(action.version)})
     assert done.status_code == 303
+    # What comes next is its evaluation, a screen below: the page opens there, and says so.
+    assert done.headers["location"] == f"/actions/{action.id}#evaluation"
+    assert "Dites ce qu’elle a donné dans son évaluation." in client.get(done.headers["location"]).text
     evaluated = client.form(
         f"/actions/{action.id}/evaluation",
         {"summary": "Tournées chaque vendredi", "effect": "positive", "indicator": "−40 % de signalements"},

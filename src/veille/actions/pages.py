@@ -370,11 +370,17 @@ def change_status(
         return run_change(
             session, lambda: _set_status(session, access, form), done=lambda: board({}), refused=board
         )
-    changed = N_("The status of the action is changed.")
+    def done() -> Response:
+        # Done: the page opens at its evaluation, which is what comes next (it was a screen below).
+        if access.can_evaluate and not access.action.effect:
+            evaluate = N_("The action is done. Say what it achieved in its evaluation.")
+            return redirect(request, f"/actions/{action_id}#evaluation", flash=evaluate)
+        return redirect(request, f"/actions/{action_id}", flash=N_("The status of the action is changed."))
+
     return run_change(
         session,
         lambda: _set_status(session, access, form),
-        done=lambda: redirect(request, f"/actions/{action_id}", flash=changed),
+        done=done,
         refused=_page_again(request, session, access, settings, form),
     )
 
