@@ -370,6 +370,7 @@ def change_status(
         return run_change(
             session, lambda: _set_status(session, access, form), done=lambda: board({}), refused=board
         )
+
     def done() -> Response:
         # Done: the page opens at its evaluation, which is what comes next (it was a screen below).
         if access.can_evaluate and not access.action.effect:
