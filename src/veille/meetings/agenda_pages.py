@@ -40,6 +40,7 @@ def add_item(
         lambda: agenda.add_item(session, access=access, data=parse_form(AgendaItemIn, form)),
         N_("The item was added to the agenda."),
         form,
+        adds_item=True,
     )
 
 

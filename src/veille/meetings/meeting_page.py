@@ -123,8 +123,10 @@ def refreshed(
     notice: str | None = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
+    added_id: int | None = None,
 ) -> Response:
-    """The meeting page (its ``block`` to htmx), read again after the change or its refusal."""
+    """The meeting page (its ``block`` to htmx), read again after the change or its refusal;
+    ``added_id``: the agenda item just added, which takes focus with the message under it."""
     session.rollback()
     access = get_meeting_access(session, viewer, meeting_id)
     context = meeting_context(
@@ -134,6 +136,7 @@ def refreshed(
         errors=errors or {},
         notice=translate(notice) if notice else None,
         values=values or {},
+        added_id=added_id,
     )
     return live_part(request, "meetings/detail.html", context, block, status_code)
 
@@ -163,14 +166,24 @@ def change(
     apply: Callable[[], object],
     done: str,
     form: Form | None = None,
+    *,
+    adds_item: bool = False,
 ) -> Response:
     """Runs a change of the meeting page and answers its block, with the refusal in it (never
-    a lost form: the values typed come back)."""
+    a lost form: the values typed come back). One that ``adds_item`` (``apply`` gives the item
+    back) answers with focus and the message on that item, not at the page's top a few
+    screens above on a phone."""
     viewer, meeting_id = access.viewer, access.meeting.id or 0
+    made: list[object] = []
+
+    def answer() -> Response:
+        added = made[0].id if adds_item and isinstance(made[0], AgendaItem) else None
+        return refreshed(request, session, viewer, meeting_id, block, notice=done, added_id=added)
+
     return run_change(
         session,
-        apply,
-        done=lambda: refreshed(request, session, viewer, meeting_id, block, notice=done),
+        lambda: made.append(apply()),
+        done=answer,
         refused=lambda errors, status: refreshed(
             request, session, viewer, meeting_id, block, errors=errors, status_code=status, values=form
         ),
