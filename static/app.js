@@ -292,6 +292,11 @@
     }
     if (same) same.focus({ preventScroll: true });
     if (same && document.activeElement === same) return;
+    // A live part read again because the stream said so (not asked from the page) never sends
+    // focus to its heading, screens away: the agenda read again after an item's own change
+    // (its "Confidential" box) took focus there.
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (liveTrigger(asker)) return;
     // Else the swapped region's heading (tabindex="-1"), rather than the top of the page.
     var heading = target && target.querySelector && target.querySelector("[tabindex='-1']");
     if (heading) heading.focus();
@@ -685,7 +690,11 @@
     here.setAttribute("role", "status");
     while (region.firstChild) here.appendChild(region.firstChild);
     var heading = /^H[1-6]$/.test(part.tagName) ? part : part.querySelector("h1, h2, h3, h4, h5, h6");
-    if (heading) heading.insertAdjacentElement("afterend", here);
+    // Under the part's heading, or under the row that holds it (an agenda item's title sits in a
+    // row with its buttons: the message squeezed in beside them, three words a line on a phone).
+    var anchor = heading;
+    while (anchor && anchor !== part && anchor.parentElement !== part) anchor = anchor.parentElement;
+    if (anchor) anchor.insertAdjacentElement("afterend", here);
     else part.insertBefore(here, part.firstChild);
   }
 

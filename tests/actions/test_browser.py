@@ -71,6 +71,9 @@ def test_decision_becomes_an_action_done_evaluated_and_followed_up(
     page.get_by_label("Échéance").fill((date.today() + timedelta(days=21)).isoformat())
     page.get_by_role("button", name="Enregistrer l’action").click()
     page.get_by_text("La décision est enregistrée comme action.").wait_for()
+    # The message comes under the item's title row, not squeezed in beside its buttons.
+    said = page.locator(".agenda-item > .flashes--in-part", has_text="La décision est enregistrée")
+    expect(said).to_have_count(1)
     expect(page.locator(".agenda-item", has_text="Hall du bâtiment B")).to_contain_text(
         "Tournées de médiation"
     )
