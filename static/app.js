@@ -543,11 +543,14 @@
     if (form && form.getAttribute("data-dirty") === "typed") form.setAttribute("data-dirty", "sending");
   });
 
+  // A save refused as a conflict (409, which htmx swaps as a success here) keeps its text
+  // unsaved for good ("conflict"): it is neither replaced nor left without a warning.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = notesForm(event.detail && event.detail.elt);
     if (!form || form.getAttribute("data-dirty") !== "sending") return;
-    if (event.detail.successful) form.removeAttribute("data-dirty");
-    else form.setAttribute("data-dirty", "typed");
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (event.detail.successful && status < 300) form.removeAttribute("data-dirty");
+    else form.setAttribute("data-dirty", status === 409 ? "conflict" : "typed");
   });
 
   // Notes saved by another who edits come with their version (data-version, the live
@@ -561,7 +564,10 @@
     var version = here.matches("input") ? here : here.querySelector("input[name='version']");
     var older = Number(fresh.getAttribute("data-version")) <= Number(version ? version.value : 0);
     var form = notesForm(here);
-    if (older || (form && form.hasAttribute("data-dirty"))) event.detail.shouldSwap = false;
+    // An edit form's version does not move past an agenda change held back on this page: its
+    // next save would be taken over that change, unseen.
+    var held = here.matches("input") && here.closest("[data-live-pending]");
+    if (older || held || (form && form.hasAttribute("data-dirty"))) event.detail.shouldSwap = false;
   });
 
   window.addEventListener("beforeunload", function (event) {

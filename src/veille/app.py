@@ -527,15 +527,21 @@ def _page_above(request: Request) -> str | None:
     """The page a form's address belongs to (``/actions/13`` for ``/actions/13/evaluation``),
     for a GET of that address: a form refused at it leaves it in the address bar, and a reload
     or a return through the history then lands on the form's page, not on "not allowed"."""
-    if request.method not in ("GET", "HEAD"):
-        return None
+    if request.method not in ("GET", "HEAD") or _is_page(request, request.url.path):
+        return None  # a HEAD of a page: not allowed there, not sent elsewhere
     parts = request.url.path.rstrip("/").split("/")
     while len(parts) > 1:
         parts.pop()
-        scope = {**request.scope, "path": "/".join(parts) or "/", "method": "GET"}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            return str(scope["path"])
+        path = "/".join(parts) or "/"
+        if _is_page(request, path):
+            return path
     return None
+
+
+def _is_page(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` has a route."""
+    scope = {**request.scope, "path": path, "method": "GET"}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
 
 
 _TITLES = {

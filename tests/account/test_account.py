@@ -165,6 +165,7 @@ def test_the_address_of_a_refused_form_leads_back_to_its_page(client_for, api_fo
         again = client.get(address, follow_redirects=False)
         assert (again.status_code, again.headers["location"]) == (303, page)
     assert client.head("/account/password", follow_redirects=False).status_code == 303
+    assert client.head("/account", follow_redirects=False).status_code == 405  # a page: not sent away
     assert client.request("DELETE", "/account").status_code == 405  # another method: still refused
     assert api_for(world.member).get("/api/v1/auth/token").status_code == 405  # the API says so
 

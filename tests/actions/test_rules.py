@@ -480,7 +480,9 @@ def test_an_action_handed_over_leaves_the_reports_its_referrer_does_not_read_who
     handed = page.form(f"/actions/{action.id}/refer", {"body_id": str(target.body.id)})
     assert handed.status_code == 303
     said = page.get(handed.headers["location"]).text
-    assert "Les signalements qu’elle traite que vous ne lisez pas en entier sont restés" in said
+    assert (
+        "Les signalements qu’elle traite et que vous ne pouvez pas transmettre vous-même sont restés" in said
+    )
     chair = api_for(target.chair)
     assert chair.get(f"/api/v1/situations/{open_report.id}").status_code == 200
     assert chair.get(f"/api/v1/situations/{restricted.id}").status_code == 404

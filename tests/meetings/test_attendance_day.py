@@ -112,7 +112,7 @@ def test_all_present_then_the_exceptions(
     assert row in corrected.text
     unnamed = {"status": "represented", "represented_by": ""}
     refused = secretary.htmx(f"/meetings/{meeting.id}/attendance/{world.member.id}", unnamed)
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and "Indiquez la personne qui la représente." in refused.text
     sent = {"status": "represented", "represented_by": "Mme Roux, adjointe"}
     named = secretary.htmx(f"/meetings/{meeting.id}/attendance/{world.member.id}", sent)
     assert named.status_code == 200 and "par Mme Roux, adjointe" in named.text

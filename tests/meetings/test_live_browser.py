@@ -177,5 +177,12 @@ def test_notes_saved_by_one_who_edits_reach_the_other_without_taking_what_they_t
         expect(chair.locator(f"#notes-status-{second.id}")).to_contain_text("Quelqu’un d’autre a enregistré")
         expect(page.locator(f"#notes-{second.id}")).to_have_value("Trois rodéos signalés en novembre.")
         assert chair.locator(f"#notes-{second.id}").input_value() == "Brouillon du président"
+        # Refused, the chair's text stays until copied: the secretary's next save replaces it not.
+        with chair.expect_response(lambda answer: answer.url.endswith("/live/notes")):
+            page.locator(f"#notes-{second.id}").fill("Trois rodéos signalés en novembre et décembre.")
+            page.locator(f"#notes-save-{second.id}").click()
+        chair.wait_for_function("() => !document.querySelector('[hx-get$=\"/live/notes\"].htmx-request')")
+        assert chair.locator(f"#notes-{second.id}").input_value() == "Brouillon du président"
+        expect(chair.locator(f"#notes-status-{second.id}")).to_contain_text("Quelqu’un d’autre a enregistré")
     finally:
         chair_context.close()

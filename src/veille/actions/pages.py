@@ -443,8 +443,8 @@ def refer(
     def said() -> str:
         if handed[0].left:
             return N_(
-                "The action is handed over. Reports it answers that you do not read whole stayed in "
-                "their body: only those who read them may refer them."
+                "The action is handed over. The reports it answers that you may not refer yourself "
+                "stayed in their body."
             )
         return N_("The action is handed over.")
 

@@ -259,7 +259,7 @@ def set_attendance(
     managing = access.can_manage
     if not managing and not answer_open(meeting):
         raise Conflict(N_("This meeting has started: answers are closed."))
-    _apply_answer(invitation, data)
+    _apply_answer(invitation, data, own=own)
     if data.status in PRESENCE:
         # Recorded by a manager only (checked above), from shortly before the meeting.
         if not presence_open(meeting):
@@ -279,9 +279,14 @@ def set_attendance(
     return invitation
 
 
-def _apply_answer(invitation: Invitation, data: AttendanceIn) -> None:
+def _apply_answer(invitation: Invitation, data: AttendanceIn, *, own: bool = True) -> None:
     if data.status == AttendanceStatus.represented and not data.represented_by:
-        raise InvalidInput({"represented_by": N_("Name the person who will represent you.")})
+        name = (
+            N_("Name the person who will represent you.")
+            if own
+            else N_("Name the person who represents them.")
+        )
+        raise InvalidInput({"represented_by": name})
     invitation.status = data.status
     invitation.represented_by = data.represented_by if data.status == AttendanceStatus.represented else ""
     invitation.answered_at = utcnow()

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from veille.access import viewer_of
 from veille.auth import service as auth
 from veille.auth.models import AuthToken, TokenKind
+from veille.config import Settings
 from veille.db import open_session
 from veille.directory.models import User
 from veille.errors import Forbidden, NotFound
@@ -38,7 +39,6 @@ from veille.meetings.models import (
     Meeting,
     RoundTableEntry,
 )
-from veille.orm import utcnow
 
 # What a save of the notes form writes; any other column of an item changes the agenda.
 NOTES = frozenset({"notes", "decisions", "version", "updated_at", "updated_by"})
@@ -96,18 +96,21 @@ watch(presence.MeetingScreen, by_meeting("current"))
 
 
 def _news(
-    session: Session, secret: str, user_id: int, meeting_id: int, after: int
+    session: Session, settings: Settings, secret: str, user_id: int, meeting_id: int, after: int
 ) -> tuple[bool, list[tuple[int, str]]] | None:
     """The person's standing, read now, and the events after ``after`` they may be told of;
     None once they may no longer see the meeting (a member who left the body, was excluded, an
     account deactivated) or their session behind ``secret`` has ended (logged out, revoked,
-    expired): their stream stops there."""
-    user = session.exec(
-        select(User)
+    expired, idle too long): their stream stops there."""
+    row = session.exec(
+        select(User, AuthToken)
         .join(AuthToken, col(AuthToken.user_id) == User.id)
-        .where(auth.token_matches(secret, TokenKind.session), col(AuthToken.expires_at) > utcnow())
+        .where(auth.token_matches(secret, TokenKind.session))
     ).first()
-    if user is None or user.id != user_id or not user.active:
+    if row is None:
+        return None
+    user, token = row
+    if user.id != user_id or not user.active or auth.token_expired(settings, token):
         return None
     try:
         full = get_meeting_access(session, viewer_of(session, user), meeting_id).full
@@ -127,7 +130,7 @@ async def _in_thread(engine: Engine, work: Callable[[Session], Any]) -> Any:
 
 
 async def stream(
-    engine: Engine, access: MeetingAccess, secret: str, after: int
+    engine: Engine, settings: Settings, access: MeetingAccess, secret: str, after: int
 ) -> AsyncIterator[dict[str, Any]]:
     """The events of the meeting after the event id ``after``, for one reader in the session
     behind ``secret``, until their access or that session ends, or they leave; the hub wakes
@@ -140,11 +143,10 @@ async def stream(
                 engine, partial(presence.arrive, stream_id=stream_id, meeting_id=meeting_id, user_id=user_id)
             )
         try:
+            read = partial(_news, settings=settings, secret=secret, user_id=user_id, meeting_id=meeting_id)
             while True:
                 woken.clear()
-                news = await _in_thread(
-                    engine, partial(_news, secret=secret, user_id=user_id, meeting_id=meeting_id, after=after)
-                )
+                news = await _in_thread(engine, partial(read, after=after))
                 if news is None:
                     return
                 full, rows = news

@@ -56,7 +56,7 @@ def meeting_stream(meeting_id: Id, request: Request, viewer: PageViewer, session
     session.close()  # the stream opens short sessions of its own
     secret = request.cookies.get(SESSION_COOKIE, "")  # the stream ends with the session
     return EventSourceResponse(
-        live.stream(request.app.state.engine, access, secret, after),
+        live.stream(request.app.state.engine, request.app.state.settings, access, secret, after),
         ping=presence.HEARTBEAT_SECONDS,
         headers={"X-Accel-Buffering": "no"},
     )
