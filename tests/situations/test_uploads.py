@@ -251,7 +251,7 @@ def test_files_chosen_with_a_form_refused_for_another_field_are_asked_again(
     photo = [("files", ("hall.jpg", small_jpeg(), "image/jpeg"))]
     posted = client.form("/situations/new", _form(world) | {"title": ""}, files=photo)
     assert posted.status_code == 422
-    again = "Vos fichiers n’ont pas été gardés avec le formulaire refusé : choisissez-les à nouveau."
+    again = "Vos fichiers n’ont pas été gardés avec le formulaire refusé\u00a0: choisissez-les à nouveau."
     assert again in posted.text
     _nothing_written(session, settings, situations=0)
     alone = client.form("/situations/new", _form(world) | {"title": ""})
