@@ -226,3 +226,31 @@ def test_the_new_reports_item_of_a_meeting_shows_each_report_only_as_far_as_allo
         assert (scene.restricted.title in page) == (restricted == FULL), persona
         assert (scene.social.title in page) == (social == FULL), persona
         assert ("Coordination sociale nécessaire" in page) == (social == STUB), persona
+
+
+def test_editing_a_confidential_report_names_its_authors_organisation_never_the_editors(
+    world: World, factory: Factory, api_for: Any
+) -> None:
+    """An edit named the editor's organisation on the report: a chair's typo fix opened a
+    restricted report to their whole organisation, a chair who made a report social read it whole,
+    and the author's organisation could be dropped (a security review found it)."""
+    clerk = factory.user("Paul Mairie", organisation=world.chair.organisation)
+    factory.member(world.body, clerk, MemberRole.member)
+    ccas = factory.organisation("CCAS", OrganisationKind.social_services)
+    report = factory.situation(
+        world.body, world.member, "Guetteurs au hall C", confidentiality=Confidentiality.restricted
+    )
+    chair, url = api_for(world.chair), f"/api/v1/situations/{report.id}"
+    assert chair.patch(url, json={"version": 1, "title": "Guetteurs au hall C."}).status_code == 200
+    assert api_for(clerk).get(url).status_code == 404  # the chair's organisation is not named
+    assert chair.patch(url, json={"version": 2, "shared_with_organisation_ids": []}).status_code == 200
+    assert api_for(world.member).get(url).json()["title"] == "Guetteurs au hall C."  # the author's stays
+    social = {
+        "version": 3,
+        "confidentiality": "social",
+        "names_person": True,
+        "shared_with_organisation_ids": [ccas.id],
+    }
+    assert chair.patch(url, json=social).status_code == 200
+    assert "title" not in chair.get(url).json()  # the chair sees the stub of a social report
+    assert api_for(world.member).get(url).json()["title"] == "Guetteurs au hall C."

@@ -146,14 +146,16 @@ def get_situation(
     return _one(session, visibility.get_situation(session, viewer, situation_id, audit_via="api"))
 
 
-@router.patch("/situations/{situation_id}", response_model=SituationPublic)
+@router.patch("/situations/{situation_id}", response_model=SituationPublic | SituationStub)
 def patch_situation(
     situation_id: Id, patch: SituationPatch, viewer: ApiViewer, session: SessionDep, settings: SettingsDep
 ) -> SituationPublic | SituationStub:
     """Changes the fields sent, from the ``version`` read (409 if someone saved since). The
     author's organisation, the body's chair and secretaries, and the staff. A ``latitude`` and
     ``longitude`` (both or neither, in range: 422 otherwise) place the report on the map; a
-    changed ``place`` without them is looked up by the geocoder; a social report keeps none."""
+    changed ``place`` without them is looked up by the geocoder; a social report keeps none.
+    Answers the report as the caller now reads it: a stub once they made it social for
+    organisations other than theirs."""
     access = visibility.get_situation(session, viewer, situation_id)
     access.require_edit()
     current = _one(session, access).model_dump()

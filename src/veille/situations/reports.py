@@ -70,10 +70,13 @@ def _referred_to_plenary(session: Session, situation_id: int | None) -> bool:
 
 
 def _check(
-    session: Session, user: User, body: Body, data: SituationBase, *, situation_id: int | None = None
+    session: Session, author: int | None, body: Body, data: SituationBase, *, situation_id: int | None = None
 ) -> list[int]:
     """The rules of a report's content (of the report ``situation_id`` when it is changed); the
-    organisations it is shared with."""
+    organisations it is shared with, its ``author``'s organisation always among them. The
+    author's, never the editor's: a chair or a secretary who corrects a report does not name
+    their own organisation on it (it would read a restricted report it was not shown, or a
+    social one whole)."""
     errors: dict[str, str] = {}
     if data.occurred_at > utcnow() + timedelta(minutes=5):
         errors["occurred_at"] = N_("This date is in the future.")
@@ -98,7 +101,7 @@ def _check(
             errors["venue_id"] = N_("Choose one of the body's venues.")
     shares: list[int] = []
     if data.confidentiality in CONFIDENTIAL:
-        wanted = set(data.shared_with_organisation_ids) | {user.organisation_id}
+        wanted = set(data.shared_with_organisation_ids) | ({author} if author is not None else set())
         organisations = session.exec(
             select(Organisation).where(
                 col(Organisation.id).in_(sorted(wanted)), col(Organisation.active).is_(True)
@@ -109,7 +112,7 @@ def _check(
             errors["shared_with_organisation_ids"] = N_("Choose among the active organisations.")
         elif data.confidentiality == Confidentiality.social and (
             not any(o.kind in SOCIAL_KINDS for o in organisations)
-            or any(o.kind not in SOCIAL_KINDS and o.id != user.organisation_id for o in organisations)
+            or any(o.kind not in SOCIAL_KINDS and o.id != author for o in organisations)
         ):
             errors["shared_with_organisation_ids"] = N_(
                 "A social report is shared only with social services, mediation or health organisations."
@@ -170,7 +173,7 @@ def _checked_new(session: Session, user: User, data: SituationCreate) -> tuple[C
     """Every refusal of a new report, before anything is written."""
     access = bodies.contributor_access(session, user, data.body_id, guests=GUESTS)
     category = chosen(session, data.category)
-    return category, _check(session, user, access.body, data)
+    return category, _check(session, user.organisation_id, access.body, data)
 
 
 def create_situation(session: Session, *, user: User, data: SituationCreate) -> Situation:
@@ -241,7 +244,7 @@ def update_situation(
     data = _placed(data, settings, situation.place)
     lock_version(session, situation, data.version, STALE)
     category = chosen(session, data.category, current=situation.category_id)
-    shares = _check(session, access.viewer.user, access.body, data, situation_id=situation.id)
+    shares = _check(session, situation.organisation_id, access.body, data, situation_id=situation.id)
     if data.status != situation.status:
         _move(situation, data.status)
     for name, value in _fields(data, category).items():
