@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from veille.bodies.enums import BodyKind, MemberRole
 from veille.bodies.models import Body, Membership
+from veille.situations.enums import Confidentiality
 
 
 def test_member_lists_only_their_bodies(api_for, world):
@@ -193,6 +194,26 @@ def test_only_the_chair_lifts_an_exclusion(api_for, world, session):
     assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 404
     assert api_for(world.chair).put(url, json={"role": "member"}).status_code == 200
     assert api_for(world.member).get(f"/api/v1/bodies/{world.body.id}").status_code == 200
+
+
+def test_nobody_names_themselves_to_a_seat_that_runs_the_body_or_lifts_their_own_exclusion(
+    api_for, world, factory, session
+):
+    """The staff run every body: naming themselves secretary opened its restricted reports, and
+    an excluded coordinator lifted their own exclusion (a security review found both)."""
+    restricted = factory.situation(
+        world.body, world.member, "Guetteurs", confidentiality=Confidentiality.restricted
+    )
+    coordinator = api_for(world.coordinator)
+    mine = f"/api/v1/bodies/{world.body.id}/members/{world.coordinator.id}"
+    for role in ("secretary", "chair"):
+        refused = coordinator.put(mine, json={"role": role})
+        assert refused.status_code == 403 and "yourself" in refused.json()["detail"]
+    assert coordinator.get(f"/api/v1/situations/{restricted.id}").status_code == 404
+    assert coordinator.put(mine, json={"role": "member"}).status_code == 200  # a plain seat: theirs to take
+    api_for(world.chair).post(f"{mine}/exclude", json={"reason": "Fuite"})
+    assert coordinator.put(mine, json={"role": "member"}).status_code == 403
+    assert api_for(world.admin).put(mine, json={"role": "secretary"}).status_code == 200  # another may
 
 
 def test_only_the_chair_requires_or_lifts_the_charter(api_for, world):

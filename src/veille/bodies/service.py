@@ -38,6 +38,11 @@ CHARTER_PENDING = N_("Accept the body's charter to see its content.")
 BODY_STALE = N_("This body was changed by someone else: reload it and try again.")
 CHARTER_STALE = N_("The charter was changed by someone else: reload it and try again.")
 
+SELF_SEAT = N_(
+    "You cannot name yourself chair or secretary, nor lift your own exclusion: ask the chair, another "
+    "coordinator or an admin."
+)
+
 
 @dataclass(frozen=True)
 class BodyAccess:
@@ -423,6 +428,11 @@ def set_member(session: Session, *, access: BodyAccess, user_id: int, role: Memb
     ).first()
     if membership is not None and not access.can_change_member(membership):
         raise Forbidden(N_("Only the chair or the coordinator can change a chair or an excluded member."))
+    excluded = membership is not None and membership.excluded_at is not None
+    if user_id == access.user.id and (role in (MemberRole.chair, MemberRole.secretary) or excluded):
+        # A seat that runs the body opens its restricted reports, and an exclusion is a sanction:
+        # neither is one's own to take (the staff, who run every body, could take both).
+        raise Forbidden(SELF_SEAT)
     verb: Verb = "add_member"
     if membership is None:
         assert access.body.id is not None
