@@ -72,7 +72,8 @@ def test_secretary_edits_the_body(client_for, world, session):
 
 
 def test_stale_edit_is_refused_with_a_clear_message(client_for, world, session):
-    data = {"name": "Premier", "kind": "watch_cell", "version": "1"}
+    # The form posts the body's sectors, shown to its chair and secretaries, not changed by them.
+    data = {"name": "Premier", "kind": "watch_cell", "version": "1", "sector_ids": str(world.sector.id)}
     assert client_for(world.secretary).form(f"/bodies/{world.body.id}/edit", data).status_code == 303
     stale = client_for(world.chair).form(f"/bodies/{world.body.id}/edit", data | {"name": "Second"})
     assert stale.status_code == 409
@@ -332,8 +333,10 @@ def test_the_edit_form_does_not_offer_the_kind(client_for, world, session):
     assert "Cellule de veille" in page.text  # the kind, shown
     assert "Le type d’une instance est fixé à sa création." in page.text
     # A form posted without a kind keeps the body's.
-    saved = client_for(world.chair).form(f"/bodies/{world.body.id}/edit", {"name": "Cellule", "version": "1"})
+    kept = {"name": "Cellule", "version": "1", "sector_ids": str(world.sector.id)}
+    saved = client_for(world.chair).form(f"/bodies/{world.body.id}/edit", kept)
     assert saved.status_code == 303
+    assert f'<input type="hidden" name="sector_ids" value="{world.sector.id}">' in page.text
     assert _fresh(session).get(Body, world.body.id).kind == BodyKind.watch_cell
 
 

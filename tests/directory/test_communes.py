@@ -253,6 +253,25 @@ def test_statistics_are_cut_by_commune_and_a_limited_coordinator_counts_their_ow
     assert [c.id for c in scope.communes] == [world.sector.commune_id]
 
 
+def test_only_the_staff_set_a_bodys_sectors_a_limited_coordinator_within_their_communes(
+    factory: Factory, world: World, session: Session, api_for
+) -> None:
+    """A body's sectors say whose diagnostics its managers write: a secretary, or a limited
+    coordinator sitting as one, widened their body into another commune and read and rewrote
+    its diagnostic (a security review found it)."""
+    there = _two_communes(factory, world, session)
+    url = f"/api/v1/bodies/{world.body.id}"
+    neighbour = [s.id for s in there["cell"].sectors]
+    wider = {"version": 1, "sector_ids": [world.sector.id, *neighbour]}
+    refused = api_for(world.secretary).patch(url, json=wider)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "sector_ids"]
+    factory.member(world.body, there["limited"], MemberRole.secretary)
+    assert api_for(there["limited"]).patch(url, json=wider).status_code == 422
+    described = api_for(world.secretary).patch(url, json={"version": 1, "description": "Centre"})
+    assert described.status_code == 200  # the rest of the body, as before
+    assert api_for(world.coordinator).patch(url, json=wider | {"version": 2}).status_code == 200
+
+
 def test_a_limited_coordinator_reads_no_restricted_report_a_coordinator_would_not(
     factory: Factory, world: World, session: Session, client_for, api_for
 ) -> None:

@@ -38,6 +38,7 @@ CHARTER_PENDING = N_("Accept the body's charter to see its content.")
 BODY_STALE = N_("This body was changed by someone else: reload it and try again.")
 CHARTER_STALE = N_("The charter was changed by someone else: reload it and try again.")
 
+SECTORS_BY_STAFF = N_("A body's sectors are set by a coordinator or an admin.")
 SELF_SEAT = N_(
     "You cannot name yourself chair or secretary, nor lift your own exclusion: ask the chair, another "
     "coordinator or an admin."
@@ -81,6 +82,11 @@ class BodyAccess:
     @property
     def can_chair(self) -> bool:
         return self.staff or (self.can_see_content and self.role == MemberRole.chair)
+
+    @property
+    def can_set_sectors(self) -> bool:
+        """The staff's (a limited coordinator within their communes, ``reach.check_sectors``)."""
+        return is_staff(self.user)
 
     def can_change_member(self, membership: Membership) -> bool:
         """Secretaries manage members; a chair's seat and an exclusion are the chair's alone."""
@@ -376,8 +382,16 @@ def update_body(session: Session, *, access: BodyAccess, data: BodyUpdate) -> Bo
         # crime-treatment group's end date hang on its kind: nobody retypes a body.
         raise InvalidInput({"kind": KIND_FIXED})
     _check_dates(data)
+    # A body's sectors say whose diagnostics its chair and secretaries write, and which
+    # communes' coordinators oversee it: the staff set them, a limited coordinator within their
+    # communes (a secretary widened theirs to read and rewrite another commune's diagnostic).
+    current = {s.id for s in body.sectors}
+    if set(data.sector_ids) != current and not access.can_set_sectors:
+        raise InvalidInput({"sector_ids": SECTORS_BY_STAFF})
     if access.role is None:  # set up as staff, not as its chair or secretary
         reach.check_sectors(session, access.user, data.sector_ids)
+    elif added := sorted(set(data.sector_ids) - current):
+        reach.check_sectors(session, access.user, added)
     if data.charter_required != body.charter_required and not access.can_chair:
         raise Forbidden(N_("Only the chair or the coordinator can require the charter or lift it."))
     body.sqlmodel_update(data.model_dump(exclude={"sector_ids", "version"}))
