@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.factories import Factory, World
 from tests.test_pages_phone import LAPTOP, PHONE, log_in
+from veille.directory.models import User
 from veille.meetings.enums import MeetingStatus
 
 pytestmark = pytest.mark.browser
@@ -30,12 +31,9 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         factory.invite(meeting, person)
     url = f"{live_server}/meetings/{meeting.id}"
 
-    member_context = browser.new_context(locale="fr-FR", viewport=LAPTOP)
-    member = member_context.new_page()
-    member.set_default_timeout(10_000)
+    member = _beside(browser, live_server, world.member)
     try:
         log_in(page, live_server, world.secretary.email)
-        log_in(member, live_server, world.member.email)
         fetched: list[str] = []
         member.on("request", lambda request: fetched.append(request.url) if "/live/" in request.url else None)
         page.goto(url)
@@ -84,7 +82,7 @@ def test_a_note_typed_by_the_secretary_appears_on_a_members_screen(
         member.goto(url)
         member.screenshot(path=str(screenshot_dir / "live-meeting-390.png"), full_page=True)
     finally:
-        member_context.close()
+        member.context.close()
 
 
 def test_a_change_saved_on_the_page_is_not_fetched_again_when_its_own_event_arrives(
@@ -142,12 +140,9 @@ def test_notes_saved_by_one_who_edits_reach_the_other_without_taking_what_they_t
     first = factory.item(meeting, "Point de situation du quartier", 1)
     second = factory.item(meeting, "Rodéos motorisés", 2)
     url = f"{live_server}/meetings/{meeting.id}"
-    chair_context = browser.new_context(locale="fr-FR", viewport=LAPTOP)
-    chair = chair_context.new_page()
-    chair.set_default_timeout(10_000)
+    chair = _beside(browser, live_server, world.chair)
     try:
         log_in(page, live_server, world.secretary.email)
-        log_in(chair, live_server, world.chair.email)
         page.goto(url)
         chair.goto(url)
         expect(chair.locator(".live-presence")).to_contain_text("Sophie Secrétaire")
@@ -185,4 +180,12 @@ def test_notes_saved_by_one_who_edits_reach_the_other_without_taking_what_they_t
         assert chair.locator(f"#notes-{second.id}").input_value() == "Brouillon du président"
         expect(chair.locator(f"#notes-status-{second.id}")).to_contain_text("Quelqu’un d’autre a enregistré")
     finally:
-        chair_context.close()
+        chair.context.close()
+
+
+def _beside(browser: Any, live_server: str, user: User) -> Any:
+    """A second person's browser, with cookies of its own, logged in (close its context after)."""
+    other = browser.new_context(locale="fr-FR", viewport=LAPTOP).new_page()
+    other.set_default_timeout(10_000)
+    log_in(other, live_server, user.email)
+    return other
