@@ -19,7 +19,7 @@ from veille.actions import service as actions
 from veille.actions.enums import ActionKind, ActionStatus, Effect
 from veille.actions.models import Action, ActionCreate, ActionEntry, ActionEntryIn, EvaluationIn, ReferIn
 from veille.activity import counts as activity
-from veille.bodies import demo_territory
+from veille.bodies import charters, demo_territory
 from veille.bodies import service as bodies
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import Body, BodyCreate
@@ -589,7 +589,7 @@ def _load_body(session: Session, admin: User, spec: _BodySpec, sectors: dict[str
     if spec.charter_required:
         assert body.id is not None
         access = bodies.get_body_access(session, admin, body.id)
-        bodies.set_charter(session, access=access, text=COPIL_MEMBERS_CHARTER.strip(), version=None)
+        charters.set_charter(session, access=access, text=COPIL_MEMBERS_CHARTER.strip(), version=None)
     return body
 
 
@@ -611,7 +611,7 @@ def _load_members(
     for key, _role in members:
         if key != CHARTER_NEWCOMER:
             member_access = bodies.get_body_access(session, users[key], body.id)
-            bodies.accept_charter(session, access=member_access)
+            charters.accept_charter(session, access=member_access)
 
 
 # The night-life charter that the venues of the centre sign (README.md, Reports and problem files),

@@ -7,7 +7,7 @@ from datetime import time
 from fastapi import APIRouter, Response
 from sqlmodel import SQLModel
 
-from veille.bodies import service
+from veille.bodies import charters, service
 from veille.bodies.enums import BodyKind, Cadence
 from veille.bodies.models import (
     Body,
@@ -114,14 +114,14 @@ def put_charter(body_id: Id, charter: CharterIn, user: ApiUser, session: Session
     """A new version of the charter (its chair and the staff): every member is asked to accept it
     again. ``version``, the one read: a charter changed since is refused (409)."""
     access = service.get_body_access(session, user, body_id)
-    saved = service.set_charter(session, access=access, text=charter.text, version=charter.version)
+    saved = charters.set_charter(session, access=access, text=charter.text, version=charter.version)
     return CharterPublic.model_validate(saved)
 
 
 @router.post("/{body_id}/charter/accept", status_code=204)
 def accept_charter(body_id: Id, user: ApiUser, session: SessionDep) -> Response:
     """Records that you, a member, accept the body's current charter."""
-    service.accept_charter(session, access=service.get_body_access(session, user, body_id))
+    charters.accept_charter(session, access=service.get_body_access(session, user, body_id))
     return Response(status_code=204)
 
 

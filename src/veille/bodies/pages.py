@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from veille.bodies import service
+from veille.bodies import charters, service
 from veille.bodies.enums import BodyKind, Cadence, MemberRole
 from veille.bodies.models import RULE_FIELDS, Body, BodyUpdate, CharterIn
 from veille.deps import SessionDep
@@ -280,7 +280,7 @@ def charter_page(body_id: Id, request: Request, user: PageUser, session: Session
 @router.post("/bodies/{body_id}/charter/accept")
 def accept_charter(body_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
     access = service.get_body_access(session, user, body_id)
-    service.accept_charter(session, access=access)
+    charters.accept_charter(session, access=access)
     return redirect(
         request,
         f"/bodies/{body_id}",
@@ -322,7 +322,7 @@ def edit_charter(body_id: Id, request: Request, user: PageUser, session: Session
 
     def save() -> None:
         data = parse_form(CharterIn, form)
-        service.set_charter(session, access=access, text=data.text, version=data.version)
+        charters.set_charter(session, access=access, text=data.text, version=data.version)
 
     def refused(errors: dict[str, str], status: int) -> Response:
         return render(request, "bodies/charter_form.html", context | {"errors": errors}, status_code=status)

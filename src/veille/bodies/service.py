@@ -36,7 +36,6 @@ CLOSED = N_("This body is closed: it can no longer be changed.")
 KIND_FIXED = N_("A body's kind is fixed when it is created: create a new body of the other kind instead.")
 CHARTER_PENDING = N_("Accept the body's charter to see its content.")
 BODY_STALE = N_("This body was changed by someone else: reload it and try again.")
-CHARTER_STALE = N_("The charter was changed by someone else: reload it and try again.")
 
 SECTORS_BY_STAFF = N_("A body's sectors are set by a coordinator or an admin.")
 SELF_SEAT = N_(
@@ -529,74 +528,6 @@ def current_charter(session: Session, body_id: int) -> Charter | None:
     return session.exec(
         select(Charter).where(Charter.body_id == body_id).order_by(col(Charter.version).desc())
     ).first()
-
-
-def set_charter(session: Session, *, access: BodyAccess, text: str, version: int | None) -> Charter:
-    """A new version of the charter: every member is asked to accept it again."""
-    access.require_chair()
-    current = access.charter
-    if current is not None:
-        lock_version(session, current, version, CHARTER_STALE)
-    elif version:  # none yet: it can only have been read as version 0
-        raise Conflict(CHARTER_STALE)
-    if current is not None and current.text == text:
-        return current
-    assert access.body.id is not None
-    charter = Charter(
-        body_id=access.body.id,
-        version=(current.version if current else 0) + 1,
-        text=text,
-        created_by=access.user.id,
-    )
-    session.add(charter)
-    if access.role is not None:
-        # Its author accepts the version they write.
-        assert access.user.id is not None
-        session.add(
-            CharterAcceptance(body_id=access.body.id, user_id=access.user.id, version=charter.version)
-        )
-    audit.record(
-        session,
-        user_id=access.user.id,
-        verb="set_charter",
-        entity="body",
-        entity_id=access.body.id,
-        version=charter.version,
-    )
-    session.commit()
-    return charter
-
-
-def accept_charter(session: Session, *, access: BodyAccess) -> CharterAcceptance:
-    # Allowed in a closed body too: its members must still be able to read its archive.
-    if access.charter is None:
-        raise Conflict(N_("This body has no charter to accept."))
-    if access.role is None:
-        raise Forbidden(N_("Only members of the body accept its charter."))
-    assert access.body.id is not None and access.user.id is not None
-    existing = session.exec(
-        select(CharterAcceptance).where(
-            CharterAcceptance.body_id == access.body.id,
-            CharterAcceptance.user_id == access.user.id,
-            CharterAcceptance.version == access.charter.version,
-        )
-    ).first()
-    if existing is not None:
-        return existing
-    acceptance = CharterAcceptance(
-        body_id=access.body.id, user_id=access.user.id, version=access.charter.version
-    )
-    session.add(acceptance)
-    audit.record(
-        session,
-        user_id=access.user.id,
-        verb="accept_charter",
-        entity="body",
-        entity_id=access.body.id,
-        version=access.charter.version,
-    )
-    session.commit()
-    return acceptance
 
 
 def member_counts(
