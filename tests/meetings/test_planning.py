@@ -158,7 +158,13 @@ def test_the_secretary_sets_the_rule_and_the_series_form_is_filled_from_it(
     client = client_for(world.secretary)
     edit = client.get(f"/bodies/{world.body.id}/edit").text
     version = session.get(Body, world.body.id).version  # type: ignore[union-attr]
-    form = {"name": world.body.name, "version": str(version), "cadence": ""}
+    # Its sectors as the form posts them to a secretary (shown, kept).
+    form = {
+        "name": world.body.name,
+        "version": str(version),
+        "cadence": "",
+        "sector_ids": str(world.sector.id),
+    }
     incomplete = client.form(f"/bodies/{world.body.id}/edit", form | {"rule_ordinal": "1"})
     assert incomplete.status_code == 422
     assert "Ce champ est obligatoire." in incomplete.text
