@@ -121,7 +121,7 @@ def test_db_upgrade_downgrade_and_upgrade_again(cli_db: str, capsys: pytest.Capt
 
         assert main(["db", "downgrade", "base"]) == 0
         assert "user" not in inspect(engine).get_table_names()
-        assert main(["db", "current"]) == 0
+        assert main(["db", "current"]) == 4  # a deployment's check fails until it is upgraded
         assert "pending" in capsys.readouterr().out
 
         assert main(["db", "upgrade"]) == 0
@@ -306,6 +306,22 @@ def test_unreachable_database_is_refused(
     monkeypatch.setenv("VEILLE_SECRET_KEY", SECRET)
     assert main(["db", "upgrade"]) == 1
     assert "cannot use the database" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "command", [["organisation", "list"], ["db", "current"], ["backup", "."], ["purge"], ["outbox", "flush"]]
+)
+def test_a_missing_sqlite_file_is_refused_and_left_missing(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped path is told, not answered with an empty database and a new key beside it
+    (which the next 'veille db upgrade' would then keep)."""
+    monkeypatch.setenv("VEILLE_DATABASE_URL", f"sqlite:///{tmp_path / 'veile.db'}")
+    monkeypatch.delenv("VEILLE_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 1
+    assert f"no database at {tmp_path / 'veile.db'}: check VEILLE_DATABASE_URL" in one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_several_workers_on_sqlite_are_refused(

@@ -25,7 +25,8 @@ __all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs one command; answers the exit code (0 done, 1 refused, 2 usage, 130 interrupted)."""
+    """Runs one command; answers the exit code (0 done, 1 refused, 2 usage, 4 migrations pending
+    for ``db current``, 130 interrupted)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

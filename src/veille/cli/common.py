@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from veille import migrate
@@ -37,9 +38,16 @@ class CliError(Exception):
     """Bad input the operator can fix; the message is printed as is."""
 
 
-def read_settings() -> Settings:
-    """The settings, refused at once when the secret is missing (not after a migration)."""
+def read_settings(*, creates: bool = False) -> Settings:
+    """The settings, refused at once when the secret is missing (not after a migration), or
+    when the command needs its SQLite file (not ``creates``) and there is none: a mistyped
+    VEILLE_DATABASE_URL would leave an empty database and a new secret key beside it."""
     settings = load_settings()
+    database = make_url(settings.database_url).database if settings.is_sqlite else None
+    if not creates and database and database != ":memory:" and not Path(database).exists():
+        raise CliError(
+            f"no database at {database}: check VEILLE_DATABASE_URL ('veille db upgrade' creates one)"
+        )
     settings.signing_key  # noqa: B018  (raises ConfigError when it is missing or too short)
     return settings
 

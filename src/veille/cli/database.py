@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from veille import backup, migrate
 from veille.cli.common import PROG, CliError, open_engine, read_settings
 
+PENDING = 4  # the exit code of 'veille db current' while migrations are pending
+
 if TYPE_CHECKING:
     from veille.cli.common import Commands
 
@@ -41,7 +43,8 @@ def add_db(commands: Commands) -> None:
     current = db_commands.add_parser(
         "current",
         help="print the current revision",
-        description="Print the database's current revision, and whether migrations are pending.",
+        description="Print the database's current revision, and whether migrations are pending: "
+        f"then it exits {PENDING}, so that a deployment can check before it serves.",
     )
     current.set_defaults(handler=cmd_db_current)
 
@@ -85,7 +88,7 @@ def _current_revisions(engine: Engine) -> tuple[set[str], set[str]]:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = read_settings()
+    settings = read_settings(creates=True)
     with open_engine(settings) as engine:
         migrate.upgrade(engine)
         current, _heads = _current_revisions(engine)
@@ -109,7 +112,7 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     shown = ", ".join(sorted(current)) or "base (no migration applied)"
     status = "up to date" if current == heads else "migrations pending: run 'veille db upgrade'"
     print(f"{shown} ({status})")
-    return 0
+    return 0 if current == heads else PENDING
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -135,7 +138,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    settings = read_settings()
+    settings = read_settings(creates=True)
     with open_engine(settings) as engine:
         try:
             result = backup.restore(engine, settings, Path(args.archive), force=args.force)

@@ -138,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrates, loads the demo if asked, then hands over to uvicorn."""
     import uvicorn
 
-    settings = read_settings()
+    settings = read_settings(creates=True)
     if args.workers > 1 and settings.database_url.startswith("sqlite"):
         # Pages and writes would work, but a live meeting is woken only within one process.
         raise CliError("several workers need PostgreSQL: on SQLite, serve with --workers 1")
@@ -184,7 +184,7 @@ def _serve_demo(engine: Engine, settings: Settings, url: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    settings = read_settings()
+    settings = read_settings(creates=True)
     with open_engine(settings) as engine:
         migrate.upgrade(engine)
         with open_session(engine, write=True) as session:
