@@ -61,6 +61,56 @@ def test_bad_meeting_input_is_explained_and_writes_nothing(
     assert _meetings(session, world) == []
 
 
+def test_a_meeting_sent_twice_is_planned_once_and_the_second_told_at_its_day(
+    client_for: Any, api_for: Any, world: World, session: Session
+) -> None:
+    client = client_for(world.secretary)
+    form = {"day": NEXT_MONTH, "start": "14:00", "end": "16:00", "location": "Mairie"}
+    assert client.form(f"/bodies/{world.body.id}/meetings/new", form).status_code == 303
+    again = client.form(f"/bodies/{world.body.id}/meetings/new", form)
+    assert again.status_code == 422
+    assert "L’instance a déjà une réunion à cette date et à cette heure." in again.text
+    assert 'href="#field-day"' in again.text  # the summary leads to the day's field
+    [meeting] = _meetings(session, world)
+    # A cancelled meeting leaves its time free; the API refuses as the page does.
+    starts_at = meeting.starts_at.isoformat()
+    api = api_for(world.secretary)
+    sent = {"starts_at": starts_at, "ends_at": meeting.ends_at.isoformat(), "location": "Mairie"}
+    refused = api.post(f"/api/v1/bodies/{world.body.id}/meetings", json=sent)
+    assert refused.status_code == 422
+    assert "already has a meeting" in refused.text
+    assert api.post(f"/api/v1/meetings/{meeting.id}/cancel").status_code == 200
+    assert api.post(f"/api/v1/bodies/{world.body.id}/meetings", json=sent).status_code == 201
+
+
+def test_a_meeting_moved_onto_another_or_into_the_past_is_told_at_its_day(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    client = client_for(world.secretary)
+    taken = factory.meeting(world.body, in_days=20)
+    taken.starts_at = taken.starts_at.replace(second=0)  # a time the form can type
+    session.add(taken)
+    session.commit()
+    moved = factory.meeting(world.body, in_days=21)
+    start = taken.starts_at.astimezone(PARIS)
+    form = {
+        "day": start.date().isoformat(),
+        "start": start.strftime("%H:%M"),
+        "end": (start + timedelta(hours=1)).strftime("%H:%M"),
+        "location": "Mairie",
+        "version": str(moved.version),
+    }
+    for day, message in (
+        (form["day"], "L’instance a déjà une réunion à cette date et à cette heure."),
+        ((date.today() - timedelta(days=3)).isoformat(), "Choisissez une date et une heure à venir."),
+    ):
+        response = client.form(f"/meetings/{moved.id}/edit", form | {"day": day})
+        assert response.status_code == 422, day
+        assert message in response.text and 'href="#field-day"' in response.text, day
+    session.refresh(moved)
+    assert moved.starts_at != taken.starts_at
+
+
 def test_a_series_follows_the_cadence_and_skips_taken_days(
     client_for: Any, world: World, session: Session
 ) -> None:

@@ -27,6 +27,8 @@ from veille.types import Id
 from veille.web import Form, parse_form, redirect, render, run_change
 
 router = APIRouter()
+# The form's fields named by the API's (``MeetingIn``), where the service's refusal names them.
+FORM_FIELDS = {"starts_at": "day", "ends_at": "end"}
 
 
 @router.get("/meetings")
@@ -104,7 +106,8 @@ def _form_refused(
     """The form again, with the values typed and the refusal's messages."""
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        return render(request, template, context | {"errors": errors}, status_code=status)
+        shown = {FORM_FIELDS.get(key, key): message for key, message in errors.items()}
+        return render(request, template, context | {"errors": shown}, status_code=status)
 
     return refused
 

@@ -25,6 +25,7 @@ from veille.orm import utcnow
 from veille.versions import bump, lock_version
 
 STALE = N_("This meeting was changed by someone else: reload it and try again.")
+BUSY = N_("The body already has a meeting at this date and time.")
 STANDING_ITEMS = {
     StandingItem.round_table: N_("Round table of the partners"),
     StandingItem.actions_follow_up: N_("Follow-up of actions"),
@@ -58,8 +59,23 @@ def _propose_agenda(session: Session, meeting: Meeting, language: str) -> None:
         )
 
 
+def _require_free(session: Session, body_id: int, starts_at: datetime, meeting_id: int | None = None) -> None:
+    """Refuses a second meeting of the body at the very same time (a form sent twice, a copy
+    typed again): the invitees would get two invitations for one meeting."""
+    query = select(Meeting.id).where(
+        Meeting.body_id == body_id,
+        Meeting.starts_at == starts_at,
+        col(Meeting.status) != MeetingStatus.cancelled,
+        col(Meeting.id) != meeting_id,
+    )
+    if session.exec(query.limit(1)).first() is not None:
+        raise InvalidInput({"starts_at": BUSY})
+
+
 def create_meeting(session: Session, *, access: bodies.BodyAccess, data: MeetingIn) -> Meeting:
     access.require_manage()
+    assert access.body.id is not None
+    _require_free(session, access.body.id, data.starts_at)
     meeting = _new_meeting(access.body, access.user.id, data.starts_at, data.ends_at, data.location)
     session.add(meeting)
     session.flush()
@@ -179,6 +195,8 @@ def update_meeting(
     )
     if not moved:
         return meeting
+    if data.starts_at != meeting.starts_at:
+        _require_free(session, meeting.body_id, data.starts_at, meeting.id)
     meeting.starts_at, meeting.ends_at, meeting.location = data.starts_at, data.ends_at, data.location
     bump(meeting)
     if meeting.status == MeetingStatus.convened:
