@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
@@ -46,7 +48,7 @@ from veille.pagecache import ByHeart, PageCache, PageStore, note_retry
 from veille.paths import STATIC
 from veille.situations.files import MAX_PER_REPORT
 from veille.strategy import at_actions
-from veille.web import FLASH_COOKIE, is_htmx, login_url, render
+from veille.web import DOWNLOAD, FLASH_COOKIE, is_htmx, login_url, render
 
 SWAGGER = "swagger-ui-5.35.0"
 API_PREFIX = "/api/v1"
@@ -142,11 +144,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _add_routers(app: FastAPI) -> None:
-    app.router.routes.extend(_routes())
+    built = _routes()
+    app.router.routes.extend(built.routes)
+    app.state.downloads = built.downloads
+
+
+class _Routes(NamedTuple):
+    """Every route, and the patterns of the page addresses that answer a file (``DOWNLOAD``)."""
+
+    routes: tuple[BaseRoute, ...]
+    downloads: tuple[re.Pattern[str], ...]
 
 
 @cache
-def _routes() -> tuple[BaseRoute, ...]:
+def _routes() -> _Routes:
     """Every route, built once per process and shared by its apps (the tests build one per
     test): building them analyses each endpoint's dependencies, which is slow, and a route
     holds no state of its app."""
@@ -194,6 +205,7 @@ def _routes() -> tuple[BaseRoute, ...]:
     from veille.strategy import pages as strategy_pages
     from veille.venues import pages as venues_pages
 
+    downloads: list[re.Pattern[str]] = []
     pages = APIRouter(
         dependencies=[Depends(verify_csrf), Depends(refuse_unstorable_text)], include_in_schema=False
     )
@@ -231,6 +243,11 @@ def _routes() -> tuple[BaseRoute, ...]:
         help_pages,
     ):
         pages.include_router(module.router)
+        downloads.extend(
+            route.path_regex
+            for route in module.router.routes
+            if isinstance(route, APIRoute) and DOWNLOAD in route.tags
+        )
     router = APIRouter()
     router.include_router(pages)
 
@@ -276,7 +293,7 @@ def _routes() -> tuple[BaseRoute, ...]:
             STATIC / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
         )
 
-    return tuple(router.routes)
+    return _Routes(tuple(router.routes), tuple(downloads))
 
 
 CSP = (
@@ -526,14 +543,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 def _page_above(request: Request) -> str | None:
     """The page a form's address belongs to (``/actions/13`` for ``/actions/13/evaluation``),
     for a GET of that address: a form refused at it leaves it in the address bar, and a reload
-    or a return through the history then lands on the form's page, not on "not allowed"."""
+    or a return through the history then lands on the form's page, not on "not allowed". A
+    file's download is no page (an attachment's delete address would download the file)."""
     if request.method not in ("GET", "HEAD") or _is_page(request, request.url.path):
         return None  # a HEAD of a page: not allowed there, not sent elsewhere
     parts = request.url.path.rstrip("/").split("/")
     while len(parts) > 1:
         parts.pop()
         path = "/".join(parts) or "/"
-        if _is_page(request, path):
+        if _is_page(request, path) and not any(d.match(path) for d in request.app.state.downloads):
             return path
     return None
 

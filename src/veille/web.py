@@ -224,6 +224,11 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+# The tag of a page route that answers a file, not a page: a GET of an address below it (a
+# form's) is not sent there (``app._page_above``).
+DOWNLOAD = "download"
+
+
 def download(data: bytes, media_type: str, filename: str, disposition: str = "attachment") -> Response:
     """A file to save (PDF, calendar, export), never shown inside the page unless
     ``disposition`` is ``inline``."""

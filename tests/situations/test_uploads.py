@@ -185,6 +185,23 @@ def test_a_phone_photo_is_kept(client_for: Any, world: World, session: Session, 
         assert 0x010F not in image.getexif()
 
 
+def test_a_get_of_a_files_delete_address_leads_to_its_report_not_to_the_file(
+    client_for: Any, world: World, session: Session
+) -> None:
+    """A reload after a refused delete: the report's page, not the file's download."""
+    client = client_for(world.member)
+    sent = client.form(
+        "/situations/new", _form(world), files=[("files", ("IMG.jpg", phone_photo(), "image/jpeg"))]
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    [attachment] = session.exec(select(Attachment)).all()
+    address = f"/situations/{attachment.situation_id}/attachments/{attachment.id}"
+    again = client.get(f"{address}/delete", follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, f"/situations/{attachment.situation_id}")
+    assert client.get(address).headers["content-type"] == "image/jpeg"  # the file, at its own address
+    assert client.head(address).status_code == 405  # the file's own address: not sent elsewhere
+
+
 def test_an_animated_png_keeps_its_first_frame(
     client_for: Any, world: World, session: Session, settings: Settings
 ) -> None:

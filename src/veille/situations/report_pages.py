@@ -30,7 +30,7 @@ from veille.situations.privacy import HINTS, personal_data_hints
 from veille.situations.visibility import SituationAccess, get_situation
 from veille.types import Day, Id, parse_int
 from veille.venues import service as venues
-from veille.web import Form, download, is_htmx, parse_form, redirect, render, run_change
+from veille.web import DOWNLOAD, Form, download, is_htmx, parse_form, redirect, render, run_change
 
 router = APIRouter()
 DETAIL = "situations/detail.html"
@@ -441,7 +441,7 @@ def _attachment(
     return access, files.of_report(access, session.get(Attachment, attachment_id))
 
 
-@router.get("/situations/{situation_id}/attachments/{attachment_id}")
+@router.get("/situations/{situation_id}/attachments/{attachment_id}", tags=[DOWNLOAD])
 def get_attachment(
     situation_id: Id,
     attachment_id: Id,
