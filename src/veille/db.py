@@ -31,12 +31,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, and_, event, func, inspect, or_
+from sqlalchemy import ColumnElement, Engine, Text, and_, event, inspect, or_
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from veille.pagecache import watch_writes
@@ -87,11 +89,44 @@ def unicode_lower(text: object) -> object:
     return text.lower() if isinstance(text, str) else text
 
 
+# The accented letters of French and its neighbours, and what they are without their accent:
+# a search typed without accents (as most are on a phone) finds "éclairage" and "Hélène".
+ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿ"
+PLAIN = "aaaaaaceeeeiiiinooooouuuuyy"
+_FOLD = str.maketrans({**dict(zip(ACCENTED, PLAIN, strict=True)), "œ": "oe", "æ": "ae"})
+
+
+def fold(text: object) -> object:
+    """``text`` in lower case without its accents, as ``Folded`` folds a column (NULL and
+    non-text values as they are)."""
+    return text.lower().translate(_FOLD) if isinstance(text, str) else text
+
+
+class Folded(FunctionElement[str]):
+    """A column in lower case without its accents: on PostgreSQL ``translate`` and ``replace``
+    (immutable: the word indexes of migration 0020 are on this very expression), on SQLite
+    ``fold`` above."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(Folded, "postgresql")
+def _folded_postgresql(element: Folded, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"replace(replace(translate(lower({column}), '{ACCENTED}', '{PLAIN}'), 'œ', 'oe'), 'æ', 'ae')"
+
+
+@compiles(Folded, "sqlite")
+def _folded_sqlite(element: Folded, compiler: Any, **kw: Any) -> str:
+    return f"fold({compiler.process(element.clauses, **kw)})"
+
+
 def contains_words(q: str, *columns: Any) -> ColumnElement[bool]:
-    """Every word of ``q`` in one of the columns, whatever the case (``lower`` above; wildcards
-    escaped): the search, the action table's owner, a person looked up by name."""
-    words = q.casefold().split()
-    return and_(*(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words))
+    """Every word of ``q`` in one of the columns, whatever the case and the accents (``Folded``;
+    wildcards escaped): the search, the action table's owner, a person looked up by name."""
+    words = str(fold(q)).split()
+    return and_(*(or_(*(Folded(c).contains(word, autoescape=True) for c in columns)) for word in words))
 
 
 class _WriterQueue:
@@ -132,6 +167,7 @@ def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
         # SQLite's lower() folds ASCII letters only, PostgreSQL's every letter: the case-blind
         # checks of unique names ("Γειά" and "ΓΕΙΆ") must agree on both, so lower() is Python's.
         dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
+        dbapi_connection.create_function("fold", 1, fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

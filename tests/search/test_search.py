@@ -68,6 +68,20 @@ def test_a_confidential_report_matches_only_for_those_who_read_it_whole(world, f
         assert ("Famille suivie" in page) == (name == "member"), name
 
 
+def test_a_search_typed_without_accents_finds_what_is_written_with_them(world, factory, api_for):
+    """As the reports' feed does: "eclairage" finds "éclairage", "coeur" finds "cœur", and the
+    other way round, in every kind of record and whatever the case."""
+    factory.action(world.body, world.organisation, "Remise en état de l'ÉCLAIRAGE du bâtiment C")
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
+    factory.item(meeting, "Médiation au cœur de la cité")
+    api = api_for(world.coordinator)
+    for typed in ("eclairage", "Éclairage", "éclairàge"):
+        assert _found(api, typed) == {"actions": ["Remise en état de l'ÉCLAIRAGE du bâtiment C"]}, typed
+    for typed in ("mediation coeur", "MÉDIATION cœur"):
+        assert _found(api, typed) == {"meetings": ["Médiation au cœur de la cité"]}, typed
+    assert _found(api, "eclairage mediation") == {}  # every word, as before
+
+
 def test_a_guest_finds_the_agenda_titles_never_the_notes(world, factory, api_for):
     """Agenda titles for whoever sees the meeting, but a confidential item's for its members
     only (a guest's agenda leaves it out); an item's notes only once the minutes are approved
