@@ -450,4 +450,30 @@ def test_the_minutes_wait_for_the_meeting_to_begin(
     refused = api_for(world.secretary).post(f"/api/v1/meetings/{meeting.id}/approve")
     assert refused.status_code == 409
     assert refused.json()["detail"] == "The minutes are approved once the meeting has begun."
-    assert secretary.form(f"/meetings/{meeting.id}/approve").status_code == 409
+    button = secretary.form(f"/meetings/{meeting.id}/approve")  # the page's button: back, told why
+    assert (button.status_code, button.headers["location"]) == (303, f"/meetings/{meeting.id}")
+    assert (
+        "Le compte rendu s’approuve une fois la réunion commencée."
+        in secretary.get(button.headers["location"]).text
+    )
+
+
+def test_a_planned_meeting_whose_date_has_come_is_no_longer_offered_to_convene(
+    client_for: Any, world: World, factory: Factory, session: Session
+) -> None:
+    """Its convocation was refused on a bare page at the button's address (walkthrough): the
+    page says what is left to do, and a refusal comes back to the meeting."""
+    past = factory.meeting(world.body, in_days=-2)
+    secretary = client_for(world.secretary)
+    page = secretary.get(f"/meetings/{past.id}").text
+    assert f"/meetings/{past.id}/convene" not in page
+    assert "La date de cette réunion est arrivée\u00a0: elle ne peut plus être convoquée." in page
+    refused = secretary.form(f"/meetings/{past.id}/convene")
+    assert (refused.status_code, refused.headers["location"]) == (303, f"/meetings/{past.id}")
+    shown = secretary.get(refused.headers["location"]).text
+    assert "Cette réunion est dans le passé\u00a0: changez sa date avant de la convoquer." in shown
+    assert 'class="flash flash--error" role="alert"' in shown
+    session.refresh(past)
+    assert past.status == MeetingStatus.planned
+    coming = factory.meeting(world.body, in_days=3)
+    assert f"/meetings/{coming.id}/convene" in secretary.get(f"/meetings/{coming.id}").text

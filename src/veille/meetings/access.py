@@ -66,6 +66,12 @@ class MeetingAccess:
         return self.can_manage and not self.locked
 
     @property
+    def can_convene(self) -> bool:
+        """Planned and to come: a convocation to a meeting already begun would be a dead letter."""
+        planned = self.meeting.status == MeetingStatus.planned
+        return self.can_edit and planned and self.meeting.starts_at > utcnow()
+
+    @property
     def can_approve(self) -> bool:
         """Its minutes, once presence is recorded and the meeting has begun (presence is recorded
         from two hours before: approved then, the minutes of a meeting not held yet were locked)."""

@@ -19,6 +19,7 @@ from veille.bodies.meeting_rule import rule_of
 from veille.bodies.models import Body
 from veille.deps import SessionDep, SettingsDep
 from veille.directory.current import PageUser
+from veille.errors import Conflict
 from veille.i18n import N_
 from veille.meetings import lists, minutes, planning, scheduling
 from veille.meetings.access import get_meeting_access
@@ -244,11 +245,11 @@ def convene(
     meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = get_meeting_access(session, viewer, meeting_id)
-    scheduling.convene(session, access=access, settings=settings)
-    return redirect(
+    return _button(
         request,
-        f"/meetings/{meeting_id}",
-        flash=N_("The meeting is convened: every member receives the convocation by mail."),
+        session,
+        lambda: scheduling.convene(session, access=access, settings=settings),
+        N_("The meeting is convened: every member receives the convocation by mail."),
     )
 
 
@@ -257,8 +258,12 @@ def cancel(
     meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = get_meeting_access(session, viewer, meeting_id)
-    scheduling.cancel(session, access=access, settings=settings)
-    return redirect(request, f"/meetings/{meeting_id}", flash=N_("The meeting is cancelled."))
+    return _button(
+        request,
+        session,
+        lambda: scheduling.cancel(session, access=access, settings=settings),
+        N_("The meeting is cancelled."),
+    )
 
 
 @router.post("/meetings/{meeting_id}/approve")
@@ -266,7 +271,22 @@ def approve(
     meeting_id: Id, request: Request, viewer: PageViewer, session: SessionDep, settings: SettingsDep
 ) -> Response:
     access = get_meeting_access(session, viewer, meeting_id)
-    minutes.approve(session, access=access, settings=settings)
-    return redirect(
-        request, f"/meetings/{meeting_id}", flash=N_("The minutes are approved and sent to the members.")
+    return _button(
+        request,
+        session,
+        lambda: minutes.approve(session, access=access, settings=settings),
+        N_("The minutes are approved and sent to the members."),
     )
+
+
+def _button(request: Request, session: Session, change: Callable[[], object], flash: str) -> Response:
+    """A button of the meeting's page: back to it, told what was done or why it cannot be now
+    (a refusal drawn at the button's address left a page with no way back to the meeting); one
+    not allowed stays the refusal it is."""
+    back = request.url.path.rsplit("/", 1)[0]
+    try:
+        change()
+    except Conflict as exc:
+        session.rollback()
+        return redirect(request, back, flash=exc.message, category="error")
+    return redirect(request, back, flash=flash)
