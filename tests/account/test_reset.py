@@ -16,6 +16,7 @@ from veille.auth.models import AuthToken, PasswordReset, PasswordResetRequest
 from veille.auth.service import hash_token, verify_password
 from veille.directory.enums import Language
 from veille.directory.models import User
+from veille.notifications.models import OutboxMail
 from veille.orm import utcnow
 
 NEW = "lanterne cerisier boussole marée"
@@ -146,6 +147,35 @@ def test_a_new_link_spends_nothing_but_using_one_spends_the_older_ones(client_fo
     client = client_for()
     assert client.form(second, {"password": NEW, "confirm": NEW}).status_code == 303
     assert client.get(first).status_code == 404
+
+
+def test_a_password_set_another_way_ends_the_links_already_sent(client_for, world, session, smtp_server):
+    """Changed by its owner or set by an admin: a link left in a mailbox someone else reads no
+    longer sets it (security review)."""
+    _ask(client_for(), world.member.email)
+    _ask(client_for(), world.other.email)
+    mine, theirs = (_link(m) for m in smtp_server.messages)
+    changed = {"current": PASSWORD, "password": NEW, "confirm": NEW}
+    assert client_for(world.member).form("/account/password", changed).status_code == 303
+    assert client_for().get(mine).status_code == 404
+    assert client_for().get(theirs).status_code == 200  # another account's: as it was
+    other = session.get(User, world.other.id)
+    form = {"name": other.name, "email": other.email, "organisation_id": other.organisation_id}
+    form |= {"role": "member", "language": "fr"}
+    set_by_admin = client_for(world.admin).form(f"/directory/users/{other.id}/edit", form | {"password": NEW})
+    assert set_by_admin.status_code == 303, set_by_admin.text[:300]
+    assert client_for().get(theirs).status_code == 404
+
+
+def test_the_admins_outbox_never_shows_a_links_text(client_for, world, session, smtp_server):
+    """An admin reads no restricted report: the link would set the password of someone who does,
+    the audit naming only them (security review)."""
+    _ask(client_for(), world.member.email)
+    link = _link(smtp_server.messages[0])
+    mail_id = session.exec(select(OutboxMail.id).where(OutboxMail.kind == "password_reset")).one()
+    page = client_for(world.admin).get(f"/admin/outbox/{mail_id}").text
+    assert link.rsplit("/", 1)[1] not in page
+    assert "Non affiché" in page
 
 
 def test_an_expired_or_unknown_link_is_refused(client_for, world, session, smtp_server):

@@ -58,7 +58,7 @@ def request_reset(session: Session, settings: Settings, *, email: str, ip: str) 
                 language,
             ),
             user_id=user.id,
-            kind="password_reset",
+            kind=outbox.RESET_LINK,
             due=due,
         )
         audit.record(

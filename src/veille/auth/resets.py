@@ -75,9 +75,15 @@ def use(session: Session, reset: PasswordReset) -> bool:
         .where(col(PasswordReset.id) == reset.id, col(PasswordReset.used_at).is_(None))
         .values(used_at=now)
     )
+    end_open(session, reset.user_id)
+    return bool(spent.rowcount)
+
+
+def end_open(session: Session, user_id: int) -> None:
+    """Spends every link of the account still open (in the caller's transaction): a password set
+    another way ends them too, or a link in a mailbox read by someone else would still set it."""
     session.execute(
         update(PasswordReset)
-        .where(col(PasswordReset.user_id) == reset.user_id, col(PasswordReset.used_at).is_(None))
-        .values(used_at=now)
+        .where(col(PasswordReset.user_id) == user_id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=utcnow())
     )
-    return bool(spent.rowcount)

@@ -8,6 +8,7 @@ from pydantic import StringConstraints
 from sqlmodel import Session, SQLModel
 
 from veille.audit import service as audit
+from veille.auth import resets
 from veille.auth import service as auth
 from veille.auth.models import AuthToken
 from veille.auth.passwords import require_strong
@@ -50,10 +51,13 @@ def update_profile(session: Session, *, user: User, data: ProfileUpdate) -> User
 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
-    """A new password, refused when easy to guess (in the caller's transaction, audited by it)."""
+    """A new password, refused when easy to guess (in the caller's transaction, audited by it);
+    the links sent to set it that are still open end."""
     require_strong(password, (user.email, user.name))
     user.password_hash = auth.hash_password(password)
     session.add(user)
+    assert user.id is not None
+    resets.end_open(session, user.id)
 
 
 def change_password(

@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from veille.audit import service as audit
 from veille.audit.kinds import Entity, Verb
+from veille.auth import resets
 from veille.auth import service as auth
 from veille.auth.passwords import require_strong
 from veille.config import Settings
@@ -429,6 +430,7 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
         user.password_hash = auth.hash_password(data.password)
         assert user.id is not None
         auth.revoke_all(session, user_id=user.id)
+        resets.end_open(session, user.id)
     _save(session, actor, user, "user", "update", password_changed=bool(data.password))
     return user
 

@@ -22,6 +22,11 @@ from veille.orm import utcnow
 from veille.pagination import Page, numbered_page
 
 
+def text_shown(mail: OutboxMail) -> bool:
+    """Whether the admin pages show the mail's text (``WITHHELD_KINDS``)."""
+    return mail.kind not in outbox.WITHHELD_KINDS
+
+
 @dataclass(frozen=True)
 class AttachmentInfo:
     filename: str

@@ -73,6 +73,7 @@ def mail_detail(
             "headers": service.headers(mail, settings),
             "attachments": attachments,
             "account": account,
+            "text_shown": admin.text_shown(mail),
         },
     )
 

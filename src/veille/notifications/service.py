@@ -90,6 +90,12 @@ class DeliveryResult:
 
 # Writing to the outbox
 
+# A mail whose text opens an account (a password's link): its admin pages never show its text,
+# or the admin, who reads no restricted report, would set the password of someone who does
+# (the audit naming only that person).
+RESET_LINK = "password_reset"
+WITHHELD_KINDS = frozenset({RESET_LINK})
+
 
 def enqueue(
     session: Session,
