@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from veille.cli import main
 from veille.db import make_engine, open_session
 from veille.notifications import service as outbox
 from veille.notifications.enums import OutboxStatus
-from veille.notifications.models import OutboxMail
+from veille.notifications.models import OutboxAttachment, OutboxMail
+from veille.orm import utcnow
 
 SECRET = "cli-test-secret-key-0123456789abcdefghij"
 
@@ -146,3 +148,33 @@ def test_flush_runs_as_the_real_command(cli_engine: Engine, smtp_env) -> None:  
     assert (result.returncode, result.stdout, result.stderr) == (0, "Sent 1, failed 0, left pending 0.\n", "")
     assert [m["Subject"] for m in smtp_env.messages] == ["Rappel : réunion de jeudi"]
     assert statuses(cli_engine) == [OutboxStatus.sent]
+
+
+def test_the_purge_forgets_the_mail_delivered_or_given_up_a_month_ago(
+    cli_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mail's text copies a report's title and place, which the purge of the reports cannot
+    reach: the outbox keeps them 30 days, a pending mail whatever its age (security review)."""
+    assert main(["db", "upgrade"]) == 0
+    enqueue(cli_engine, "old-sent@example.org", "old-failed@example.org", "old-pending@example.org")
+    enqueue(cli_engine, "recent@example.org")
+    long_ago = utcnow() - timedelta(days=outbox.KEPT_DAYS + 1)
+    with open_session(cli_engine, write=True) as session:
+        mails = session.exec(select(OutboxMail).order_by(OutboxMail.id)).all()
+        for mail, status in zip(mails, ("sent", "failed", "pending", "sent"), strict=True):
+            mail.status = OutboxStatus(status)
+            mail.created_at = long_ago if mail.to_address.startswith("old") else mail.created_at
+            session.add(mail)
+        session.add(
+            OutboxAttachment(
+                mail_id=mails[0].id, filename="cr.pdf", content_type="application/pdf", data=b"x"
+            )
+        )
+        session.commit()
+    capsys.readouterr()
+    assert main(["purge"]) == 0
+    assert "Deleted 2 mail(s) of the outbox" in capsys.readouterr().out
+    with open_session(cli_engine) as session:
+        left = session.exec(select(OutboxMail.to_address).order_by(OutboxMail.id)).all()
+        assert left == ["old-pending@example.org", "recent@example.org"]
+        assert session.exec(select(OutboxAttachment)).all() == []

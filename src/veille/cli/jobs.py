@@ -96,7 +96,8 @@ def add_purge(commands: Commands) -> None:
         description="Anonymise the reports resolved more than VEILLE_RETENTION_MONTHS months ago "
         "(default 12): their title, description, place, update texts and attachments go; "
         "category, sector, dates, severity and status stay for statistics; the audit log "
-        "records each one. Run it daily; a report is anonymised once.",
+        "records each one. It also deletes the mail of the outbox sent or given up more than "
+        "30 days ago, copies of what they told. Run it daily; a report is anonymised once.",
     )
     purge.set_defaults(handler=cmd_purge)
 
@@ -160,5 +161,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
         require_migrated(engine)
         with open_session(engine, write=True) as session:
             count = retention.purge(session, settings, now=utcnow())
+            forgotten = notifications.forget_delivered(session, now=utcnow())
     print(f"Anonymised {count} report(s) resolved more than {settings.retention_months} month(s) ago.")
+    kept = notifications.KEPT_DAYS
+    print(f"Deleted {forgotten} mail(s) of the outbox sent or given up more than {kept} days ago.")
     return 0

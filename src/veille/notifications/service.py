@@ -32,7 +32,7 @@ from email.utils import format_datetime, parseaddr
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Update, event, func, update
+from sqlalchemy import Engine, Update, delete, event, func, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -89,6 +89,11 @@ class DeliveryResult:
 
 
 # Writing to the outbox
+
+# How long a mail delivered or given up stays in the outbox: a delivery question is asked
+# within days, and a mail's text is a copy of what it tells (a report's title and place), which
+# the purge of reports past their retention period cannot reach (``forget_delivered``).
+KEPT_DAYS = 30
 
 # A mail whose text opens an account (a password's link): its admin pages never show its text,
 # or the admin, who reads no restricted report, would set the password of someone who does
@@ -552,3 +557,16 @@ def _wake_on_commit(session: Session) -> None:
 @event.listens_for(DbSession, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+
+
+def forget_delivered(session: Session, *, now: datetime) -> int:
+    """Deletes the mail delivered or given up more than ``KEPT_DAYS`` ago, with its attachments
+    (``veille purge``); committed. Answers how many."""
+    forgotten = session.exec(
+        delete(OutboxMail).where(
+            col(OutboxMail.status) != OutboxStatus.pending,
+            col(OutboxMail.created_at) < now - timedelta(days=KEPT_DAYS),
+        )
+    ).rowcount
+    session.commit()
+    return int(forgotten or 0)
