@@ -6,6 +6,7 @@ import contextlib
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from tests.factories import PASSWORD
@@ -46,8 +47,13 @@ def test_login_opens_a_server_side_session(client_for, world, session):
     assert client.get("/bodies").status_code == 200
 
 
-def test_login_refuses_an_open_redirect(client_for, world):
-    response = _login(client_for(), "member@example.org", PASSWORD, "//evil.example/")
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "/\n/evil.example/"]
+)
+def test_login_refuses_an_open_redirect(client_for, world, target):
+    """A browser drops a tab or a line break inside an address: "/", a tab, "/evil.example" is
+    "//evil.example" to it (security review)."""
+    response = _login(client_for(), "member@example.org", PASSWORD, target)
     assert response.headers["location"] == "/"
 
 

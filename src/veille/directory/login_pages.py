@@ -19,8 +19,15 @@ router = APIRouter()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an open redirect to another one."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path of this site: never an open redirect to another one (a browser drops a tab or
+    a line break inside an address: "/", a tab, then "/evil.example" would lead there)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         return target
     return "/"
 
