@@ -3,6 +3,7 @@ confidential report's text and a guest's view of the minutes kept out, bounded q
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -80,6 +81,16 @@ def test_a_search_typed_without_accents_finds_what_is_written_with_them(world, f
     for typed in ("mediation coeur", "MÉDIATION cœur"):
         assert _found(api, typed) == {"meetings": ["Médiation au cœur de la cité"]}, typed
     assert _found(api, "eclairage mediation") == {}  # every word, as before
+
+
+def test_a_report_found_is_dated_by_its_facts_as_the_feed_dates_it(world, factory, api_for):
+    report = factory.situation(world.body, world.member, "Tapage nocturne rue des Halles")
+    report.occurred_at = report.created_at - timedelta(days=7)
+    factory.session.add(report)
+    factory.session.commit()
+    groups = api_for(world.member).get("/api/v1/search", params={"q": "tapage"}).json()["groups"]
+    [group] = [g for g in groups if g["kind"] == "reports"]
+    assert group["items"][0]["when"].startswith(report.occurred_at.isoformat()[:16])
 
 
 def test_a_guest_finds_the_agenda_titles_never_the_notes(world, factory, api_for):

@@ -148,7 +148,8 @@ def _reports(session: Session, viewer: Viewer, q: str, via: str) -> Group:
     )
     found, total, more = _split(session.execute(stmt).all())
     record_reads(session, viewer, [s for s, _ in found], via)
-    hits = [Hit(s.id, s.title, f"/situations/{s.id}", s.body_id, body, s.created_at) for s, body in found]
+    # The day of the facts, as the feed shows a report.
+    hits = [Hit(s.id, s.title, f"/situations/{s.id}", s.body_id, body, s.occurred_at) for s, body in found]
     more_url = f"/situations?{urlencode({'q': q})}" if total > PER_KIND else None
     return Group(Kind.reports, hits, total, more_url, more)
 
