@@ -100,3 +100,15 @@ def test_a_handed_over_actions_breadcrumb_opens_for_its_reader(
         client_for(world.other).get(f"/actions/{action.id}").text, 'class="breadcrumbs"', "</nav>"
     )
     assert f'href="/bodies/{world.other_body.id}/actions"' in theirs
+
+
+def test_the_staff_outside_every_body_is_not_told_to_wait_for_one(
+    client_for: Any, world: World, factory: Factory
+) -> None:
+    """The admin's home listed the meetings and reports of the bodies they follow, then said they
+    were a member of none yet, to be added by their coordinator (walkthrough)."""
+    staff = client_for(world.admin).get("/").text
+    assert "vous les suivez depuis leur liste, au titre de la coordination" in staff
+    assert "C’est la coordination qui vous ajoute" not in staff
+    newcomer = factory.user("Nouvelle Venue", organisation=world.organisation)
+    assert "C’est la coordination qui vous ajoute" in client_for(newcomer).get("/").text
