@@ -68,6 +68,22 @@ def test_bad_organisation_input_writes_nothing(client_for, world, session, data,
     assert _count(session, Organisation) == before
 
 
+def test_deactivating_an_organisation_says_its_accounts_stay_open(client_for, world, factory):
+    """It was done at one click, its people left active without a word (walkthrough)."""
+    empty = factory.organisation("Association sans compte", "association")
+    page = client_for(world.admin).get("/directory/organisations").text
+    rows = {
+        o.id: next(r for r in page.split("<tr") if f"/directory/organisations/{o.id}/active" in r)
+        for o in (world.organisation, empty)
+    }
+    assert "reste ouvert" in rows[world.organisation.id] or "restent ouverts" in rows[world.organisation.id]
+    assert (
+        "Désactiver Association sans compte\u00a0? Elle ne sera plus proposée dans les formulaires."
+        in rows[empty.id]
+    )
+    assert "restent ouverts" not in rows[empty.id] and "reste ouvert" not in rows[empty.id]
+
+
 def test_deactivated_organisation_cannot_receive_new_accounts(client_for, world, session):
     admin = client_for(world.admin)
     admin.form(f"/directory/organisations/{world.organisation.id}/active", {"active": "0"})

@@ -118,7 +118,11 @@ def organisations(request: Request, user: PageUser, session: SessionDep) -> Resp
     return render(
         request,
         "directory/organisations.html",
-        {"organisations": service.list_organisations(session), "nav_active": "directory"},
+        {
+            "organisations": service.list_organisations(session),
+            "accounts": service.active_accounts_by_organisation(session),
+            "nav_active": "directory",
+        },
     )
 
 

@@ -277,6 +277,17 @@ def list_organisations(session: Session, *, active_only: bool = False) -> list[O
     return [o for o in every if o.active or not active_only]
 
 
+def active_accounts_by_organisation(session: Session) -> dict[int, int]:
+    """How many active accounts each organisation has: deactivating one leaves them open, which
+    its confirmation says."""
+    rows = session.exec(
+        select(User.organisation_id, func.count())
+        .where(col(User.active).is_(True))
+        .group_by(col(User.organisation_id))
+    ).all()
+    return dict(rows)
+
+
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
     return _get(session, Organisation, organisation_id)
 
