@@ -44,6 +44,25 @@ def test_secretary_plans_a_meeting_with_the_standing_items(
         assert title in page
 
 
+def test_the_standing_items_are_in_the_citys_language_whoever_plans_the_meeting(
+    client_for: Any, world: World, session: Session
+) -> None:
+    """Planned by an English reader, they were in English for a French body, its convocation and
+    its minutes (walkthrough)."""
+    world.secretary.language = "en"
+    session.add(world.secretary)
+    session.commit()
+    form = {"day": NEXT_MONTH, "start": "14:00", "end": "16:00", "location": "Mairie"}
+    assert client_for(world.secretary).form(f"/bodies/{world.body.id}/meetings/new", form).status_code == 303
+    [meeting] = _meetings(session, world)
+    titles = session.exec(select(AgendaItem.title).where(AgendaItem.meeting_id == meeting.id)).all()
+    assert sorted(titles) == [
+        "Nouveaux signalements depuis la dernière réunion",
+        "Suivi des actions",
+        "Tour de table des partenaires",
+    ]
+
+
 def test_bad_meeting_input_is_explained_and_writes_nothing(
     client_for: Any, world: World, session: Session
 ) -> None:

@@ -47,14 +47,18 @@ def _new_meeting(
     )
 
 
-def _propose_agenda(session: Session, meeting: Meeting, language: str) -> None:
+def _propose_agenda(session: Session, meeting: Meeting) -> None:
     """A new meeting starts with the body's standing items (README.md, Meetings), titled in the
-    language of the person who plans it."""
+    city's language, as the items its members add and the minutes and convocations that print
+    them are: one planned by an English reader gave a French body "Round table of the partners"."""
     assert meeting.id is not None
     for position, (standing, title) in enumerate(STANDING_ITEMS.items(), start=1):
         session.add(
             AgendaItem(
-                meeting_id=meeting.id, position=position, title=translate(title, language), standing=standing
+                meeting_id=meeting.id,
+                position=position,
+                title=translate(title, DEFAULT_LANGUAGE),
+                standing=standing,
             )
         )
 
@@ -79,7 +83,7 @@ def create_meeting(session: Session, *, access: bodies.BodyAccess, data: Meeting
     meeting = _new_meeting(access.body, access.user.id, data.starts_at, data.ends_at, data.location)
     session.add(meeting)
     session.flush()
-    _propose_agenda(session, meeting, str(access.user.language))
+    _propose_agenda(session, meeting)
     audit.record(session, user_id=access.user.id, verb="create", entity="meeting", entity_id=meeting.id)
     session.commit()
     return meeting
@@ -121,10 +125,9 @@ def plan_days(
     location: str,
     settings: Settings,
 ) -> list[Meeting]:
-    """Planned meetings on these days (status planned, with the standing items, titled in the
-    planner's language), as the series form and a body's rule make them. No commit."""
+    """Planned meetings on these days (status planned, with the standing items), as the series
+    form and a body's rule make them. No commit."""
     created: list[Meeting] = []
-    language = str(actor.language) if actor is not None else DEFAULT_LANGUAGE
     for day in days:
         starts_at = datetime.combine(day, start, tzinfo=settings.tz)
         meeting = _new_meeting(
@@ -132,7 +135,7 @@ def plan_days(
         )
         session.add(meeting)
         session.flush()
-        _propose_agenda(session, meeting, language)
+        _propose_agenda(session, meeting)
         created.append(meeting)
     return created
 
