@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from veille.audit.kinds import ENTITIES, VERBS
+from veille.labels import LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,9 +76,15 @@ def test_every_kind_is_written_somewhere() -> None:
     assert [kind for kind in (*VERBS, *ENTITIES) if kind not in written] == []
 
 
-def test_the_admin_search_offers_every_kind(client_for, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_search_offers_every_kind_by_its_name(client_for, world) -> None:  # type: ignore[no-untyped-def]
+    """By its name in the reader's language (the codes were shown raw), the code kept for the
+    API and the export."""
+    assert (set(LABELS["audit_verb"]), set(LABELS["audit_entity"])) == (set(VERBS), set(ENTITIES))
     page = client_for(world.admin).get("/admin/audit")
     assert page.status_code == 200
-    verbs, entities = page.text.split('id="audit-verbs"', 1)[1].split('id="audit-entities"', 1)
+    verbs, entities = page.text.split('id="field-verb"', 1)[1].split('id="field-entity"', 1)
+    verbs, entities = verbs.split("</select>", 1)[0], entities.split("</select>", 1)[0]
     assert [verb for verb in VERBS if f'<option value="{verb}">' not in verbs] == []
     assert [entity for entity in ENTITIES if f'<option value="{entity}">' not in entities] == []
+    assert '<option value="read">Lecture</option>' in verbs
+    assert '<option value="situation">Signalement</option>' in entities

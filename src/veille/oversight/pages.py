@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from veille import exports
 from veille.access import PageViewer
-from veille.audit.kinds import ENTITIES, VERBS
 from veille.bodies import service as bodies
 from veille.deps import SessionDep, SettingsDep
 from veille.directory import service as directory
@@ -97,8 +96,6 @@ def _context(session: Session, values: dict[str, str], errors: dict[str, str]) -
         "names": {u.id: (u.name, o.name) for u, o in people},
         "organisations": [(o.id, o.name) for o in directory.list_organisations(session)],
         "bodies": [(b.id, b.name) for b in bodies.all_bodies(session)],
-        "entities": ENTITIES,  # what the form offers; the search takes any code
-        "verbs": VERBS,
         "detail_text": search.detail_text,
         "export_url": f"/admin/audit/export?{urlencode(values)}",
         "next_url": None,
