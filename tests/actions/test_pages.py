@@ -178,6 +178,10 @@ def test_action_page_history_update_status_evaluation(
     # What comes next is its evaluation, a screen below: the page opens there, and says so.
     assert done.headers["location"] == f"/actions/{action.id}#evaluation"
     assert "Dites ce qu’elle a donné dans son évaluation." in client.get(done.headers["location"]).text
+    empty = client.form(f"/actions/{action.id}/evaluation", {"summary": "", "effect": ""})
+    assert empty.status_code == 422  # told in a summary above the form, as every other form does
+    summary = empty.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#field-summary"' in summary and 'href="#field-effect"' in summary
     evaluated = client.form(
         f"/actions/{action.id}/evaluation",
         {"summary": "Tournées chaque vendredi", "effect": "positive", "indicator": "−40 % de signalements"},
