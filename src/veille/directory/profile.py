@@ -51,13 +51,10 @@ def update_profile(session: Session, *, user: User, data: ProfileUpdate) -> User
 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
-    """A new password, refused when easy to guess (in the caller's transaction, audited by it);
-    the links sent to set it that are still open end."""
+    """A new password, refused when easy to guess (in the caller's transaction, audited by it)."""
     require_strong(password, (user.email, user.name))
     user.password_hash = auth.hash_password(password)
     session.add(user)
-    assert user.id is not None
-    resets.end_open(session, user.id)
 
 
 def change_password(
@@ -81,6 +78,7 @@ def change_password(
     set_password(session, user=user, password=data.password)
     assert user.id is not None
     auth.revoke_others(session, user_id=user.id, keep=keep)
+    resets.end_open(session, user.id)  # a link in a mailbox someone else reads no longer sets it
     audit.record(session, user_id=user.id, verb="change_password", entity="user", entity_id=user.id)
     session.commit()
 
