@@ -72,6 +72,12 @@ class MeetingAccess:
         return self.can_edit and planned and self.meeting.starts_at > utcnow()
 
     @property
+    def too_late_to_convene(self) -> bool:
+        """Planned, editable, and its date has come: its page says what is left to do."""
+        planned = self.meeting.status == MeetingStatus.planned
+        return self.can_edit and planned and not self.can_convene
+
+    @property
     def can_approve(self) -> bool:
         """Its minutes, once presence is recorded and the meeting has begun (presence is recorded
         from two hours before: approved then, the minutes of a meeting not held yet were locked)."""
