@@ -120,10 +120,15 @@ class ServerProcess:
         return f"http://{HOST}:{self.port}"
 
     def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
-        """Starts the server and waits until it serves (migrations run first)."""
+        """Starts the server and waits until it serves (migrations run first); one that does not
+        is killed, workers with it (``with`` calls no ``__exit__`` when ``__enter__`` fails)."""
         began = time.monotonic()
         self.launch()
-        self.wait_up(timeout)
+        try:
+            self.wait_up(timeout)
+        except BaseException:
+            self.kill()
+            raise
         self.start_seconds += time.monotonic() - began
         return self
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from veille import demo, migrate, pdf
-from veille.cli import workers
+from veille.cli import access_log, workers
 from veille.cli.common import CliError, open_engine, read_settings
 from veille.config import Settings
 from veille.db import open_session
@@ -151,6 +151,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": args.log_level,
         "access_log": args.access_log,
+        "log_config": access_log.log_config(),
     }
     workers.warn_unpinned(args.workers, args.pin_workers)
     if args.workers > 1:
