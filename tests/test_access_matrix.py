@@ -67,6 +67,14 @@ def with_charter(factory: Factory, world: World) -> None:
     factory.charter(world.body)
 
 
+def invited(factory: Factory, world: World) -> None:
+    """The member's account as an admin left it for its holder to set: no password yet (their
+    session in the test stands)."""
+    world.member.password_hash = None
+    factory.session.add(world.member)
+    factory.session.commit()
+
+
 def meeting(status: MeetingStatus = MeetingStatus.convened, *, next_one: bool = False) -> Any:
     """A meeting of the body in a week, its members and guest invited, with one agenda item."""
 
@@ -330,6 +338,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/directory/users/{user_id}/active"): Case(ADMIN, {"active": "0"}),
     ("POST", "/directory/users/{user_id}/unlock"): Case(ADMIN),
+    ("POST", "/directory/users/{user_id}/invite"): Case(ADMIN, setup=invited),
     ("GET", "/admin/outbox"): Case(ADMIN),
     ("GET", "/admin/audit"): Case(ADMIN),
     ("GET", "/admin/audit/export"): Case(ADMIN),
@@ -368,6 +377,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         },
     ),
     ("POST", "/api/v1/users/{user_id}/unlock"): Case(ADMIN),
+    ("POST", "/api/v1/users/{user_id}/invitation"): Case(ADMIN, setup=invited),
     ("GET", "/api/v1/bodies"): Case(LOGGED_IN),
     ("POST", "/api/v1/bodies"): Case(STAFF, API_BODY),
     ("GET", "/api/v1/bodies/{body_id}"): Case(BODY_VIEW),

@@ -158,11 +158,11 @@ class _Routes(NamedTuple):
 
 @cache
 def _routes() -> _Routes:
-    """Every route, built once per process and shared by its apps (the tests build one per
-    test): building them analyses each endpoint's dependencies, which is slow, and a route
-    holds no state of its app."""
+    """Every route, built once per process and shared by its apps (the tests build one per test):
+    building them analyses each endpoint's dependencies, which is slow; a route holds no state."""
+    from veille.account import api as account_api
     from veille.account import pages as account_pages
-    from veille.account import reset_pages
+    from veille.account import people_pages, reset_pages
     from veille.actions import api as actions_api
     from veille.actions import group_pages
     from veille.actions import pages as actions_pages
@@ -216,6 +216,7 @@ def _routes() -> _Routes:
         login_pages,
         reset_pages,
         account_pages,
+        people_pages,
         bodies_pages,
         body_page,
         directory_pages,
@@ -254,6 +255,7 @@ def _routes() -> _Routes:
     api = APIRouter(prefix=API_PREFIX, responses=API_ERRORS, dependencies=[Depends(refuse_unstorable_text)])
     for module in (
         token_api,
+        account_api,
         directory_api,
         outline_api,
         bodies_api,
@@ -289,9 +291,8 @@ def _routes() -> _Routes:
     @router.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         # Browsers ask for it at the root on a first visit, whatever the page links.
-        return FileResponse(
-            STATIC / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
-        )
+        cached = {"Cache-Control": "max-age=86400"}
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon", headers=cached)
 
     return _Routes(tuple(router.routes), tuple(downloads))
 

@@ -69,14 +69,19 @@ async def _wake_sender(engine: Engine) -> None:
 
 @router.get("/reset/{token}")
 def reset_page(token: str, request: Request, session: SessionDep) -> Response:
-    """The form, or (a spent, expired or unknown link: 404) the way to ask for another."""
-    if not service.reset_valid(session, token):
+    """The form (a newcomer's first password is welcomed as such), or (a spent, expired or
+    unknown link: 404) the way to ask for another."""
+    holder = service.link_account(session, token)
+    if holder is None:
         return render(request, RESET, {"token": None}, status_code=404)
-    return render(request, RESET, {"token": token})
+    return render(request, RESET, {"token": token, "first": holder.password_hash is None})
 
 
 @router.post("/reset/{token}")
 def reset(token: str, request: Request, session: SessionDep, form: Form) -> Response:
+    holder = service.link_account(session, token)
+    first = holder is not None and holder.password_hash is None
+
     def change() -> None:
         data = parse_form(NewPassword, form)
         if data.password != data.confirm:
@@ -84,11 +89,16 @@ def reset(token: str, request: Request, session: SessionDep, form: Form) -> Resp
         service.reset_password(session, raw=token, password=data.password)
 
     def refused(errors: dict[str, str], status: int) -> Response:
-        valid = service.reset_valid(session, token)
-        context = {"token": token if valid else None, "errors": errors}
-        return render(request, RESET, context, status_code=status if valid else 404)
+        still = service.link_account(session, token)
+        context = {"token": token if still else None, "first": first, "errors": errors}
+        return render(request, RESET, context, status_code=status if still else 404)
 
     def done() -> Response:
-        return redirect(request, "/login", flash=N_("Your new password is set: sign in with it."))
+        message = (
+            N_("Your password is set: sign in with it.")
+            if first
+            else N_("Your new password is set: sign in with it.")
+        )
+        return redirect(request, "/login", flash=message)
 
     return run_change(session, change, done=done, refused=refused)

@@ -1,6 +1,7 @@
 """One-time links to set a new password: a random secret of which only the SHA-256 is stored,
-valid 30 minutes, used once; their requests counted per address typed and per client address
-like logins, whether the address belongs to an account or not."""
+valid 30 minutes (7 days for a newcomer's invitation), used once; their requests counted per
+address typed and per client address like logins, whether the address belongs to an account or
+not."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from veille.errors import TooManyAttempts
 from veille.orm import utcnow
 
 LIFETIME = timedelta(minutes=30)
+# A newcomer's first link: their mail may wait for them a few days.
+INVITATION_LIFETIME = timedelta(days=7)
 # Requests in the login window before further ones are refused (429): of one address typed from
 # every client, and of one client for every address typed.
 PER_ACCOUNT = 3
@@ -45,12 +48,12 @@ def record_request(session: Session, settings: Settings, *, email: str, ip: str)
     session.execute(delete(PasswordReset).where(col(PasswordReset.expires_at) < old))
 
 
-def issue(session: Session, *, user_id: int) -> str:
+def issue(session: Session, *, user_id: int, lifetime: timedelta = LIFETIME) -> str:
     """A new link's secret (in the caller's transaction); only its hash is kept."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
-        PasswordReset(token_hash=hash_token(raw), user_id=user_id, created_at=now, expires_at=now + LIFETIME)
+        PasswordReset(token_hash=hash_token(raw), user_id=user_id, created_at=now, expires_at=now + lifetime)
     )
     return raw
 

@@ -1,5 +1,5 @@
 """JSON API of the directory: /sectors, /organisations, /users, /me (read, and the person's own
-name and language changed)."""
+name and language changed). A new account is ``account.api`` (it may send an invitation)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from veille.directory.models import (
     Sector,
     SectorCreate,
     SectorPublic,
-    UserCreate,
     UserPublic,
 )
 from veille.pagination import Cursor, CursorParam, Limit, Paged, keyset_page
@@ -106,12 +105,6 @@ def list_users(
     """The accounts (admins; a page at a time)."""
     items, next_cursor = service.api_users(session, actor=user, limit=limit, cursor=cursor)
     return Paged(items=[UserPublic.model_validate(u) for u in items], next_cursor=next_cursor)
-
-
-@router.post("/users", response_model=UserPublic, status_code=201)
-def create_user(user: ApiUser, session: SessionDep, body: UserCreate) -> UserPublic:
-    """Creates an account (admins); its password must be long enough."""
-    return UserPublic.model_validate(service.create_user(session, actor=user, data=body))
 
 
 @router.post("/users/{user_id}/unlock", status_code=204)

@@ -124,8 +124,10 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase):
+    """A new account; without a password, its holder chooses one from an invitation's link."""
+
     organisation_id: Id
-    password: Password
+    password: Password | None = None
 
 
 class UserUpdate(UserBase):

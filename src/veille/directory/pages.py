@@ -1,4 +1,5 @@
-"""Admin pages of the directory: sectors and organisations (coordinators), users (admin)."""
+"""Admin pages of the directory: sectors and organisations (coordinators); the users' pages
+are ``account.people_pages`` (an invitation is a mail)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import SQLModel
 
-from veille.deps import SessionDep, SettingsDep
+from veille.deps import SessionDep
 from veille.directory import service
 from veille.directory.current import PageUser
-from veille.directory.enums import Language, OrganisationKind, UserRole
+from veille.directory.enums import OrganisationKind
 from veille.directory.models import (
     OrganisationCreate,
     SectorCreate,
     User,
-    UserCreate,
-    UserUpdate,
 )
 from veille.errors import InvalidInput
 from veille.i18n import N_
-from veille.pagination import PageNumber
 from veille.types import Id
 from veille.web import Form, form_error_response, parse_form, redirect, render
 
@@ -181,98 +179,3 @@ def organisation_active(
     service.set_organisation_active(session, actor=user, organisation=organisation, active=active)
     message = N_("The organisation was reactivated.") if active else N_("The organisation was deactivated.")
     return redirect(request, "/directory/organisations", flash=message)
-
-
-# Users
-
-
-@router.get("/users")
-def users(request: Request, user: PageUser, session: SessionDep, page: PageNumber = 1) -> Response:
-    return render(
-        request,
-        "directory/users.html",
-        {"page": service.list_users(session, actor=user, page=page), "nav_active": "directory"},
-    )
-
-
-def _user_form(session: SessionDep, actor: User, user_id: Id | None) -> dict[str, Any]:
-    account = service.get_user(session, actor=actor, user_id=user_id) if user_id else None
-    return {
-        "account": account,
-        "values": account.model_dump(exclude={"password_hash"})
-        if account
-        else {"role": "member", "language": "fr"},
-        "organisations": service.list_organisations(session, active_only=True),
-        "roles": list(UserRole),
-        "languages": list(Language),
-        "login": None,
-        "communes": service.list_communes(session),
-        "limits": sorted(service.commune_limits(session, account) or ()) if account else [],
-        "nav_active": "directory",
-    }
-
-
-@router.get("/users/new")
-@router.get("/users/{user_id}/edit")
-def user_form(
-    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep, user_id: Id | None = None
-) -> Response:
-    service.require_admin(user)
-    context = _user_form(session, user, user_id)
-    if context["account"] is not None:
-        context["login"] = service.login_state(session, settings, actor=user, user=context["account"])
-    return render(request, "directory/user_form.html", context)
-
-
-@router.post("/users/new")
-@router.post("/users/{user_id}/edit")
-def save_user(
-    request: Request, user: PageUser, session: SessionDep, form: Form, user_id: Id | None = None
-) -> Response:
-    service.require_admin(user)
-    context = _user_form(session, user, user_id)
-    account = context["account"]
-
-    def save(data: Any) -> object:
-        if account is None:
-            return service.create_user(session, actor=user, data=data)
-        return service.update_user(session, actor=user, user=account, data=data)
-
-    return _save_form(
-        request,
-        session,
-        form,
-        template="directory/user_form.html",
-        context=context,
-        schema=UserUpdate if account else UserCreate,
-        save=save,
-        done_url="/directory/users",
-        done_message=N_("The account was saved."),
-    )
-
-
-@router.post("/users/{user_id}/unlock")
-def user_unlock(user_id: Id, request: Request, user: PageUser, session: SessionDep) -> Response:
-    account = service.get_user(session, actor=user, user_id=user_id)
-    service.release_login(session, actor=user, user=account)
-    return redirect(
-        request,
-        f"/directory/users/{user_id}/edit",
-        flash=N_("The account is released: its failed logins no longer count."),
-    )
-
-
-@router.post("/users/{user_id}/active")
-def user_active(user_id: Id, request: Request, user: PageUser, session: SessionDep, form: Form) -> Response:
-    account = service.get_user(session, actor=user, user_id=user_id)
-    active = form.get("active") == "1"
-    try:
-        service.set_user_active(session, actor=user, user=account, active=active)
-    except InvalidInput as exc:
-        return redirect(request, "/directory/users", flash=exc.errors["__all__"], category="error")
-    message = (
-        N_("The account was reactivated.")
-        if active
-        else N_("The account was deactivated: its sessions are ended.")
-    )
-    return redirect(request, "/directory/users", flash=message)

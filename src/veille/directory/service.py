@@ -404,13 +404,27 @@ def _check_organisation(session: Session, organisation_id: int) -> None:
 
 
 def create_user(session: Session, *, actor: User | None, data: UserCreate) -> User:
-    """Creates an account; ``actor`` is None only from the command line and the demo loader."""
+    """Creates an account with its password; ``actor`` is None only from the command line and
+    the demo loader. One without a password is ``account.service.create_account``'s: it mails
+    the invitation without which no one could ever log in with it."""
+    if data.password is None:
+        raise InvalidInput({"password": N_("This field is required.")})
+    user = add_user(session, actor=actor, data=data)
+    session.commit()
+    return user
+
+
+def add_user(session: Session, *, actor: User | None, data: UserCreate) -> User:
+    """:func:`create_user` in the caller's transaction (audited, not committed). Without a
+    password the account cannot log in until its holder sets one from a link."""
     if actor is not None:
         require_admin(actor)
     _check_unique(session, User, {"email": data.email}, None, N_("An account already uses this address."))
     _check_organisation(session, data.organisation_id)
-    require_strong(data.password, (data.email, data.name))
-    user = User.model_validate(data, update={"password_hash": auth.hash_password(data.password)})
+    if data.password is not None:
+        require_strong(data.password, (data.email, data.name))
+    password_hash = auth.hash_password(data.password) if data.password is not None else None
+    user = User.model_validate(data, update={"password_hash": password_hash})
     session.add(user)
     session.flush()
     audit.record(
@@ -422,7 +436,6 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
         email=user.email,
         role=user.role,
     )
-    session.commit()
     return user
 
 
@@ -436,6 +449,10 @@ def update_user(session: Session, *, actor: User, user: User, data: UserUpdate) 
     if data.password:
         require_strong(data.password, (data.email, data.name))
     changes = data.model_dump(exclude={"password"})
+    if data.email != user.email:
+        # Links mailed to the old address (a mistyped one) no longer set the password.
+        assert user.id is not None
+        resets.end_open(session, user.id)
     user.sqlmodel_update(changes)
     if data.password:
         user.password_hash = auth.hash_password(data.password)
@@ -462,7 +479,8 @@ def release_login(session: Session, *, actor: User, user: User) -> None:
 
 
 def set_user_active(session: Session, *, actor: User, user: User, active: bool) -> None:
-    """Deactivation ends the person's sessions and tokens at once (docs/confidentiality.md, rule 8)."""
+    """Deactivation ends the person's sessions, tokens and password links at once
+    (docs/confidentiality.md, rule 8): a reactivated account's links sent before stay spent."""
     require_admin(actor)
     if user.id == actor.id:
         raise InvalidInput({"__all__": N_("You cannot deactivate your own account.")})
@@ -470,4 +488,5 @@ def set_user_active(session: Session, *, actor: User, user: User, active: bool) 
     if not active:
         assert user.id is not None
         auth.revoke_all(session, user_id=user.id)
+        resets.end_open(session, user.id)
     _save(session, actor, user, "user", "reactivate" if active else "deactivate")
