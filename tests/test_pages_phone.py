@@ -300,3 +300,33 @@ def test_the_phones_menu_closes_with_escape_where_it_was_opened(
     page.keyboard.press("Escape")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(toggle).to_be_focused()
+
+
+@pytest.mark.browser
+def test_the_users_list_becomes_cards_on_a_phone(
+    page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
+) -> None:
+    """An admin's list of people: every column on a laptop; on a phone each person a card, each
+    value under its column's name, nothing scrolled sideways (it was a table wider than the
+    screen, the organisation and the status out of sight)."""
+    factory.user("Marie-Christine Delacourt-Vasseur", organisation=factory.organisation(LONG_LEAD))
+    log_in(page, live_server, world.admin.email)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/directory/users")
+    assert overflow(page, ".table-wrap, html") == []
+    card = page.locator("tbody tr", has_text="Marie-Christine Delacourt-Vasseur")
+    assert card.bounding_box()["width"] <= PHONE["width"] - 20
+    label = card.locator("td[data-label='Organisation']").evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    )
+    assert label == '"Organisation"'
+    expect(card.get_by_text(LONG_LEAD)).to_be_visible()
+    expect(card.get_by_text("Compte actif")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "users-phone.png"), full_page=True)
+
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server}/directory/users")
+    expect(page.locator("thead th", has_text="Organisation")).to_be_visible()
+    assert page.locator("td[data-label='Organisation']").first.evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    ) in ("none", "normal")
