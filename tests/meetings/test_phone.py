@@ -1,6 +1,7 @@
 """The meeting page on a phone (390 × 844), in a real headless Chromium: an invited member
 reaches the answer form from the top of the page in one tap, however long the agenda
-(issue 17: the answer form was six screens down)."""
+(issue 17: the answer form was six screens down); on the meeting's day, the secretary reaches
+the presence to record the same way."""
 
 from __future__ import annotations
 
@@ -35,3 +36,24 @@ def test_an_invited_member_reaches_the_answer_from_the_top_on_a_phone(
     link.click()
     expect(answer).to_be_in_viewport()
     page.screenshot(path=str(screenshot_dir / "meeting-answer-phone.png"))
+
+
+def test_the_secretary_reaches_the_presence_from_the_top_on_the_meetings_day(
+    page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
+) -> None:
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=1 / 48)  # in 30 minutes
+    for n in range(1, 11):
+        factory.item(meeting, f"Point {n} : situation du secteur et des halls d'immeubles", position=n)
+    for user in (world.chair, world.secretary, world.member):
+        factory.invite(meeting, user)
+    log_in(page, live_server, "secretary@example.org")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/meetings/{meeting.id}")
+    all_present = page.get_by_role("button", name="Tous présents")
+    assert all_present.bounding_box()["y"] > 2 * PHONE["height"]  # after the whole agenda
+    expect(page.get_by_role("link", name="Répondre à l’invitation")).to_have_count(0)
+    link = page.get_by_role("link", name="Noter les présences")
+    assert link.bounding_box()["y"] + link.bounding_box()["height"] < PHONE["height"]  # first screen
+    link.click()
+    expect(all_present).to_be_in_viewport()
+    page.screenshot(path=str(screenshot_dir / "meeting-presence-phone.png"))
