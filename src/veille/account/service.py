@@ -87,7 +87,6 @@ def _mail_link(
         "url": f"{settings.base_url.rstrip('/')}/password/reset/{raw}",
         "minutes": int(lifetime.total_seconds() // 60),
         "days": lifetime.days,
-        "base_url": settings.base_url,
     }
     outbox.enqueue(
         session,
