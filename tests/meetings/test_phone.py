@@ -14,18 +14,26 @@ from playwright.sync_api import expect
 from tests.factories import Factory, World
 from tests.test_pages_phone import PHONE, log_in
 from veille.meetings.enums import MeetingStatus
+from veille.meetings.models import Meeting
 
 pytestmark = pytest.mark.browser
+
+
+def _long_agenda(factory: Factory, world: World, *, in_days: float) -> Meeting:
+    """A convened meeting of the body with ten agenda items, its chair, secretary and member
+    invited: a page several screens long on a phone."""
+    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=in_days)
+    for n in range(1, 11):
+        factory.item(meeting, f"Point {n} : situation du secteur et des halls d'immeubles", position=n)
+    for user in (world.chair, world.secretary, world.member):
+        factory.invite(meeting, user)
+    return meeting
 
 
 def test_an_invited_member_reaches_the_answer_from_the_top_on_a_phone(
     page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
 ) -> None:
-    meeting = factory.meeting(world.body, status=MeetingStatus.convened)
-    for n in range(1, 11):
-        factory.item(meeting, f"Point {n} : situation du secteur et des halls d'immeubles", position=n)
-    for user in (world.chair, world.secretary, world.member):
-        factory.invite(meeting, user)
+    meeting = _long_agenda(factory, world, in_days=7)
     log_in(page, live_server, "member@example.org")
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}/meetings/{meeting.id}")
@@ -41,11 +49,7 @@ def test_an_invited_member_reaches_the_answer_from_the_top_on_a_phone(
 def test_the_secretary_reaches_the_presence_from_the_top_on_the_meetings_day(
     page: Any, live_server: str, world: World, factory: Factory, screenshot_dir: Path
 ) -> None:
-    meeting = factory.meeting(world.body, status=MeetingStatus.convened, in_days=1 / 48)  # in 30 minutes
-    for n in range(1, 11):
-        factory.item(meeting, f"Point {n} : situation du secteur et des halls d'immeubles", position=n)
-    for user in (world.chair, world.secretary, world.member):
-        factory.invite(meeting, user)
+    meeting = _long_agenda(factory, world, in_days=1 / 48)  # it begins in 30 minutes
     log_in(page, live_server, "secretary@example.org")
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}/meetings/{meeting.id}")
