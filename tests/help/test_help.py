@@ -8,8 +8,8 @@ import pytest
 from veille.bodies.enums import BodyKind, MemberRole
 
 PAGES = {
-    "chair": "Président·e d'une instance",
-    "secretary": "Secrétaire d'une instance",
+    "chair": "Président·e d’une instance",
+    "secretary": "Secrétaire d’une instance",
     "partner": "Membre partenaire",
     "gltd": "Membre du groupe du parquet (GLTD)",
     "guest": "Invité·e d’une réunion",
