@@ -47,7 +47,7 @@ def test_slash_focuses_the_search_and_results_are_grouped(
     page.get_by_role("link", name="Rodéo urbain place du marché").wait_for(state="detached")
     assert page.get_by_role("link", name="Médiation contre les rodéos").is_visible()
     # The same live region now says what was found (a screen reader hears it).
-    assert page.locator("#search-status").text_content() == "Résultats pour « médiation » : 1"
+    assert page.locator("#search-status").text_content() == "Résultats pour «\u00a0médiation\u00a0»\u00a0: 1"
     page.wait_for_url(re.compile(r".*/search\?q=m%C3%A9diation$"))
     page.get_by_role("contentinfo").get_by_role("link", name="Aide").click()
     page.wait_for_url(re.compile(r".*/help$"))

@@ -185,7 +185,7 @@ def test_past_the_count_limit_a_group_says_more_than(world, factory, client_for,
         ),
     }
     page = client_for(world.member).get("/search", params={"q": "rodéo"}).text
-    assert "Résultats pour « rodéo » : plus de 24" in page
+    assert "Résultats pour «\u00a0rodéo\u00a0»\u00a0: plus de 24" in page
     assert page.count(">plus de 12</span>") == 4  # each kind, in the list of kinds and its own title
     assert "Voir tous les signalements dans la liste" in page
     assert "Les 10 premiers sur plus de 12 sont affichés" in page
